@@ -91,6 +91,12 @@ func (p *Parser) Feed(chunk []byte) {
 	}
 }
 
+// Consumed returns how many bytes of the current chunk the blocks yielded
+// so far cover. A block whose Raw is no longer than the growth of Consumed
+// since the previous block lies in the chunk, at the bytes it covers;
+// otherwise its Raw starts with bytes of earlier chunks.
+func (p *Parser) Consumed() int { return p.cur }
+
 // Next yields the next block completed by the input fed so far. It returns
 // false when the current chunk is used up; the bytes of an unfinished block
 // are then kept (or, for an oversized block, yielded as a fragment first).

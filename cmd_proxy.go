@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"mcpscope/proxy"
+	"mcpscope/record"
+)
+
+const proxyUsage = `mcpscope — an interactive debugging proxy for MCP
+
+Point your MCP client at mcpscope instead of the server; mcpscope forwards
+everything to the server and shows every message and SSE event.
+
+Usage:
+  mcpscope -u UPSTREAM_URL [flags]
+  mcpscope demo [flags]        run against an embedded MCP server and client
+  mcpscope version
+
+Examples:
+  # proxy a local server; clients connect to http://127.0.0.1:7331/mcp
+  mcpscope -u http://127.0.0.1:3001/mcp
+
+  # JSON Lines on stdout instead of the UI (for scripts and CI)
+  mcpscope -u http://127.0.0.1:3001/mcp --headless | jq 'select(.method=="tools/call")'
+
+  # a legacy HTTP+SSE server (2024-11-05); clients connect to /sse
+  mcpscope -u http://127.0.0.1:3001/sse -l 127.0.0.1:9000
+
+Flags:
+`
+
+func runProxy(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := pflag.NewFlagSet("mcpscope", pflag.ContinueOnError)
+	o.register(fs, true)
+	fs.Usage = func() { fmt.Fprint(stderr, proxyUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mcpscope: unknown command %q\nRun 'mcpscope --help' for usage.\n", fs.Arg(0))
+		return 2
+	}
+	upstream, err := parseUpstream(o.upstream)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 2
+	}
+	logger, closeLog, err := o.openLogger()
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p := o.newProxy(upstream, logger)
+	if err := serve(ctx, &o, p, stdout, stderr, nil); err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve listens, prints where, forwards until ctx ends and shows the
+// observations. ready, if not nil, is called with the bound address once
+// the proxy accepts connections.
+func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Writer, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.listen, err)
+	}
+	addr := ln.Addr().String()
+	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
+		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, which is not loopback; only allowed Host/Origin values are served\n", host)
+	}
+	sub := p.Bus.Subscribe(0)
+	defer sub.Close()
+	srv := p.NewServer()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, p.Upstream.Redacted(), clientURL(addr, p.Upstream))
+	if ready != nil {
+		ready(addr)
+	}
+
+	printCtx, stopPrinting := context.WithCancel(context.Background())
+	printed := make(chan error, 1)
+	go func() { printed <- record.WriteJSONLines(printCtx, sub, stdout) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serving: %w", err)
+	case err = <-printed:
+		stopPrinting()
+		shutdown(srv)
+		return err
+	}
+	shutdown(srv)
+	sub.Close() // the printer drains what is queued, then returns
+	if perr := <-printed; err == nil {
+		err = perr
+	}
+	stopPrinting()
+	return err
+}
+
+// shutdown stops accepting, gives requests a moment, then closes what is
+// left (open SSE streams would otherwise hold Shutdown forever).
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+	}
+}
+
+// clientURL is the URL a client should use: the proxy's address with the
+// upstream's path and query.
+func clientURL(addr string, upstream *url.URL) string {
+	u := url.URL{Scheme: "http", Host: addr, Path: upstream.Path, RawQuery: upstream.RawQuery}
+	return u.String()
+}
+
+var errNoDemo = errors.New("demo not built yet")

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"mcpscope/proxy"
+)
+
+// DefaultListen is where mcpscope listens unless told otherwise.
+const DefaultListen = "127.0.0.1:7331"
+
+// options are the flags shared by the proxy and the demo.
+type options struct {
+	upstream       string
+	listen         string
+	headless       bool
+	allowHosts     []string
+	allowOrigins   []string
+	maxBody        int64
+	maxEvent       int
+	headerTimeout  time.Duration
+	logFile        string
+	subscriberSize int
+}
+
+func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
+	if withUpstream {
+		fs.StringVarP(&o.upstream, "upstream", "u", "", "URL of the MCP server to proxy (required), e.g. http://127.0.0.1:3001/mcp")
+	}
+	fs.StringVarP(&o.listen, "listen", "l", DefaultListen, "address to listen on (loopback by default)")
+	fs.BoolVar(&o.headless, "headless", false, "no TUI: print one JSON object per observation on stdout (JSON Lines)")
+	fs.StringSliceVar(&o.allowHosts, "allow-host", nil, "also accept requests with this Host header (repeatable; '*' for any)")
+	fs.StringSliceVar(&o.allowOrigins, "allow-origin", nil, "also accept requests with this Origin, e.g. http://app.test:3000 (repeatable; '*' for any)")
+	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBodySize, "largest client request body accepted, in bytes")
+	fs.IntVar(&o.maxEvent, "max-event-size", 1<<20, "largest SSE event parsed; larger ones are forwarded in pieces, unparsed")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
+	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
+}
+
+// newProxy builds the engine from the options.
+func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) *proxy.Proxy {
+	p := proxy.New(upstream)
+	p.Transport = proxy.NewTransport(o.headerTimeout)
+	p.AllowedHosts = o.allowHosts
+	p.AllowedOrigins = o.allowOrigins
+	p.MaxBodySize = o.maxBody
+	p.MaxEventSize = o.maxEvent
+	p.Logger = logger
+	return p
+}
+
+// openLogger returns the diagnostics logger and a function closing its file.
+func (o *options) openLogger() (*slog.Logger, func(), error) {
+	if o.logFile == "" {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
+}
+
+// parseUpstream checks the upstream URL.
+func parseUpstream(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("no upstream: give the MCP server's URL with -u, e.g. -u http://127.0.0.1:3001/mcp")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("upstream %q: %w", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream %q: want an http:// or https:// URL with a host", raw)
+	}
+	return u, nil
+}
+
+// parseFlags parses args, printing usage on --help (ok=false, status 0) or a
+// clear error (ok=false, status 2).
+func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (status int, ok bool) {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0, false
+		}
+		fmt.Fprintf(stderr, "mcpscope: %v\nRun 'mcpscope --help' for usage.\n", err)
+		return 2, false
+	}
+	return 0, true
+}

@@ -1,0 +1,196 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Bus carries observations from the data path to observers (the UI, the
+// headless printer, the recorder, the control API).
+//
+// Delivery semantics:
+//
+//   - Publish never blocks and never waits on a subscriber: the data path
+//     must not slow down because an observer is slow.
+//   - Every subscriber has its own bounded queue. When it is full, SSE events
+//     and messages for that subscriber are dropped and counted; the next
+//     batch the subscriber reads starts with a TypeDropped observation
+//     saying how many it missed.
+//   - Transitions (stream opened/closed, and later sessions and rule
+//     decisions) are must-deliver: they may exceed the queue's bound up to a
+//     hard limit of MustDeliverFactor times it, so a burst of events cannot
+//     push them out. Past the hard limit they are dropped and counted too,
+//     which only a subscriber that stopped reading can cause.
+//   - A subscriber sees observations in the order they were published to it;
+//     observations of one stream are published by one goroutine, in order.
+//
+// The zero Bus is not usable; call NewBus.
+type Bus struct {
+	seq    atomic.Uint64
+	mu     sync.Mutex // guards changes to subs
+	subs   atomic.Pointer[[]*Subscription]
+	closed atomic.Bool
+}
+
+// MustDeliverFactor bounds a subscriber's queue for must-deliver
+// observations, as a multiple of its Buffer.
+const MustDeliverFactor = 4
+
+// DefaultSubscriberBuffer is the queue bound used when Subscribe is given 0.
+const DefaultSubscriberBuffer = 8192
+
+// NewBus returns an empty bus.
+func NewBus() *Bus {
+	b := &Bus{}
+	b.subs.Store(&[]*Subscription{})
+	return b
+}
+
+// Active reports whether anyone subscribes; the data path may skip building
+// observations nobody would read.
+func (b *Bus) Active() bool { return len(*b.subs.Load()) > 0 }
+
+// Publish stamps o with the next sequence number (and the current time, if
+// o.Time is zero) and hands it to every subscriber. o must not be modified
+// afterwards.
+func (b *Bus) Publish(o *Observation) {
+	o.Seq = b.seq.Add(1)
+	if o.Time.IsZero() {
+		o.Time = time.Now()
+	}
+	for _, s := range *b.subs.Load() {
+		s.offer(o)
+	}
+}
+
+// Subscribe adds a subscriber whose queue holds up to buffer observations
+// (DefaultSubscriberBuffer if 0). The caller must Close it when done.
+func (b *Bus) Subscribe(buffer int) *Subscription {
+	if buffer <= 0 {
+		buffer = DefaultSubscriberBuffer
+	}
+	s := &Subscription{bus: b, buffer: buffer, wake: make(chan struct{}, 1)}
+	if b.closed.Load() {
+		s.closed = true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	subs := append(append([]*Subscription(nil), *b.subs.Load()...), s)
+	b.subs.Store(&subs)
+	return s
+}
+
+// Close ends every subscription: their Next returns what is queued, then
+// ErrClosed.
+func (b *Bus) Close() {
+	b.closed.Store(true)
+	for _, s := range *b.subs.Load() {
+		s.close()
+	}
+}
+
+func (b *Bus) remove(s *Subscription) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old := *b.subs.Load()
+	subs := make([]*Subscription, 0, len(old))
+	for _, x := range old {
+		if x != s {
+			subs = append(subs, x)
+		}
+	}
+	b.subs.Store(&subs)
+}
+
+// ErrClosed is returned by Subscription.Next once the subscription or its
+// bus is closed and the queue is drained.
+var ErrClosed = errors.New("bus: subscription closed")
+
+// Subscription is one observer's queue. Next is meant to be called from one
+// goroutine.
+type Subscription struct {
+	bus    *Bus
+	buffer int
+	wake   chan struct{} // has a token when the queue became non-empty
+
+	mu      sync.Mutex
+	queue   []*Observation
+	spare   []*Observation // the slice returned by the previous Next, reused
+	dropped int64
+	closed  bool
+}
+
+func mustDeliver(t Type) bool {
+	return t == TypeStreamOpened || t == TypeStreamClosed
+}
+
+func (s *Subscription) offer(o *Observation) {
+	s.mu.Lock()
+	n := len(s.queue)
+	switch {
+	case s.closed:
+	case n < s.buffer || (mustDeliver(o.Type) && n < s.buffer*MustDeliverFactor):
+		s.queue = append(s.queue, o)
+	default:
+		s.dropped++
+	}
+	s.mu.Unlock()
+	if n == 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Next waits for observations and returns all that are queued, oldest
+// first, preceded by a TypeDropped observation if some were missed since the
+// last call. The returned slice is valid until the next call to Next. It
+// returns ctx.Err() if ctx ends first, and ErrClosed once the subscription
+// is closed and drained.
+func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) > 0 || s.dropped > 0 {
+			batch := s.spare[:0]
+			if s.dropped > 0 {
+				batch = append(batch, &Observation{Type: TypeDropped, Time: time.Now(), Dropped: s.dropped})
+				s.dropped = 0
+			}
+			batch = append(batch, s.queue...)
+			clear(s.queue)
+			s.spare, s.queue = batch, s.queue[:0]
+			s.mu.Unlock()
+			return batch, nil
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return nil, ErrClosed
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Close unsubscribes; a Next in progress returns ErrClosed.
+func (s *Subscription) Close() {
+	s.bus.remove(s)
+	s.close()
+}
+
+func (s *Subscription) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}

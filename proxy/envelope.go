@@ -1,0 +1,238 @@
+package proxy
+
+import "encoding/json"
+
+// envelope is the top-level shape of one JSON-RPC message, as substrings of
+// the text it was read from (no copies). It is tolerant: it reads what it
+// needs and never rejects a message the proxy forwards; a message it cannot
+// read has kind KindInvalid.
+type envelope struct {
+	kind   MessageKind
+	method string
+	id     string // the id's JSON text, "" when absent
+	params string // the params' JSON text, "" when absent
+	result string
+	err    string
+}
+
+// maxJSONDepth bounds nesting so a hostile message cannot exhaust the stack;
+// deeper messages are forwarded and flagged invalid.
+const maxJSONDepth = 512
+
+// splitMessages returns the JSON-RPC messages in text: one for an object,
+// one per element for a batch (an array). batch is the array's length, or 0.
+// ok is false when text is not valid JSON (text is then returned whole).
+func splitMessages(text string) (msgs []string, batch int, ok bool) {
+	i := skipSpace(text, 0)
+	if i < len(text) && text[i] == '[' {
+		var elems []string
+		end, ok := skipArray(text, i, 0, func(start, end int) { elems = append(elems, text[start:end]) })
+		if ok && skipSpace(text, end) == len(text) && len(elems) > 0 {
+			return elems, len(elems), true
+		}
+		return []string{text}, 0, false
+	}
+	end, ok := skipValue(text, i, 0)
+	return []string{text}, 0, ok && skipSpace(text, end) == len(text)
+}
+
+// readEnvelope reads the top-level members of one message.
+func readEnvelope(text string) envelope {
+	var e envelope
+	i := skipSpace(text, 0)
+	if i >= len(text) || text[i] != '{' {
+		e.kind = KindInvalid
+		return e
+	}
+	method := ""
+	hasMethod, hasID := false, false
+	_, ok := skipObject(text, i, 0, func(key string, vStart, vEnd int) {
+		v := text[vStart:vEnd]
+		switch key {
+		case `"method"`:
+			hasMethod = true
+			method = v
+		case `"id"`:
+			hasID = true
+			e.id = v
+		case `"params"`:
+			e.params = v
+		case `"result"`:
+			e.result = v
+		case `"error"`:
+			e.err = v
+		}
+	})
+	switch {
+	case !ok:
+		e.kind = KindInvalid
+	case hasMethod:
+		e.method = unquote(method)
+		e.kind = KindNotification
+		if hasID && e.id != "null" {
+			e.kind = KindRequest
+		}
+	case e.err != "":
+		e.kind = KindError
+	case e.result != "":
+		e.kind = KindResult
+	default:
+		e.kind = KindInvalid
+	}
+	return e
+}
+
+// unquote returns the value of a JSON string literal, without allocating
+// when it has no escapes.
+func unquote(lit string) string {
+	if len(lit) < 2 || lit[0] != '"' {
+		return ""
+	}
+	inner := lit[1 : len(lit)-1]
+	for i := 0; i < len(inner); i++ {
+		if inner[i] == '\\' {
+			var s string
+			if json.Unmarshal([]byte(lit), &s) != nil {
+				return inner
+			}
+			return s
+		}
+	}
+	return inner
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value starting at or after
+// i, and whether it is well-formed.
+func skipValue(s string, i, depth int) (int, bool) {
+	i = skipSpace(s, i)
+	if i >= len(s) {
+		return i, false
+	}
+	switch c := s[i]; {
+	case c == '{':
+		return skipObject(s, i, depth, nil)
+	case c == '[':
+		return skipArray(s, i, depth, nil)
+	case c == '"':
+		return skipString(s, i)
+	case c == 't':
+		return skipLiteral(s, i, "true")
+	case c == 'f':
+		return skipLiteral(s, i, "false")
+	case c == 'n':
+		return skipLiteral(s, i, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		j := i + 1
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' || s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		return j, true
+	}
+	return i, false
+}
+
+func skipLiteral(s string, i int, lit string) (int, bool) {
+	if len(s)-i >= len(lit) && s[i:i+len(lit)] == lit {
+		return i + len(lit), true
+	}
+	return i, false
+}
+
+func skipString(s string, i int) (int, bool) {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return len(s), false
+}
+
+// skipObject skips the object at s[i] == '{', calling member (if not nil)
+// with each key (as its literal, quotes included) and value span.
+func skipObject(s string, i, depth int, member func(key string, vStart, vEnd int)) (int, bool) {
+	if depth > maxJSONDepth {
+		return i, false
+	}
+	i = skipSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return i, false
+		}
+		kEnd, ok := skipString(s, i)
+		if !ok {
+			return kEnd, false
+		}
+		key := s[i:kEnd]
+		i = skipSpace(s, kEnd)
+		if i >= len(s) || s[i] != ':' {
+			return i, false
+		}
+		vStart := skipSpace(s, i+1)
+		vEnd, ok := skipValue(s, vStart, depth+1)
+		if !ok {
+			return vEnd, false
+		}
+		if member != nil {
+			member(key, vStart, vEnd)
+		}
+		i = skipSpace(s, vEnd)
+		if i >= len(s) {
+			return i, false
+		}
+		switch s[i] {
+		case ',':
+			i = skipSpace(s, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// skipArray skips the array at s[i] == '[', calling elem (if not nil) with
+// each element's span.
+func skipArray(s string, i, depth int, elem func(start, end int)) (int, bool) {
+	if depth > maxJSONDepth {
+		return i, false
+	}
+	i = skipSpace(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		start := skipSpace(s, i)
+		end, ok := skipValue(s, start, depth+1)
+		if !ok {
+			return end, false
+		}
+		if elem != nil {
+			elem(start, end)
+		}
+		i = skipSpace(s, end)
+		if i >= len(s) {
+			return i, false
+		}
+		switch s[i] {
+		case ',':
+			i++
+		case ']':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// exchange is one client request on its way through the proxy.
+type exchange struct {
+	scope     string // session the request belongs to: Mcp-Session-Id, legacy sessionId, or the client connection
+	body      []byte
+	firstID   string // the id of the first request in the body, for error answers
+	started   time.Time
+	http      *HTTPExchange
+	published bool // the http observation is out
+}
+
+const headerSessionID = "Mcp-Session-Id"
+
+// requestScope names the session a request belongs to before the upstream
+// answers: its Mcp-Session-Id, the legacy transport's sessionId parameter,
+// or else the client connection (sessionless traffic, and initialize).
+func (p *Proxy) requestScope(r *http.Request) string {
+	if sid := r.Header.Get(headerSessionID); sid != "" {
+		return sid
+	}
+	if sid := r.URL.Query().Get("sessionId"); sid != "" {
+		return sid
+	}
+	if n, ok := r.Context().Value(connIDKey{}).(uint64); ok {
+		return "conn-" + strconv.FormatUint(n, 10)
+	}
+	return "conn-" + r.RemoteAddr
+}
+
+// readRequest reads the client's body whole and publishes its messages.
+func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, bool) {
+	ex := &exchange{scope: p.requestScope(r), started: time.Now()}
+	if r.Body != nil && r.Body != http.NoBody {
+		limit := p.MaxBodySize
+		if limit <= 0 {
+			limit = DefaultMaxBodySize
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			writeRPCError(w, http.StatusBadRequest, "", "mcpscope: reading client request body: "+err.Error())
+			return nil, false
+		}
+		if int64(len(body)) > limit {
+			writeRPCError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body exceeds %d bytes (raise --max-body)", limit))
+			return nil, false
+		}
+		ex.body = body
+	}
+	if len(ex.body) > 0 && p.bus().Active() {
+		ex.firstID = p.publishMessages(string(ex.body), ex.scope, "", ClientToServer, nil)
+	} else if len(ex.body) > 0 {
+		ex.firstID = firstRequestID(ex.body)
+	}
+	return ex, true
+}
+
+// firstRequestID returns the id of the first message in body, for error
+// answers when nobody observes.
+func firstRequestID(body []byte) string {
+	msgs, _, ok := splitMessages(string(body))
+	if !ok {
+		return ""
+	}
+	return readEnvelope(msgs[0]).id
+}
+
+// hopHeaders are removed from both directions (RFC 9110, section 7.6.1),
+// with Accept-Encoding: the proxy asks the upstream for identity encoding
+// so that it can read what it forwards.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+func removeHopHeaders(h http.Header) {
+	for _, f := range h.Values("Connection") {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+}
+
+// roundTrip sends the request upstream once. On failure it answers the
+// client (502, or 504 on a header timeout) unless the client is gone.
+func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) (*http.Response, bool) {
+	target := *p.Upstream
+	target.Path, target.RawPath, target.RawQuery = r.URL.Path, r.URL.RawPath, r.URL.RawQuery
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target.String(), bytes.NewReader(ex.body))
+	if err != nil {
+		writeRPCError(w, http.StatusBadGateway, ex.firstID, "mcpscope: building upstream request: "+err.Error())
+		return nil, false
+	}
+	out.Header = r.Header.Clone()
+	removeHopHeaders(out.Header)
+	out.Header.Del("Accept-Encoding")
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = nil // don't add Go's
+	}
+	if len(ex.body) == 0 {
+		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
+	}
+	ex.http = &HTTPExchange{Method: r.Method, URL: target.String(), RequestBody: len(ex.body), Started: ex.started}
+	if p.bus().Active() {
+		ex.http.RequestHeaders = out.Header.Clone()
+	}
+
+	resp, err := p.transport().RoundTrip(out)
+	ex.http.HeaderLatency = time.Since(ex.started)
+	if err != nil {
+		if r.Context().Err() != nil {
+			ex.http.Error = "client disconnected before the upstream answered"
+			p.publishHTTP(ex)
+			return nil, false
+		}
+		status, msg := http.StatusBadGateway, "mcpscope: upstream "+p.Upstream.Host+" unreachable: "+err.Error()
+		if isTimeout(err) {
+			status, msg = http.StatusGatewayTimeout, "mcpscope: upstream "+p.Upstream.Host+" sent no response headers in time: "+err.Error()
+		}
+		ex.http.Error, ex.http.Status = msg, status
+		p.publishHTTP(ex)
+		writeRPCError(w, status, ex.firstID, msg)
+		return nil, false
+	}
+	ex.http.Status = resp.StatusCode
+	ex.http.ContentType = resp.Header.Get("Content-Type")
+	if p.bus().Active() {
+		ex.http.ResponseHeaders = resp.Header.Clone()
+	}
+	if sid := resp.Header.Get(headerSessionID); sid != "" && r.Header.Get(headerSessionID) == "" {
+		ex.http.NewSession = sid
+	}
+	p.publishHTTP(ex)
+	return resp, true
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout() && !errors.Is(err, context.Canceled)
+}
+
+func (p *Proxy) publishHTTP(ex *exchange) {
+	if ex.published || !p.bus().Active() {
+		return
+	}
+	ex.published = true
+	p.bus().Publish(&Observation{Type: TypeHTTP, Session: ex.scope, HTTP: ex.http})
+}
+
+// rawID returns the id text to put in an error answer ("null" when none).
+func rawID(id string) string {
+	if id == "" {
+		return "null"
+	}
+	return id
+}
+
+// writeRPCError answers with a JSON-RPC error object, the shape MCP clients
+// read from failed HTTP requests. id is JSON text or empty.
+func writeRPCError(w http.ResponseWriter, status int, id string, message string) {
+	idText := rawID(id)
+	msg, _ := json.Marshal(message)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32000,"message":%s}}`+"\n", idText, msg)
+}

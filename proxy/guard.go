@@ -1,0 +1,74 @@
+package proxy
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// checkHostAndOrigin refuses requests whose Host or Origin is neither
+// loopback nor explicitly allowed: a web page the developer visits must not
+// reach the proxy (or, through it, the MCP server) by DNS rebinding or a
+// cross-origin request. It answers 403 and returns false for those.
+func (p *Proxy) checkHostAndOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if !hostAllowed(r.Host, p.AllowedHosts) {
+		writeRPCError(w, http.StatusForbidden, "", "mcpscope: refused request for foreign Host "+quoteForMessage(r.Host)+" (allow it with --allow-host)")
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, p.AllowedOrigins) {
+		writeRPCError(w, http.StatusForbidden, "", "mcpscope: refused request from foreign Origin "+quoteForMessage(origin)+" (allow it with --allow-origin)")
+		return false
+	}
+	return true
+}
+
+func hostAllowed(hostport string, allowed []string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if isLoopbackName(host) {
+		return true
+	}
+	for _, a := range allowed {
+		if a == "*" || strings.EqualFold(a, hostport) || strings.EqualFold(strings.Trim(a, "[]"), host) {
+			return true
+		}
+	}
+	return false
+}
+
+func originAllowed(origin string, allowed []string) bool {
+	for _, a := range allowed {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return isLoopbackName(u.Hostname())
+}
+
+// isLoopbackName reports whether host (without port or brackets) names the
+// loopback interface.
+func isLoopbackName(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// quoteForMessage quotes untrusted text for an error message, escaping
+// control characters and bounding its length.
+func quoteForMessage(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,106 @@
+package proxy
+
+import (
+	"sync"
+	"time"
+)
+
+// describeMessage fills o's message fields from one JSON-RPC message text
+// and, for a result or error, links it to the request it answers. It returns
+// the message's id text.
+func (p *Proxy) describeMessage(o *Observation, text, scope string) envelope {
+	env := readEnvelope(text)
+	o.Kind, o.Method, o.Body = env.kind, env.method, text
+	if env.id != "" {
+		o.ID = []byte(env.id)
+	}
+	if env.kind == KindInvalid {
+		o.Flags = append(o.Flags, "invalid_json")
+	}
+	if (env.kind == KindResult || env.kind == KindError) && env.id != "" {
+		if req, ok := p.corr.answer(scope, opposite(o.Direction), env.id); ok {
+			o.Method, o.RequestSeq, o.Latency = req.method, req.seq, time.Since(req.at)
+		}
+	}
+	return env
+}
+
+// noteRequest remembers a published request so its answer can be linked.
+func (p *Proxy) noteRequest(o *Observation, env envelope, scope string) {
+	if env.kind == KindRequest {
+		p.corr.ask(scope, o.Direction, env.id, pendingRequest{seq: o.Seq, method: env.method, at: o.Time})
+	}
+}
+
+// publishMessages publishes one message observation per JSON-RPC message in
+// text (several for a batch) and returns the id of the first.
+func (p *Proxy) publishMessages(text, scope, stream string, dir Direction, flags []string) (firstID string) {
+	msgs, batch, ok := splitMessages(text)
+	for i, m := range msgs {
+		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Direction: dir, Batch: batch, Flags: flags}
+		env := p.describeMessage(o, m, scope)
+		if !ok && env.kind != KindInvalid {
+			o.Kind = KindInvalid
+			o.Flags = append(o.Flags, "invalid_json")
+		}
+		if i == 0 {
+			firstID = env.id
+		}
+		p.bus().Publish(o)
+		p.noteRequest(o, env, scope)
+	}
+	return firstID
+}
+
+func opposite(d Direction) Direction {
+	if d == ClientToServer {
+		return ServerToClient
+	}
+	return ClientToServer
+}
+
+// correlator links answers to requests per session and direction. It holds
+// at most maxPendingRequests entries; past that an arbitrary old entry is
+// forgotten (its answer then shows no link).
+type correlator struct {
+	mu      sync.Mutex
+	pending map[string]pendingRequest
+}
+
+type pendingRequest struct {
+	seq    uint64
+	method string
+	at     time.Time
+}
+
+const maxPendingRequests = 1 << 16
+
+func correlationKey(scope string, d Direction, id string) string {
+	return scope + "\x00" + string(d) + "\x00" + id
+}
+
+func (c *correlator) ask(scope string, d Direction, id string, req pendingRequest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = make(map[string]pendingRequest)
+	}
+	if len(c.pending) >= maxPendingRequests {
+		for k := range c.pending {
+			delete(c.pending, k)
+			break
+		}
+	}
+	c.pending[correlationKey(scope, d, id)] = req
+}
+
+func (c *correlator) answer(scope string, d Direction, id string) (pendingRequest, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := correlationKey(scope, d, id)
+	req, ok := c.pending[k]
+	if ok {
+		delete(c.pending, k)
+	}
+	return req, ok
+}

@@ -1,0 +1,117 @@
+package proxy
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Type names the kind of an Observation. The names are part of the
+// headless output and the recording format.
+type Type string
+
+const (
+	TypeHTTP         Type = "http"          // one HTTP exchange with the upstream, once its response headers are in (or it failed)
+	TypeMessage      Type = "message"       // one JSON-RPC message, in a POST body, a JSON response or an SSE event
+	TypeSSEEvent     Type = "sse_event"     // one block of an SSE stream
+	TypeStreamOpened Type = "stream_opened" // an SSE stream started forwarding
+	TypeStreamClosed Type = "stream_closed" // an SSE stream ended (Reason says why)
+	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
+)
+
+// Direction says which way a message travelled.
+type Direction string
+
+const (
+	ClientToServer Direction = "client_to_server"
+	ServerToClient Direction = "server_to_client"
+)
+
+// MessageKind classifies a JSON-RPC message.
+type MessageKind string
+
+const (
+	KindRequest      MessageKind = "request"
+	KindNotification MessageKind = "notification"
+	KindResult       MessageKind = "result"
+	KindError        MessageKind = "error"
+	KindInvalid      MessageKind = "invalid" // not a JSON-RPC message (invalid JSON, or no method/result/error)
+)
+
+// Observation is one thing the proxy saw. It is immutable once published;
+// subscribers share it and must not modify it.
+//
+// The fields common to every type come first; the others are set where they
+// apply and omitted from JSON otherwise.
+type Observation struct {
+	Seq     uint64    `json:"seq"`
+	Type    Type      `json:"type"`
+	Time    time.Time `json:"time"`
+	Session string    `json:"session,omitempty"` // the session the traffic belongs to (see Proxy doc)
+	Stream  string    `json:"stream,omitempty"`  // the SSE stream, for stream and event observations and messages carried by one
+
+	// Messages.
+	Direction  Direction       `json:"direction,omitempty"`
+	Kind       MessageKind     `json:"kind,omitempty"`
+	Method     string          `json:"method,omitempty"`      // for results and errors: the method of the request answered
+	ID         json.RawMessage `json:"id,omitempty"`          // the JSON-RPC id, exactly as sent (keeps its JSON type)
+	RequestSeq uint64          `json:"request_seq,omitempty"` // for results and errors: Seq of the request answered
+	Latency    time.Duration   `json:"latency_ns,omitempty"`  // for results and errors: time since that request
+	Body       string          `json:"body,omitempty"`        // the message JSON as sent (for a batch: this element)
+	Batch      int             `json:"batch,omitempty"`       // size of the batch the message came in, if any
+
+	// SSE events.
+	EventID   string        `json:"event_id,omitempty"`
+	HasID     bool          `json:"has_id,omitempty"`
+	EventType string        `json:"event_type,omitempty"`
+	Retry     int64         `json:"retry,omitempty"`
+	Size      int           `json:"size,omitempty"` // bytes of the block (or fragment) on the wire
+	Gap       time.Duration `json:"gap_ns,omitempty"`
+	Raw       string        `json:"raw,omitempty"` // the block's bytes as forwarded
+
+	// HTTP exchanges and streams.
+	HTTP       *HTTPExchange `json:"http,omitempty"`
+	StreamKind StreamKind    `json:"stream_kind,omitempty"`
+	Reason     string        `json:"reason,omitempty"` // why a stream closed
+	Events     int64         `json:"events,omitempty"` // on stream_closed: blocks forwarded
+	Bytes      int64         `json:"bytes,omitempty"`  // on stream_closed: bytes forwarded
+
+	// Flags mark what is unusual: "invalid_json", "oversized", "partial",
+	// "incomplete", "comment", "rewritten", "no_dispatch".
+	Flags []string `json:"flags,omitempty"`
+
+	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed
+}
+
+// HTTPExchange describes one request forwarded upstream and its response.
+type HTTPExchange struct {
+	Method          string              `json:"method"`
+	URL             string              `json:"url"` // the upstream URL
+	Status          int                 `json:"status,omitempty"`
+	ContentType     string              `json:"content_type,omitempty"`
+	RequestHeaders  map[string][]string `json:"request_headers,omitempty"`
+	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
+	RequestBody     int                 `json:"request_body_bytes"`
+	Started         time.Time           `json:"started"`
+	HeaderLatency   time.Duration       `json:"header_latency_ns"` // until the upstream's response headers
+	Error           string              `json:"error,omitempty"`   // why the exchange failed, naming the side
+	NewSession      string              `json:"new_session,omitempty"` // the Mcp-Session-Id the upstream issued (initialize)
+}
+
+// StreamKind says what opened an SSE stream.
+type StreamKind string
+
+const (
+	StreamPOST   StreamKind = "post"   // the response to a POST (Streamable HTTP)
+	StreamGET    StreamKind = "get"    // the standalone server stream (Streamable HTTP GET)
+	StreamLegacy StreamKind = "legacy" // the GET /sse stream of the 2024-11-05 HTTP+SSE transport
+)
+
+// Has reports whether the observation carries the flag.
+func (o *Observation) Has(flag string) bool {
+	for _, f := range o.Flags {
+		if f == flag {
+			return true
+		}
+	}
+	return false
+}

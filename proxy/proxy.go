@@ -1,0 +1,161 @@
+// Package proxy is mcpscope's engine: an HTTP reverse proxy for the MCP
+// transports (Streamable HTTP, the legacy HTTP+SSE transport, and the
+// sessionless 2026-07-28 revision) that parses every message and SSE event
+// on the way and publishes what it sees on a Bus.
+//
+// Every request goes upstream exactly once. The request body is read whole
+// (bounded by MaxBodySize) and forwarded from memory, which also avoids the
+// net/http race that cuts streamed responses when a handler forwards its
+// inbound body as a stream (golang/go#40747). The response path is chosen by
+// the upstream's Content-Type: JSON is read (bounded) and parsed, SSE is
+// streamed event by event, anything else is piped.
+package proxy
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for the zero values of Proxy's fields.
+const (
+	DefaultMaxBodySize           = 32 << 20 // request bodies
+	DefaultMaxJSONResponse       = 32 << 20 // JSON response bodies parsed; larger ones are piped unparsed
+	DefaultResponseHeaderTimeout = 2 * time.Minute
+)
+
+// Proxy forwards MCP traffic to one upstream. Configure it through its
+// fields before the first request; they must not change afterwards.
+type Proxy struct {
+	// Upstream is the MCP server's URL. Requests keep their own path and
+	// query and go to Upstream's scheme and host. Required.
+	Upstream *url.URL
+
+	// Bus receives every observation. If nil, New makes one.
+	Bus *Bus
+
+	// Transport sends requests upstream. If nil, NewTransport is used.
+	Transport http.RoundTripper
+
+	// AllowedHosts are Host header values accepted besides loopback names
+	// and addresses ("localhost", "127.0.0.1", "[::1]", any port). An entry
+	// without a port matches any port; "*" accepts every host.
+	AllowedHosts []string
+
+	// AllowedOrigins are Origin header values accepted besides loopback
+	// origins (http or https on a loopback host, any port). "*" accepts
+	// every origin. Requests without an Origin header are accepted.
+	AllowedOrigins []string
+
+	// MaxBodySize bounds request bodies (413 above it); 0 means
+	// DefaultMaxBodySize.
+	MaxBodySize int64
+
+	// MaxJSONResponse bounds the JSON response bodies the proxy parses;
+	// larger ones are forwarded unparsed and flagged. 0 means
+	// DefaultMaxJSONResponse.
+	MaxJSONResponse int64
+
+	// MaxEventSize bounds the SSE block the parser buffers; larger blocks
+	// are forwarded in fragments as they arrive, flagged "oversized". 0 means
+	// sse.DefaultMaxEventSize.
+	MaxEventSize int
+
+	// Logger receives diagnostics. nil discards them.
+	Logger *slog.Logger
+
+	streamSeq atomic.Uint64
+	connSeq   atomic.Uint64
+	corr      correlator
+}
+
+// New returns a Proxy for upstream with a fresh Bus and the default
+// transport.
+func New(upstream *url.URL) *Proxy {
+	return &Proxy{Upstream: upstream, Bus: NewBus()}
+}
+
+// NewTransport returns the transport the proxy uses by default: keep-alive
+// connections shared by all sessions, no compression (so the proxy can read
+// what it forwards), and a bound on the wait for response headers — never on
+// a response body, since an SSE stream may idle for hours.
+func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
+	if responseHeaderTimeout <= 0 {
+		responseHeaderTimeout = DefaultResponseHeaderTimeout
+	}
+	return &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+var defaultTransport = NewTransport(0)
+
+func (p *Proxy) transport() http.RoundTripper {
+	if p.Transport != nil {
+		return p.Transport
+	}
+	return defaultTransport
+}
+
+func (p *Proxy) bus() *Bus {
+	if p.Bus == nil {
+		p.Bus = NewBus() // only reached when the caller skipped New; racy use is documented away
+	}
+	return p.Bus
+}
+
+func (p *Proxy) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+type connIDKey struct{}
+
+// ConnContext is meant for http.Server.ConnContext: it numbers client
+// connections so sessionless traffic can be grouped per connection.
+func (p *Proxy) ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, connIDKey{}, p.connSeq.Add(1))
+}
+
+// NewServer returns an http.Server that serves p with the settings the
+// proxy expects (connection numbering, a bound on reading request headers).
+// The caller owns it: Serve, then Shutdown or Close.
+func (p *Proxy) NewServer() *http.Server {
+	return &http.Server{
+		Handler:           p,
+		ConnContext:       p.ConnContext,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(p.logger().Handler(), slog.LevelDebug),
+	}
+}
+
+// ServeHTTP forwards one client request upstream.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !p.checkHostAndOrigin(w, r) {
+		return
+	}
+	ex, ok := p.readRequest(w, r)
+	if !ok {
+		return
+	}
+	resp, ok := p.roundTrip(w, r, ex)
+	if !ok {
+		return
+	}
+	defer resp.Body.Close()
+	p.forwardResponse(w, r, ex, resp)
+}
