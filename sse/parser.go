@@ -199,6 +199,7 @@ func (p *Parser) endOfChunk() (*Block, bool) {
 	b := p.resetBlock()
 	b.Oversized, b.Partial = true, true
 	b.Raw = p.joinRaw(tail)
+	p.pend = p.pend[:0] // Raw keeps the bytes until the next call
 	p.oversized = true
 	p.cur = len(p.in)
 	p.blockLen = size
