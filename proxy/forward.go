@@ -32,7 +32,7 @@ func (p *Proxy) requestScope(r *http.Request) string {
 	if sid := r.Header.Get(headerSessionID); sid != "" {
 		return sid
 	}
-	if sid := r.URL.Query().Get("sessionId"); sid != "" {
+	if sid := legacySessionID(r.URL.Query()); sid != "" {
 		return sid
 	}
 	if n, ok := r.Context().Value(connIDKey{}).(uint64); ok {

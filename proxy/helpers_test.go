@@ -1,6 +1,8 @@
 package proxy_test
 
 import (
+	"context"
+	"sync"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +23,7 @@ func TestMain(m *testing.M) {
 // client whose connections are closed when the test ends.
 type harness struct {
 	Proxy    *proxy.Proxy
+	Seen     *observed // everything the proxy published
 	URL      string // the proxy's base URL
 	Client   *http.Client
 	Upstream *httptest.Server
@@ -44,6 +47,7 @@ func startProxy(t testing.TB, upstream string, configure func(*proxy.Proxy)) *ha
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := observe(p.Bus)
 	srv := p.NewServer()
 	go srv.Serve(ln)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
@@ -52,8 +56,9 @@ func startProxy(t testing.TB, upstream string, configure func(*proxy.Proxy)) *ha
 		srv.Close()
 		tr.CloseIdleConnections()
 		p.Bus.Close()
+		<-seen.done
 	})
-	return &harness{Proxy: p, URL: "http://" + ln.Addr().String(), Client: client}
+	return &harness{Proxy: p, Seen: seen, URL: "http://" + ln.Addr().String(), Client: client}
 }
 
 // startUpstream starts a loopback upstream serving h, closed at cleanup
@@ -72,4 +77,42 @@ func through(t testing.TB, h http.Handler, configure func(*proxy.Proxy)) *harnes
 	hs := startProxy(t, up.URL, configure)
 	hs.Upstream = up
 	return hs
+}
+
+// observed collects what a bus publishes, as a UI would.
+type observed struct {
+	mu   sync.Mutex
+	all  []*proxy.Observation
+	done chan struct{}
+}
+
+func observe(bus *proxy.Bus) *observed {
+	o := &observed{done: make(chan struct{})}
+	sub := bus.Subscribe(1 << 20)
+	go func() {
+		defer close(o.done)
+		for {
+			batch, err := sub.Next(context.Background())
+			if err != nil {
+				return
+			}
+			o.mu.Lock()
+			o.all = append(o.all, batch...)
+			o.mu.Unlock()
+		}
+	}()
+	return o
+}
+
+// Matching returns the observations for which keep is true.
+func (o *observed) Matching(keep func(*proxy.Observation) bool) []*proxy.Observation {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []*proxy.Observation
+	for _, x := range o.all {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

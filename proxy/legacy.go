@@ -26,7 +26,7 @@ func (l *legacyEndpoint) rewrite(b *sse.Block) ([]byte, bool) {
 	if err != nil {
 		return b.Raw, false
 	}
-	l.sessionID = u.Query().Get("sessionId")
+	l.sessionID = legacySessionID(u.Query())
 	if !u.IsAbs() || !strings.EqualFold(u.Host, l.upstream.Host) {
 		return b.Raw, false
 	}
@@ -36,4 +36,16 @@ func (l *legacyEndpoint) rewrite(b *sse.Block) ([]byte, bool) {
 	}
 	ev := sse.Event{ID: string(b.ID), HasID: b.HasID, Event: string(b.Event), Data: u.String(), Retry: b.Retry, HasRetry: b.HasRetry}
 	return sse.AppendEvent(nil, ev), true
+}
+
+// legacySessionID returns the session parameter of a legacy message URL.
+// The 2024-11-05 specification's example names it sessionId; the Go SDK
+// writes sessionid.
+func legacySessionID(q url.Values) string {
+	for _, name := range []string{"sessionId", "sessionid", "session_id"} {
+		if v := q.Get(name); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -62,7 +62,7 @@ func streamKind(r *http.Request) StreamKind {
 	switch {
 	case r.Method == http.MethodPost:
 		return StreamPOST
-	case r.Header.Get(headerSessionID) == "" && r.URL.Query().Get("sessionId") == "":
+	case r.Header.Get(headerSessionID) == "" && legacySessionID(r.URL.Query()) == "":
 		return StreamLegacy // GET without a session: the 2024-11-05 transport's /sse
 	default:
 		return StreamGET

@@ -1,4 +1,4 @@
-package mcptest_test
+package proxy_test
 
 import (
 	"context"
@@ -8,30 +8,38 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"go.uber.org/goleak"
 
 	"mcpscope/internal/mcpserver"
 	"mcpscope/internal/mcptest"
+	"mcpscope/proxy"
 )
-
-// The go-sdk leaves no goroutines behind once sessions, servers and idle
-// HTTP connections are closed, so no goroutine needs ignoring.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const timeout = 10 * time.Second
 
-// forEachKind runs f against a fresh upstream and client for every kind.
-func forEachKind(t *testing.T, f func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, cs *mcp.ClientSession, rec *mcptest.ClientRecorder)) {
+// forEachKind runs f for every kind of go-sdk server, once with the go-sdk
+// client connected directly (the baseline the fixtures must pass) and once
+// through mcpscope, against a fresh upstream and client each time. Both
+// routes must give the client the same results; through mcpscope, every
+// request must still reach the upstream exactly once.
+func forEachKind(t *testing.T, f func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, rec *mcptest.ClientRecorder)) {
 	for _, kind := range mcpserver.Kinds() {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			up := mcptest.StartUpstream(t, kind)
-			cs, rec := mcptest.Connect(t, t.Context(), kind, up.URL, mcptest.ClientOptions{})
-			f(t, kind, up, cs, rec)
-			if dups := up.Duplicates(); len(dups) > 0 {
-				t.Errorf("requests or responses seen more than once upstream: %v", dups)
-			}
-		})
+		for _, route := range []string{"direct", "mcpscope"} {
+			t.Run(string(kind)+"/"+route, func(t *testing.T) {
+				t.Parallel()
+				up := mcptest.StartUpstream(t, kind)
+				endpoint := up.URL
+				var hs *harness // nil on the direct route
+				if route == "mcpscope" {
+					hs = startProxy(t, up.URL, nil)
+					endpoint = hs.URL + kind.Path()
+				}
+				cs, rec := mcptest.Connect(t, t.Context(), kind, endpoint, mcptest.ClientOptions{})
+				f(t, kind, up, hs, cs, rec)
+				if dups := up.Duplicates(); len(dups) > 0 {
+					t.Errorf("requests or responses seen more than once upstream: %v", dups)
+				}
+			})
+		}
 	}
 }
 
@@ -48,7 +56,7 @@ func call(t *testing.T, cs *mcp.ClientSession, p *mcp.CallToolParams) string {
 }
 
 func TestBasics(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, cs *mcp.ClientSession, _ *mcptest.ClientRecorder) {
+	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, _ *mcptest.ClientRecorder) {
 		ctx := t.Context()
 		tools, err := cs.ListTools(ctx, nil)
 		if err != nil {
@@ -90,7 +98,7 @@ func TestBasics(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
+	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
 		p := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 50, "interval_ms": 5}}
 		p.SetProgressToken("tok")
 		if got := call(t, cs, p); got != "done 50" {
@@ -116,11 +124,38 @@ func TestProgress(t *testing.T) {
 		if n := up.Methods()["tools/call"]; n != 1 {
 			t.Errorf("upstream saw %d tools/call, want 1", n)
 		}
+		if hs != nil {
+			checkProgressObserved(t, kind, hs)
+		}
 	})
 }
 
+// checkProgressObserved checks that the proxy published each progress
+// notification as it passed, and linked the call's result to its request.
+func checkProgressObserved(t *testing.T, kind mcpserver.Kind, hs *harness) {
+	t.Helper()
+	progress := hs.Seen.Matching(func(o *proxy.Observation) bool {
+		return o.Method == mcptest.MethodProgress && o.Direction == proxy.ServerToClient
+	})
+	if len(progress) != 50 {
+		t.Errorf("proxy observed %d progress notifications, want 50", len(progress))
+	}
+	for _, o := range progress {
+		if kind != mcpserver.StatefulJSON && (o.Type != proxy.TypeSSEEvent || o.Stream == "" || o.Raw == "") {
+			t.Errorf("progress observed as %+v, want an SSE event with its stream and raw bytes", o)
+			break
+		}
+	}
+	results := hs.Seen.Matching(func(o *proxy.Observation) bool {
+		return o.Kind == proxy.KindResult && o.Method == "tools/call"
+	})
+	if len(results) != 1 || results[0].RequestSeq == 0 || string(results[0].ID) == "" {
+		t.Errorf("tools/call results observed: %d, want 1 linked to its request (%+v)", len(results), results)
+	}
+}
+
 func TestLogs(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, _ *mcptest.Upstream, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
+	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, _ *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
 		// Without a progress token, progress sends log messages.
 		call(t, cs, &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 3}})
 		if got := call(t, cs, &mcp.CallToolParams{Name: "log", Arguments: map[string]any{"count": 5}}); got != "logged 5" {
@@ -142,7 +177,7 @@ func TestLogs(t *testing.T) {
 }
 
 func TestSample(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
+	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
 		if got, want := call(t, cs, &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "why?"}}), mcptest.SampleReply("why?"); got != want {
 			t.Errorf("sample = %q, want %q", got, want)
 		}
@@ -165,7 +200,7 @@ func TestSample(t *testing.T) {
 }
 
 func TestNotifyLater(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
+	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, rec *mcptest.ClientRecorder) {
 		if kind == mcpserver.Stateless {
 			// The sessionless stand-in for the GET stream is the
 			// subscriptions/listen POST that Connect opens in the background.
@@ -202,7 +237,7 @@ func TestNotifyLater(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, cs *mcp.ClientSession, _ *mcptest.ClientRecorder) {
+	forEachKind(t, func(t *testing.T, kind mcpserver.Kind, up *mcptest.Upstream, hs *harness, cs *mcp.ClientSession, _ *mcptest.ClientRecorder) {
 		if err := cs.Close(); err != nil {
 			t.Fatal(err)
 		}
