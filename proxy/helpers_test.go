@@ -2,11 +2,11 @@ package proxy_test
 
 import (
 	"context"
-	"sync"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 type harness struct {
 	Proxy    *proxy.Proxy
 	Seen     *observed // everything the proxy published
-	URL      string // the proxy's base URL
+	URL      string    // the proxy's base URL
 	Client   *http.Client
 	Upstream *httptest.Server
 }

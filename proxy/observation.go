@@ -92,8 +92,8 @@ type HTTPExchange struct {
 	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
 	RequestBody     int                 `json:"request_body_bytes"`
 	Started         time.Time           `json:"started"`
-	HeaderLatency   time.Duration       `json:"header_latency_ns"` // until the upstream's response headers
-	Error           string              `json:"error,omitempty"`   // why the exchange failed, naming the side
+	HeaderLatency   time.Duration       `json:"header_latency_ns"`     // until the upstream's response headers
+	Error           string              `json:"error,omitempty"`       // why the exchange failed, naming the side
 	NewSession      string              `json:"new_session,omitempty"` // the Mcp-Session-Id the upstream issued (initialize)
 }
 

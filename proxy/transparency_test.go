@@ -12,15 +12,15 @@ import (
 // as the bytes a server might send.
 func trickyStream() []byte {
 	var b bytes.Buffer
-	b.WriteString("\xEF\xBB\xBF")             // a BOM
-	b.WriteString(": keepalive comment\n\n")  // comment-only block
-	b.WriteString("retry: 1500\n\n")          // retry-only
-	b.WriteString("id: only-an-id\n\n")       // id-only
-	b.WriteString("data:\n\n")                // empty-data priming event
+	b.WriteString("\xEF\xBB\xBF")                                                                                         // a BOM
+	b.WriteString(": keepalive comment\n\n")                                                                              // comment-only block
+	b.WriteString("retry: 1500\n\n")                                                                                      // retry-only
+	b.WriteString("id: only-an-id\n\n")                                                                                   // id-only
+	b.WriteString("data:\n\n")                                                                                            // empty-data priming event
 	b.WriteString("id: 1\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\r\n\r\n") // CRLF
-	b.WriteString("id: 2\revent: message\rdata: line one\rdata: line two\r\r")                                      // CR
-	b.WriteString("data: multi\ndata: line\n: inline comment\nunknown: field\ndata\n\n")                            // mixed
-	b.WriteString("id: with\x00nul\ndata: x\n\n")                                                                  // NUL id ignored
+	b.WriteString("id: 2\revent: message\rdata: line one\rdata: line two\r\r")                                            // CR
+	b.WriteString("data: multi\ndata: line\n: inline comment\nunknown: field\ndata\n\n")                                  // mixed
+	b.WriteString("id: with\x00nul\ndata: x\n\n")                                                                         // NUL id ignored
 	b.WriteString("event: big\ndata: ")
 	b.WriteString(strings.Repeat("x", 20<<20)) // a 20 MiB event
 	b.WriteString("\n\n")

@@ -1,8 +1,8 @@
 package sse
 
 import (
-	"strings"
 	"strconv"
+	"strings"
 )
 
 // Event is an event to encode.

@@ -2,10 +2,12 @@ package sse
 
 import "bytes"
 
-// parseFields interprets the complete lines of a block (WHATWG "Interpreting
-// an event stream"). Field values alias raw; the data of a block with more
-// than one data line is joined in the parser's own buffer.
-func (p *Parser) parseFields(b *Block, raw []byte) {
+// parseFields interprets the lines of a block (WHATWG "Interpreting an event
+// stream"). Field values alias raw; the data of a block with more than one
+// data line is joined in the parser's own buffer. Only the first terminated
+// lines may set the last event ID: a line cut off by the end of the stream is
+// shown but is not a field (WHATWG: lines end with CRLF, LF or CR).
+func (p *Parser) parseFields(b *Block, raw []byte, terminated int) {
 	var data []byte
 	dataLines := 0
 	for i, span := range p.lines {
@@ -52,7 +54,9 @@ func (p *Parser) parseFields(b *Block, raw []byte) {
 		case "id":
 			if bytes.IndexByte(value, 0) < 0 {
 				b.ID, b.HasID = value, true
-				p.lastID = append(p.lastID[:0], value...)
+				if i < terminated {
+					p.lastID = append(p.lastID[:0], value...)
+				}
 			}
 		case "retry":
 			if ms, ok := parseDigits(value); ok {

@@ -215,7 +215,7 @@ func (p *Parser) finishBlock() *Block {
 	if p.oversized || size > p.limit() {
 		b.Oversized = true
 	} else {
-		p.parseFields(b, raw)
+		p.parseFields(b, raw, len(p.lines))
 	}
 	p.startBlock()
 	return b
@@ -248,21 +248,26 @@ func (p *Parser) startBlock() {
 }
 
 // End reports the bytes left at the end of the stream that no blank line
-// ended. The block has Incomplete set when it holds any line content; its
-// fields are parsed but it never dispatches. It returns false when nothing
-// is left. Call it once, after Next has returned false for the last chunk.
+// ended. The block has Incomplete set when it holds any line content (a lone
+// LF completing a CRLF is not content); its fields are parsed for display but
+// it never dispatches, and a last line cut off without a terminator does not
+// change LastEventID. It returns false when nothing is left, which is also
+// the case when the stream ended inside an oversized block: its fragments
+// were all yielded already, the last with Partial set. Call End once, after
+// Next has returned false for the last chunk.
 func (p *Parser) End() (*Block, bool) {
 	if len(p.pend) == 0 {
 		return nil, false
 	}
 	raw := p.pend
+	terminated := len(p.lines)
 	if p.lineStart < len(raw) { // an unfinished last line
 		p.lines = append(p.lines, lineSpan{p.lineStart, len(raw)})
 	}
 	b := p.resetBlock()
 	b.Raw = raw
 	b.Incomplete = len(p.lines) > 0
-	p.parseFields(b, raw)
+	p.parseFields(b, raw, terminated)
 	b.Dispatch = false
 	p.pend = p.pend[:0]
 	p.lines = p.lines[:0]

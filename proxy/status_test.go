@@ -1,0 +1,147 @@
+package proxy_test
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStatusPassthrough checks that error and non-200 answers reach the
+// client with their status, headers and body unchanged.
+func TestStatusPassthrough(t *testing.T) {
+	for _, status := range []int{202, 400, 404, 405, 406, 409, 415} {
+		body := `{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"status ` + http.StatusText(status) + `"}}`
+		hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Upstream", "yes")
+			if status == 202 {
+				w.WriteHeader(status)
+				return
+			}
+			if status == 405 {
+				w.Header().Set("Allow", "POST")
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}), nil)
+		resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != status || resp.Header.Get("X-Upstream") != "yes" {
+			t.Errorf("status %d: client got %d (X-Upstream %q)", status, resp.StatusCode, resp.Header.Get("X-Upstream"))
+		}
+		if status == 202 && len(got) != 0 || status != 202 && string(got) != body {
+			t.Errorf("status %d: body %q, want %q", status, got, body)
+		}
+		if status == 405 && resp.Header.Get("Allow") != "POST" {
+			t.Errorf("405 lost its Allow header")
+		}
+	}
+}
+
+// rpcError decodes the JSON-RPC error mcpscope answers with.
+func rpcError(t *testing.T, resp *http.Response) (id json.RawMessage, message string) {
+	t.Helper()
+	var e struct {
+		ID    json.RawMessage `json:"id"`
+		Error struct{ Message string } `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatalf("status %d body is not a JSON-RPC error: %v", resp.StatusCode, err)
+	}
+	return e.ID, e.Error.Message
+}
+
+// TestUnreachableUpstream checks the 502 and that its error names the cause
+// and keeps the request's id.
+func TestUnreachableUpstream(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	hs := startProxy(t, dead, nil)
+	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":"abc","method":"tools/list"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	id, msg := rpcError(t, resp)
+	if resp.StatusCode != http.StatusBadGateway || string(id) != `"abc"` || !strings.Contains(msg, "unreachable") || !strings.Contains(msg, "refused") {
+		t.Errorf("got %d id %s message %q; want 502, id \"abc\", a message naming the refused connection", resp.StatusCode, id, msg)
+	}
+}
+
+// TestHeaderTimeout checks that an upstream that never answers gets the
+// client a 504 instead of holding it forever.
+func TestHeaderTimeout(t *testing.T) {
+	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}), nil)
+	hs.Proxy.Transport.(*http.Transport).ResponseHeaderTimeout = 200 * time.Millisecond
+	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"ping"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	id, msg := rpcError(t, resp)
+	if resp.StatusCode != http.StatusGatewayTimeout || string(id) != "7" || !strings.Contains(msg, "no response headers") {
+		t.Errorf("got %d id %s %q, want 504 for id 7", resp.StatusCode, id, msg)
+	}
+}
+
+// TestForeignHostAndOrigin checks the DNS-rebinding guard.
+func TestForeignHostAndOrigin(t *testing.T) {
+	reached := 0
+	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }), nil)
+	cases := []struct {
+		name, host, origin string
+		want               int
+	}{
+		{"loopback", "", "", http.StatusOK},
+		{"localhost host", "localhost:1234", "", http.StatusOK},
+		{"loopback origin", "", "http://localhost:5173", http.StatusOK},
+		{"foreign host", "evil.example:80", "", http.StatusForbidden},
+		{"foreign origin", "", "https://evil.example", http.StatusForbidden},
+		{"null origin", "", "null", http.StatusForbidden},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(`{}`))
+		if c.host != "" {
+			req.Host = c.host
+		}
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		resp, err := hs.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		}
+	}
+	if reached != 3 {
+		t.Errorf("upstream reached %d times, want 3 (refused requests must not reach it)", reached)
+	}
+	hs.Proxy.AllowedHosts = []string{"evil.example"}
+	req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(`{}`))
+	req.Host = "evil.example:80"
+	resp, err := hs.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("allowed host refused: %d", resp.StatusCode)
+	}
+}
