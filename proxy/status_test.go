@@ -50,7 +50,7 @@ func TestStatusPassthrough(t *testing.T) {
 func rpcError(t *testing.T, resp *http.Response) (id json.RawMessage, message string) {
 	t.Helper()
 	var e struct {
-		ID    json.RawMessage `json:"id"`
+		ID    json.RawMessage          `json:"id"`
 		Error struct{ Message string } `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
@@ -84,6 +84,7 @@ func TestUnreachableUpstream(t *testing.T) {
 // client a 504 instead of holding it forever.
 func TestHeaderTimeout(t *testing.T) {
 	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so the server notices when the proxy gives up
 		<-r.Context().Done()
 	}), nil)
 	hs.Proxy.Transport.(*http.Transport).ResponseHeaderTimeout = 200 * time.Millisecond
