@@ -1,11 +1,90 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"mcpscope/internal/demo"
+	"mcpscope/internal/mcpserver"
 )
 
-func runDemo(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "mcpscope:", errNoDemo)
-	return 1
+const demoUsage = `mcpscope demo — see mcpscope at work without an MCP server of your own
+
+Starts an embedded MCP server (tools that stream progress, log, sample and
+notify), puts mcpscope in front of it, and runs a scripted client that calls
+it through mcpscope every few seconds.
+
+Usage:
+  mcpscope demo [flags]
+
+Examples:
+  mcpscope demo
+  mcpscope demo --headless | head -20
+  mcpscope demo --server sse          # the legacy HTTP+SSE transport
+
+Flags:
+`
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	var kindName string
+	var every time.Duration
+	fs := pflag.NewFlagSet("mcpscope demo", pflag.ContinueOnError)
+	o.register(fs, false)
+	fs.StringVar(&kindName, "server", string(mcpserver.Stateful), "demo server transport: stateful, stateful-json, stateless (2026-07-28) or sse (legacy)")
+	fs.DurationVar(&every, "every", 3*time.Second, "pause between the scripted client's rounds of calls")
+	fs.Usage = func() { fmt.Fprint(stderr, demoUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
+	}
+	kind, err := mcpserver.ParseKind(kindName)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+		return 2
+	}
+	logger, closeLog, err := o.openLogger()
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+
+	server, err := demo.StartServer(kind, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+		return 1
+	}
+	defer server.Close()
+	upstream, err := parseUpstream(server.URL)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+		return 1
+	}
+	p := o.newProxy(upstream, logger)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	clientCtx, stopClient := context.WithCancel(ctx)
+	defer stopClient()
+	ready := func(addr string) {
+		fmt.Fprintf(stderr, "mcpscope demo: embedded %s server at %s; scripted client calling through mcpscope every %v (Ctrl-C to stop)\n", kind, server.URL, every)
+		client := &demo.Client{Endpoint: clientURL(addr, upstream), Kind: kind, Every: every, Logger: logger}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := client.Run(clientCtx); err != nil {
+				fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+			}
+		}()
+	}
+	if err := serve(ctx, &o, p, stdout, stderr, ready); err != nil {
+		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+		return 1
+	}
+	return 0
 }

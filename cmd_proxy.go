@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -42,7 +38,7 @@ Examples:
 Flags:
 `
 
-func runProxy(args []string, stdout, stderr io.Writer) int {
+func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := pflag.NewFlagSet("mcpscope", pflag.ContinueOnError)
 	o.register(fs, true)
@@ -65,8 +61,6 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	p := o.newProxy(upstream, logger)
 	if err := serve(ctx, &o, p, stdout, stderr, nil); err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
@@ -136,4 +130,3 @@ func clientURL(addr string, upstream *url.URL) string {
 	return u.String()
 }
 
-var errNoDemo = errors.New("demo not built yet")

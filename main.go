@@ -4,30 +4,37 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	status := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(status)
 }
 
-// run dispatches the subcommands and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+// run dispatches the subcommands and returns the exit status. Long-running
+// commands stop when ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "version":
 			fmt.Fprintln(stdout, "mcpscope", version)
 			return 0
 		case "demo":
-			return runDemo(args[1:], stdout, stderr)
+			return runDemo(ctx, args[1:], stdout, stderr)
 		case "help":
-			return runProxy([]string{"--help"}, stdout, stderr)
+			return runProxy(ctx, []string{"--help"}, stdout, stderr)
 		}
 	}
-	return runProxy(args, stdout, stderr)
+	return runProxy(ctx, args, stdout, stderr)
 }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVersionHelpAndErrors(t *testing.T) {
+	cases := []struct {
+		args       []string
+		status     int
+		out, errOut string
+	}{
+		{[]string{"version"}, 0, "mcpscope ", ""},
+		{[]string{"--help"}, 0, "", "Examples:"},
+		{[]string{"demo", "--help"}, 0, "", "mcpscope demo"},
+		{nil, 2, "", "no upstream: give the MCP server's URL with -u"},
+		{[]string{"-u", "ftp://x"}, 2, "", "want an http:// or https:// URL"},
+		{[]string{"--bogus"}, 2, "", "unknown flag: --bogus"},
+		{[]string{"demo", "--server", "carrier-pigeon"}, 2, "", "unknown server kind"},
+	}
+	for _, c := range cases {
+		var out, errOut bytes.Buffer
+		status := run(context.Background(), c.args, &out, &errOut)
+		if status != c.status || !strings.Contains(out.String(), c.out) || !strings.Contains(errOut.String(), c.errOut) {
+			t.Errorf("mcpscope %v: status %d, stdout %q, stderr %q; want %d, %q, %q",
+				c.args, status, out.String(), errOut.String(), c.status, c.out, c.errOut)
+		}
+	}
+}
+
+// TestDemoHeadless checks that the demo shows live SSE traffic within
+// seconds, in headless mode.
+func TestDemoHeadless(t *testing.T) {
+	_, stdout := startCLI(t, "demo", "--headless", "-l", "127.0.0.1:0", "--every", "50ms")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Count(stdout.String(), `"method":"notifications/progress"`) >= 3 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no live progress events from the demo within 10s; output:\n%.2000s", stdout.String())
+}

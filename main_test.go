@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.uber.org/goleak"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// syncBuffer is an io.Writer safe for the writer and a reading test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startCLI runs mcpscope with args until the test ends and returns the
+// address it printed, and its stdout.
+func startCLI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &syncBuffer{}
+	errR, errW := io.Pipe()
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, args, stdout, errW)
+		errW.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if status := <-done; status != 0 {
+			t.Errorf("mcpscope exited with status %d", status)
+		}
+	})
+	listening := regexp.MustCompile(`listening on http://(\S+)`)
+	lines := bufio.NewScanner(errR)
+	for lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			go io.Copy(io.Discard, errR)
+			return m[1], stdout
+		}
+	}
+	t.Fatal("mcpscope never printed 'listening on http://ADDR'")
+	return "", nil
+}
+
+// TestHeadlessOutput runs a real go-sdk exchange through the CLI and checks
+// the JSON Lines it prints.
+func TestHeadlessOutput(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	addr, stdout := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0")
+	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+addr+"/mcp", mcptest.ClientOptions{})
+	p := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 5, "interval_ms": 1}}
+	p.SetProgressToken("t1")
+	if _, err := cs.CallTool(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.WaitProgress(5, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var progress, calls, results, opened int
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		progress, calls, results, opened = 0, 0, 0, 0
+		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			var o map[string]any
+			if err := json.Unmarshal([]byte(line), &o); err != nil {
+				t.Fatalf("headless line is not JSON: %q: %v", line, err)
+			}
+			if o["type"] == nil || o["time"] == nil {
+				t.Fatalf("headless line lacks type or time: %q", line)
+			}
+			switch {
+			case o["method"] == mcptest.MethodProgress && o["type"] == "sse_event" && o["stream"] != nil && o["session"] != nil && o["event_id"] != nil:
+				progress++
+			case o["method"] == "tools/call" && o["kind"] == "request" && o["direction"] == "client_to_server" && o["id"] != nil:
+				calls++
+			case o["method"] == "tools/call" && o["kind"] == "result" && o["direction"] == "server_to_client":
+				results++
+			case o["type"] == "stream_opened":
+				opened++
+			}
+		}
+		if progress == 5 && calls == 1 && results == 1 && opened > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("headless output: %d progress events, %d tools/call requests, %d results, %d streams opened; want 5, 1, 1, ≥1\n%s",
+		progress, calls, results, opened, stdout.String())
+}
