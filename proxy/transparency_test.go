@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bytes"
 	"io"
+	"mcpscope/proxy"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,4 +74,30 @@ func TestByteTransparency(t *testing.T) {
 
 func excerpt(b []byte, i int) []byte {
 	return b[i:min(len(b), i+40)]
+}
+
+// TestInvalidJSONForwardedAndFlagged checks that a body mcpscope cannot
+// parse still reaches the upstream unchanged, and is flagged.
+func TestInvalidJSONForwardedAndFlagged(t *testing.T) {
+	const body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"" // cut short
+	var got []byte
+	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}`)
+	}), nil)
+	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if string(got) != body || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("upstream got %q, client status %d; want the bytes unchanged and the upstream's 400", got, resp.StatusCode)
+	}
+	waitFor(t, func() bool {
+		return len(hs.Seen.Matching(func(o *proxy.Observation) bool {
+			return o.Direction == proxy.ClientToServer && o.Kind == proxy.KindInvalid && o.Has("invalid_json") && o.Body == body
+		})) == 1
+	})
 }

@@ -1,0 +1,73 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestBusDropsEventsButKeepsTransitions(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(4)
+	defer sub.Close()
+	if !b.Active() {
+		t.Fatal("bus with a subscriber not active")
+	}
+	for range 10 {
+		b.Publish(&Observation{Type: TypeSSEEvent})
+	}
+	b.Publish(&Observation{Type: TypeStreamClosed})
+	batch, err := sub.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != 6 || batch[0].Type != TypeDropped || batch[0].Dropped != 6 || batch[5].Type != TypeStreamClosed {
+		t.Fatalf("batch = %d observations (first %+v); want dropped(6), 4 events, stream_closed", len(batch), batch[0])
+	}
+	for i := 1; i < 5; i++ {
+		if batch[i].Seq != uint64(i) {
+			t.Errorf("event %d has seq %d: order or numbering lost", i, batch[i].Seq)
+		}
+	}
+}
+
+func TestBusMustDeliverHasAHardLimit(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(2)
+	defer sub.Close()
+	for range 2*MustDeliverFactor + 3 {
+		b.Publish(&Observation{Type: TypeStreamOpened})
+	}
+	batch, _ := sub.Next(context.Background())
+	if batch[0].Type != TypeDropped || batch[0].Dropped != 3 || len(batch) != 1+2*MustDeliverFactor {
+		t.Fatalf("got %d observations, first %+v; want the hard limit kept and 3 dropped", len(batch), batch[0])
+	}
+}
+
+func TestBusNextWaitsAndCloses(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := sub.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next on an empty queue = %v, want the context's error", err)
+	}
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		b.Publish(&Observation{Type: TypeHTTP})
+		b.Close()
+	}()
+	batch, err := sub.Next(context.Background())
+	if err != nil || len(batch) != 1 {
+		t.Fatalf("Next = %d, %v; want the published observation", len(batch), err)
+	}
+	if _, err := sub.Next(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Next after Close = %v, want ErrClosed", err)
+	}
+	b.Publish(&Observation{Type: TypeHTTP}) // no subscriber left to block or panic
+	sub.Close()
+	if b.Active() {
+		t.Error("bus still active after its only subscriber closed")
+	}
+}
