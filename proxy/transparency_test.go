@@ -3,10 +3,11 @@ package proxy_test
 import (
 	"bytes"
 	"io"
-	"mcpscope/proxy"
 	"net/http"
 	"strings"
 	"testing"
+
+	"mcpscope/proxy"
 )
 
 // trickyStream is an event stream with everything a parser can get wrong,
