@@ -11,9 +11,7 @@ import (
 func (p *Proxy) describeMessage(o *Observation, text, scope string) envelope {
 	env := readEnvelope(text)
 	o.Kind, o.Method, o.Body = env.kind, env.method, text
-	if env.id != "" {
-		o.ID = []byte(env.id)
-	}
+	o.ID = RawJSON(env.id)
 	if env.kind == KindInvalid {
 		o.Flags = append(o.Flags, "invalid_json")
 	}

@@ -1,9 +1,6 @@
 package proxy
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Type names the kind of an Observation. The names are part of the
 // headless output and the recording format.
@@ -53,7 +50,7 @@ type Observation struct {
 	Direction  Direction       `json:"direction,omitempty"`
 	Kind       MessageKind     `json:"kind,omitempty"`
 	Method     string          `json:"method,omitempty"`      // for results and errors: the method of the request answered
-	ID         json.RawMessage `json:"id,omitempty"`          // the JSON-RPC id, exactly as sent (keeps its JSON type)
+	ID         RawJSON         `json:"id,omitempty"`          // the JSON-RPC id, exactly as sent (keeps its JSON type)
 	RequestSeq uint64          `json:"request_seq,omitempty"` // for results and errors: Seq of the request answered
 	Latency    time.Duration   `json:"latency_ns,omitempty"`  // for results and errors: time since that request
 	Body       string          `json:"body,omitempty"`        // the message JSON as sent (for a batch: this element)
@@ -114,4 +111,23 @@ func (o *Observation) Has(flag string) bool {
 		}
 	}
 	return false
+}
+
+// RawJSON is JSON text kept as it was sent, such as a JSON-RPC id: 1 and
+// "1" stay different. It is a string so that it can share the memory of the
+// message it was read from.
+type RawJSON string
+
+// MarshalJSON writes the text as it is (null when empty).
+func (r RawJSON) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("null"), nil
+	}
+	return []byte(r), nil
+}
+
+// UnmarshalJSON keeps the JSON text as it is.
+func (r *RawJSON) UnmarshalJSON(b []byte) error {
+	*r = RawJSON(b)
+	return nil
 }

@@ -150,11 +150,15 @@ func (s *sseStream) forward(b *sse.Block) {
 // message of a batch gets one of its own.
 func (s *sseStream) observe(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
 	o := &Observation{Type: TypeSSEEvent, Time: now, Direction: ServerToClient, Size: len(out), Gap: gap, Raw: string(out)}
+	rawText := o.Raw // a copy of b.Raw, whose parts the fields can share
+	if changed {
+		rawText = ""
+	}
 	if b.HasID {
-		o.EventID, o.HasID = string(b.ID), true
+		o.EventID, o.HasID = fieldText(rawText, b.Raw, b.ID), true
 	}
 	if len(b.Event) > 0 {
-		o.EventType = string(b.Event)
+		o.EventType = fieldText(rawText, b.Raw, b.Event)
 	}
 	if b.HasRetry {
 		o.Retry = b.Retry
@@ -175,10 +179,7 @@ func (s *sseStream) observe(b *sse.Block, now time.Time, gap time.Duration, out 
 	var env envelope
 	var batch string
 	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
-		data := string(b.Data)
-		if !changed {
-			data = dataText(o.Raw, b)
-		}
+		data := fieldText(rawText, b.Raw, b.Data)
 		if msgs, n, ok := splitMessages(data); n == 0 {
 			env = s.p.describeMessage(o, msgs[0], s.scope)
 			if !ok && env.kind != KindInvalid {
@@ -196,13 +197,14 @@ func (s *sseStream) observe(b *sse.Block, now time.Time, gap time.Duration, out 
 	}
 }
 
-// dataText returns the block's data as a string, sharing raw's memory when
-// the data is one line of it.
-func dataText(raw string, b *sse.Block) string {
-	if i := subsliceOffset(b.Raw, b.Data); i >= 0 && i+len(b.Data) <= len(raw) {
-		return raw[i : i+len(b.Data)]
+// fieldText returns field, a part of the block's bytes raw, as a string:
+// the matching part of rawText (a copy of raw) when the field is a
+// sub-slice of raw, so most fields cost no allocation.
+func fieldText(rawText string, raw, field []byte) string {
+	if i := subsliceOffset(raw, field); i >= 0 && i+len(field) <= len(rawText) {
+		return rawText[i : i+len(field)]
 	}
-	return string(b.Data)
+	return string(field)
 }
 
 // subsliceOffset returns where inner starts in outer if inner is a
