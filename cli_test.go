@@ -10,8 +10,8 @@ import (
 
 func TestVersionHelpAndErrors(t *testing.T) {
 	cases := []struct {
-		args       []string
-		status     int
+		args        []string
+		status      int
 		out, errOut string
 	}{
 		{[]string{"version"}, 0, "mcpscope ", ""},

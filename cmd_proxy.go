@@ -129,4 +129,3 @@ func clientURL(addr string, upstream *url.URL) string {
 	u := url.URL{Scheme: "http", Host: addr, Path: upstream.Path, RawQuery: upstream.RawQuery}
 	return u.String()
 }
-

@@ -19,8 +19,8 @@ import (
 //     and messages for that subscriber are dropped and counted; the next
 //     batch the subscriber reads starts with a TypeDropped observation
 //     saying how many it missed.
-//   - Transitions (stream opened/closed, and later sessions and rule
-//     decisions) are must-deliver: they may exceed the queue's bound up to a
+//   - Transitions (stream opened/closed, gate changes, and later sessions
+//     and rule decisions) are must-deliver: they may exceed the queue's bound up to a
 //     hard limit of MustDeliverFactor times it, so a burst of events cannot
 //     push them out. Past the hard limit they are dropped and counted too,
 //     which only a subscriber that stopped reading can cause.
@@ -124,7 +124,7 @@ type Subscription struct {
 }
 
 func mustDeliver(t Type) bool {
-	return t == TypeStreamOpened || t == TypeStreamClosed
+	return t == TypeStreamOpened || t == TypeStreamClosed || t == TypeGate
 }
 
 func (s *Subscription) offer(o *Observation) {

@@ -44,6 +44,7 @@ func (p *Proxy) requestScope(r *http.Request) string {
 // readRequest reads the client's body whole and publishes its messages.
 func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, bool) {
 	ex := &exchange{scope: p.requestScope(r), started: time.Now()}
+	p.gates.touch(ex.scope, ex.started)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := p.MaxBodySize
 		if limit <= 0 {
@@ -147,6 +148,7 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	}
 	if sid := resp.Header.Get(headerSessionID); sid != "" && r.Header.Get(headerSessionID) == "" {
 		ex.http.NewSession = sid
+		p.gates.touch(sid, time.Now())
 	}
 	p.publishHTTP(ex)
 	return resp, true

@@ -33,6 +33,13 @@ type harness struct {
 // cleanup. configure, if not nil, adjusts the proxy before it serves.
 func startProxy(t testing.TB, upstream string, configure func(*proxy.Proxy)) *harness {
 	t.Helper()
+	return startProxyKeeping(t, upstream, configure, nil)
+}
+
+// startProxyKeeping is startProxy whose observer keeps only what keep
+// accepts (everything if keep is nil), for tests that measure memory.
+func startProxyKeeping(t testing.TB, upstream string, configure func(*proxy.Proxy), keep func(*proxy.Observation) bool) *harness {
+	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +54,7 @@ func startProxy(t testing.TB, upstream string, configure func(*proxy.Proxy)) *ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := observe(p.Bus)
+	seen := observe(p.Bus, keep)
 	srv := p.NewServer()
 	go srv.Serve(ln)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
@@ -86,7 +93,7 @@ type observed struct {
 	done chan struct{}
 }
 
-func observe(bus *proxy.Bus) *observed {
+func observe(bus *proxy.Bus, keep func(*proxy.Observation) bool) *observed {
 	o := &observed{done: make(chan struct{})}
 	sub := bus.Subscribe(1 << 20)
 	go func() {
@@ -97,7 +104,11 @@ func observe(bus *proxy.Bus) *observed {
 				return
 			}
 			o.mu.Lock()
-			o.all = append(o.all, batch...)
+			for _, x := range batch {
+				if keep == nil || keep(x) {
+					o.all = append(o.all, x)
+				}
+			}
 			o.mu.Unlock()
 		}
 	}()

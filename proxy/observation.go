@@ -12,6 +12,7 @@ const (
 	TypeSSEEvent     Type = "sse_event"     // one block of an SSE stream
 	TypeStreamOpened Type = "stream_opened" // an SSE stream started forwarding
 	TypeStreamClosed Type = "stream_closed" // an SSE stream ended (Reason says why)
+	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
 )
 
@@ -47,14 +48,14 @@ type Observation struct {
 	Stream  string    `json:"stream,omitempty"`  // the SSE stream, for stream and event observations and messages carried by one
 
 	// Messages.
-	Direction  Direction       `json:"direction,omitempty"`
-	Kind       MessageKind     `json:"kind,omitempty"`
-	Method     string          `json:"method,omitempty"`      // for results and errors: the method of the request answered
-	ID         RawJSON         `json:"id,omitempty"`          // the JSON-RPC id, exactly as sent (keeps its JSON type)
-	RequestSeq uint64          `json:"request_seq,omitempty"` // for results and errors: Seq of the request answered
-	Latency    time.Duration   `json:"latency_ns,omitempty"`  // for results and errors: time since that request
-	Body       string          `json:"body,omitempty"`        // the message JSON as sent (for a batch: this element)
-	Batch      int             `json:"batch,omitempty"`       // size of the batch the message came in, if any
+	Direction  Direction     `json:"direction,omitempty"`
+	Kind       MessageKind   `json:"kind,omitempty"`
+	Method     string        `json:"method,omitempty"`      // for results and errors: the method of the request answered
+	ID         RawJSON       `json:"id,omitempty"`          // the JSON-RPC id, exactly as sent (keeps its JSON type)
+	RequestSeq uint64        `json:"request_seq,omitempty"` // for results and errors: Seq of the request answered
+	Latency    time.Duration `json:"latency_ns,omitempty"`  // for results and errors: time since that request
+	Body       string        `json:"body,omitempty"`        // the message JSON as sent (for a batch: this element)
+	Batch      int           `json:"batch,omitempty"`       // size of the batch the message came in, if any
 
 	// SSE events.
 	EventID   string        `json:"event_id,omitempty"`
@@ -68,6 +69,7 @@ type Observation struct {
 	// HTTP exchanges and streams.
 	HTTP       *HTTPExchange `json:"http,omitempty"`
 	StreamKind StreamKind    `json:"stream_kind,omitempty"`
+	Gate       *GateChange   `json:"gate,omitempty"`
 	Reason     string        `json:"reason,omitempty"` // why a stream closed
 	Events     int64         `json:"events,omitempty"` // on stream_closed: blocks forwarded
 	Bytes      int64         `json:"bytes,omitempty"`  // on stream_closed: bytes forwarded

@@ -71,6 +71,7 @@ type Proxy struct {
 	streamSeq atomic.Uint64
 	connSeq   atomic.Uint64
 	corr      correlator
+	gates     gates
 }
 
 // New returns a Proxy for upstream with a fresh Bus and the default

@@ -24,10 +24,9 @@ type sseStream struct {
 	parser  sse.Parser
 	buf     readBuffer
 	legacy  *legacyEndpoint // set on a legacy GET /sse stream
+	gate    *streamGate
 
-	last   time.Time // when the previous block arrived
-	events int64
-	bytes  int64
+	last time.Time // when the previous block arrived
 }
 
 func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response) {
@@ -51,10 +50,12 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	if err := s.rc.Flush(); err != nil { // the client learns the stream is open now
 		return
 	}
+	s.gate = p.gates.open(s.id, s.session, s.kind)
+	defer p.gates.close(s.gate)
 	s.publish(&Observation{Type: TypeStreamOpened, StreamKind: s.kind})
 	reason := s.run(r.Context(), resp.Body)
 	s.buf.release()
-	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.events, Bytes: s.bytes})
+	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
 }
 
 // streamKind tells what opened a stream from the request that did.
@@ -83,7 +84,9 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 				if !ok {
 					break
 				}
-				s.forward(b)
+				if reason := s.forward(ctx, b); reason != "" {
+					return reason
+				}
 			}
 			if werr := s.flush(); werr != nil {
 				return "writing client: " + werr.Error()
@@ -91,7 +94,9 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 		}
 		if err != nil {
 			if b, ok := s.parser.End(); ok {
-				s.forward(b)
+				if reason := s.forward(ctx, b); reason != "" {
+					return reason
+				}
 				if werr := s.flush(); werr != nil {
 					return "writing client: " + werr.Error()
 				}
@@ -119,29 +124,70 @@ func (s *sseStream) flush() error {
 	return s.rc.Flush()
 }
 
-// forward observes one block and writes it: its raw bytes, or its
-// re-encoding where the proxy changed it.
-func (s *sseStream) forward(b *sse.Block) {
+// forward observes one block, waits at the gate, and writes it: its raw
+// bytes, or its re-encoding where the proxy changed it. It returns why the
+// stream must end, or "".
+func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	now := time.Now()
 	gap := now.Sub(s.last)
 	s.last = now
 	out, changed := b.Raw, false
 	if s.legacy != nil && b.Dispatch && string(b.Event) == "endpoint" {
 		out, changed = s.legacy.rewrite(b)
-		if sid := s.legacy.sessionID; sid != "" {
+		if sid := s.legacy.sessionID; sid != "" && sid != s.session {
 			s.session, s.scope = sid, sid
+			s.p.gates.move(s.gate, sid)
 		}
 	}
-	s.events++
-	s.bytes += int64(len(out))
 	if s.p.bus().Active() {
 		s.observe(b, now, gap, out, changed)
 	}
+	if s.gate.closed.Load() {
+		if err := s.waitAtGate(ctx); err != nil {
+			if ctx.Err() != nil {
+				return "client disconnected"
+			}
+			return "writing client: " + err.Error()
+		}
+	}
+	s.gate.events.Add(1)
+	s.gate.bytes.Add(int64(len(out)))
 	end := s.parser.Consumed()
 	if !changed && len(b.Raw) == end-s.w.pendingChunkEnd() {
 		s.w.addChunkBytes(end)
 	} else {
 		s.w.addOther(out, end)
+	}
+	return ""
+}
+
+// waitAtGate holds the stream at its closed gate until the gate opens (or
+// a step lets this one event through) or the client leaves. Everything
+// before the event is flushed to the client first; nothing more is read
+// from the upstream meanwhile.
+func (s *sseStream) waitAtGate(ctx context.Context) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	held := int64(len(s.w.chunk)-s.w.pendingChunkEnd()) + int64(s.parser.Buffered())
+	var waited *Pause
+	for {
+		ok, pause := s.p.gates.pass(s.gate, held)
+		if ok {
+			if waited != nil {
+				s.publish(&Observation{Type: TypeGate, Gate: &GateChange{Action: "released", Scope: "stream", By: waited.By, Since: waited.Since}})
+			}
+			return nil
+		}
+		if waited == nil {
+			waited = pause
+			s.publish(&Observation{Type: TypeGate, Gate: &GateChange{Action: "held", Scope: "stream", By: pause.By, Since: pause.Since, HeldBytes: held, HeldEvents: 1}})
+		}
+		select {
+		case <-s.gate.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -97,6 +97,9 @@ func (p *Parser) Feed(chunk []byte) {
 // otherwise its Raw starts with bytes of earlier chunks.
 func (p *Parser) Consumed() int { return p.cur }
 
+// Buffered returns how many bytes of an unfinished block the parser holds.
+func (p *Parser) Buffered() int { return len(p.pend) }
+
 // Next yields the next block completed by the input fed so far. It returns
 // false when the current chunk is used up; the bytes of an unfinished block
 // are then kept (or, for an oversized block, yielded as a fragment first).

@@ -51,10 +51,10 @@ func (s *Server) Close() {
 
 // Client is the scripted demo client.
 type Client struct {
-	Endpoint string        // where to connect: the proxy
+	Endpoint string         // where to connect: the proxy
 	Kind     mcpserver.Kind // which transport to speak
-	Every    time.Duration // pause between rounds of calls (default 3s)
-	Logger   *slog.Logger  // nil discards
+	Every    time.Duration  // pause between rounds of calls (default 3s)
+	Logger   *slog.Logger   // nil discards
 }
 
 // Run connects and makes a round of varied calls every c.Every until ctx
