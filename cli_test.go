@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
 )
 
 func TestVersionHelpAndErrors(t *testing.T) {
@@ -44,4 +48,26 @@ func TestDemoHeadless(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no live progress events from the demo within 10s; output:\n%.2000s", stdout.String())
+}
+
+// TestControlFlag checks that --control serves the API with the given token.
+func TestControlFlag(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	addrs, _ := startCLIWaiting(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--control", "127.0.0.1:0", "--control-token", "tok"},
+		`listening on http://(\S+)`, `control API on http://(\S+) \(Authorization: Bearer tok\)`)
+	for token, want := range map[string]int{"tok": 200, "": 401} {
+		req, _ := http.NewRequest("POST", "http://"+addrs[1]+"/api/pause", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %q: status %d, want %d", token, resp.StatusCode, want)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
 }

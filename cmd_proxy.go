@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/control"
 	"mcpscope/proxy"
 	"mcpscope/record"
 )
@@ -34,6 +36,10 @@ Examples:
 
   # a legacy HTTP+SSE server (2024-11-05); clients connect to /sse
   mcpscope -u http://127.0.0.1:3001/sse -l 127.0.0.1:9000
+
+  # a control API for scripts: pause everything, then resume
+  mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
+  curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7332/api/pause
 
 Flags:
 `
@@ -84,9 +90,17 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	sub := p.Bus.Subscribe(0)
 	defer sub.Close()
 	srv := p.NewServer()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, p.Upstream.Redacted(), clientURL(addr, p.Upstream))
+	if o.control != "" {
+		api, err := startControl(o, p, stderr, serveErr)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer api.Close()
+	}
 	if ready != nil {
 		ready(addr)
 	}
@@ -111,6 +125,30 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	}
 	stopPrinting()
 	return err
+}
+
+// startControl serves the control API on o.control; a failure to serve
+// later is sent on failed.
+func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", o.control)
+	if err != nil {
+		return nil, fmt.Errorf("control API: listening on %s: %w", o.control, err)
+	}
+	token := o.controlToken
+	if token == "" {
+		token = control.NewToken()
+	}
+	api := &http.Server{
+		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := api.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("control API: %w", err)
+		}
+	}()
+	fmt.Fprintf(stderr, "mcpscope: control API on http://%s (Authorization: Bearer %s)\n", ln.Addr(), token)
+	return api, nil
 }
 
 // shutdown stops accepting, gives requests a moment, then closes what is

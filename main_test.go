@@ -42,8 +42,17 @@ func (s *syncBuffer) String() string {
 // address it printed, and its stdout.
 func startCLI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
 	t.Helper()
+	addrs, stdout := startCLIWaiting(t, args, `listening on http://(\S+)`)
+	return addrs[0], stdout
+}
+
+// startCLIWaiting runs mcpscope with args until the test ends, waits until
+// its stderr has shown each pattern (in order), and returns each pattern's
+// first submatch.
+func startCLIWaiting(t *testing.T, args []string, patterns ...string) ([]string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &syncBuffer{}
+	stdout := &syncBuffer{}
 	errR, errW := io.Pipe()
 	done := make(chan int)
 	go func() {
@@ -56,16 +65,18 @@ func startCLI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
 			t.Errorf("mcpscope exited with status %d", status)
 		}
 	})
-	listening := regexp.MustCompile(`listening on http://(\S+)`)
+	var found []string
 	lines := bufio.NewScanner(errR)
-	for lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-			go io.Copy(io.Discard, errR)
-			return m[1], stdout
+	for len(found) < len(patterns) && lines.Scan() {
+		if m := regexp.MustCompile(patterns[len(found)]).FindStringSubmatch(lines.Text()); m != nil {
+			found = append(found, m[1])
 		}
 	}
-	t.Fatal("mcpscope never printed 'listening on http://ADDR'")
-	return "", nil
+	go io.Copy(io.Discard, errR)
+	if len(found) < len(patterns) {
+		t.Fatalf("mcpscope never printed %q", patterns[len(found)])
+	}
+	return found, stdout
 }
 
 // TestHeadlessOutput runs a real go-sdk exchange through the CLI and checks

@@ -19,16 +19,17 @@ const DefaultListen = "127.0.0.1:7331"
 
 // options are the flags shared by the proxy and the demo.
 type options struct {
-	upstream       string
-	listen         string
-	headless       bool
-	allowHosts     []string
-	allowOrigins   []string
-	maxBody        int64
-	maxEvent       int
-	headerTimeout  time.Duration
-	logFile        string
-	subscriberSize int
+	upstream      string
+	listen        string
+	headless      bool
+	allowHosts    []string
+	allowOrigins  []string
+	maxBody       int64
+	maxEvent      int
+	headerTimeout time.Duration
+	logFile       string
+	control       string
+	controlToken  string
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
@@ -42,6 +43,8 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBodySize, "largest client request body accepted, in bytes")
 	fs.IntVar(&o.maxEvent, "max-event-size", 1<<20, "largest SSE event parsed; larger ones are forwarded in pieces, unparsed")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
+	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
+	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -8,20 +9,29 @@ import (
 	"strings"
 )
 
-// checkHostAndOrigin refuses requests whose Host or Origin is neither
-// loopback nor explicitly allowed: a web page the developer visits must not
-// reach the proxy (or, through it, the MCP server) by DNS rebinding or a
-// cross-origin request. It answers 403 and returns false for those.
+// checkHostAndOrigin answers 403 and returns false for a request that
+// CheckHostAndOrigin refuses.
 func (p *Proxy) checkHostAndOrigin(w http.ResponseWriter, r *http.Request) bool {
-	if !hostAllowed(r.Host, p.AllowedHosts) {
-		writeRPCError(w, http.StatusForbidden, "", "mcpscope: refused request for foreign Host "+quoteForMessage(r.Host)+" (allow it with --allow-host)")
-		return false
-	}
-	if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, p.AllowedOrigins) {
-		writeRPCError(w, http.StatusForbidden, "", "mcpscope: refused request from foreign Origin "+quoteForMessage(origin)+" (allow it with --allow-origin)")
+	if err := CheckHostAndOrigin(r, p.AllowedHosts, p.AllowedOrigins); err != nil {
+		writeRPCError(w, http.StatusForbidden, "", "mcpscope: "+err.Error())
 		return false
 	}
 	return true
+}
+
+// CheckHostAndOrigin refuses a request whose Host or Origin is neither
+// loopback nor in the allowed lists: a web page the developer visits must
+// not reach mcpscope (or, through it, the MCP server) by DNS rebinding or a
+// cross-origin request. A request without an Origin header is not
+// cross-origin. The control API uses the same rule.
+func CheckHostAndOrigin(r *http.Request, allowedHosts, allowedOrigins []string) error {
+	if !hostAllowed(r.Host, allowedHosts) {
+		return errors.New("refused request for foreign Host " + quoteForMessage(r.Host) + " (allow it with --allow-host)")
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, allowedOrigins) {
+		return errors.New("refused request from foreign Origin " + quoteForMessage(origin) + " (allow it with --allow-origin)")
+	}
+	return nil
 }
 
 func hostAllowed(hostport string, allowed []string) bool {

@@ -1,0 +1,191 @@
+// Package control serves mcpscope's control API: JSON over HTTP, on
+// loopback, for scripts and CI. It lists sessions and streams, pauses,
+// resumes and steps them, and streams the observation bus as SSE.
+//
+// Every request needs "Authorization: Bearer TOKEN"; requests with a foreign
+// Host or Origin are refused like the proxy's. Errors are JSON objects
+// {"error": "..."} with a fitting status.
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"mcpscope/proxy"
+)
+
+// Server is the control API for one proxy. Set its fields before serving.
+type Server struct {
+	Proxy          *proxy.Proxy
+	Token          string   // required bearer token; see NewToken
+	AllowedHosts   []string // as proxy.Proxy.AllowedHosts
+	AllowedOrigins []string // as proxy.Proxy.AllowedOrigins
+
+	// EventBuffer bounds the queue of each /api/events subscriber
+	// (proxy.DefaultSubscriberBuffer if 0); a reader that falls behind
+	// gets "dropped" observations, the proxy never waits for it.
+	EventBuffer int
+
+	// Keepalive is how often /api/events sends a comment while idle
+	// (15 s if 0).
+	Keepalive time.Duration
+}
+
+// NewToken returns a random token (128 bits, hex).
+func NewToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// actor names the control API as the one who acted, in gate changes.
+const actor = "api"
+
+// ServeHTTP checks the caller, then routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := proxy.CheckHostAndOrigin(r, s.AllowedHosts, s.AllowedOrigins); err != nil {
+		writeError(w, http.StatusForbidden, err.Error())
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mcpscope"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN; the token is printed at start or set with --control-token)")
+		return
+	}
+	path := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(path) == 2 && path[0] == "api":
+		s.serveTop(w, r, path[1])
+	case len(path) == 4 && path[0] == "api" && (path[1] == "streams" || path[1] == "sessions"):
+		s.serveAct(w, r, path[1], path[2], path[3])
+	default:
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) == 1
+}
+
+func (s *Server) serveTop(w http.ResponseWriter, r *http.Request, what string) {
+	method := http.MethodGet
+	if what == "pause" || what == "resume" {
+		method = http.MethodPost
+	}
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		writeError(w, http.StatusMethodNotAllowed, "use "+method+" for /api/"+what)
+		return
+	}
+	switch what {
+	case "sessions":
+		writeJSON(w, http.StatusOK, s.Proxy.Sessions())
+	case "streams":
+		writeJSON(w, http.StatusOK, s.Proxy.Streams())
+	case "pause":
+		s.Proxy.PauseAll(actor)
+		writeJSON(w, http.StatusOK, map[string]any{"paused": true})
+	case "resume":
+		s.Proxy.ResumeAll(actor)
+		writeJSON(w, http.StatusOK, map[string]any{"paused": false})
+	case "events":
+		s.serveEvents(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	}
+}
+
+// serveAct runs pause, resume or step on one stream or session.
+func (s *Server) serveAct(w http.ResponseWriter, r *http.Request, kind, id, action string) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "use POST to "+action)
+		return
+	}
+	acts := map[string]func(string, string) error{
+		"streams/pause": s.Proxy.PauseStream, "streams/resume": s.Proxy.ResumeStream, "streams/step": s.Proxy.StepStream,
+		"sessions/pause": s.Proxy.PauseSession, "sessions/resume": s.Proxy.ResumeSession,
+	}
+	act := acts[kind+"/"+action]
+	if act == nil {
+		writeError(w, http.StatusNotFound, "no action "+strconv.Quote(action)+" on "+kind)
+		return
+	}
+	err := act(id, actor)
+	switch {
+	case errors.Is(err, proxy.ErrUnknownStream), errors.Is(err, proxy.ErrUnknownSession):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, proxy.ErrNotPaused), errors.Is(err, proxy.ErrStillPaused):
+		writeError(w, http.StatusConflict, err.Error())
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"ok": action, kind[:len(kind)-1]: id})
+	}
+}
+
+// serveEvents streams the bus as SSE: one event per observation, its data
+// the same JSON object --headless prints, its id the observation's seq.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	sub := s.Proxy.Bus.Subscribe(s.EventBuffer)
+	defer sub.Close()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	if rc.Flush() != nil {
+		return
+	}
+	keepalive := s.Keepalive
+	if keepalive <= 0 {
+		keepalive = 15 * time.Second
+	}
+	for {
+		ctx, cancel := context.WithTimeout(r.Context(), keepalive)
+		batch, err := sub.Next(ctx)
+		cancel()
+		switch {
+		case r.Context().Err() != nil || errors.Is(err, proxy.ErrClosed):
+			return
+		case errors.Is(err, context.DeadlineExceeded):
+			if _, err := w.Write([]byte(": keepalive\n\n")); err != nil {
+				return
+			}
+		}
+		for _, o := range batch {
+			data, err := json.Marshal(o)
+			if err != nil {
+				continue
+			}
+			frame := "event: " + string(o.Type) + "\ndata: " + string(data) + "\n\n"
+			if o.Seq != 0 { // "dropped" notices are not on the bus and have none
+				frame = "id: " + strconv.FormatUint(o.Seq, 10) + "\n" + frame
+			}
+			if _, err := w.Write([]byte(frame)); err != nil {
+				return
+			}
+		}
+		if rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, map[string]string{"error": message})
+}
