@@ -78,6 +78,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		go func() {
 			defer wg.Done()
 			if err := client.Run(clientCtx); err != nil {
+				if o.tui { // the terminal belongs to the UI
+					logger.Error("demo client stopped", "err", err)
+					return
+				}
 				fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
 			}
 		}()

@@ -14,7 +14,6 @@ import (
 
 	"mcpscope/control"
 	"mcpscope/proxy"
-	"mcpscope/record"
 )
 
 const proxyUsage = `mcpscope — an interactive debugging proxy for MCP
@@ -75,9 +74,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// serve listens, prints where, forwards until ctx ends and shows the
-// observations. ready, if not nil, is called with the bound address once
-// the proxy accepts connections.
+// serve listens, prints where, forwards until ctx ends (or the user quits
+// the UI) and shows the observations: the TUI, or JSON Lines on stdout.
+// ready, if not nil, is called with the bound address once the proxy
+// accepts connections.
 func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Writer, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -87,7 +87,8 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
 		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, which is not loopback; only allowed Host/Origin values are served\n", host)
 	}
-	sub := p.Bus.Subscribe(0)
+	display := o.display(p, stdout, stderr, addr)
+	sub := p.Bus.Subscribe(uiBuffer)
 	defer sub.Close()
 	srv := p.NewServer()
 	serveErr := make(chan error, 2)
@@ -105,25 +106,25 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		ready(addr)
 	}
 
-	printCtx, stopPrinting := context.WithCancel(context.Background())
-	printed := make(chan error, 1)
-	go func() { printed <- record.WriteJSONLines(printCtx, sub, stdout) }()
+	displayCtx, stopDisplay := context.WithCancel(context.Background())
+	defer stopDisplay()
+	displayed := make(chan error, 1)
+	go func() { displayed <- display(displayCtx, sub) }()
 
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
 		err = fmt.Errorf("serving: %w", err)
-	case err = <-printed:
-		stopPrinting()
+	case err = <-displayed: // the user quit the UI, or output failed
 		shutdown(srv)
 		return err
 	}
 	shutdown(srv)
-	sub.Close() // the printer drains what is queued, then returns
-	if perr := <-printed; err == nil {
-		err = perr
+	sub.Close() // a printer drains what is queued, then returns
+	stopDisplayUnlessHeadless(o, stopDisplay)
+	if derr := <-displayed; err == nil {
+		err = derr
 	}
-	stopPrinting()
 	return err
 }
 

@@ -30,6 +30,8 @@ type options struct {
 	logFile       string
 	control       string
 	controlToken  string
+	uiRows        int
+	tui           bool // set by display: the TUI owns the terminal
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
@@ -45,6 +47,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
+	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 }
 

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/charmbracelet/x/term"
+
+	"mcpscope/proxy"
+	"mcpscope/record"
+	"mcpscope/ui"
+)
+
+// uiBuffer bounds the observations queued for the display; the UI drops
+// (and counts) events past it rather than slow the proxy.
+const uiBuffer = 1 << 16
+
+// display returns what shows the observations: the TUI when stdin and
+// stdout are a terminal and --headless is off, JSON Lines otherwise.
+func (o *options) display(p *proxy.Proxy, stdout, stderr io.Writer, addr string) func(context.Context, *proxy.Subscription) error {
+	headless := func(ctx context.Context, sub *proxy.Subscription) error {
+		return record.WriteJSONLines(ctx, sub, stdout)
+	}
+	if o.headless {
+		return headless
+	}
+	if !isTerminal(stdout) || !term.IsTerminal(os.Stdin.Fd()) {
+		fmt.Fprintln(stderr, "mcpscope: not a terminal, printing JSON Lines instead of the UI (--headless says so on purpose)")
+		return headless
+	}
+	o.tui = true
+	info := ui.Info{Listen: addr, Upstream: p.Upstream.Redacted()}
+	return func(ctx context.Context, sub *proxy.Subscription) error {
+		return ui.Run(ctx, p, sub, ui.Options{Info: info, MaxRows: o.uiRows})
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// stopDisplayUnlessHeadless ends the TUI at shutdown; a headless printer
+// ends by itself once it has drained its subscription.
+func stopDisplayUnlessHeadless(o *options, stop context.CancelFunc) {
+	if o.tui {
+		stop()
+	}
+}

@@ -1,0 +1,181 @@
+package ui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mcpscope/proxy"
+)
+
+// key handles a key press.
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.filtering {
+		return m.filterKey(msg)
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+	case key.Matches(msg, k.Focus):
+		m.focus = 1 - m.focus
+	case key.Matches(msg, k.Up):
+		m.moveBy(-1)
+	case key.Matches(msg, k.Down):
+		m.moveBy(1)
+	case key.Matches(msg, k.PageUp):
+		m.moveBy(-m.listHeight())
+	case key.Matches(msg, k.PageDown):
+		m.moveBy(m.listHeight())
+	case key.Matches(msg, k.Top):
+		m.traffic.toStart()
+	case key.Matches(msg, k.Bottom):
+		m.traffic.toEnd(true)
+	case key.Matches(msg, k.Follow):
+		m.traffic.follow = !m.traffic.follow
+		if m.traffic.follow {
+			m.traffic.toEnd(true)
+		}
+	case key.Matches(msg, k.Filter):
+		m.filtering = true
+		m.filter.SetValue(m.traffic.filter)
+		return m.filter.Focus()
+	case key.Matches(msg, k.Jump):
+		if !m.traffic.jump() {
+			m.say("no request/response pair for this row")
+		}
+	case key.Matches(msg, k.DetailUp):
+		m.detail.scrollBy(-5)
+	case key.Matches(msg, k.DetailDown):
+		m.detail.scrollBy(5)
+	case key.Matches(msg, k.Pause):
+		m.toggleStream()
+	case key.Matches(msg, k.Step):
+		m.step()
+	case key.Matches(msg, k.PauseSession):
+		m.toggleSession()
+	case key.Matches(msg, k.PauseAll):
+		if m.globalPause {
+			m.engine.ResumeAll(actor)
+			m.say("resumed everything")
+		} else {
+			m.engine.PauseAll(actor)
+			m.say("paused everything (new streams too); A resumes")
+		}
+		m.refresh()
+	}
+	return nil
+}
+
+// filterKey edits the filter: enter keeps it, esc clears it.
+func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEnter:
+		m.filtering = false
+		m.filter.Blur()
+		return nil
+	case tea.KeyEsc:
+		m.filtering = false
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.traffic.setFilter("")
+		return nil
+	}
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	m.traffic.setFilter(m.filter.Value())
+	return cmd
+}
+
+func (m *Model) moveBy(delta int) {
+	if m.focus == focusSessions {
+		m.sessions.move(delta)
+		return
+	}
+	m.traffic.move(delta)
+}
+
+// target is the stream and session the acting keys apply to: the item
+// under the sessions cursor when that pane has focus, else the selected
+// row's.
+func (m *Model) target() (stream, session string) {
+	if m.focus == focusSessions {
+		if it, ok := m.sessions.selected(); ok {
+			if it.stream != nil {
+				return it.stream.ID, it.session.ID
+			}
+			return "", it.session.ID
+		}
+		return "", ""
+	}
+	if r, ok := m.traffic.selected(); ok {
+		return r.obs.Stream, r.obs.Session
+	}
+	return "", ""
+}
+
+func (m *Model) streamInfo(id string) (proxy.StreamInfo, bool) {
+	for _, s := range m.streams {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return proxy.StreamInfo{}, false
+}
+
+func (m *Model) toggleStream() {
+	id, _ := m.target()
+	st, ok := m.streamInfo(id)
+	switch {
+	case id == "":
+		m.say("select a row of a stream (or a stream in the sessions pane) to pause it")
+		return
+	case !ok:
+		m.say("stream " + id + " has ended")
+		return
+	case st.Paused:
+		m.report("resumed "+id, m.engine.ResumeStream(id, actor))
+	default:
+		m.report("paused "+id+": s steps one event, p resumes", m.engine.PauseStream(id, actor))
+	}
+	m.refresh()
+}
+
+func (m *Model) step() {
+	id, _ := m.target()
+	if id == "" {
+		m.say("select a stream to step")
+		return
+	}
+	m.report("stepped "+id, m.engine.StepStream(id, actor))
+	m.refresh()
+}
+
+func (m *Model) toggleSession() {
+	_, session := m.target()
+	if session == "" {
+		m.say("select a row or session to pause its session")
+		return
+	}
+	paused := false
+	for _, it := range m.sessions.items {
+		if it.stream == nil && it.session.ID == session {
+			paused = it.session.Paused
+		}
+	}
+	if paused {
+		m.report("resumed session "+session, m.engine.ResumeSession(session, actor))
+	} else {
+		m.report("paused session "+session+" (its new streams too)", m.engine.PauseSession(session, actor))
+	}
+	m.refresh()
+}
+
+func (m *Model) report(done string, err error) {
+	if err != nil {
+		m.say(err.Error())
+		return
+	}
+	m.say(done)
+}

@@ -1,0 +1,109 @@
+package ui
+
+import (
+	"fmt"
+	"github.com/charmbracelet/x/ansi"
+	"sort"
+	"strings"
+
+	"mcpscope/proxy"
+)
+
+// detailPane shows the selected row in full: what it is, its JSON pretty and
+// coloured, the raw SSE bytes, the HTTP exchange. The rendered text of the
+// last row shown is cached, so a frame costs a copy of visible lines, not
+// a re-render.
+type detailPane struct {
+	seq    uint64 // the row the cache holds
+	width  int
+	lines  []string
+	scroll int
+}
+
+func (d *detailPane) view(r *row, width, height int) string {
+	if r == nil {
+		return styleDim.Render("select a row to see it in full")
+	}
+	if r.obs.Seq != d.seq || width != d.width {
+		d.seq, d.width, d.scroll = r.obs.Seq, width, 0
+		d.lines = strings.Split(ansi.Wrap(renderDetail(r.obs), max(width, 1), " ,"), "\n")
+	}
+	d.scroll = min(d.scroll, max(0, len(d.lines)-height))
+	end := min(len(d.lines), d.scroll+height)
+	out := make([]string, 0, end-d.scroll)
+	for _, l := range d.lines[d.scroll:end] {
+		out = append(out, truncateStyled(l, width)) // a word longer than the line is cut
+	}
+	return strings.Join(out, "\n")
+}
+
+func (d *detailPane) scrollBy(n int) { d.scroll = max(0, d.scroll+n) }
+
+// renderDetail renders everything known about one observation.
+func renderDetail(o *proxy.Observation) string {
+	var b strings.Builder
+	title := styleTitle.Render(sanitize(label(o)))
+	fmt.Fprintf(&b, "%s  %s\n", title, styleDim.Render(o.Time.Format("2006-01-02 15:04:05.000000")))
+	var facts []string
+	add := func(name, value string) {
+		if value != "" {
+			facts = append(facts, name+" "+sanitize(value))
+		}
+	}
+	add("kind", string(o.Kind))
+	add("direction", strings.ReplaceAll(string(o.Direction), "_", " "))
+	add("id", string(o.ID))
+	add("session", o.Session)
+	add("stream", o.Stream)
+	add("event id", o.EventID)
+	add("event", o.EventType)
+	if o.Retry > 0 {
+		add("retry", fmt.Sprint(o.Retry, "ms"))
+	}
+	if o.Size > 0 {
+		add("size", sizeShort(o.Size))
+	}
+	if o.Gap > 0 {
+		add("gap", durationShort(o.Gap))
+	}
+	if o.RequestSeq != 0 {
+		add("answers", fmt.Sprintf("#%d after %s", o.RequestSeq, durationShort(o.Latency)))
+	}
+	if len(o.Flags) > 0 {
+		add("flags", strings.Join(o.Flags, ", "))
+	}
+	b.WriteString(strings.Join(facts, " · "))
+	b.WriteString("\n")
+	if o.Body != "" {
+		b.WriteString("\n" + prettyJSON(o.Body) + "\n")
+	}
+	if o.Raw != "" {
+		b.WriteString("\n" + styleDim.Render("── raw SSE bytes ──") + "\n")
+		b.WriteString(sanitizeLines(strings.TrimRight(o.Raw, "\r\n")) + "\n")
+	}
+	if h := o.HTTP; h != nil {
+		b.WriteString("\n" + styleDim.Render("── HTTP ──") + "\n")
+		fmt.Fprintf(&b, "%s %s → %d %s (headers after %s)\n", h.Method, sanitize(h.URL), h.Status, sanitize(h.ContentType), durationShort(h.HeaderLatency))
+		if h.Error != "" {
+			b.WriteString(styleError.Render(sanitize(h.Error)) + "\n")
+		}
+		writeHeaders(&b, "request", h.RequestHeaders)
+		writeHeaders(&b, "response", h.ResponseHeaders)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func writeHeaders(b *strings.Builder, which string, h map[string][]string) {
+	if len(h) == 0 {
+		return
+	}
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	b.WriteString(styleDim.Render(which+" headers") + "\n")
+	for _, k := range names {
+		fmt.Fprintf(b, "  %s: %s\n", sanitize(k), sanitize(strings.Join(h[k], ", ")))
+	}
+}

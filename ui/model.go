@@ -1,0 +1,179 @@
+// Package ui is mcpscope's terminal interface (Bubble Tea). It reads the
+// observation bus through one bridge goroutine that delivers batches, and
+// acts on the engine only through its control methods (the Engine
+// interface): the UI watches, it never steers the data path by itself.
+package ui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mcpscope/proxy"
+)
+
+// Engine is what the UI needs of the proxy; *proxy.Proxy implements it.
+type Engine interface {
+	Streams() []proxy.StreamInfo
+	Sessions() []proxy.SessionInfo
+	PauseStream(id, by string) error
+	ResumeStream(id, by string) error
+	StepStream(id, by string) error
+	PauseSession(id, by string) error
+	ResumeSession(id, by string) error
+	PauseAll(by string)
+	ResumeAll(by string)
+	Paused() (proxy.Pause, bool)
+}
+
+// Info is what the status bar says about the setup.
+type Info struct {
+	Listen    string // the proxy's address
+	Upstream  string // the upstream's URL
+	Recording string // the recording file, "" when not recording
+}
+
+// Options configure the model.
+type Options struct {
+	Info     Info
+	MaxRows  int // rows kept in the traffic list (default 10 000)
+	MaxBytes int // bytes of rows kept (default 64 MiB)
+}
+
+// actor names the UI as the one who acted, in gate changes.
+const actor = "tui"
+
+// tickInterval is how often the model refreshes its engine snapshot and
+// rates.
+const tickInterval = 500 * time.Millisecond
+
+// focus says which pane the movement keys drive.
+type focus int
+
+const (
+	focusTraffic focus = iota
+	focusSessions
+)
+
+// Model is the root Bubble Tea model.
+type Model struct {
+	engine Engine
+	info   Info
+	keys   keyMap
+	help   help.Model
+
+	width, height int
+	focus         focus
+	showHelp      bool
+	filtering     bool
+	filter        textinput.Model
+
+	traffic  *trafficList
+	sessions sessionsPane
+	detail   detailPane
+
+	streams     []proxy.StreamInfo
+	globalPause bool
+	dropped     int64
+	rate        float64 // SSE events per second, over the last tick
+	eventsTick  int
+	lastTick    time.Time
+	notice      string // the outcome of the last act, shown in the status bar
+	noticeUntil time.Time
+}
+
+// New returns the model. Call Init through tea.NewProgram.
+func New(engine Engine, opts Options) *Model {
+	honourNoColor()
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = 10_000
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 64 << 20
+	}
+	fi := textinput.New()
+	fi.Prompt = "/"
+	fi.Placeholder = "text in method, id, session, stream, flags…"
+	return &Model{
+		engine:   engine,
+		info:     opts.Info,
+		keys:     newKeyMap(),
+		help:     help.New(),
+		filter:   fi,
+		traffic:  newTrafficList(opts.MaxRows, opts.MaxBytes),
+		width:    80,
+		height:   24,
+		lastTick: time.Now(),
+	}
+}
+
+// observationsMsg carries a batch of observations from the bridge.
+type observationsMsg []*proxy.Observation
+
+// tickMsg refreshes the snapshot and the rates.
+type tickMsg time.Time
+
+func tick() tea.Cmd {
+	return tea.Tick(tickInterval, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Init starts the ticker.
+func (m *Model) Init() tea.Cmd {
+	m.refresh()
+	return tick()
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+	case observationsMsg:
+		m.observe(msg)
+	case tickMsg:
+		now := time.Time(msg)
+		if d := now.Sub(m.lastTick); d > 0 {
+			m.rate = float64(m.eventsTick) / d.Seconds()
+		}
+		m.eventsTick, m.lastTick = 0, now
+		m.refresh()
+		return m, tick()
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// observe takes in a batch from the bridge.
+func (m *Model) observe(batch []*proxy.Observation) {
+	gateChanged := false
+	for _, o := range batch {
+		switch o.Type {
+		case proxy.TypeSSEEvent:
+			m.eventsTick++
+		case proxy.TypeDropped:
+			m.dropped += o.Dropped
+		case proxy.TypeGate, proxy.TypeStreamOpened, proxy.TypeStreamClosed:
+			gateChanged = true
+		}
+		m.traffic.add(o)
+	}
+	if gateChanged {
+		m.refresh()
+	}
+}
+
+// refresh takes a new snapshot of sessions and streams from the engine.
+func (m *Model) refresh() {
+	m.streams = m.engine.Streams()
+	m.sessions.refresh(m.engine.Sessions(), m.streams)
+	_, m.globalPause = m.engine.Paused()
+}
+
+// say shows the outcome of an act in the status bar for a few seconds.
+func (m *Model) say(text string) {
+	m.notice, m.noticeUntil = text, time.Now().Add(4*time.Second)
+}

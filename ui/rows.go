@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"mcpscope/proxy"
+)
+
+// row is one line of the traffic list: a JSON-RPC message, an SSE event, or
+// an HTTP exchange that failed. It keeps its observation for the detail
+// pane.
+type row struct {
+	obs    *proxy.Observation
+	label  string // method, or "result"/"error" with the request's method
+	search string // lower-case text the filter matches
+}
+
+// rowFor returns the row for an observation, or false for observations the
+// list does not show (stream transitions and gates go to other panes).
+func rowFor(o *proxy.Observation) (row, bool) {
+	switch o.Type {
+	case proxy.TypeMessage, proxy.TypeSSEEvent:
+	case proxy.TypeHTTP:
+		if o.HTTP == nil || (o.HTTP.Error == "" && o.HTTP.Status < 400) {
+			return row{}, false // successful exchanges show through their messages
+		}
+	default:
+		return row{}, false
+	}
+	r := row{obs: o, label: label(o)}
+	r.search = strings.ToLower(strings.Join([]string{r.label, string(o.Kind), string(o.ID), o.EventID, o.EventType,
+		o.Session, o.Stream, strings.Join(o.Flags, " ")}, " "))
+	return r, true
+}
+
+// label names what a row is.
+func label(o *proxy.Observation) string {
+	switch {
+	case o.Type == proxy.TypeHTTP:
+		return "HTTP " + strconv.Itoa(o.HTTP.Status) + " " + o.HTTP.Method + " " + o.HTTP.URL
+	case o.Kind == proxy.KindResult || o.Kind == proxy.KindError:
+		if o.Method != "" {
+			return string(o.Kind) + " " + o.Method
+		}
+		return string(o.Kind)
+	case o.Method != "":
+		return o.Method
+	case o.Kind == proxy.KindInvalid:
+		return "invalid JSON"
+	case o.Has("comment"):
+		return ": comment"
+	case o.Type == proxy.TypeSSEEvent && o.EventType != "":
+		return "event " + o.EventType
+	case o.Type == proxy.TypeSSEEvent:
+		return "sse block"
+	}
+	return string(o.Type)
+}
+
+// size is the bytes a row keeps alive.
+func (r row) size() int { return len(r.obs.Raw) + len(r.obs.Body) + 256 }
+
+// rowRing holds the newest rows, up to a count and a byte limit; the oldest
+// go first. Rows are addressed by a monotonic index, so a position survives
+// eviction of older rows.
+type rowRing struct {
+	rows     []row
+	start    int // index of the oldest row in rows
+	n        int
+	first    int // monotonic index of the oldest row
+	bytes    int
+	maxBytes int
+}
+
+func newRowRing(maxRows, maxBytes int) *rowRing {
+	return &rowRing{rows: make([]row, maxRows), maxBytes: maxBytes}
+}
+
+// push adds r, evicting the oldest rows as needed.
+func (q *rowRing) push(r row) {
+	for q.n > 0 && (q.n == len(q.rows) || q.bytes+r.size() > q.maxBytes) {
+		q.popOldest()
+	}
+	q.rows[(q.start+q.n)%len(q.rows)] = r
+	q.n++
+	q.bytes += r.size()
+}
+
+func (q *rowRing) popOldest() {
+	q.bytes -= q.rows[q.start].size()
+	q.rows[q.start] = row{}
+	q.start = (q.start + 1) % len(q.rows)
+	q.n--
+	q.first++
+}
+
+// end is the monotonic index after the newest row.
+func (q *rowRing) end() int { return q.first + q.n }
+
+// at returns the row with monotonic index i, if still held.
+func (q *rowRing) at(i int) (*row, bool) {
+	if i < q.first || i >= q.end() {
+		return nil, false
+	}
+	return &q.rows[(q.start+i-q.first)%len(q.rows)], true
+}
+
+// durationShort formats a gap or latency compactly.
+func durationShort(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Millisecond:
+		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return d.Truncate(time.Second).String()
+}
+
+// sizeShort formats a byte count compactly.
+func sizeShort(n int) string {
+	switch {
+	case n < 1024:
+		return strconv.Itoa(n) + "B"
+	case n < 1<<20:
+		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + "K"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + "M"
+}

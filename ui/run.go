@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mcpscope/proxy"
+)
+
+// frameInterval bounds how often the bridge hands the program a batch:
+// every message costs a full View, so observations go in batches, never
+// one Send per event.
+const frameInterval = time.Second / 30
+
+// Run shows the UI until the user quits or ctx ends. It reads observations
+// from sub (which the caller owns and closes) through one bridge goroutine,
+// and ends it before returning. Extra program options (input, output, size)
+// are for tests.
+func Run(ctx context.Context, engine Engine, sub *proxy.Subscription, opts Options, programOptions ...tea.ProgramOption) error {
+	m := New(engine, opts)
+	options := append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, programOptions...)
+	p := tea.NewProgram(m, options...)
+	bridgeCtx, stopBridge := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { bridge(bridgeCtx, sub, p.Send) })
+	_, err := p.Run()
+	stopBridge()
+	wg.Wait()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // asked to stop from outside: not a failure
+	}
+	return err
+}
+
+// bridge is the one goroutine that feeds the program: it takes everything
+// the subscription has queued, sends it as one message, and waits a frame
+// before the next. It returns when ctx ends or the subscription closes.
+func bridge(ctx context.Context, sub *proxy.Subscription, send func(tea.Msg)) {
+	for {
+		batch, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		send(observationsMsg(slices.Clone(batch)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(frameInterval):
+		}
+	}
+}
