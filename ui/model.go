@@ -40,14 +40,14 @@ type Options struct {
 	Info     Info
 	MaxRows  int // rows kept in the traffic list (default 10 000)
 	MaxBytes int // bytes of rows kept (default 64 MiB)
+
+	// TickInterval is how often the snapshot and rates refresh (default
+	// 500 ms); tests set it long to keep frames deterministic.
+	TickInterval time.Duration
 }
 
 // actor names the UI as the one who acted, in gate changes.
 const actor = "tui"
-
-// tickInterval is how often the model refreshes its engine snapshot and
-// rates.
-const tickInterval = 500 * time.Millisecond
 
 // focus says which pane the movement keys drive.
 type focus int
@@ -82,6 +82,7 @@ type Model struct {
 	lastTick    time.Time
 	notice      string // the outcome of the last act, shown in the status bar
 	noticeUntil time.Time
+	tickEvery   time.Duration
 }
 
 // New returns the model. Call Init through tea.NewProgram.
@@ -93,19 +94,23 @@ func New(engine Engine, opts Options) *Model {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = 64 << 20
 	}
+	if opts.TickInterval <= 0 {
+		opts.TickInterval = 500 * time.Millisecond
+	}
 	fi := textinput.New()
 	fi.Prompt = "/"
 	fi.Placeholder = "text in method, id, session, stream, flags…"
 	return &Model{
-		engine:   engine,
-		info:     opts.Info,
-		keys:     newKeyMap(),
-		help:     help.New(),
-		filter:   fi,
-		traffic:  newTrafficList(opts.MaxRows, opts.MaxBytes),
-		width:    80,
-		height:   24,
-		lastTick: time.Now(),
+		engine:    engine,
+		info:      opts.Info,
+		keys:      newKeyMap(),
+		help:      help.New(),
+		filter:    fi,
+		traffic:   newTrafficList(opts.MaxRows, opts.MaxBytes),
+		width:     80,
+		height:    24,
+		lastTick:  time.Now(),
+		tickEvery: opts.TickInterval,
 	}
 }
 
@@ -115,14 +120,14 @@ type observationsMsg []*proxy.Observation
 // tickMsg refreshes the snapshot and the rates.
 type tickMsg time.Time
 
-func tick() tea.Cmd {
-	return tea.Tick(tickInterval, func(t time.Time) tea.Msg { return tickMsg(t) })
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(m.tickEvery, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
 // Init starts the ticker.
 func (m *Model) Init() tea.Cmd {
 	m.refresh()
-	return tick()
+	return m.tick()
 }
 
 // Update handles one message.
@@ -140,7 +145,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.eventsTick, m.lastTick = 0, now
 		m.refresh()
-		return m, tick()
+		return m, m.tick()
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}

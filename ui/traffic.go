@@ -237,8 +237,8 @@ func formatRow(r *row, width int) string {
 	extra := ""
 	if o.Latency > 0 {
 		extra = durationShort(o.Latency)
-	} else if o.Type == proxy.TypeSSEEvent {
-		extra = "+" + durationShort(o.Gap)
+	} else if gap := durationShort(o.Gap); gap != "" && o.Type == proxy.TypeSSEEvent {
+		extra = "+" + gap
 	}
 	size := ""
 	if o.Size > 0 {

@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mcpscope/proxy"
+)
+
+// newTestModel is a model over the fake engine with the fixed traffic in
+// it, sized w×h.
+func newTestModel(t *testing.T, w, h int) (*Model, *fakeEngine) {
+	t.Helper()
+	eng := newFakeEngine()
+	m := New(eng, Options{Info: Info{Listen: "127.0.0.1:7331", Upstream: "http://127.0.0.1:3001/mcp"}, TickInterval: time.Hour})
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(observationsMsg(traffic()))
+	return m, eng
+}
+
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		m.Update(msg)
+	}
+}
+
+func selectedSeq(m *Model) uint64 {
+	if r, ok := m.traffic.selected(); ok {
+		return r.obs.Seq
+	}
+	return 0
+}
+
+func TestKeysReachTheEngine(t *testing.T) {
+	m, eng := newTestModel(t, 120, 40)
+	press(m, "k", "k") // the second progress event, on st-2
+	press(m, "p", "s", "p", "P", "P", "A", "A")
+	want := []string{
+		"pause stream st-2 by tui", "step stream st-2 by tui", "resume stream st-2 by tui",
+		"pause session s-1 by tui", "resume session s-1 by tui", "pause all by tui", "resume all by tui",
+	}
+	if got := eng.Calls(); !slices.Equal(got, want) {
+		t.Errorf("engine calls:\n got %q\nwant %q", got, want)
+	}
+	// From the sessions pane the keys act on the stream under its cursor.
+	press(m, "tab", "j", "p")
+	if got := eng.Calls(); got[len(got)-1] != "pause stream st-1 by tui" {
+		t.Errorf("p in the sessions pane on st-1 called %q", got[len(got)-1])
+	}
+	if !strings.Contains(plain(m.View()), "⏸") {
+		t.Error("the paused stream is not marked on screen")
+	}
+}
+
+func TestFilterNarrowsTheList(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	all := len(m.traffic.visible)
+	press(m, "/", "p", "r", "o", "g")
+	if n := len(m.traffic.visible); n != 3 {
+		t.Errorf("filter 'prog' shows %d rows, want the 3 progress events (of %d)", n, all)
+	}
+	press(m, "enter")
+	if m.filtering || m.traffic.filter != "prog" {
+		t.Errorf("enter should keep the filter and leave typing mode")
+	}
+	m.Update(observationsMsg{{Seq: 99, Type: proxy.TypeMessage, Method: "tools/list", Kind: proxy.KindRequest}})
+	if n := len(m.traffic.visible); n != 3 {
+		t.Errorf("a new non-matching row shows under the filter (%d rows)", n)
+	}
+	if !strings.Contains(plain(m.View()), "Traffic /prog") {
+		t.Error("the active filter is not shown in the list's title")
+	}
+	press(m, "/", "esc")
+	if n := len(m.traffic.visible); n != all+1 {
+		t.Errorf("esc leaves %d rows, want all %d", n, all+1)
+	}
+}
+
+func TestSelectionAndFollow(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	last := traffic()[len(traffic())-1].Seq
+	if !m.traffic.follow || selectedSeq(m) != last {
+		t.Fatalf("follow mode should start on and select the newest row")
+	}
+	press(m, "k")
+	held := selectedSeq(m)
+	m.Update(observationsMsg{{Seq: 100, Type: proxy.TypeMessage, Method: "ping", Kind: proxy.KindRequest}})
+	if m.traffic.follow || selectedSeq(m) != held {
+		t.Errorf("moving up should leave follow mode and keep the selection (got %d, want %d)", selectedSeq(m), held)
+	}
+	press(m, "G")
+	if !m.traffic.follow || selectedSeq(m) != 100 {
+		t.Errorf("G should select the newest row and follow")
+	}
+	m.Update(observationsMsg{{Seq: 101, Type: proxy.TypeMessage, Method: "ping", Kind: proxy.KindRequest}})
+	if selectedSeq(m) != 101 {
+		t.Errorf("following, the newest row should be selected")
+	}
+	press(m, "g")
+	if selectedSeq(m) != 1 || m.traffic.follow {
+		t.Errorf("g should select the oldest row and stop following")
+	}
+	press(m, "f")
+	if !m.traffic.follow || selectedSeq(m) != 101 {
+		t.Errorf("f should resume following")
+	}
+}
+
+func TestJumpBetweenRequestAndResponse(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	press(m, "k") // the result (seq 5), answering seq 1
+	if selectedSeq(m) != 5 {
+		t.Fatalf("selected %d, want the result", selectedSeq(m))
+	}
+	press(m, "o")
+	if selectedSeq(m) != 1 {
+		t.Errorf("o on a result selected %d, want its request 1", selectedSeq(m))
+	}
+	press(m, "o")
+	if selectedSeq(m) != 5 {
+		t.Errorf("o on a request selected %d, want its result 5", selectedSeq(m))
+	}
+}
+
+func TestHostileTextIsNeutralised(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	view := m.View()
+	for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J"} {
+		if strings.Contains(view, bad) {
+			t.Errorf("the screen carries %q from the network", bad)
+		}
+	}
+	if !strings.Contains(plain(view), "evil") {
+		t.Error("the hostile row is not shown at all")
+	}
+}
+
+func TestRingBufferBoundsRows(t *testing.T) {
+	eng := newFakeEngine()
+	m := New(eng, Options{MaxRows: 5, TickInterval: time.Hour})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	for i := 1; i <= 50; i++ {
+		m.Update(observationsMsg{{Seq: uint64(i), Type: proxy.TypeMessage, Method: "ping", Kind: proxy.KindRequest}})
+	}
+	if m.traffic.ring.n != 5 || len(m.traffic.visible) != 5 || selectedSeq(m) != 50 {
+		t.Errorf("ring holds %d rows, %d visible, selected %d; want 5, 5, 50", m.traffic.ring.n, len(m.traffic.visible), selectedSeq(m))
+	}
+	press(m, "g")
+	if selectedSeq(m) != 46 {
+		t.Errorf("oldest kept row is %d, want 46", selectedSeq(m))
+	}
+	if len(m.traffic.bySeq) > 2*5+1024 {
+		t.Errorf("index kept %d entries", len(m.traffic.bySeq))
+	}
+}
+
+func TestQuitAndHelp(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	press(m, "?")
+	if !strings.Contains(plain(m.View()), "newest + follow") {
+		t.Error("? does not show the full key map")
+	}
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if cmd == nil || cmd() != tea.Quit() {
+		t.Error("q does not quit")
+	}
+}
