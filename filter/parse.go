@@ -60,8 +60,13 @@ func MustParse(text string) *Filter {
 	return f
 }
 
-// String returns the expression as written.
-func (f *Filter) String() string { return f.text }
+// String returns the expression as written ("" for a nil Filter).
+func (f *Filter) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.text
+}
 
 // Match reports whether s matches.
 func (f *Filter) Match(s *Subject) bool { return f == nil || f.root == nil || f.root.match(s) }

@@ -1,6 +1,10 @@
 package proxy
 
-import "time"
+import (
+	"time"
+
+	"mcpscope/filter"
+)
 
 // Type names the kind of an Observation. The names are part of the
 // headless output and the recording format.
@@ -132,4 +136,14 @@ func (r RawJSON) MarshalJSON() ([]byte, error) {
 func (r *RawJSON) UnmarshalJSON(b []byte) error {
 	*r = RawJSON(b)
 	return nil
+}
+
+// Subject describes the observation for the filter language.
+func (o *Observation) Subject() filter.Subject {
+	s := filter.Subject{Direction: string(o.Direction), Kind: string(o.Kind), Method: o.Method, ID: string(o.ID),
+		Session: o.Session, Stream: o.Stream, EventType: o.EventType, Flags: o.Flags, Body: o.Body}
+	if o.HTTP != nil {
+		s.Status = o.HTTP.Status
+	}
+	return s
 }

@@ -39,7 +39,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
-		m.filter.SetValue(m.traffic.filter)
+		m.filter.SetValue(m.traffic.filterText())
+		m.filterErr = ""
 		return m.filter.Focus()
 	case key.Matches(msg, k.Jump):
 		if !m.traffic.jump() {
@@ -79,12 +80,18 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 		m.filtering = false
 		m.filter.Blur()
 		m.filter.SetValue("")
+		m.filterErr = ""
 		m.traffic.setFilter("")
 		return nil
 	}
 	var cmd tea.Cmd
 	m.filter, cmd = m.filter.Update(msg)
-	m.traffic.setFilter(m.filter.Value())
+	// Narrow as the user types; while the expression is incomplete, keep the
+	// last one that parsed and say what is wrong.
+	m.filterErr = ""
+	if err := m.traffic.setFilter(m.filter.Value()); err != nil {
+		m.filterErr = err.Error()
+	}
 	return cmd
 }
 

@@ -69,6 +69,7 @@ type Model struct {
 	showHelp      bool
 	filtering     bool
 	filter        textinput.Model
+	filterErr     string // why the expression being typed does not parse
 
 	traffic  *trafficList
 	sessions sessionsPane
@@ -99,7 +100,7 @@ func New(engine Engine, opts Options) *Model {
 	}
 	fi := textinput.New()
 	fi.Prompt = "/"
-	fi.Placeholder = "text in method, id, session, stream, flags…"
+	fi.Placeholder = "method:tools/call and not kind:error · tool:search* · status>=400 · a word"
 	return &Model{
 		engine:    engine,
 		info:      opts.Info,

@@ -72,15 +72,15 @@ func TestFilterNarrowsTheList(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40)
 	all := len(m.traffic.visible)
 	press(m, "/", "p", "r", "o", "g")
-	if n := len(m.traffic.visible); n != 3 {
-		t.Errorf("filter 'prog' shows %d rows, want the 3 progress events (of %d)", n, all)
+	if n := len(m.traffic.visible); n != 4 {
+		t.Errorf("filter 'prog' shows %d rows, want the 3 progress events and the call of the progress tool (of %d)", n, all)
 	}
 	press(m, "enter")
-	if m.filtering || m.traffic.filter != "prog" {
+	if m.filtering || m.traffic.filterText() != "prog" {
 		t.Errorf("enter should keep the filter and leave typing mode")
 	}
 	m.Update(observationsMsg{{Seq: 99, Type: proxy.TypeMessage, Method: "tools/list", Kind: proxy.KindRequest}})
-	if n := len(m.traffic.visible); n != 3 {
+	if n := len(m.traffic.visible); n != 4 {
 		t.Errorf("a new non-matching row shows under the filter (%d rows)", n)
 	}
 	if !strings.Contains(plain(m.View()), "Traffic /prog") {
@@ -89,6 +89,36 @@ func TestFilterNarrowsTheList(t *testing.T) {
 	press(m, "/", "esc")
 	if n := len(m.traffic.visible); n != all+1 {
 		t.Errorf("esc leaves %d rows, want all %d", n, all+1)
+	}
+}
+
+// TestFilterLanguageInTheList checks that / takes the filter language, and
+// that an expression being typed that does not parse keeps the last good
+// one and says why.
+func TestFilterLanguageInTheList(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	typeFilter := func(expr string) {
+		press(m, "/")
+		m.filter.SetValue("")
+		for _, r := range expr {
+			press(m, string(r))
+		}
+	}
+	typeFilter("dir:server and not kind:notification")
+	if n := len(m.traffic.visible); n != 1 || selectedSeq(m) != 5 {
+		t.Errorf("dir:server and not kind:notification shows %d rows, want the result", n)
+	}
+	press(m, "enter")
+	typeFilter("params.arguments.count>2 tool:progress")
+	if n := len(m.traffic.visible); n != 1 || selectedSeq(m) != 1 {
+		t.Errorf("a JSON path and tool filter shows %d rows (selected %d), want the request", n, selectedSeq(m))
+	}
+	typeFilter("status>")
+	if m.filterErr == "" || !strings.Contains(plain(m.View()), "needs a value") {
+		t.Errorf("an unfinished expression shows no error")
+	}
+	if got := m.traffic.filterText(); got != "status" {
+		t.Errorf("filter in force = %q, want the last expression that parsed", got)
 	}
 }
 

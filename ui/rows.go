@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"mcpscope/proxy"
@@ -12,9 +11,8 @@ import (
 // an HTTP exchange that failed. It keeps its observation for the detail
 // pane.
 type row struct {
-	obs    *proxy.Observation
-	label  string // method, or "result"/"error" with the request's method
-	search string // lower-case text the filter matches
+	obs   *proxy.Observation
+	label string // method, or "result"/"error" with the request's method
 }
 
 // rowFor returns the row for an observation, or false for observations the
@@ -29,10 +27,7 @@ func rowFor(o *proxy.Observation) (row, bool) {
 	default:
 		return row{}, false
 	}
-	r := row{obs: o, label: label(o)}
-	r.search = strings.ToLower(strings.Join([]string{r.label, string(o.Kind), string(o.ID), o.EventID, o.EventType,
-		o.Session, o.Stream, strings.Join(o.Flags, " ")}, " "))
-	return r, true
+	return row{obs: o, label: label(o)}, true
 }
 
 // label names what a row is.

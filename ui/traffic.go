@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-runewidth"
 
+	"mcpscope/filter"
 	"mcpscope/proxy"
 )
 
@@ -15,11 +16,11 @@ import (
 // not a screen position, so it stays put while rows arrive.
 type trafficList struct {
 	ring     *rowRing
-	filter   string // lower-case substring; "" shows all
-	visible  []int  // monotonic indexes of the rows that match, in order
-	sel      int    // monotonic index of the selected row; -1 when none
-	offset   int    // position in visible of the first row drawn
-	follow   bool   // keep the newest row selected
+	filter   *filter.Filter // nil shows all
+	visible  []int          // monotonic indexes of the rows that match, in order
+	sel      int            // monotonic index of the selected row; -1 when none
+	offset   int            // position in visible of the first row drawn
+	follow   bool           // keep the newest row selected
 	bySeq    map[uint64]int
 	answerOf map[uint64]uint64 // request seq → seq of its answer
 }
@@ -84,13 +85,28 @@ func (t *trafficList) trimVisible() {
 }
 
 func (t *trafficList) matches(r *row) bool {
-	return t.filter == "" || strings.Contains(r.search, t.filter)
+	if t.filter == nil {
+		return true
+	}
+	s := r.obs.Subject()
+	return t.filter.Match(&s)
 }
 
-// setFilter narrows the list to rows containing text (case-insensitive),
-// keeping the selection if it still shows.
-func (t *trafficList) setFilter(text string) {
-	t.filter = strings.ToLower(strings.TrimSpace(text))
+// filterText is the expression of the filter in force, "" for none.
+func (t *trafficList) filterText() string { return t.filter.String() }
+
+// setFilter narrows the list to the rows matching an expression of the
+// filter language, keeping the selection if it still shows. An expression
+// that does not parse leaves the list as it was and returns the error.
+func (t *trafficList) setFilter(text string) error {
+	f, err := filter.Parse(text)
+	if err != nil {
+		return err
+	}
+	if f.String() == "" {
+		f = nil
+	}
+	t.filter = f
 	t.visible = t.visible[:0]
 	for i := t.ring.first; i < t.ring.end(); i++ {
 		if r, _ := t.ring.at(i); t.matches(r) {
@@ -103,6 +119,7 @@ func (t *trafficList) setFilter(text string) {
 			t.sel = t.visible[n-1]
 		}
 	}
+	return nil
 }
 
 // position returns the selected row's position in visible, or -1.
@@ -180,8 +197,8 @@ func (t *trafficList) view(width, height int, focused bool) string {
 	}
 	if len(t.visible) == 0 {
 		msg := "waiting for traffic…"
-		if t.filter != "" {
-			msg = "no rows match the filter " + sanitize(t.filter)
+		if t.filter != nil {
+			msg = "no rows match the filter " + sanitize(t.filterText())
 		}
 		return styleDim.Render(truncate(msg, width))
 	}

@@ -37,8 +37,8 @@ func (m *Model) View() string {
 func (m *Model) trafficAndDetail(width, height int) string {
 	listHeight := m.listHeightFor(height)
 	title := "Traffic"
-	if m.traffic.filter != "" {
-		title += " /" + sanitize(m.traffic.filter)
+	if f := m.traffic.filterText(); f != "" {
+		title += " /" + sanitize(f)
 	}
 	if m.traffic.follow {
 		title += " · following"
@@ -106,7 +106,11 @@ func (m *Model) statusBar() string {
 // helpBar is the short key map, or the filter being typed.
 func (m *Model) helpBar() string {
 	if m.filtering {
-		return fixedStyled(m.filter.View(), m.width)
+		line := m.filter.View()
+		if m.filterErr != "" {
+			line += "  " + styleError.Render(m.filterErr)
+		}
+		return fixedStyled(line, m.width)
 	}
 	if m.showHelp {
 		return m.help.FullHelpView(m.keys.FullHelp())
