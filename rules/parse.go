@@ -1,0 +1,243 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"mcpscope/filter"
+)
+
+// Parse reads rules from YAML: a list of rules, or a mapping whose "rules"
+// key holds the list. Every mistake is reported with its line:
+//
+//	rules.yaml:7: rule "slow search": unknown action "dealy" (want one of continue, block, ...)
+func Parse(data []byte, source string) (*Set, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", source, err)
+	}
+	set := &Set{Source: source}
+	if len(doc.Content) == 0 {
+		return set, nil // an empty file: no rules
+	}
+	list := doc.Content[0]
+	if list.Kind == yaml.MappingNode {
+		list = mappingValue(list, "rules")
+		if list == nil {
+			return nil, fmt.Errorf("%s:%d: expected a list of rules, or a \"rules:\" key holding one", source, doc.Content[0].Line)
+		}
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s:%d: expected a list of rules", source, list.Line)
+	}
+	names := map[string]int{}
+	for i, n := range list.Content {
+		r, err := parseRule(n, i)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%v", source, err)
+		}
+		if first, dup := names[r.Name]; dup {
+			return nil, fmt.Errorf("%s:%d: rule %q: the name is already used on line %d", source, r.Line, r.Name, first)
+		}
+		names[r.Name] = r.Line
+		set.Rules = append(set.Rules, r)
+	}
+	return set, nil
+}
+
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// lineError is an error at a line (formatted "LINE: message" after the
+// source name).
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("%d: %s", e.line, e.msg) }
+
+// fieldsFor lists the keys each action accepts besides name, match, action.
+var fieldsFor = map[Action][]string{
+	Continue:   {},
+	Block:      {"status", "error"},
+	Modify:     {"set", "delete"},
+	Mock:       {"result", "error"},
+	Delay:      {"delay"},
+	Drop:       {},
+	Breakpoint: {"timeout", "on_timeout", "error"},
+	Cut:        {"after"},
+	Malformed:  {"frame"},
+	Inject:     {"notification"},
+}
+
+func parseRule(n *yaml.Node, index int) (*Rule, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, &lineError{n.Line, fmt.Sprintf("rule %d: expected a mapping with name, match and action", index+1)}
+	}
+	r := &Rule{Line: n.Line, Name: fmt.Sprintf("rule %d", index+1)}
+	fields := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := fields[k.Value]; dup {
+			return nil, &lineError{k.Line, fmt.Sprintf("%q appears twice", k.Value)}
+		}
+		fields[k.Value] = v
+		if k.Value == "name" {
+			r.Name = v.Value
+		}
+	}
+	fail := func(at *yaml.Node, format string, args ...any) error {
+		return &lineError{at.Line, fmt.Sprintf("rule %q: ", r.Name) + fmt.Sprintf(format, args...)}
+	}
+	action, ok := fields["action"]
+	if !ok {
+		return nil, fail(n, "no action (want one of %s)", actionList())
+	}
+	r.Action = Action(action.Value)
+	allowed, ok := fieldsFor[r.Action]
+	if !ok {
+		return nil, fail(action, "unknown action %q (want one of %s)", action.Value, actionList())
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Value != "name" && k.Value != "match" && k.Value != "action" && !slices.Contains(allowed, k.Value) {
+			return nil, fail(k, "%q does not apply to action %s (it takes: %s)", k.Value, r.Action, strings.Join(append([]string{"name", "match"}, allowed...), ", "))
+		}
+	}
+	match, ok := fields["match"]
+	if !ok {
+		return nil, fail(n, `no "match" filter (match: "" matches every message)`)
+	}
+	f, err := filter.Parse(match.Value)
+	if err != nil {
+		return nil, fail(match, "%v", err)
+	}
+	r.Match = f
+	if err := r.parseFields(fields, fail); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// parseFields reads the action's own fields.
+func (r *Rule) parseFields(fields map[string]*yaml.Node, fail func(*yaml.Node, string, ...any) error) error {
+	var err error
+	for key, v := range fields {
+		switch key {
+		case "status":
+			err = v.Decode(&r.Status)
+			if err == nil && (r.Status < 400 || r.Status > 599) {
+				return fail(v, "status %d is not an HTTP error status (400–599)", r.Status)
+			}
+		case "error":
+			var e RPCError
+			var raw map[string]any
+			if err = v.Decode(&raw); err == nil {
+				b, _ := json.Marshal(raw)
+				err = json.Unmarshal(b, &e)
+			}
+			if err == nil && e.Message == "" {
+				return fail(v, "error needs a message")
+			}
+			r.Error = &e
+		case "set":
+			if v.Kind != yaml.MappingNode {
+				return fail(v, "set takes a mapping of JSON path: value")
+			}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				val, verr := jsonOf(v.Content[i+1])
+				if verr != nil {
+					return fail(v.Content[i+1], "set %s: %v", v.Content[i].Value, verr)
+				}
+				r.Set = append(r.Set, Assignment{Path: v.Content[i].Value, Value: val})
+			}
+		case "delete":
+			err = v.Decode(&r.Delete)
+		case "result":
+			r.Result, err = jsonOf(v)
+		case "notification":
+			r.Notification, err = jsonOf(v)
+			if err == nil {
+				var m struct{ Method string }
+				if json.Unmarshal(r.Notification, &m) != nil || m.Method == "" {
+					return fail(v, "notification needs a method")
+				}
+			}
+		case "delay", "timeout":
+			var d time.Duration
+			if d, err = time.ParseDuration(v.Value); err == nil && d < 0 {
+				err = fmt.Errorf("negative")
+			}
+			if key == "delay" {
+				r.Delay = d
+			} else {
+				r.Timeout = d
+			}
+		case "on_timeout":
+			r.OnTimeout = v.Value
+			if !slices.Contains([]string{"resume", "drop", "error"}, v.Value) {
+				return fail(v, "on_timeout is resume, drop or error, not %q", v.Value)
+			}
+		case "after":
+			err = v.Decode(&r.After)
+			if err == nil && r.After < 0 {
+				err = fmt.Errorf("negative")
+			}
+		case "frame":
+			r.Frame = v.Value
+		}
+		if err != nil {
+			return fail(v, "%s: %v", key, err)
+		}
+	}
+	return r.checkRequired(fields, fail)
+}
+
+// checkRequired checks what each action needs.
+func (r *Rule) checkRequired(fields map[string]*yaml.Node, fail func(*yaml.Node, string, ...any) error) error {
+	need := map[Action]string{Modify: "set or delete", Mock: "result or error", Delay: "delay", Cut: "after", Malformed: "frame", Inject: "notification"}
+	have := map[Action]bool{
+		Modify: len(r.Set)+len(r.Delete) > 0, Mock: r.Result != nil || r.Error != nil, Delay: r.Delay > 0,
+		Cut: fields["after"] != nil, Malformed: r.Frame != "", Inject: r.Notification != nil,
+	}
+	if what, ok := need[r.Action]; ok && !have[r.Action] {
+		return &lineError{r.Line, fmt.Sprintf("rule %q: action %s needs %s", r.Name, r.Action, what)}
+	}
+	if r.Action == Breakpoint && r.OnTimeout == "" {
+		r.OnTimeout = "resume"
+	}
+	return nil
+}
+
+// jsonOf converts a YAML value to JSON.
+func jsonOf(n *yaml.Node) (json.RawMessage, error) {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("not representable as JSON: %v", err)
+	}
+	return b, nil
+}
+
+func actionList() string {
+	names := make([]string, len(actions))
+	for i, a := range actions {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
+}
