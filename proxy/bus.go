@@ -19,8 +19,8 @@ import (
 //     and messages for that subscriber are dropped and counted; the next
 //     batch the subscriber reads starts with a TypeDropped observation
 //     saying how many it missed.
-//   - Transitions (stream opened/closed, gate changes, and later sessions
-//     and rule decisions) are must-deliver: they may exceed the queue's bound up to a
+//   - Transitions (stream opened/closed, gate changes, and later sessions)
+//     and rule decisions (any observation with a Decision) are must-deliver: they may exceed the queue's bound up to a
 //     hard limit of MustDeliverFactor times it, so a burst of events cannot
 //     push them out. Past the hard limit they are dropped and counted too,
 //     which only a subscriber that stopped reading can cause.
@@ -123,8 +123,8 @@ type Subscription struct {
 	closed  bool
 }
 
-func mustDeliver(t Type) bool {
-	return t == TypeStreamOpened || t == TypeStreamClosed || t == TypeGate
+func mustDeliver(o *Observation) bool {
+	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Decision != nil
 }
 
 func (s *Subscription) offer(o *Observation) {
@@ -132,7 +132,7 @@ func (s *Subscription) offer(o *Observation) {
 	n := len(s.queue)
 	switch {
 	case s.closed:
-	case n < s.buffer || (mustDeliver(o.Type) && n < s.buffer*MustDeliverFactor):
+	case n < s.buffer || (mustDeliver(o) && n < s.buffer*MustDeliverFactor):
 		s.queue = append(s.queue, o)
 	default:
 		s.dropped++

@@ -20,7 +20,8 @@ type exchange struct {
 	firstID   string // the id of the first request in the body, for error answers
 	started   time.Time
 	http      *HTTPExchange
-	published bool // the http observation is out
+	published bool    // the http observation is out
+	local     outcome // what the rules answer instead of forwarding, if anything
 }
 
 const headerSessionID = "Mcp-Session-Id"
@@ -61,9 +62,14 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, 
 		}
 		ex.body = body
 	}
-	if len(ex.body) > 0 && p.bus().Active() {
-		ex.firstID = p.publishMessages(string(ex.body), ex.scope, "", ClientToServer, nil)
-	} else if len(ex.body) > 0 {
+	switch {
+	case len(ex.body) > 0 && (p.bus().Active() || p.rules.Load() != nil):
+		var body string
+		body, ex.firstID, ex.local = p.interceptBody(r.Context(), string(ex.body), ex.scope, ClientToServer)
+		if body != string(ex.body) {
+			ex.body = []byte(body)
+		}
+	case len(ex.body) > 0:
 		ex.firstID = firstRequestID(ex.body)
 	}
 	return ex, true

@@ -16,6 +16,7 @@ const (
 	TypeSSEEvent     Type = "sse_event"     // one block of an SSE stream
 	TypeStreamOpened Type = "stream_opened" // an SSE stream started forwarding
 	TypeStreamClosed Type = "stream_closed" // an SSE stream ended (Reason says why)
+	TypeDecision     Type = "decision"      // the outcome of a breakpoint (other decisions ride on their message's observation)
 	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
 )
@@ -74,9 +75,10 @@ type Observation struct {
 	HTTP       *HTTPExchange `json:"http,omitempty"`
 	StreamKind StreamKind    `json:"stream_kind,omitempty"`
 	Gate       *GateChange   `json:"gate,omitempty"`
-	Reason     string        `json:"reason,omitempty"` // why a stream closed
-	Events     int64         `json:"events,omitempty"` // on stream_closed: blocks forwarded
-	Bytes      int64         `json:"bytes,omitempty"`  // on stream_closed: bytes forwarded
+	Decision   *Decision     `json:"decision,omitempty"` // what the rules did to this message
+	Reason     string        `json:"reason,omitempty"`   // why a stream closed
+	Events     int64         `json:"events,omitempty"`   // on stream_closed: blocks forwarded
+	Bytes      int64         `json:"bytes,omitempty"`    // on stream_closed: bytes forwarded
 
 	// Flags mark what is unusual: "invalid_json", "oversized", "partial",
 	// "incomplete", "comment", "rewritten", "no_dispatch".

@@ -19,6 +19,8 @@ import (
 	"net/url"
 	"sync/atomic"
 	"time"
+
+	"mcpscope/rules"
 )
 
 // Defaults for the zero values of Proxy's fields.
@@ -72,6 +74,8 @@ type Proxy struct {
 	connSeq   atomic.Uint64
 	corr      correlator
 	gates     gates
+	held      heldSet
+	rules     atomic.Pointer[rules.Set]
 }
 
 // New returns a Proxy for upstream with a fresh Bus and the default
@@ -151,6 +155,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ex, ok := p.readRequest(w, r)
 	if !ok {
+		return
+	}
+	if ex.local.answer != "" || ex.local.status != 0 {
+		p.answerLocally(w, r, ex)
 		return
 	}
 	resp, ok := p.roundTrip(w, r, ex)

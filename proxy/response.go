@@ -23,7 +23,7 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 		w.WriteHeader(resp.StatusCode)
 		p.streamSSE(w, r, ex, resp)
 	case mediaType == "application/json" && r.Method != http.MethodHead:
-		p.forwardJSON(w, ex, resp)
+		p.forwardJSON(w, r, ex, resp)
 	default:
 		w.WriteHeader(resp.StatusCode)
 		p.pipe(w, resp.Body)
@@ -32,7 +32,7 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 
 // forwardJSON reads a JSON body (up to MaxJSONResponse), publishes its
 // messages and forwards it. A larger body is forwarded unparsed.
-func (p *Proxy) forwardJSON(w http.ResponseWriter, ex *exchange, resp *http.Response) {
+func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response) {
 	limit := p.MaxJSONResponse
 	if limit <= 0 {
 		limit = DefaultMaxJSONResponse
@@ -50,13 +50,18 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, ex *exchange, resp *http.Resp
 		// The upstream broke off mid-body: forward what came, which the
 		// client will see as truncated, as it would have without us.
 		p.logger().Warn("reading upstream JSON response", "err", err, "session", ex.scope)
-	} else {
+	} else if len(body) > 0 && (p.bus().Active() || p.rules.Load() != nil) {
+		text, _, _ := p.interceptBody(r.Context(), string(body), ex.scope, ServerToClient)
+		if text == "" { // every message dropped: the client hears nothing
+			<-r.Context().Done()
+			return
+		}
+		body = []byte(text)
+	}
+	if err == nil {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	w.WriteHeader(resp.StatusCode)
-	if len(body) > 0 && p.bus().Active() {
-		p.publishMessages(string(body), ex.scope, "", ServerToClient, nil)
-	}
 	if _, err := w.Write(body); err != nil {
 		p.logger().Debug("writing client JSON response", "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"mcpscope/rules"
 	"mcpscope/sse"
 )
 
@@ -25,6 +26,7 @@ type sseStream struct {
 	buf     readBuffer
 	legacy  *legacyEndpoint // set on a legacy GET /sse stream
 	gate    *streamGate
+	cutBy   string // the rule that cut the stream, if one did
 
 	last time.Time // when the previous block arrived
 }
@@ -56,6 +58,9 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	reason := s.run(r.Context(), resp.Body)
 	s.buf.release()
 	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
+	if s.cutBy != "" {
+		panic(http.ErrAbortHandler) // a cut: the client sees the connection break, not a clean end
+	}
 }
 
 // streamKind tells what opened a stream from the request that did.
@@ -124,9 +129,9 @@ func (s *sseStream) flush() error {
 	return s.rc.Flush()
 }
 
-// forward observes one block, waits at the gate, and writes it: its raw
-// bytes, or its re-encoding where the proxy changed it. It returns why the
-// stream must end, or "".
+// forward observes one block, applies the rules, waits at the gate, and
+// writes it: its raw bytes, or its re-encoding where the proxy changed it.
+// It returns why the stream must end, or "".
 func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	now := time.Now()
 	gap := now.Sub(s.last)
@@ -139,11 +144,24 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 			s.p.gates.move(s.gate, sid)
 		}
 	}
-	if s.p.bus().Active() {
-		s.observe(b, now, gap, out, changed)
+	var v outcome
+	if s.p.bus().Active() || s.p.rules.Load() != nil {
+		out, changed, v = s.observe(ctx, b, now, gap, out, changed)
 	}
-	if s.gate.closed.Load() {
-		if err := s.waitAtGate(ctx); err != nil {
+	end := s.parser.Consumed()
+	if v.drop {
+		s.w.addOther(nil, end)
+		return ""
+	}
+	if r := v.rule; r != nil && r.Action == rules.Cut && s.gate.events.Load() >= int64(r.After) {
+		s.cutBy = r.Name
+		if err := s.flush(); err != nil {
+			return "writing client: " + err.Error()
+		}
+		return "cut by rule " + strconv.Quote(r.Name)
+	}
+	if s.gate.closed.Load() || v.delay > 0 {
+		if err := s.wait(ctx, v.delay); err != nil {
 			if ctx.Err() != nil {
 				return "client disconnected"
 			}
@@ -152,13 +170,32 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	}
 	s.gate.events.Add(1)
 	s.gate.bytes.Add(int64(len(out)))
-	end := s.parser.Consumed()
 	if !changed && len(b.Raw) == end-s.w.pendingChunkEnd() {
 		s.w.addChunkBytes(end)
 	} else {
 		s.w.addOther(out, end)
 	}
+	if r := v.rule; r != nil && r.Action == rules.Inject {
+		s.inject(r, end)
+	}
 	return ""
+}
+
+// wait holds the event at the pause gate, then for a rule's delay. What
+// was written before is flushed first.
+func (s *sseStream) wait(ctx context.Context, delay time.Duration) error {
+	if s.gate.closed.Load() {
+		if err := s.waitAtGate(ctx); err != nil {
+			return err
+		}
+	}
+	if delay > 0 {
+		if err := s.flush(); err != nil {
+			return err
+		}
+		sleep(ctx, delay)
+	}
+	return ctx.Err()
 }
 
 // waitAtGate holds the stream at its closed gate until the gate opens (or
@@ -188,137 +225,5 @@ func (s *sseStream) waitAtGate(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
-}
-
-// observe publishes one block, with the JSON-RPC message its data carries.
-// A single message is described on the event's own observation; each
-// message of a batch gets one of its own.
-func (s *sseStream) observe(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
-	o := &Observation{Type: TypeSSEEvent, Time: now, Direction: ServerToClient, Size: len(out), Gap: gap, Raw: string(out)}
-	rawText := o.Raw // a copy of b.Raw, whose parts the fields can share
-	if changed {
-		rawText = ""
-	}
-	if b.HasID {
-		o.EventID, o.HasID = fieldText(rawText, b.Raw, b.ID), true
-	}
-	if len(b.Event) > 0 {
-		o.EventType = fieldText(rawText, b.Raw, b.Event)
-	}
-	if b.HasRetry {
-		o.Retry = b.Retry
-	}
-	if changed {
-		o.Flags = append(o.Flags, "rewritten")
-	}
-	switch {
-	case b.Oversized && b.Partial:
-		o.Flags = append(o.Flags, "oversized", "partial")
-	case b.Oversized:
-		o.Flags = append(o.Flags, "oversized")
-	case b.Incomplete:
-		o.Flags = append(o.Flags, "incomplete")
-	case b.IsComment():
-		o.Flags = append(o.Flags, "comment")
-	}
-	var env envelope
-	var batch string
-	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
-		data := fieldText(rawText, b.Raw, b.Data)
-		if msgs, n, ok := splitMessages(data); n == 0 {
-			env = s.p.describeMessage(o, msgs[0], s.scope)
-			if !ok && env.kind != KindInvalid {
-				o.Kind = KindInvalid
-				o.Flags = append(o.Flags, "invalid_json")
-			}
-		} else {
-			batch = data
-		}
-	}
-	s.publish(o)
-	s.p.noteRequest(o, env, s.scope)
-	if batch != "" {
-		s.p.publishMessages(batch, s.scope, s.id, ServerToClient, nil)
-	}
-}
-
-// fieldText returns field, a part of the block's bytes raw, as a string:
-// the matching part of rawText (a copy of raw) when the field is a
-// sub-slice of raw, so most fields cost no allocation.
-func fieldText(rawText string, raw, field []byte) string {
-	if i := subsliceOffset(raw, field); i >= 0 && i+len(field) <= len(rawText) {
-		return rawText[i : i+len(field)]
-	}
-	return string(field)
-}
-
-// subsliceOffset returns where inner starts in outer if inner is a
-// subslice of it, or -1.
-func subsliceOffset(outer, inner []byte) int {
-	if len(inner) == 0 || len(outer) == 0 {
-		return -1
-	}
-	off := cap(outer) - cap(inner)
-	if off < 0 || off+len(inner) > len(outer) || &outer[off] != &inner[0] {
-		return -1
-	}
-	return off
-}
-
-func (s *sseStream) publish(o *Observation) {
-	if !s.p.bus().Active() {
-		return
-	}
-	o.Session, o.Stream = s.session, s.id
-	s.p.bus().Publish(o)
-}
-
-// readBuffer is the stream's read buffer. It stays small while the stream
-// idles (an open stream mostly waits) and grows to a pooled large buffer
-// while reads keep filling it, so throughput does not pay for idle memory.
-type readBuffer struct {
-	small  []byte
-	large  *[]byte
-	shrink bool // give the large buffer back before the next read
-}
-
-const (
-	smallReadBuffer = 4 << 10
-	largeReadBuffer = 64 << 10
-)
-
-var largeBuffers = newBufferPool(largeReadBuffer)
-
-func (rb *readBuffer) read(r io.Reader) ([]byte, error) {
-	if rb.shrink {
-		rb.release()
-	}
-	var buf []byte
-	if rb.large != nil {
-		buf = *rb.large
-	} else {
-		if rb.small == nil {
-			rb.small = make([]byte, smallReadBuffer)
-		}
-		buf = rb.small
-	}
-	n, err := r.Read(buf)
-	switch {
-	case rb.large == nil && n == len(buf):
-		rb.large = largeBuffers.get() // busy: read more at once next time
-	case rb.large != nil && n < len(buf)/8:
-		rb.shrink = true // caught up: the next read is likely to wait
-	}
-	return buf[:n], err
-}
-
-// release returns the large buffer to the pool. The chunk read into it must
-// have been forwarded already.
-func (rb *readBuffer) release() {
-	rb.shrink = false
-	if rb.large != nil {
-		largeBuffers.put(rb.large)
-		rb.large = nil
 	}
 }

@@ -1,9 +1,6 @@
 package proxy
 
-import (
-	"io"
-	"sync"
-)
+import "io"
 
 // batchWriter writes the blocks of one chunk with as few writes as it can:
 // blocks forwarded unchanged lie next to each other in the chunk, so their
@@ -45,13 +42,3 @@ func (b *batchWriter) flushPending() error {
 	b.start = b.end
 	return b.err
 }
-
-// bufferPool pools large read buffers.
-type bufferPool struct{ pool sync.Pool }
-
-func newBufferPool(size int) *bufferPool {
-	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, size); return &b }}}
-}
-
-func (p *bufferPool) get() *[]byte  { return p.pool.Get().(*[]byte) }
-func (p *bufferPool) put(b *[]byte) { p.pool.Put(b) }

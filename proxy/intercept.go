@@ -1,0 +1,208 @@
+package proxy
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"mcpscope/rules"
+)
+
+// Decision records what the rules did to a message; it rides on the
+// message's observation (which is then must-deliver on the bus).
+type Decision struct {
+	Rules  []string `json:"rules"`            // every rule that matched, in order; the last one decided
+	Action string   `json:"action"`           // what the deciding rule did
+	Before string   `json:"before,omitempty"` // the message as it arrived, when the rule changed it
+	After  string   `json:"after,omitempty"`  // the message as forwarded, when the rule changed it
+	Note   string   `json:"note,omitempty"`   // more on the outcome (a breakpoint's resolution, why an action did not apply)
+}
+
+// SetRules replaces the rules in force (nil for none). Safe at any time:
+// each message is judged by the set in force when it arrives.
+func (p *Proxy) SetRules(set *rules.Set) { p.rules.Store(set) }
+
+// Rules returns the rules in force.
+func (p *Proxy) Rules() *rules.Set { return p.rules.Load() }
+
+// outcome is what the rules decided for one message.
+type outcome struct {
+	text   string        // the message to forward (changed by modify, block or mock on the way to the client)
+	drop   bool          // forward nothing
+	answer string        // client→server: answer the client with this instead of forwarding
+	status int           // the HTTP status for answer (0: 200)
+	delay  time.Duration // wait this long before forwarding
+	rule   *rules.Rule   // the deciding rule, for stream faults (cut, malformed, inject)
+
+	published bool // the observation is already out (a breakpoint publishes it before waiting)
+}
+
+// judge applies the rules to one message whose observation o is described
+// but not yet published. It records the decision on o and returns what to
+// do. A breakpoint waits here (ctx bounds the wait) until the user acts,
+// calling beforeWait (if not nil) first.
+func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch bool, beforeWait func()) outcome {
+	out := outcome{text: text}
+	set := p.rules.Load()
+	if set == nil {
+		return out
+	}
+	subject := o.Subject()
+	matched := set.Match(&subject)
+	if len(matched) == 0 {
+		return out
+	}
+	names := make([]string, len(matched))
+	for i, r := range matched {
+		names[i] = r.Name
+	}
+	r := matched[len(matched)-1]
+	d := &Decision{Rules: names, Action: string(r.Action)}
+	o.Decision = d
+	if inBatch && r.Action != rules.Modify && r.Action != rules.Delay && r.Action != rules.Continue {
+		d.Note = "not applied: the message is part of a batch"
+		return out
+	}
+	toServer := o.Direction == ClientToServer
+	isRequest := o.Kind == KindRequest
+	answers := o.Kind == KindResult || o.Kind == KindError
+	switch r.Action {
+	case rules.Modify:
+		changed, err := r.Modify(text)
+		if err != nil {
+			d.Note = "not applied: " + err.Error()
+			break
+		}
+		out.text = changed
+	case rules.Delay:
+		out.delay = r.Delay
+	case rules.Block:
+		switch {
+		case toServer && isRequest:
+			out.answer, out.status = r.ErrorAnswer(string(o.ID)), r.Status
+		case !toServer && answers:
+			out.text = r.ErrorAnswer(string(o.ID))
+		default:
+			out.drop = true
+			d.Note = "blocked a message that is not a request or an answer: dropped"
+		}
+	case rules.Mock:
+		switch {
+		case toServer && isRequest:
+			out.answer = r.MockAnswer(string(o.ID))
+		case !toServer && answers:
+			out.text = r.MockAnswer(string(o.ID))
+		default:
+			d.Note = "not applied: mock answers requests (or replaces answers)"
+		}
+	case rules.Drop:
+		out.drop = true
+	case rules.Breakpoint:
+		out = p.hold(ctx, o, text, r, beforeWait)
+	case rules.Cut, rules.Malformed, rules.Inject:
+		if toServer || o.Type != TypeSSEEvent {
+			d.Note = "not applied: " + string(r.Action) + " acts on server→client SSE events"
+			break
+		}
+		out.rule = r
+	}
+	if out.text != text && !out.published {
+		d.Before, d.After = text, out.text
+		o.Body = out.text
+	}
+	return out
+}
+
+// interceptBody judges and publishes every message of a body: a client's
+// POST body or a JSON response. It returns the body to forward (changed if a
+// rule changed or dropped a message; "" when every message was dropped),
+// the id of the first message, and, for a client message, what to answer
+// instead of forwarding (zero when it is forwarded).
+func (p *Proxy) interceptBody(ctx context.Context, text, scope string, dir Direction) (body, firstID string, local outcome) {
+	msgs, batch, ok := splitMessages(text)
+	var delay time.Duration
+	changed := false
+	kept := msgs[:0:0]
+	for i, m := range msgs {
+		o := &Observation{Type: TypeMessage, Session: scope, Direction: dir, Batch: batch}
+		env := p.describeMessage(o, m, scope)
+		if !ok && env.kind != KindInvalid {
+			o.Kind = KindInvalid
+			o.Flags = append(o.Flags, "invalid_json")
+		}
+		if i == 0 {
+			firstID = env.id
+		}
+		out := p.judge(ctx, o, m, batch > 0, nil)
+		if !out.published {
+			p.bus().Publish(o)
+		}
+		p.noteRequest(o, env, scope)
+		delay = max(delay, out.delay)
+		switch {
+		case out.answer != "":
+			local = out
+		case out.drop && batch == 0 && dir == ClientToServer:
+			local = out
+			local.status = -1 // a request is left unanswered
+			if o.Kind != KindRequest {
+				local.status = http.StatusAccepted
+			}
+		case out.drop:
+			changed = true
+		default:
+			changed = changed || out.text != m
+			kept = append(kept, out.text)
+		}
+	}
+	body = text
+	switch {
+	case !changed:
+	case batch > 0 && len(kept) > 0:
+		body = "[" + strings.Join(kept, ",") + "]"
+	case len(kept) == 1:
+		body = kept[0]
+	default:
+		body = ""
+	}
+	if delay > 0 {
+		sleep(ctx, delay)
+	}
+	return body, firstID, local
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// answerLocally answers a client request the rules decided on without the
+// upstream: an error or mock answer, 202 for a dropped notification, or no
+// answer at all for a dropped request (the client waits until it gives up,
+// as it would for a message lost on the way).
+func (p *Proxy) answerLocally(w http.ResponseWriter, r *http.Request, ex *exchange) {
+	switch {
+	case ex.local.answer != "":
+		status := ex.local.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, ex.local.answer)
+		if status == http.StatusOK && p.bus().Active() {
+			p.publishMessages(ex.local.answer, ex.scope, "", ServerToClient, []string{"local"})
+		}
+	case ex.local.status == http.StatusAccepted:
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		<-r.Context().Done()
+	}
+}
