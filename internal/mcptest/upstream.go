@@ -38,6 +38,7 @@ type HTTPRequest struct {
 	Header   http.Header
 	Session  string    // Mcp-Session-Id header, or the legacy ?sessionid= parameter
 	Messages []Message // the JSON-RPC messages of a POST body
+	Body     string    // the POST body as received
 }
 
 // Message is a JSON-RPC message from a POST body.
@@ -88,7 +89,7 @@ func (u *Upstream) record(next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			rec.Messages = parseMessages(body)
+			rec.Messages, rec.Body = parseMessages(body), string(body)
 		}
 		u.mu.Lock()
 		u.reqs = append(u.reqs, rec)
