@@ -9,15 +9,18 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/examples"
 	"mcpscope/internal/demo"
 	"mcpscope/internal/mcpserver"
+	"mcpscope/rules"
 )
 
 const demoUsage = `mcpscope demo — see mcpscope at work without an MCP server of your own
 
 Starts an embedded MCP server (tools that stream progress, log, sample and
-notify), puts mcpscope in front of it, and runs a scripted client that calls
-it through mcpscope every few seconds.
+notify), puts mcpscope in front of it with the example rules
+(examples/rules.yaml: a delay, a block and a modify), and runs a scripted
+client that calls it through mcpscope every few seconds.
 
 Usage:
   mcpscope demo [flags]
@@ -65,7 +68,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
 		return 1
 	}
-	p := o.newProxy(upstream, logger)
+	p, err := o.newProxy(upstream, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 2
+	}
+	if o.rulesFile == "" { // the example rules, unless the user brought their own
+		set, err := rules.Parse(examples.Rules, "examples/rules.yaml")
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
+			return 1
+		}
+		p.SetRules(set)
+	}
 
 	var wg sync.WaitGroup
 	defer wg.Wait()

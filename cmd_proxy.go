@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -24,6 +25,8 @@ everything to the server and shows every message and SSE event.
 Usage:
   mcpscope -u UPSTREAM_URL [flags]
   mcpscope demo [flags]        run against an embedded MCP server and client
+  mcpscope rules check FILE    validate interceptor rules
+  mcpscope rules test FILE RECORDING
   mcpscope version
 
 Examples:
@@ -35,6 +38,9 @@ Examples:
 
   # a legacy HTTP+SSE server (2024-11-05); clients connect to /sse
   mcpscope -u http://127.0.0.1:3001/sse -l 127.0.0.1:9000
+
+  # interceptor rules (delay, block, modify, breakpoints...), reloaded on change
+  mcpscope -u http://127.0.0.1:3001/mcp --rules examples/rules.yaml
 
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
@@ -66,7 +72,11 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeLog()
-	p := o.newProxy(upstream, logger)
+	p, err := o.newProxy(upstream, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 2
+	}
 	if err := serve(ctx, &o, p, stdout, stderr, nil); err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 1
@@ -105,6 +115,10 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	if ready != nil {
 		ready(addr)
 	}
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Go(func() { o.watchRules(watchCtx, p) })
+	defer func() { stopWatching(); watching.Wait() }()
 
 	displayCtx, stopDisplay := context.WithCancel(context.Background())
 	defer stopDisplay()

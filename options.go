@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"mcpscope/proxy"
+	"mcpscope/rules"
 )
 
 // DefaultListen is where mcpscope listens unless told otherwise.
@@ -31,6 +33,7 @@ type options struct {
 	control       string
 	controlToken  string
 	uiRows        int
+	rulesFile     string
 	tui           bool // set by display: the TUI owns the terminal
 }
 
@@ -47,12 +50,14 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
+	fs.StringVar(&o.rulesFile, "rules", "", "interceptor rules (YAML); reloaded when the file changes, a bad edit keeps the rules in force")
 	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 }
 
-// newProxy builds the engine from the options.
-func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) *proxy.Proxy {
+// newProxy builds the engine from the options; a rules file that does not
+// load is an error (with its line).
+func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) (*proxy.Proxy, error) {
 	p := proxy.New(upstream)
 	p.Transport = proxy.NewTransport(o.headerTimeout)
 	p.AllowedHosts = o.allowHosts
@@ -60,7 +65,24 @@ func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) *proxy.Proxy 
 	p.MaxBodySize = o.maxBody
 	p.MaxEventSize = o.maxEvent
 	p.Logger = logger
-	return p
+	if o.rulesFile != "" {
+		set, err := rules.Load(o.rulesFile)
+		if err != nil {
+			return nil, err
+		}
+		p.SetRules(set)
+	}
+	return p, nil
+}
+
+// watchRules reloads the rules file on change until ctx ends.
+func (o *options) watchRules(ctx context.Context, p *proxy.Proxy) {
+	if o.rulesFile == "" {
+		return
+	}
+	rules.Watch(ctx, o.rulesFile, 500*time.Millisecond,
+		func(set *rules.Set) { p.ReloadRules(set, nil) },
+		func(err error) { p.ReloadRules(nil, err) })
 }
 
 // openLogger returns the diagnostics logger and a function closing its file.

@@ -124,7 +124,7 @@ type Subscription struct {
 }
 
 func mustDeliver(o *Observation) bool {
-	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Decision != nil
+	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Decision != nil
 }
 
 func (s *Subscription) offer(o *Observation) {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -23,6 +24,21 @@ type Decision struct {
 // SetRules replaces the rules in force (nil for none). Safe at any time:
 // each message is judged by the set in force when it arrives.
 func (p *Proxy) SetRules(set *rules.Set) { p.rules.Store(set) }
+
+// ReloadRules puts a new set in force and says so on the bus (reason
+// describes the change); with a nil set and an error it keeps the rules in
+// force and publishes why the new ones were refused.
+func (p *Proxy) ReloadRules(set *rules.Set, err error) {
+	o := &Observation{Type: TypeRules}
+	if err != nil {
+		o.Reason = "kept the rules in force: " + err.Error()
+		o.Flags = []string{"error"}
+	} else {
+		p.SetRules(set)
+		o.Reason = fmt.Sprintf("loaded %d rules from %s", len(set.Rules), set.Source)
+	}
+	p.bus().Publish(o)
+}
 
 // Rules returns the rules in force.
 func (p *Proxy) Rules() *rules.Set { return p.rules.Load() }

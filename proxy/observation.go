@@ -17,6 +17,7 @@ const (
 	TypeStreamOpened Type = "stream_opened" // an SSE stream started forwarding
 	TypeStreamClosed Type = "stream_closed" // an SSE stream ended (Reason says why)
 	TypeDecision     Type = "decision"      // the outcome of a breakpoint (other decisions ride on their message's observation)
+	TypeRules        Type = "rules"         // the rules file was reloaded, or a bad edit refused (Reason says which)
 	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
 )

@@ -135,10 +135,14 @@ func (c *Client) round(ctx context.Context, cs *mcp.ClientSession, round int) er
 	if round%3 == 2 {
 		calls = append(calls, &mcp.CallToolParams{Name: "notify_later", Arguments: map[string]any{"delay_ms": 500}})
 	}
+	if round%4 == 3 {
+		calls = append(calls, &mcp.CallToolParams{Name: "delete_all"}) // the example rules block it
+	}
+	var failed error
 	for _, p := range calls {
-		if _, err := cs.CallTool(ctx, p); err != nil {
-			return fmt.Errorf("calling %s: %w", p.Name, err)
+		if _, err := cs.CallTool(ctx, p); err != nil && failed == nil {
+			failed = fmt.Errorf("calling %s: %w", p.Name, err) // a rule may block a call: go on with the round
 		}
 	}
-	return nil
+	return failed
 }

@@ -8,6 +8,8 @@
 //     notifications/progress (progress 1..count, total count); otherwise they
 //     are notifications/message log messages. Then it returns "done <count>".
 //   - echo {text}: returns text.
+//   - delete_all {}: a harmless stand-in for a dangerous tool (the example
+//     rules block it).
 //   - sample {prompt}: asks the client to sample (sampling/createMessage) and
 //     returns the text of the reply. On sessions before 2026-07-28 this is a
 //     real server→client JSON-RPC request sent while the call is in flight.
@@ -70,6 +72,7 @@ func New(opts Options) *mcp.Server {
 	d := &demo{s: s}
 	mcp.AddTool(s, &mcp.Tool{Name: "progress", Description: "Send count progress notifications (or log messages without a progress token), then return."}, d.progress)
 	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Return text."}, echo)
+	mcp.AddTool(s, &mcp.Tool{Name: "delete_all", Description: "Pretend to delete everything (the example rules block it)."}, deleteAll)
 	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Ask the client to sample a reply to prompt, and return it."}, sample)
 	mcp.AddTool(s, &mcp.Tool{Name: "log", Description: "Send count log messages, then return."}, logTool)
 	mcp.AddTool(s, &mcp.Tool{Name: "notify_later", Description: "Return at once; after delay_ms send notifications outside any request."}, d.notifyLater)
@@ -125,6 +128,12 @@ type EchoArgs struct {
 
 func echo(_ context.Context, _ *mcp.CallToolRequest, in EchoArgs) (*mcp.CallToolResult, any, error) {
 	return text("%s", in.Text), nil, nil
+}
+
+// deleteAll is a harmless stand-in for a dangerous tool, so the example
+// rules have something worth blocking.
+func deleteAll(_ context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+	return text("deleted nothing: this is a demo"), nil, nil
 }
 
 // SampleArgs are the arguments of the sample tool.

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"mcpscope/record"
+	"mcpscope/rules"
+)
+
+const rulesUsage = `mcpscope rules — check interceptor rules
+
+Usage:
+  mcpscope rules check FILE             validate a rules file (errors name the line)
+  mcpscope rules test FILE RECORDING    show which recorded messages each rule matches
+
+RECORDING is a recording (--record) or the output of --headless.
+
+Examples:
+  mcpscope rules check examples/rules.yaml
+  mcpscope -u http://127.0.0.1:3001/mcp --headless > traffic.jsonl
+  mcpscope rules test examples/rules.yaml traffic.jsonl
+`
+
+func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 2 && args[0] == "check":
+		set, err := rules.Load(args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: %d rules, all valid\n", args[1], len(set.Rules))
+		return 0
+	case len(args) == 3 && args[0] == "test":
+		return testRules(args[1], args[2], stdout, stderr)
+	case len(args) == 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help"):
+		fmt.Fprint(stdout, rulesUsage)
+		return 0
+	}
+	fmt.Fprint(stderr, rulesUsage)
+	return 2
+}
+
+// testRules prints, for each recorded message a rule matches, the rules
+// and the deciding action, then a count per rule.
+func testRules(rulesFile, recording string, stdout, stderr io.Writer) int {
+	set, err := rules.Load(rulesFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 1
+	}
+	counts := make(map[string]int)
+	messages := 0
+	err = record.ReadFile(recording, func(o *record.Observation) error {
+		if o.Kind == "" || o.Decision != nil && o.Type == "decision" {
+			return nil
+		}
+		messages++
+		s := o.Subject()
+		matched := set.Match(&s)
+		if len(matched) == 0 {
+			return nil
+		}
+		var names []string
+		for _, r := range matched {
+			names = append(names, r.Name)
+			counts[r.Name]++
+		}
+		decider := matched[len(matched)-1]
+		fmt.Fprintf(stdout, "#%-6d %-16s %-28s %-8s → %s (%s)\n", o.Seq, o.Direction, o.Method, string(o.ID),
+			joinNames(names), decider.Action)
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\n%d messages in %s\n", messages, recording)
+	for _, r := range set.Rules {
+		fmt.Fprintf(stdout, "  %-30s %-10s matched %d\n", r.Name, r.Action, counts[r.Name])
+	}
+	return 0
+}
+
+func joinNames(names []string) string {
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}

@@ -1,0 +1,84 @@
+package record
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"mcpscope/proxy"
+)
+
+// Observation is a recorded observation (the bus's type).
+type Observation = proxy.Observation
+
+// maxLine bounds one line of a recording (an observation carries at most
+// one SSE event's bytes, itself bounded by --max-event-size).
+const maxLine = 256 << 20
+
+// Read calls each with every observation of a JSON Lines stream: a
+// recording or --headless output. A header line (an object without "type"
+// and with "format") is skipped; a last line cut short (a killed process)
+// is ignored; any other bad line is an error naming its number.
+func Read(r io.Reader, each func(*Observation) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 1; ; n++ {
+		line, err := readLine(br)
+		if len(line) > 0 {
+			var o Observation
+			if jerr := json.Unmarshal(line, &o); jerr != nil {
+				if errors.Is(err, io.EOF) {
+					return nil // a cut last line
+				}
+				return fmt.Errorf("line %d: %v", n, jerr)
+			}
+			if o.Type != "" {
+				if cerr := each(&o); cerr != nil {
+					return cerr
+				}
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// readLine reads one line without its newline; err is io.EOF when the
+// line had none (the last one).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		line = append(line, part...)
+		if len(line) > maxLine {
+			return nil, fmt.Errorf("a line longer than %d bytes", maxLine)
+		}
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return line, err
+		}
+	}
+}
+
+// ReadFile is Read on a file.
+func ReadFile(path string, each func(*Observation) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading recording: %w", err)
+	}
+	defer f.Close()
+	if err := Read(f, each); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestWatchReloadsAndKeepsOldOnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	write := func(s string) {
+		// a new mtime even on coarse clocks
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		future := time.Now().Add(time.Duration(len(s)) * time.Second)
+		os.Chtimes(path, future, future)
+	}
+	write("- name: a\n  match: method:x\n  action: drop\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var applied []int
+	var errs []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Watch(ctx, path, 5*time.Millisecond,
+			func(s *Set) { mu.Lock(); applied = append(applied, len(s.Rules)); mu.Unlock() },
+			func(err error) { mu.Lock(); errs = append(errs, err.Error()); mu.Unlock() })
+	}()
+	wait := func(cond func() bool) {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			ok := cond()
+			mu.Unlock()
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out; applied %v errors %v", applied, errs)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	write("- name: a\n  match: method:x\n  action: drop\n- name: b\n  match: method:y\n  action: drop\n")
+	wait(func() bool { return len(applied) == 1 && applied[0] == 2 })
+	write("- name: a\n  match: method:x\n  action: explode\n")
+	wait(func() bool { return len(errs) == 1 })
+	if !strings.Contains(errs[0], "rules.yaml:3:") || len(applied) != 1 {
+		t.Errorf("a bad edit: errors %v, applied %v; want the line and no new set", errs, applied)
+	}
+	cancel()
+	<-done
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRulesCheckAndTest(t *testing.T) {
+	dir := t.TempDir()
+	good, bad, rec := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "bad.yaml"), filepath.Join(dir, "rec.jsonl")
+	writeFile(t, good, "- name: calls\n  match: method:tools/call\n  action: continue\n- name: progress\n  match: method:notifications/progress\n  action: drop\n")
+	writeFile(t, bad, "- name: calls\n  match: method:tools/call\n  action: frobnicate\n")
+	writeFile(t, rec, `{"format":"mcpscope-recording","version":1}
+{"seq":1,"type":"message","time":"2026-11-26T09:00:00Z","direction":"client_to_server","kind":"request","method":"tools/call","id":1}
+{"seq":2,"type":"sse_event","time":"2026-11-26T09:00:00Z","direction":"server_to_client","kind":"notification","method":"notifications/progress"}
+{"seq":3,"type":"sse_event","time":"2026-11-26T09:00:00Z","direction":"server_to_client","kind":"result","method":"tools/call","id":1}
+{"seq":4,"type":"mess`)
+	var out, errOut bytes.Buffer
+	if status := run(context.Background(), []string{"rules", "check", good}, &out, &errOut); status != 0 || !strings.Contains(out.String(), "2 rules, all valid") {
+		t.Errorf("rules check good: %d %q %q", status, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if status := run(context.Background(), []string{"rules", "check", bad}, &out, &errOut); status != 1 || !strings.Contains(errOut.String(), "bad.yaml:3:") {
+		t.Errorf("rules check bad: %d %q, want status 1 and the line", status, errOut.String())
+	}
+	out.Reset()
+	if status := run(context.Background(), []string{"rules", "test", good, rec}, &out, &errOut); status != 0 {
+		t.Fatalf("rules test: %d %s", status, errOut.String())
+	}
+	for _, want := range []string{"#1 ", "calls (continue)", "#2 ", "progress (drop)", "3 messages", "matched 2", "matched 1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("rules test output lacks %q:\n%s", want, out.String())
+		}
+	}
+	errOut.Reset()
+	if status := run(context.Background(), []string{"-u", "http://127.0.0.1:1/mcp", "--rules", bad}, &out, &errOut); status != 2 || !strings.Contains(errOut.String(), "bad.yaml:3:") {
+		t.Errorf("--rules with a broken file: %d %q, want it refused with the line", status, errOut.String())
+	}
+}
+
+// TestRulesHotReload changes the rules file under a running mcpscope: the
+// new rules apply to the next call, open streams stay open, and a broken
+// edit keeps the rules in force.
+func TestRulesHotReload(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	writeFile(t, file, "- name: nothing yet\n  match: tool:nothing\n  action: drop\n")
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	addr, stdout := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--rules", file)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+addr+"/mcp", mcptest.ClientOptions{})
+	echo := func() error {
+		_, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+		return err
+	}
+	if err := echo(); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(stdout.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the output", want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	writeFile(t, file, "# now block echo\n- name: no echo\n  match: tool:echo\n  action: block\n")
+	waitOutput("loaded 1 rules from " + file)
+	var rpcErr *jsonrpc.Error
+	if err := echo(); !errors.As(err, &rpcErr) || rpcErr.Code != -32001 {
+		t.Errorf("after the reload echo returned %v, want it blocked", err)
+	}
+	writeFile(t, file, "- name: no echo\n  match: tool:echo\n  action: blok\n")
+	waitOutput("kept the rules in force")
+	if !strings.Contains(stdout.String(), "rules.yaml:3:") {
+		t.Errorf("the refused edit does not name its line")
+	}
+	if err := echo(); !errors.As(err, &rpcErr) {
+		t.Errorf("after a broken edit echo returned %v, want the old rule still blocking", err)
+	}
+	if strings.Contains(stdout.String(), `"stream_kind":"get","reason"`) {
+		t.Errorf("the GET stream closed during the reloads")
+	}
+}
