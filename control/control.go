@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -62,6 +63,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
+	case len(path) == 2 && path[0] == "api" && path[1] == "held":
+		s.serveHeldList(w, r)
+	case len(path) == 4 && path[0] == "api" && path[1] == "held":
+		s.serveHeld(w, r, path[2], path[3])
 	case len(path) == 2 && path[0] == "api":
 		s.serveTop(w, r, path[1])
 	case len(path) == 4 && path[0] == "api" && (path[1] == "streams" || path[1] == "sessions"):
@@ -130,6 +135,53 @@ func (s *Server) serveAct(w http.ResponseWriter, r *http.Request, kind, id, acti
 		writeError(w, http.StatusInternalServerError, err.Error())
 	default:
 		writeJSON(w, http.StatusOK, map[string]string{"ok": action, kind[:len(kind)-1]: id})
+	}
+}
+
+func (s *Server) serveHeldList(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeError(w, http.StatusMethodNotAllowed, "use GET for /api/held")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Proxy.Held())
+}
+
+// maxEditedMessage bounds the edited message a resume may carry.
+const maxEditedMessage = 16 << 20
+
+// serveHeld resolves a message held at a breakpoint: resume (the body, if
+// any, is the edited message), drop, or error.
+func (s *Server) serveHeld(w http.ResponseWriter, r *http.Request, id, action string) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "use POST to "+action)
+		return
+	}
+	var err error
+	switch action {
+	case "resume":
+		body, rerr := io.ReadAll(io.LimitReader(r.Body, maxEditedMessage+1))
+		if rerr != nil || len(body) > maxEditedMessage {
+			writeError(w, http.StatusBadRequest, "reading the edited message: too large or cut short")
+			return
+		}
+		err = s.Proxy.ResumeHeld(id, strings.TrimSpace(string(body)), actor)
+	case "drop":
+		err = s.Proxy.DropHeld(id, actor)
+	case "error":
+		err = s.Proxy.FailHeld(id, actor)
+	default:
+		writeError(w, http.StatusNotFound, "no action "+strconv.Quote(action)+" on held messages (resume, drop, error)")
+		return
+	}
+	switch {
+	case errors.Is(err, proxy.ErrUnknownHeld):
+		writeError(w, http.StatusNotFound, err.Error())
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"ok": action, "held": id})
 	}
 }
 

@@ -218,3 +218,5 @@ func (l *eventLog) waitFor(what string, within time.Duration) bool {
 		}
 	}
 }
+
+func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

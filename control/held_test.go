@@ -1,0 +1,80 @@
+package control_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/control"
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+	"mcpscope/proxy"
+	"mcpscope/rules"
+)
+
+// TestBreakpointResumedWithEditOverAPI holds a go-sdk tools/call at a
+// breakpoint, lists it through the API, resumes it with an edited
+// argument, and checks the upstream received the edit.
+func TestBreakpointResumedWithEditOverAPI(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	u, _ := url.Parse(up.URL)
+	p := proxy.New(u)
+	tr := proxy.NewTransport(0)
+	p.Transport = tr
+	set, err := rules.Parse([]byte("- name: hold echo\n  match: tool:echo\n  action: breakpoint\n"), "r.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetRules(set)
+	ps := httptest.NewServer(p)
+	api := httptest.NewServer(&control.Server{Proxy: p, Token: token})
+	client := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		api.Close()
+		ps.Close()
+		tr.CloseIdleConnections()
+		p.Bus.Close()
+	})
+	r := &rig{proxy: ps.URL, api: api.URL, p: p, client: client}
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, ps.URL+"/mcp", mcptest.ClientOptions{})
+	result := make(chan string, 1)
+	go func() {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "original"}})
+		if err != nil {
+			result <- "error: " + err.Error()
+			return
+		}
+		result <- res.Content[0].(*mcp.TextContent).Text
+	}()
+	var held []any
+	for deadline := time.Now().Add(5 * time.Second); len(held) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		_, _, held = r.call(t, "GET", "/api/held", nil)
+	}
+	if len(held) != 1 {
+		t.Fatalf("/api/held = %v, want the held call", held)
+	}
+	h := held[0].(map[string]any)
+	id, message := h["id"].(string), h["message"].(string)
+	if h["rule"] != "hold echo" || !strings.Contains(message, "original") {
+		t.Errorf("held = %v", h)
+	}
+	if status, _, _ := r.call(t, "POST", "/api/held/"+id+"/resume", func(q *http.Request) { q.Body = readCloser("{broken") }); status != http.StatusBadRequest {
+		t.Errorf("resume with a broken edit: %d, want 400", status)
+	}
+	edited := strings.Replace(message, "original", "edited by the API", 1)
+	if status, obj, _ := r.call(t, "POST", "/api/held/"+id+"/resume", func(q *http.Request) { q.Body = readCloser(edited) }); status != 200 {
+		t.Fatalf("resume: %d %v", status, obj)
+	}
+	if got := <-result; got != "edited by the API" {
+		t.Errorf("the call returned %q, want the upstream's answer to the edited argument", got)
+	}
+	if status, _, _ := r.call(t, "POST", "/api/held/"+id+"/drop", nil); status != http.StatusNotFound {
+		t.Errorf("resolving twice: %d, want 404", status)
+	}
+}
