@@ -12,6 +12,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.filtering {
 		return m.filterKey(msg)
 	}
+	if m.focus == focusHeld {
+		if cmd, done := m.heldKey(msg); done {
+			return cmd
+		}
+	}
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -19,7 +24,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.showHelp = !m.showHelp
 	case key.Matches(msg, k.Focus):
-		m.focus = 1 - m.focus
+		m.focus = (m.focus + 1) % 3
+		if m.focus == focusHeld && len(m.held.items) == 0 {
+			m.focus = focusTraffic
+		}
 	case key.Matches(msg, k.Up):
 		m.moveBy(-1)
 	case key.Matches(msg, k.Down):
@@ -96,8 +104,12 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (m *Model) moveBy(delta int) {
-	if m.focus == focusSessions {
+	switch m.focus {
+	case focusSessions:
 		m.sessions.move(delta)
+		return
+	case focusHeld:
+		m.held.move(delta)
 		return
 	}
 	m.traffic.move(delta)

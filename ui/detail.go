@@ -74,7 +74,17 @@ func renderDetail(o *proxy.Observation) string {
 	}
 	b.WriteString(strings.Join(facts, " · "))
 	b.WriteString("\n")
-	if o.Body != "" {
+	if d := o.Decision; d != nil {
+		b.WriteString("\n" + stylePaused.Render("⚑ rule "+sanitize(strings.Join(d.Rules, " → "))+": "+d.Action) + "\n")
+		if d.Note != "" {
+			b.WriteString(sanitize(d.Note) + "\n")
+		}
+		if d.Before != "" {
+			b.WriteString(styleDim.Render("── before ──") + "\n" + prettyJSON(d.Before) + "\n")
+			b.WriteString(styleDim.Render("── after ──") + "\n" + prettyJSON(d.After) + "\n")
+		}
+	}
+	if o.Body != "" && (o.Decision == nil || o.Decision.Before == "") {
 		b.WriteString("\n" + prettyJSON(o.Body) + "\n")
 	}
 	if o.Raw != "" {

@@ -17,6 +17,7 @@ type fakeEngine struct {
 	streams []proxy.StreamInfo
 	sess    []proxy.SessionInfo
 	global  bool
+	held    []proxy.HeldInfo
 }
 
 func newFakeEngine() *fakeEngine {
@@ -111,6 +112,31 @@ func (f *fakeEngine) ResumeAll(by string) {
 	f.global = false
 	f.mu.Unlock()
 }
+
+func (f *fakeEngine) Held() []proxy.HeldInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]proxy.HeldInfo(nil), f.held...)
+}
+
+func (f *fakeEngine) resolve(what, id string) error {
+	f.record(what + " " + id)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, h := range f.held {
+		if h.ID == id {
+			f.held = append(f.held[:i], f.held[i+1:]...)
+			return nil
+		}
+	}
+	return proxy.ErrUnknownHeld
+}
+
+func (f *fakeEngine) ResumeHeld(id, edited, by string) error {
+	return f.resolve("resume held "+edited+" by "+by, id)
+}
+func (f *fakeEngine) DropHeld(id, by string) error { return f.resolve("drop held by "+by, id) }
+func (f *fakeEngine) FailHeld(id, by string) error { return f.resolve("fail held by "+by, id) }
 
 func (f *fakeEngine) Paused() (proxy.Pause, bool) {
 	f.mu.Lock()

@@ -19,7 +19,7 @@ func newKeyMap() keyMap {
 		PageDown:     key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
 		Top:          key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "oldest")),
 		Bottom:       key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "newest + follow")),
-		Focus:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "traffic ⇄ sessions")),
+		Focus:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "traffic → sessions → breakpoints")),
 		Follow:       key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
 		Filter:       key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Jump:         key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "request ⇄ response")),

@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -26,6 +27,10 @@ type Engine interface {
 	PauseAll(by string)
 	ResumeAll(by string)
 	Paused() (proxy.Pause, bool)
+	Held() []proxy.HeldInfo
+	ResumeHeld(id, edited, by string) error
+	DropHeld(id, by string) error
+	FailHeld(id, by string) error
 }
 
 // Info is what the status bar says about the setup.
@@ -55,6 +60,7 @@ type focus int
 const (
 	focusTraffic focus = iota
 	focusSessions
+	focusHeld // only while something is held
 )
 
 // Model is the root Bubble Tea model.
@@ -73,6 +79,7 @@ type Model struct {
 
 	traffic  *trafficList
 	sessions sessionsPane
+	held     heldPane
 	detail   detailPane
 
 	streams     []proxy.StreamInfo
@@ -149,6 +156,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case tea.KeyMsg:
 		return m, m.key(msg)
+	case editedMsg:
+		m.edited(msg)
 	}
 	return m, nil
 }
@@ -162,7 +171,12 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			m.eventsTick++
 		case proxy.TypeDropped:
 			m.dropped += o.Dropped
-		case proxy.TypeGate, proxy.TypeStreamOpened, proxy.TypeStreamClosed:
+		case proxy.TypeGate, proxy.TypeStreamOpened, proxy.TypeStreamClosed, proxy.TypeDecision:
+			gateChanged = true
+		case proxy.TypeRules:
+			m.say(o.Reason)
+		}
+		if o.Decision != nil && strings.HasPrefix(o.Decision.Note, "held at") {
 			gateChanged = true
 		}
 		m.traffic.add(o)
@@ -176,6 +190,10 @@ func (m *Model) observe(batch []*proxy.Observation) {
 func (m *Model) refresh() {
 	m.streams = m.engine.Streams()
 	m.sessions.refresh(m.engine.Sessions(), m.streams)
+	m.held.refresh(m.engine.Held())
+	if m.focus == focusHeld && len(m.held.items) == 0 {
+		m.focus = focusTraffic
+	}
 	_, m.globalPause = m.engine.Paused()
 }
 

@@ -211,3 +211,43 @@ func TestQuitAndHelp(t *testing.T) {
 		t.Error("q does not quit")
 	}
 }
+
+func TestBreakpointsPane(t *testing.T) {
+	m, eng := newTestModel(t, 120, 40)
+	eng.held = []proxy.HeldInfo{
+		{ID: "h-1", Rule: "hold echo", Since: time.Now(), Direction: proxy.ClientToServer, Method: "tools/call", MessageID: "3", Message: `{"id":3}`},
+		{ID: "h-2", Rule: "hold echo", Since: time.Now(), Direction: proxy.ClientToServer, Method: "tools/call", MessageID: "4", Message: `{"id":4}`},
+		{ID: "h-3", Rule: "hold echo", Since: time.Now(), Direction: proxy.ServerToClient, Method: "tools/call", MessageID: "5", Message: `{"id":5}`},
+	}
+	m.Update(observationsMsg{{Seq: 50, Type: proxy.TypeMessage, Method: "tools/call", Kind: proxy.KindRequest,
+		Decision: &proxy.Decision{Rules: []string{"hold echo"}, Action: "breakpoint", Note: "held at breakpoint h-1"}}})
+	view := plain(m.View())
+	if !strings.Contains(view, "Breakpoints: 3 held") || !strings.Contains(view, "● 3 held") || !strings.Contains(view, "⚑breakpoint") {
+		t.Fatalf("held messages are not shown:\n%s", view)
+	}
+	press(m, "tab", "tab") // traffic → sessions → breakpoints
+	if m.focus != focusHeld {
+		t.Fatalf("tab did not reach the breakpoints pane")
+	}
+	press(m, "enter", "d", "x")
+	want := []string{"resume held  by tui h-1", "drop held by tui h-2", "fail held by tui h-3"}
+	if got := eng.Calls(); !slices.Equal(got, want) {
+		t.Errorf("engine calls %q, want %q", got, want)
+	}
+	if m.focus != focusTraffic || strings.Contains(plain(m.View()), "Breakpoints:") {
+		t.Errorf("with nothing held the pane should go and focus return to the traffic list")
+	}
+}
+
+func TestDecisionInDetail(t *testing.T) {
+	m, _ := newTestModel(t, 120, 60)
+	m.Update(observationsMsg{{Seq: 60, Type: proxy.TypeSSEEvent, Method: "notifications/progress", Kind: proxy.KindNotification,
+		Direction: proxy.ServerToClient, Body: `{"params":{"message":"after"}}`,
+		Decision: &proxy.Decision{Rules: []string{"mark", "rewrite"}, Action: "modify", Before: `{"params":{"message":"before"}}`, After: `{"params":{"message":"after"}}`}}})
+	view := plain(m.View())
+	for _, want := range []string{"⚑modify", "rule mark → rewrite: modify", "── before ──", `"message": "before"`, "── after ──", `"message": "after"`} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the screen lacks %q", want)
+		}
+	}
+}

@@ -280,9 +280,12 @@ func formatRow(r *row, width int) string {
 	return o.Time.Format("15:04:05.000") + " " + dir + " " + lblStyle.Render(fixed(lbl, labelWidth)) + " " + right
 }
 
-// badges marks what is unusual about a row.
+// badges marks what is unusual about a row, first what a rule did.
 func badges(o *proxy.Observation) string {
 	var b []string
+	if d := o.Decision; d != nil {
+		b = append(b, "⚑"+d.Action)
+	}
 	for _, f := range o.Flags {
 		switch f {
 		case "comment":

@@ -20,17 +20,34 @@ func (m *Model) View() string {
 	bottom := m.helpBar()
 	bodyHeight := m.height - lipgloss.Height(status) - lipgloss.Height(bottom)
 	var body string
+	heldHeight := 0
+	if n := len(m.held.items); n > 0 {
+		heldHeight = min(n+3, bodyHeight/3)
+	}
 	if m.width >= 120 {
 		left := m.width * 3 / 10
 		right := m.width - left
-		sessions := m.frame("Sessions", m.sessions.view(left-2, bodyHeight-2, m.focus == focusSessions), left, bodyHeight)
-		body = lipgloss.JoinHorizontal(lipgloss.Top, sessions, m.trafficAndDetail(right, bodyHeight))
+		column := m.frame("Sessions", m.sessions.view(left-2, bodyHeight-heldHeight-2, m.focus == focusSessions), left, bodyHeight-heldHeight)
+		if heldHeight > 0 {
+			column = lipgloss.JoinVertical(lipgloss.Left, column, m.heldFrame(left, heldHeight))
+		}
+		body = lipgloss.JoinHorizontal(lipgloss.Top, column, m.trafficAndDetail(right, bodyHeight))
 	} else {
 		sessHeight := min(2+max(1, len(m.sessions.items)), bodyHeight/4+1)
 		sessions := m.frame("Sessions", m.sessions.view(m.width-2, sessHeight-2, m.focus == focusSessions), m.width, sessHeight)
-		body = lipgloss.JoinVertical(lipgloss.Left, sessions, m.trafficAndDetail(m.width, bodyHeight-sessHeight))
+		parts := []string{sessions}
+		if heldHeight > 0 {
+			parts = append(parts, m.heldFrame(m.width, heldHeight))
+		}
+		parts = append(parts, m.trafficAndDetail(m.width, bodyHeight-sessHeight-heldHeight))
+		body = lipgloss.JoinVertical(lipgloss.Left, parts...)
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, status, body, bottom)
+}
+
+func (m *Model) heldFrame(width, height int) string {
+	title := fmt.Sprintf("Breakpoints: %d held (tab to act)", len(m.held.items))
+	return m.frame(title, m.held.view(width-2, height-2, m.focus == focusHeld), width, height)
 }
 
 // trafficAndDetail stacks the traffic list over the detail pane.
@@ -87,6 +104,9 @@ func (m *Model) statusBar() string {
 		parts = append(parts, stylePaused.Render("⏸ ALL PAUSED"))
 	case paused > 0:
 		parts = append(parts, stylePaused.Render(fmt.Sprintf("⏸ %d paused", paused)))
+	}
+	if n := len(m.held.items); n > 0 {
+		parts = append(parts, stylePaused.Render(fmt.Sprintf("● %d held", n)))
 	}
 	if m.notice != "" && time.Now().Before(m.noticeUntil) {
 		parts = append(parts, sanitize(m.notice))

@@ -1,0 +1,144 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mcpscope/proxy"
+)
+
+// heldPane lists the messages held at breakpoints. It shows only while
+// something is held; its keys resume, edit (in $EDITOR), drop or fail the
+// message under the cursor.
+type heldPane struct {
+	items  []proxy.HeldInfo
+	cursor int
+}
+
+func (h *heldPane) refresh(items []proxy.HeldInfo) {
+	keep := ""
+	if h.cursor < len(h.items) {
+		keep = h.items[h.cursor].ID
+	}
+	h.items = items
+	h.cursor = min(h.cursor, max(0, len(items)-1))
+	for i, it := range items {
+		if it.ID == keep {
+			h.cursor = i
+		}
+	}
+}
+
+func (h *heldPane) move(delta int) {
+	h.cursor = min(max(h.cursor+delta, 0), max(0, len(h.items)-1))
+}
+
+func (h *heldPane) selected() (proxy.HeldInfo, bool) {
+	if h.cursor >= len(h.items) {
+		return proxy.HeldInfo{}, false
+	}
+	return h.items[h.cursor], true
+}
+
+func (h *heldPane) view(width, height int, focused bool) string {
+	lines := make([]string, 0, height)
+	for i, it := range h.items {
+		if len(lines) == height {
+			break
+		}
+		dir := "→"
+		if it.Direction == proxy.ServerToClient {
+			dir = "←"
+		}
+		age := time.Since(it.Since).Truncate(time.Second)
+		line := fixed(sanitize(fmt.Sprintf("%s %s %s %s  %s (%s)", it.ID, dir, it.Method, string(it.MessageID), it.Rule, age)), width)
+		if i == h.cursor && focused {
+			line = styleSelected.Render(line)
+		} else {
+			line = stylePaused.Render(line)
+		}
+		lines = append(lines, line)
+	}
+	if focused && len(lines) < height {
+		lines = append(lines, styleDim.Render(truncate("enter resume · e edit in $EDITOR · d drop · x answer with error", width)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// heldKey handles the keys of the breakpoints pane.
+func (m *Model) heldKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	it, ok := m.held.selected()
+	if !ok {
+		return nil, false
+	}
+	switch msg.String() {
+	case "enter", "r":
+		m.report("resumed "+it.ID, m.engine.ResumeHeld(it.ID, "", actor))
+	case "d":
+		m.report("dropped "+it.ID, m.engine.DropHeld(it.ID, actor))
+	case "x":
+		m.report("answered "+it.ID+" with the rule's error", m.engine.FailHeld(it.ID, actor))
+	case "e":
+		return m.editHeld(it), true
+	default:
+		return nil, false
+	}
+	m.refresh()
+	return nil, true
+}
+
+// editedMsg carries the outcome of editing a held message.
+type editedMsg struct {
+	id, message string
+	err         error
+}
+
+// editHeld opens the held message, pretty, in $EDITOR (vi if unset); when
+// the editor exits, the message resumes as edited.
+func (m *Model) editHeld(it proxy.HeldInfo) tea.Cmd {
+	f, err := os.CreateTemp("", "mcpscope-held-*.json")
+	if err != nil {
+		m.say("editing: " + err.Error())
+		return nil
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, []byte(it.Message), "", "  ") != nil {
+		pretty.WriteString(it.Message)
+	}
+	f.Write(pretty.Bytes())
+	f.Close()
+	editor := os.Getenv("EDITOR")
+	if editor == "" {
+		editor = "vi"
+	}
+	args := strings.Fields(editor)
+	cmd := exec.Command(args[0], append(args[1:], f.Name())...)
+	return tea.ExecProcess(cmd, func(err error) tea.Msg {
+		defer os.Remove(f.Name())
+		if err != nil {
+			return editedMsg{id: it.ID, err: fmt.Errorf("the editor failed: %w", err)}
+		}
+		b, err := os.ReadFile(f.Name())
+		var compact bytes.Buffer
+		if err == nil {
+			err = json.Compact(&compact, b)
+		}
+		return editedMsg{id: it.ID, message: compact.String(), err: err}
+	})
+}
+
+func (m *Model) edited(msg editedMsg) {
+	if msg.err != nil {
+		m.say("not resumed: " + msg.err.Error())
+		return
+	}
+	m.report("resumed "+msg.id+" as edited", m.engine.ResumeHeld(msg.id, msg.message, actor))
+	m.refresh()
+}
