@@ -265,3 +265,39 @@ func TestRuleDropEvent(t *testing.T) {
 		t.Errorf("got %d events starting %q, want 8 starting with id 2", len(events), events[0])
 	}
 }
+
+// TestRuleCutThenResume cuts a go-sdk tool call's stream: the client
+// resumes with Last-Event-ID (through mcpscope, from the server's event
+// store) and gets every progress notification once, and the result.
+func TestRuleCutThenResume(t *testing.T) {
+	_, hs, cs, rec := sdkThrough(t, mcpserver.Stateful, `
+- name: flaky
+  match: method:notifications/progress
+  action: cut
+  after: 6
+`)
+	p := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 12, "interval_ms": 5}}
+	p.SetProgressToken("tok")
+	res, err := cs.CallTool(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Content[0].(*mcp.TextContent).Text; got != "done 12" {
+		t.Errorf("result %q", got)
+	}
+	evs, err := rec.WaitProgress(12, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evs {
+		if e.Params.(*mcp.ProgressNotificationParams).Progress != float64(i+1) {
+			t.Fatalf("progress %d arrived as %v: lost or duplicated across the resumption", i+1, e.Params)
+		}
+	}
+	cuts := hs.Seen.Matching(func(o *proxy.Observation) bool {
+		return o.Type == proxy.TypeStreamClosed && strings.HasPrefix(o.Reason, "cut by rule")
+	})
+	if len(cuts) == 0 {
+		t.Error("no stream was cut")
+	}
+}
