@@ -15,6 +15,7 @@ import (
 
 // exchange is one client request on its way through the proxy.
 type exchange struct {
+	id        string // names the exchange in observations
 	scope     string // session the request belongs to: Mcp-Session-Id, legacy sessionId, or the client connection
 	body      []byte
 	firstID   string // the id of the first request in the body, for error answers
@@ -44,7 +45,7 @@ func (p *Proxy) requestScope(r *http.Request) string {
 
 // readRequest reads the client's body whole and publishes its messages.
 func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, bool) {
-	ex := &exchange{scope: p.requestScope(r), started: time.Now()}
+	ex := &exchange{id: "ex-" + strconv.FormatUint(p.exchangeSeq.Add(1), 10), scope: p.requestScope(r), started: time.Now()}
 	p.gates.touch(ex.scope, ex.started)
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := p.MaxBodySize
@@ -65,7 +66,7 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, 
 	switch {
 	case len(ex.body) > 0 && (p.bus().Active() || p.rules.Load() != nil):
 		var body string
-		body, ex.firstID, ex.local = p.interceptBody(r.Context(), string(ex.body), ex.scope, ClientToServer)
+		body, ex.firstID, ex.local = p.interceptBody(r.Context(), string(ex.body), ex.scope, ex.id, ClientToServer)
 		if body != string(ex.body) {
 			ex.body = []byte(body)
 		}
@@ -170,7 +171,7 @@ func (p *Proxy) publishHTTP(ex *exchange) {
 		return
 	}
 	ex.published = true
-	p.bus().Publish(&Observation{Type: TypeHTTP, Session: ex.scope, HTTP: ex.http})
+	p.bus().Publish(&Observation{Type: TypeHTTP, Session: ex.scope, Exchange: ex.id, HTTP: ex.http})
 }
 
 // rawID returns the id text to put in an error answer ("null" when none).

@@ -124,7 +124,7 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	if out.answer != "" {
 		d.After = out.answer
 	}
-	p.bus().Publish(&Observation{Type: TypeDecision, Session: o.Session, Stream: o.Stream, Direction: o.Direction, Kind: o.Kind,
+	p.bus().Publish(&Observation{Type: TypeDecision, Session: o.Session, Stream: o.Stream, Exchange: o.Exchange, Direction: o.Direction, Kind: o.Kind,
 		Method: o.Method, ID: o.ID, RequestSeq: o.Seq, Decision: d})
 	return out
 }

@@ -136,13 +136,13 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 // rule changed or dropped a message; "" when every message was dropped),
 // the id of the first message, and, for a client message, what to answer
 // instead of forwarding (zero when it is forwarded).
-func (p *Proxy) interceptBody(ctx context.Context, text, scope string, dir Direction) (body, firstID string, local outcome) {
+func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string, dir Direction) (body, firstID string, local outcome) {
 	msgs, batch, ok := splitMessages(text)
 	var delay time.Duration
 	changed := false
 	kept := msgs[:0:0]
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Direction: dir, Batch: batch}
+		o := &Observation{Type: TypeMessage, Session: scope, Exchange: exchange, Direction: dir, Batch: batch}
 		env := p.describeMessage(o, m, scope)
 		if !ok && env.kind != KindInvalid {
 			o.Kind = KindInvalid
@@ -214,7 +214,7 @@ func (p *Proxy) answerLocally(w http.ResponseWriter, r *http.Request, ex *exchan
 		w.WriteHeader(status)
 		io.WriteString(w, ex.local.answer)
 		if status == http.StatusOK && p.bus().Active() {
-			p.publishMessages(ex.local.answer, ex.scope, "", ServerToClient, []string{"local"})
+			p.publishMessages(ex.local.answer, ex.scope, "", ex.id, ServerToClient, []string{"local"})
 		}
 	case ex.local.status == http.StatusAccepted:
 		w.WriteHeader(http.StatusAccepted)

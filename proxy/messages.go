@@ -32,10 +32,10 @@ func (p *Proxy) noteRequest(o *Observation, env envelope, scope string) {
 
 // publishMessages publishes one message observation per JSON-RPC message in
 // text (several for a batch) and returns the id of the first.
-func (p *Proxy) publishMessages(text, scope, stream string, dir Direction, flags []string) (firstID string) {
+func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direction, flags []string) (firstID string) {
 	msgs, batch, ok := splitMessages(text)
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Direction: dir, Batch: batch, Flags: flags}
+		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags}
 		env := p.describeMessage(o, m, scope)
 		if !ok && env.kind != KindInvalid {
 			o.Kind = KindInvalid

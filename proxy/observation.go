@@ -52,6 +52,10 @@ type Observation struct {
 	Time    time.Time `json:"time"`
 	Session string    `json:"session,omitempty"` // the session the traffic belongs to (see Proxy doc)
 	Stream  string    `json:"stream,omitempty"`  // the SSE stream, for stream and event observations and messages carried by one
+	// Exchange names the HTTP request/response pair the observation belongs
+	// to: the http observation, the messages of its body and answer, and the
+	// stream that answered it.
+	Exchange string `json:"exchange,omitempty"`
 
 	// Messages.
 	Direction  Direction     `json:"direction,omitempty"`

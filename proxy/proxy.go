@@ -70,12 +70,13 @@ type Proxy struct {
 	// Logger receives diagnostics. nil discards them.
 	Logger *slog.Logger
 
-	streamSeq atomic.Uint64
-	connSeq   atomic.Uint64
-	corr      correlator
-	gates     gates
-	held      heldSet
-	rules     atomic.Pointer[rules.Set]
+	streamSeq   atomic.Uint64
+	exchangeSeq atomic.Uint64
+	connSeq     atomic.Uint64
+	corr        correlator
+	gates       gates
+	held        heldSet
+	rules       atomic.Pointer[rules.Set]
 }
 
 // New returns a Proxy for upstream with a fresh Bus and the default

@@ -51,7 +51,7 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 		// client will see as truncated, as it would have without us.
 		p.logger().Warn("reading upstream JSON response", "err", err, "session", ex.scope)
 	} else if len(body) > 0 && (p.bus().Active() || p.rules.Load() != nil) {
-		text, _, _ := p.interceptBody(r.Context(), string(body), ex.scope, ServerToClient)
+		text, _, _ := p.interceptBody(r.Context(), string(body), ex.scope, ex.id, ServerToClient)
 		if text == "" { // every message dropped: the client hears nothing
 			<-r.Context().Done()
 			return

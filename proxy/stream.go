@@ -15,31 +15,33 @@ import (
 // sseStream forwards one SSE response event by event. One goroutine (the
 // client request's handler) runs it from open to close.
 type sseStream struct {
-	p       *Proxy
-	id      string
-	session string // shown with the stream's observations
-	scope   string // correlation scope of the exchange that opened it
-	kind    StreamKind
-	w       *batchWriter
-	rc      *http.ResponseController
-	parser  sse.Parser
-	buf     readBuffer
-	legacy  *legacyEndpoint // set on a legacy GET /sse stream
-	gate    *streamGate
-	cutBy   string // the rule that cut the stream, if one did
+	p        *Proxy
+	id       string
+	exchange string // the exchange the stream answers
+	session  string // shown with the stream's observations
+	scope    string // correlation scope of the exchange that opened it
+	kind     StreamKind
+	w        *batchWriter
+	rc       *http.ResponseController
+	parser   sse.Parser
+	buf      readBuffer
+	legacy   *legacyEndpoint // set on a legacy GET /sse stream
+	gate     *streamGate
+	cutBy    string // the rule that cut the stream, if one did
 
 	last time.Time // when the previous block arrived
 }
 
 func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response) {
 	s := &sseStream{
-		p:     p,
-		id:    "st-" + strconv.FormatUint(p.streamSeq.Add(1), 10),
-		scope: ex.scope,
-		kind:  streamKind(r),
-		w:     &batchWriter{w: w},
-		rc:    http.NewResponseController(w),
-		last:  time.Now(),
+		p:        p,
+		id:       "st-" + strconv.FormatUint(p.streamSeq.Add(1), 10),
+		exchange: ex.id,
+		scope:    ex.scope,
+		kind:     streamKind(r),
+		w:        &batchWriter{w: w},
+		rc:       http.NewResponseController(w),
+		last:     time.Now(),
 	}
 	s.session = ex.scope
 	if ex.http.NewSession != "" {

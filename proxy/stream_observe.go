@@ -42,7 +42,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	case b.IsComment():
 		o.Flags = append(o.Flags, "comment")
 	}
-	o.Session, o.Stream = s.session, s.id
+	o.Session, o.Stream, o.Exchange = s.session, s.id, s.exchange
 	var env envelope
 	var batch string
 	v := outcome{}
@@ -65,7 +65,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	}
 	s.p.noteRequest(o, env, s.scope)
 	if batch != "" {
-		s.p.publishMessages(batch, s.scope, s.id, ServerToClient, nil)
+		s.p.publishMessages(batch, s.scope, s.id, s.exchange, ServerToClient, nil)
 	}
 	return out, changed, v
 }
@@ -132,6 +132,6 @@ func (s *sseStream) publish(o *Observation) {
 	if !s.p.bus().Active() {
 		return
 	}
-	o.Session, o.Stream = s.session, s.id
+	o.Session, o.Stream, o.Exchange = s.session, s.id, s.exchange
 	s.p.bus().Publish(o)
 }
