@@ -119,6 +119,14 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	var watching sync.WaitGroup
 	watching.Go(func() { o.watchRules(watchCtx, p) })
 	defer func() { stopWatching(); watching.Wait() }()
+	if o.recordFile != "" {
+		stopRecording, err := startRecording(o, p, stderr)
+		if err != nil {
+			shutdown(srv)
+			return err
+		}
+		defer stopRecording()
+	}
 
 	displayCtx, stopDisplay := context.WithCancel(context.Background())
 	defer stopDisplay()

@@ -51,6 +51,15 @@ func startCLI(t *testing.T, args ...string) (addr string, stdout *syncBuffer) {
 // first submatch.
 func startCLIWaiting(t *testing.T, args []string, patterns ...string) ([]string, *syncBuffer) {
 	t.Helper()
+	found, stdout, _ := startCLIStoppable(t, args, patterns...)
+	return found, stdout
+}
+
+// startCLIStoppable is startCLIWaiting that also returns a function
+// stopping mcpscope (as Ctrl-C would) and waiting for it to exit; it runs
+// at cleanup if the test does not call it.
+func startCLIStoppable(t *testing.T, args []string, patterns ...string) ([]string, *syncBuffer, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout := &syncBuffer{}
 	errR, errW := io.Pipe()
@@ -59,12 +68,16 @@ func startCLIWaiting(t *testing.T, args []string, patterns ...string) ([]string,
 		done <- run(ctx, args, stdout, errW)
 		errW.Close()
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if status := <-done; status != 0 {
-			t.Errorf("mcpscope exited with status %d", status)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if status := <-done; status != 0 {
+				t.Errorf("mcpscope exited with status %d", status)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	var found []string
 	lines := bufio.NewScanner(errR)
 	for len(found) < len(patterns) && lines.Scan() {
@@ -76,7 +89,7 @@ func startCLIWaiting(t *testing.T, args []string, patterns ...string) ([]string,
 	if len(found) < len(patterns) {
 		t.Fatalf("mcpscope never printed %q", patterns[len(found)])
 	}
-	return found, stdout
+	return found, stdout, stop
 }
 
 // TestHeadlessOutput runs a real go-sdk exchange through the CLI and checks

@@ -34,6 +34,9 @@ type options struct {
 	controlToken  string
 	uiRows        int
 	rulesFile     string
+	recordFile    string
+	redactPaths   []string
+	noRedact      bool
 	tui           bool // set by display: the TUI owns the terminal
 }
 
@@ -51,6 +54,9 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
 	fs.StringVar(&o.rulesFile, "rules", "", "interceptor rules (YAML); reloaded when the file changes, a bad edit keeps the rules in force")
+	fs.StringVar(&o.recordFile, "record", "", "record every observation to this file (JSON Lines; open, export or replay it later)")
+	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in recorded messages, e.g. params.arguments.password (repeatable)")
+	fs.BoolVar(&o.noRedact, "no-redact", false, "keep credentials (Authorization, Cookie, X-Api-Key...) in the recording")
 	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 }

@@ -24,6 +24,10 @@ import (
 //     hard limit of MustDeliverFactor times it, so a burst of events cannot
 //     push them out. Past the hard limit they are dropped and counted too,
 //     which only a subscriber that stopped reading can cause.
+//   - A lossless subscriber (SubscribeLossless, for the recorder) never
+//     misses an observation. Its queue is bounded in bytes instead; if the
+//     subscriber falls so far behind that the bound is reached, it is cut
+//     off: it gets what is queued, then ErrOverflow. The proxy never waits.
 //   - A subscriber sees observations in the order they were published to it;
 //     observations of one stream are published by one goroutine, in order.
 //
@@ -72,7 +76,17 @@ func (b *Bus) Subscribe(buffer int) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultSubscriberBuffer
 	}
-	s := &Subscription{bus: b, buffer: buffer, wake: make(chan struct{}, 1)}
+	return b.add(&Subscription{bus: b, buffer: buffer, wake: make(chan struct{}, 1)})
+}
+
+// SubscribeLossless adds a subscriber that misses nothing, whose queue may
+// hold up to maxBytes (by Observation.Footprint) before it is cut off with
+// ErrOverflow.
+func (b *Bus) SubscribeLossless(maxBytes int) *Subscription {
+	return b.add(&Subscription{bus: b, lossless: true, maxBytes: maxBytes, wake: make(chan struct{}, 1)})
+}
+
+func (b *Bus) add(s *Subscription) *Subscription {
 	if b.closed.Load() {
 		s.closed = true
 	}
@@ -109,6 +123,10 @@ func (b *Bus) remove(s *Subscription) {
 // bus is closed and the queue is drained.
 var ErrClosed = errors.New("bus: subscription closed")
 
+// ErrOverflow is returned by a lossless subscription's Next, once drained,
+// after it fell further behind than its byte bound allows.
+var ErrOverflow = errors.New("bus: subscriber fell too far behind and was cut off")
+
 // Subscription is one observer's queue. Next is meant to be called from one
 // goroutine.
 type Subscription struct {
@@ -116,22 +134,35 @@ type Subscription struct {
 	buffer int
 	wake   chan struct{} // has a token when the queue became non-empty
 
-	mu      sync.Mutex
-	queue   []*Observation
-	spare   []*Observation // the slice returned by the previous Next, reused
-	dropped int64
-	closed  bool
+	lossless bool
+	maxBytes int
+
+	mu         sync.Mutex
+	queue      []*Observation
+	spare      []*Observation // the slice returned by the previous Next, reused
+	dropped    int64
+	closed     bool
+	queuedSize int  // lossless: bytes queued
+	overflowed bool // lossless: cut off
 }
 
 func mustDeliver(o *Observation) bool {
-	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Decision != nil
+	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Type == TypeNotice || o.Decision != nil
 }
 
 func (s *Subscription) offer(o *Observation) {
 	s.mu.Lock()
 	n := len(s.queue)
 	switch {
-	case s.closed:
+	case s.closed || s.overflowed:
+	case s.lossless:
+		size := o.Footprint()
+		if s.queuedSize+size > s.maxBytes && n > 0 {
+			s.overflowed = true
+			break
+		}
+		s.queue = append(s.queue, o)
+		s.queuedSize += size
 	case n < s.buffer || (mustDeliver(o) && n < s.buffer*MustDeliverFactor):
 		s.queue = append(s.queue, o)
 	default:
@@ -162,13 +193,16 @@ func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 			}
 			batch = append(batch, s.queue...)
 			clear(s.queue)
-			s.spare, s.queue = batch, s.queue[:0]
+			s.spare, s.queue, s.queuedSize = batch, s.queue[:0], 0
 			s.mu.Unlock()
 			return batch, nil
 		}
-		closed := s.closed
+		closed, overflowed := s.closed, s.overflowed
 		s.mu.Unlock()
-		if closed {
+		switch {
+		case overflowed:
+			return nil, ErrOverflow
+		case closed:
 			return nil, ErrClosed
 		}
 		select {

@@ -71,3 +71,26 @@ func TestBusNextWaitsAndCloses(t *testing.T) {
 		t.Error("bus still active after its only subscriber closed")
 	}
 }
+
+func TestBusLosslessKeepsAllThenCutsOff(t *testing.T) {
+	b := NewBus()
+	sub := b.SubscribeLossless(10_000)
+	defer sub.Close()
+	for range 20 { // 20 × ~420 bytes: within the bound
+		b.Publish(&Observation{Type: TypeSSEEvent, Raw: string(make([]byte, 100))})
+	}
+	batch, err := sub.Next(context.Background())
+	if err != nil || len(batch) != 20 {
+		t.Fatalf("lossless batch = %d, %v; want all 20", len(batch), err)
+	}
+	for range 100 { // past the bound while nobody reads
+		b.Publish(&Observation{Type: TypeSSEEvent, Raw: string(make([]byte, 100))})
+	}
+	batch, err = sub.Next(context.Background())
+	if err != nil || len(batch) == 0 || len(batch) >= 100 || batch[0].Type == TypeDropped {
+		t.Fatalf("after overflow: %d observations, %v; want what fitted, and no silent drop notice", len(batch), err)
+	}
+	if _, err := sub.Next(context.Background()); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Next after overflow = %v, want ErrOverflow", err)
+	}
+}

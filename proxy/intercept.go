@@ -40,6 +40,12 @@ func (p *Proxy) ReloadRules(set *rules.Set, err error) {
 	p.bus().Publish(o)
 }
 
+// Notice publishes something the user should know (shown by the UI,
+// printed in headless output).
+func (p *Proxy) Notice(text string) {
+	p.bus().Publish(&Observation{Type: TypeNotice, Reason: text})
+}
+
 // Rules returns the rules in force.
 func (p *Proxy) Rules() *rules.Set { return p.rules.Load() }
 

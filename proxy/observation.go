@@ -18,6 +18,7 @@ const (
 	TypeStreamClosed Type = "stream_closed" // an SSE stream ended (Reason says why)
 	TypeDecision     Type = "decision"      // the outcome of a breakpoint (other decisions ride on their message's observation)
 	TypeRules        Type = "rules"         // the rules file was reloaded, or a bad edit refused (Reason says which)
+	TypeNotice       Type = "notice"        // something the user should know (Reason), e.g. that recording stopped
 	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
 )
@@ -115,6 +116,15 @@ const (
 	StreamGET    StreamKind = "get"    // the standalone server stream (Streamable HTTP GET)
 	StreamLegacy StreamKind = "legacy" // the GET /sse stream of the 2024-11-05 HTTP+SSE transport
 )
+
+// Footprint estimates the memory an observation holds, for byte bounds.
+func (o *Observation) Footprint() int {
+	n := 320 + len(o.Raw) + len(o.Body)
+	if o.Decision != nil {
+		n += len(o.Decision.Before) + len(o.Decision.After)
+	}
+	return n
+}
 
 // Has reports whether the observation carries the flag.
 func (o *Observation) Has(flag string) bool {

@@ -175,6 +175,11 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			gateChanged = true
 		case proxy.TypeRules:
 			m.say(o.Reason)
+		case proxy.TypeNotice:
+			m.say(o.Reason)
+			if strings.HasPrefix(o.Reason, "recording stopped") && m.info.Recording != "" {
+				m.info.Recording += " (STOPPED)"
+			}
 		}
 		if o.Decision != nil && strings.HasPrefix(o.Decision.Note, "held at") {
 			gateChanged = true
