@@ -27,6 +27,7 @@ Usage:
   mcpscope demo [flags]        run against an embedded MCP server and client
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
+  mcpscope replay FILE         serve a recording as an MCP server
   mcpscope version
 
 Examples:
@@ -38,6 +39,10 @@ Examples:
 
   # a legacy HTTP+SSE server (2024-11-05); clients connect to /sse
   mcpscope -u http://127.0.0.1:3001/sse -l 127.0.0.1:9000
+
+  # record a session, then replay it as a mock server
+  mcpscope -u http://127.0.0.1:3001/mcp --record session.jsonl
+  mcpscope replay session.jsonl --speed 0
 
   # interceptor rules (delay, block, modify, breakpoints...), reloaded on change
   mcpscope -u http://127.0.0.1:3001/mcp --rules examples/rules.yaml

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"mcpscope/record"
+)
+
+const replayUsage = `mcpscope replay — serve a recording as an MCP server
+
+Answers each request with what was recorded for the same method and
+parameters (JSON-RPC ids and _meta ignored), with the live id; SSE answers
+are paced as recorded. Initialize mints a fresh session id. A request the
+recording cannot answer gets a JSON-RPC error naming the closest recorded
+request. Streamable HTTP only (not the legacy HTTP+SSE transport).
+
+Usage:
+  mcpscope replay FILE [flags]
+
+Examples:
+  mcpscope -u http://127.0.0.1:3001/mcp --record session.jsonl   # record once
+  mcpscope replay session.jsonl                                  # then test your client offline
+  mcpscope replay session.jsonl --speed 0 -l 127.0.0.1:9000      # no delays
+
+Flags:
+`
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var listen string
+	var speed float64
+	var allowHosts, allowOrigins []string
+	fs := pflag.NewFlagSet("mcpscope replay", pflag.ContinueOnError)
+	fs.StringVarP(&listen, "listen", "l", DefaultListen, "address to serve on (loopback by default)")
+	fs.Float64Var(&speed, "speed", 1, "pace: 1 as recorded, 2 twice as fast, 0 without delays")
+	fs.StringSliceVar(&allowHosts, "allow-host", nil, "also accept requests with this Host header")
+	fs.StringSliceVar(&allowOrigins, "allow-origin", nil, "also accept requests with this Origin")
+	fs.Usage = func() { fmt.Fprint(stderr, replayUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	if speed < 0 {
+		fmt.Fprintln(stderr, "mcpscope replay: --speed must be 0 or more")
+		return 2
+	}
+	var obs []*record.Observation
+	if err := record.ReadFile(fs.Arg(0), func(o *record.Observation) error { obs = append(obs, o); return nil }); err != nil {
+		fmt.Fprintf(stderr, "mcpscope replay: %v\n", err)
+		return 1
+	}
+	rp := record.NewReplayer(obs, speed)
+	rp.AllowedHosts, rp.AllowedOrigins = allowHosts, allowOrigins
+	if rp.Requests() == 0 {
+		fmt.Fprintf(stderr, "mcpscope replay: %s holds no requests to answer\n", fs.Arg(0))
+		return 1
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope replay: listening on %s: %v\n", listen, err)
+		return 1
+	}
+	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stderr, "mcpscope replay: %s (%d recorded requests) at speed %g; listening on http://%s (clients use http://%s/mcp)\n",
+		fs.Arg(0), rp.Requests(), speed, ln.Addr(), ln.Addr())
+	select {
+	case <-ctx.Done():
+		shutdown(srv)
+		return 0
+	case err := <-served:
+		if errors.Is(err, http.ErrServerClosed) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "mcpscope replay: %v\n", err)
+		return 1
+	}
+}

@@ -1,0 +1,298 @@
+package record
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"mcpscope/proxy"
+	"mcpscope/sse"
+)
+
+// Replayer serves a recording as an MCP server (Streamable HTTP): each
+// request is matched by method and parameters (ignoring JSON-RPC ids and
+// _meta) to a recorded one and answered as recorded — JSON, or an SSE
+// stream paced as recorded — with the live request's id and progress
+// token. Identical recorded requests are answered in recorded order (the
+// last one again once they run out). Notifications and client answers get
+// 202; GET streams replay the recorded standalone streams; initialize
+// mints a fresh session id. An unmatched request gets a JSON-RPC error
+// naming the closest recorded one.
+//
+// The legacy HTTP+SSE transport is not replayed.
+type Replayer struct {
+	// Speed scales time: 1 replays at the recorded pace, 2 twice as fast,
+	// 0 without any delay.
+	Speed float64
+
+	AllowedHosts, AllowedOrigins []string // as for the proxy
+
+	idx     *replayIndex
+	mu      sync.Mutex
+	used    map[string]int // request key → answers given
+	getsOut int            // standalone streams handed out
+}
+
+// NewReplayer indexes the observations of a recording.
+func NewReplayer(obs []*proxy.Observation, speed float64) *Replayer {
+	return &Replayer{Speed: speed, idx: indexRecording(obs), used: map[string]int{}}
+}
+
+// Requests says how many requests the recording can answer.
+func (rp *Replayer) Requests() int {
+	n := 0
+	for _, exs := range rp.idx.byKey {
+		n += len(exs)
+	}
+	return n
+}
+
+func (rp *Replayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := proxy.CheckHostAndOrigin(r, rp.AllowedHosts, rp.AllowedOrigins); err != nil {
+		replayError(w, http.StatusForbidden, "", err.Error())
+		return
+	}
+	switch r.Method {
+	case http.MethodPost:
+		rp.servePost(w, r)
+	case http.MethodGet:
+		rp.serveGet(w, r)
+	case http.MethodDelete:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		replayError(w, http.StatusMethodNotAllowed, "", "replay serves GET, POST and DELETE")
+	}
+}
+
+func (rp *Replayer) servePost(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if err != nil {
+		replayError(w, http.StatusBadRequest, "", "reading the request: "+err.Error())
+		return
+	}
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(body, &msg) != nil {
+		replayError(w, http.StatusBadRequest, "", "replay takes one JSON-RPC message per POST")
+		return
+	}
+	if msg.Method == "" || len(msg.ID) == 0 || string(msg.ID) == "null" {
+		w.WriteHeader(http.StatusAccepted) // a notification or an answer to the server
+		return
+	}
+	key, token := requestKey(string(body))
+	ex, recorded := rp.take(key)
+	if ex == nil {
+		replayError(w, http.StatusOK, string(msg.ID), "mcpscope replay: no recorded request matches "+key+"; "+rp.closest(key))
+		return
+	}
+	rw := rewriter{recordedID: recorded.id, liveID: string(msg.ID), recordedToken: recorded.token, liveToken: token}
+	rp.pause(r.Context(), ex.latency)
+	if ex.session {
+		w.Header().Set("Mcp-Session-Id", newSessionID())
+	}
+	switch {
+	case ex.mimeType == "text/event-stream":
+		rp.stream(w, r, ex, 0, rw)
+	case len(ex.answer) > 0:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(ex.status)
+		io.WriteString(w, rw.message(ex.answer[0].body))
+	default:
+		w.WriteHeader(ex.status)
+	}
+}
+
+// take returns the next recorded exchange answering key, and the recorded
+// request it answers.
+func (rp *Replayer) take(key string) (*recordedExchange, recordedMessage) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	exs := rp.idx.byKey[key]
+	if len(exs) == 0 {
+		return nil, recordedMessage{}
+	}
+	n := rp.used[key]
+	rp.used[key] = n + 1
+	ex := exs[min(n, len(exs)-1)]
+	for _, m := range ex.requests {
+		if m.key == key {
+			return ex, m
+		}
+	}
+	return ex, recordedMessage{}
+}
+
+// serveGet replays a standalone stream: the one holding Last-Event-ID's
+// event from just after it, else the next recorded GET stream.
+func (rp *Replayer) serveGet(w http.ResponseWriter, r *http.Request) {
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		if pos, ok := rp.idx.byEventID[last]; ok {
+			rp.stream(w, r, pos.ex, pos.index+1, rewriter{})
+			return
+		}
+	}
+	rp.mu.Lock()
+	var ex *recordedExchange
+	if rp.getsOut < len(rp.idx.gets) {
+		ex = rp.idx.gets[rp.getsOut]
+		rp.getsOut++
+	}
+	rp.mu.Unlock()
+	if ex == nil {
+		w.Header().Set("Allow", "POST, DELETE")
+		replayError(w, http.StatusMethodNotAllowed, "", "the recording has no (more) standalone GET streams")
+		return
+	}
+	rp.stream(w, r, ex, 0, rewriter{})
+}
+
+// stream writes a recorded SSE stream from event from on, paced as
+// recorded. A standalone stream then stays open until the client leaves,
+// as a live one would.
+func (rp *Replayer) stream(w http.ResponseWriter, r *http.Request, ex *recordedExchange, from int, rw rewriter) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	last := ex.started.Add(ex.latency)
+	for _, e := range ex.events[from:] {
+		rp.pause(r.Context(), e.Time.Sub(last))
+		last = e.Time
+		if r.Context().Err() != nil {
+			return
+		}
+		if _, err := io.WriteString(w, rw.event(e)); err != nil {
+			return
+		}
+		rc.Flush()
+	}
+	if ex.method == http.MethodGet {
+		<-r.Context().Done()
+	}
+}
+
+// pause waits d scaled by the speed (not at all at speed 0).
+func (rp *Replayer) pause(ctx context.Context, d time.Duration) {
+	if rp.Speed <= 0 || d <= 0 {
+		return
+	}
+	t := time.NewTimer(time.Duration(float64(d) / rp.Speed))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// closest names the recorded request most like key, for the error.
+func (rp *Replayer) closest(key string) string {
+	method, _, _ := strings.Cut(key, " ")
+	best, bestScore := "", -1
+	for k := range rp.idx.byKey {
+		m, _, _ := strings.Cut(k, " ")
+		score := commonPrefix(k, key)
+		if m == method {
+			score += 1 << 20
+		}
+		if score > bestScore || score == bestScore && k < best {
+			best, bestScore = k, score
+		}
+	}
+	if best == "" {
+		return "the recording holds no requests"
+	}
+	return "closest recorded: " + best
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// rewriter adapts recorded server messages to the live client: the answer
+// to the recorded request gets the live request's id, progress
+// notifications the live progress token.
+type rewriter struct {
+	recordedID, liveID       string
+	recordedToken, liveToken string
+}
+
+// message rewrites one JSON-RPC message.
+func (rw rewriter) message(body string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(body), &m) != nil {
+		return body
+	}
+	changed := false
+	if id, ok := m["id"]; ok && rw.liveID != "" && string(id) == rw.recordedID && (m["result"] != nil || m["error"] != nil) {
+		m["id"], changed = json.RawMessage(rw.liveID), true
+	}
+	if rw.liveToken != "" && rw.liveToken != rw.recordedToken && string(m["method"]) == `"notifications/progress"` {
+		var params map[string]json.RawMessage
+		if json.Unmarshal(m["params"], &params) == nil && string(params["progressToken"]) == rw.recordedToken {
+			params["progressToken"] = json.RawMessage(rw.liveToken)
+			m["params"], _ = json.Marshal(params)
+			changed = true
+		}
+	}
+	if !changed {
+		return body
+	}
+	out, _ := json.Marshal(m)
+	return string(out)
+}
+
+// event returns the bytes of a recorded event: as recorded, or
+// re-encoded when its message had to change.
+func (rw rewriter) event(e *proxy.Observation) string {
+	if e.Body == "" {
+		return e.Raw
+	}
+	body := rw.message(e.Body)
+	if body == e.Body {
+		return e.Raw
+	}
+	ev := sse.Event{ID: e.EventID, HasID: e.HasID, Event: e.EventType, Data: body, Retry: e.Retry, HasRetry: e.Retry > 0}
+	return string(sse.AppendEvent(nil, ev))
+}
+
+func newSessionID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func pathOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}
+
+// replayError answers with a JSON-RPC error.
+func replayError(w http.ResponseWriter, status int, id, message string) {
+	if id == "" {
+		id = "null"
+	}
+	msg, _ := json.Marshal(message)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":%s}}`+"\n", id, msg)
+}

@@ -1,0 +1,148 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+	"mcpscope/proxy"
+)
+
+// session is what a client saw of a scripted session.
+type session struct {
+	results  []string
+	progress []float64
+	span     time.Duration // from the first to the last progress notification
+	changed  int           // tools/list_changed notifications (from the GET stream)
+}
+
+// script runs the same calls against endpoint: a tool call with progress,
+// a sampling round trip, a notification on the GET stream, an echo.
+func script(t *testing.T, endpoint string) session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cs, rec := mcptest.Connect(t, ctx, mcpserver.Stateful, endpoint, mcptest.ClientOptions{})
+	var s session
+	call := func(name string, args map[string]any, token string) {
+		p := &mcp.CallToolParams{Name: name, Arguments: args}
+		if token != "" {
+			p.SetProgressToken(token)
+		}
+		res, err := cs.CallTool(ctx, p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s.results = append(s.results, res.Content[0].(*mcp.TextContent).Text)
+	}
+	call("progress", map[string]any{"count": 10, "interval_ms": 40}, "tok")
+	call("sample", map[string]any{"prompt": "why?"}, "")
+	call("notify_later", map[string]any{"delay_ms": 10}, "")
+	if _, err := rec.Wait(mcptest.MethodToolListChanged, 1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	call("echo", map[string]any{"text": "bye"}, "")
+	evs, err := rec.WaitProgress(10, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		s.progress = append(s.progress, e.Params.(*mcp.ProgressNotificationParams).Progress)
+	}
+	s.span = evs[len(evs)-1].At.Sub(evs[0].At)
+	s.changed = len(rec.Events(mcptest.MethodToolListChanged))
+	cs.Close()
+	return s
+}
+
+// recordThroughProxy runs the script through a proxy and returns the
+// recording's observations, written to and read back from the format.
+func recordThroughProxy(t *testing.T) (session, []*proxy.Observation) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	u, _ := url.Parse(up.URL)
+	p := proxy.New(u)
+	tr := proxy.NewTransport(0)
+	p.Transport = tr
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := p.NewServer()
+	go srv.Serve(ln)
+	sub := p.Bus.SubscribeLossless(LosslessBuffer)
+	var file bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- Record(context.Background(), sub, &file, NewHeader(up.URL, true), NewRedactor(nil)) }()
+	live := script(t, "http://"+ln.Addr().String()+"/mcp")
+	srv.Close()
+	tr.CloseIdleConnections()
+	sub.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var obs []*proxy.Observation
+	if err := Read(&file, func(o *Observation) error { obs = append(obs, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return live, obs
+}
+
+// TestReplayAsRecorded records a go-sdk session, replays the recording at
+// speed 1, and runs the same client against the replay.
+func TestReplayAsRecorded(t *testing.T) {
+	live, obs := recordThroughProxy(t)
+	rp := NewReplayer(obs, 1)
+	srv := httptest.NewServer(rp)
+	defer srv.Close()
+	defer srv.CloseClientConnections()
+	replayed := script(t, srv.URL+"/mcp")
+
+	if strings.Join(replayed.results, "|") != strings.Join(live.results, "|") {
+		t.Errorf("results differ:\nlive     %q\nreplayed %q", live.results, replayed.results)
+	}
+	for i := range live.progress {
+		if replayed.progress[i] != live.progress[i] {
+			t.Fatalf("progress order differs: live %v replayed %v", live.progress, replayed.progress)
+		}
+	}
+	if replayed.changed < 1 {
+		t.Errorf("the GET stream's notification was not replayed")
+	}
+	if ratio := float64(replayed.span) / float64(live.span); math.Abs(ratio-1) > 0.5 {
+		t.Errorf("progress took %v live and %v replayed at speed 1 (ratio %.2f), want within 50%%", live.span, replayed.span, ratio)
+	}
+	t.Logf("progress span live %v, replayed %v", live.span, replayed.span)
+}
+
+func TestReplayUnmatchedNamesClosest(t *testing.T) {
+	_, obs := recordThroughProxy(t)
+	srv := httptest.NewServer(NewReplayer(obs, 0))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/mcp", "application/json",
+		strings.NewReader(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"echo","arguments":{"text":"never said"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		ID    int
+		Error struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	if msg := answer.Error.Message; answer.ID != 42 || !strings.Contains(msg, "no recorded request matches") ||
+		!strings.Contains(msg, `closest recorded: tools/call {"arguments":{"text":"bye"},"name":"echo"}`) {
+		t.Errorf("unmatched request answered %+v", answer)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
