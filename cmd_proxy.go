@@ -28,6 +28,7 @@ Usage:
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
   mcpscope replay FILE         serve a recording as an MCP server
+  mcpscope open FILE           browse a recording in the UI
   mcpscope version
 
 Examples:

@@ -30,6 +30,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "version":
 			fmt.Fprintln(stdout, "mcpscope", version)
 			return 0
+		case "open":
+			return runOpen(ctx, args[1:], stdout, stderr)
 		case "replay":
 			return runReplay(ctx, args[1:], stdout, stderr)
 		case "rules":

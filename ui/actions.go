@@ -58,6 +58,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):
 		m.detail.scrollBy(5)
+	case m.info.ReadOnly && (key.Matches(msg, k.Pause) || key.Matches(msg, k.Step) || key.Matches(msg, k.PauseSession) || key.Matches(msg, k.PauseAll)):
+		m.say(errReadOnly.Error())
 	case key.Matches(msg, k.Pause):
 		m.toggleStream()
 	case key.Matches(msg, k.Step):

@@ -38,6 +38,7 @@ type Info struct {
 	Listen    string // the proxy's address
 	Upstream  string // the upstream's URL
 	Recording string // the recording file, "" when not recording
+	ReadOnly  bool   // a recording (mcpscope open): nothing can be paused
 }
 
 // Options configure the model.

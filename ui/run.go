@@ -22,12 +22,32 @@ const frameInterval = time.Second / 30
 // and ends it before returning. Extra program options (input, output, size)
 // are for tests.
 func Run(ctx context.Context, engine Engine, sub *proxy.Subscription, opts Options, programOptions ...tea.ProgramOption) error {
+	return run(ctx, engine, func(ctx context.Context, send func(tea.Msg)) { bridge(ctx, sub, send) }, opts, programOptions...)
+}
+
+// RunRecording shows the UI over recorded observations (mcpscope open):
+// the same panes, filter and keys, over an engine that cannot pause
+// anything.
+func RunRecording(ctx context.Context, engine Engine, obs []*proxy.Observation, opts Options, programOptions ...tea.ProgramOption) error {
+	feed := func(ctx context.Context, send func(tea.Msg)) {
+		for len(obs) > 0 && ctx.Err() == nil {
+			n := min(len(obs), 4096)
+			send(observationsMsg(obs[:n]))
+			obs = obs[n:]
+		}
+	}
+	return run(ctx, engine, feed, opts, programOptions...)
+}
+
+// run runs the program with feed as the one goroutine that sends it
+// observations; feed must return once its context ends.
+func run(ctx context.Context, engine Engine, feed func(context.Context, func(tea.Msg)), opts Options, programOptions ...tea.ProgramOption) error {
 	m := New(engine, opts)
 	options := append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, programOptions...)
 	p := tea.NewProgram(m, options...)
 	bridgeCtx, stopBridge := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { bridge(bridgeCtx, sub, p.Send) })
+	wg.Go(func() { feed(bridgeCtx, p.Send) })
 	_, err := p.Run()
 	stopBridge()
 	wg.Wait()
