@@ -1,0 +1,50 @@
+// Package store keeps mcpscope's session map: the proxy's own session ids
+// (what clients see) mapped to the upstream's (what the server issued),
+// with what is needed to re-initialize a session the upstream lost. A
+// memory backend serves one instance; the Redis backend lets several
+// instances behind one address share sessions.
+//
+// Contract, for every backend: Put stores (or replaces) a session and
+// indexes it by upstream id; Get returns it or ErrNotFound; Touch restarts
+// its idle timer; a session idle longer than the store's TTL is gone (Get
+// says ErrNotFound); Delete removes it and its index entry. Errors other
+// than ErrNotFound mean the backend failed (Redis down): callers answer 503
+// and retry later. All methods are safe for concurrent use.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Session is what mcpscope remembers of one session.
+type Session struct {
+	ProxyID         string    `json:"proxy_id"`
+	UpstreamID      string    `json:"upstream_id"`
+	UpstreamURL     string    `json:"upstream_url"`
+	ProtocolVersion string    `json:"protocol_version,omitempty"`
+	Initialize      string    `json:"initialize,omitempty"` // the client's initialize request, re-run after upstream loss
+	ClientInfo      string    `json:"client_info,omitempty"`
+	Created         time.Time `json:"created"`
+	LastSeen        time.Time `json:"last_seen"`
+}
+
+// ErrNotFound says the store has no such session (never had, expired, or
+// deleted).
+var ErrNotFound = errors.New("no such session")
+
+// Store is the session map. See the package doc for the contract.
+type Store interface {
+	Put(ctx context.Context, s *Session) error
+	Get(ctx context.Context, proxyID string) (*Session, error)
+	Touch(ctx context.Context, proxyID string) error
+	ByUpstream(ctx context.Context, upstreamID string) ([]string, error)
+	Delete(ctx context.Context, proxyID string) error
+	// Name says which backend this is, for display ("memory", "redis://...").
+	Name() string
+	Close() error
+}
+
+// DefaultTTL is how long an idle session is kept.
+const DefaultTTL = time.Hour

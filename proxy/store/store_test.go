@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// backend is a store under test, with a way to let time pass.
+type backend struct {
+	store   Store
+	advance func(time.Duration) // makes the store's clock (or TTLs) move on
+}
+
+// backends returns every backend: memory, miniredis, and a real
+// redis-server started on a free loopback port (skipped with a reason if
+// the binary is absent, unless MCPSCOPE_REQUIRE_REDIS=1 makes that a
+// failure).
+func backends(t *testing.T, ttl time.Duration) map[string]backend {
+	out := map[string]backend{}
+
+	mem := NewMemory(ttl)
+	clock := time.Now()
+	mem.now = func() time.Time { return clock }
+	out["memory"] = backend{mem, func(d time.Duration) { clock = clock.Add(d) }}
+
+	mr := miniredis.RunT(t)
+	r, err := NewRedis("redis://"+mr.Addr()+"/0", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	out["miniredis"] = backend{r, mr.FastForward}
+
+	if addr := startRedisServer(t); addr != "" {
+		rr, err := NewRedis("redis://"+addr+"/0", ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rr.Close() })
+		out["redis-server"] = backend{rr, func(d time.Duration) { time.Sleep(d) }}
+	}
+	return out
+}
+
+// startRedisServer starts a real redis-server for the test and returns its
+// address, or "" (after t.Skip-like logging) when the binary is absent.
+func startRedisServer(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
+			t.Fatal("redis-server is not installed and MCPSCOPE_REQUIRE_REDIS=1 (apt-get install redis-server)")
+		}
+		t.Log("SKIP real Redis: redis-server is not installed (apt-get install redis-server); memory and miniredis still run")
+		return ""
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+	}
+	t.Fatalf("redis-server did not listen on %s", addr)
+	return ""
+}
+
+func TestContract(t *testing.T) {
+	ctx := context.Background()
+	for name, b := range backends(t, 2*time.Second) {
+		t.Run(name, func(t *testing.T) {
+			s := b.store
+			a := &Session{ProxyID: "p-a", UpstreamID: "u-1", UpstreamURL: "http://127.0.0.1:1/mcp", ProtocolVersion: "2025-11-25",
+				Initialize: `{"jsonrpc":"2.0","id":0,"method":"initialize"}`, Created: time.Now().UTC().Truncate(time.Second)}
+			if _, err := s.Get(ctx, "p-a"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get of an unknown session = %v, want ErrNotFound", err)
+			}
+			if err := s.Put(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Get(ctx, "p-a")
+			if err != nil || got.UpstreamID != "u-1" || got.Initialize != a.Initialize || !got.Created.Equal(a.Created) || got.ProtocolVersion != "2025-11-25" {
+				t.Fatalf("Get = %+v, %v", got, err)
+			}
+			s.Put(ctx, &Session{ProxyID: "p-b", UpstreamID: "u-1"})
+			ids, err := s.ByUpstream(ctx, "u-1")
+			slices.Sort(ids)
+			if err != nil || !slices.Equal(ids, []string{"p-a", "p-b"}) {
+				t.Errorf("ByUpstream(u-1) = %v, %v; want both", ids, err)
+			}
+			// Remap p-a to a new upstream session (after upstream loss).
+			a.UpstreamID = "u-2"
+			s.Put(ctx, a)
+			if ids, _ := s.ByUpstream(ctx, "u-1"); !slices.Equal(ids, []string{"p-b"}) {
+				t.Errorf("after remap, ByUpstream(u-1) = %v, want [p-b]", ids)
+			}
+			if ids, _ := s.ByUpstream(ctx, "u-2"); !slices.Equal(ids, []string{"p-a"}) {
+				t.Errorf("after remap, ByUpstream(u-2) = %v, want [p-a]", ids)
+			}
+			if err := s.Delete(ctx, "p-b"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, "p-b"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Get after Delete = %v", err)
+			}
+			if err := s.Delete(ctx, "p-b"); err != nil {
+				t.Errorf("deleting twice: %v", err)
+			}
+			// Idle expiry: touched sessions live on, idle ones go.
+			b.advance(1200 * time.Millisecond)
+			if err := s.Touch(ctx, "p-a"); err != nil {
+				t.Fatal(err)
+			}
+			s.Put(ctx, &Session{ProxyID: "p-c", UpstreamID: "u-3"})
+			b.advance(1200 * time.Millisecond)
+			if _, err := s.Get(ctx, "p-a"); err != nil {
+				t.Errorf("a touched session expired: %v", err)
+			}
+			s.Touch(ctx, "p-a")
+			b.advance(2500 * time.Millisecond)
+			if _, err := s.Get(ctx, "p-a"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("an idle session did not expire: %v", err)
+			}
+			if err := s.Touch(ctx, "p-a"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Touch of an expired session = %v", err)
+			}
+		})
+	}
+}
+
+// TestRedisDown checks that a store whose Redis is gone fails with an
+// error that is not ErrNotFound (callers answer 503), and recovers.
+func TestRedisDown(t *testing.T) {
+	mr := miniredis.RunT(t)
+	r, err := NewRedis("redis://"+mr.Addr()+"/0", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	if err := r.Put(ctx, &Session{ProxyID: "p", UpstreamID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	mr.Close()
+	if _, err := r.Get(ctx, "p"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get with Redis down = %v, want a backend error", err)
+	}
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	var got *Session
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got, err = r.Get(ctx, "p"); err == nil {
+			break
+		}
+	}
+	if err != nil || got.UpstreamID != "u" {
+		t.Fatalf("after Redis came back: %+v, %v", got, err)
+	}
+}
