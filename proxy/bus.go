@@ -147,7 +147,7 @@ type Subscription struct {
 }
 
 func mustDeliver(o *Observation) bool {
-	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Type == TypeNotice || o.Decision != nil
+	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Type == TypeNotice || o.Type == TypeSession || o.Decision != nil
 }
 
 func (s *Subscription) offer(o *Observation) {

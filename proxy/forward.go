@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mcpscope/proxy/store"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,8 +22,9 @@ type exchange struct {
 	firstID   string // the id of the first request in the body, for error answers
 	started   time.Time
 	http      *HTTPExchange
-	published bool    // the http observation is out
-	local     outcome // what the rules answer instead of forwarding, if anything
+	published bool           // the http observation is out
+	local     outcome        // what the rules answer instead of forwarding, if anything
+	session   *store.Session // the mapped session the request names, if any
 }
 
 const headerSessionID = "Mcp-Session-Id"
@@ -127,11 +129,17 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
 	}
 	ex.http = &HTTPExchange{Method: r.Method, URL: target.String(), RequestBody: len(ex.body), Started: ex.started}
+	if !p.mapRequest(w, r, ex, out) {
+		return nil, false
+	}
 	if p.bus().Active() {
 		ex.http.RequestHeaders = out.Header.Clone()
 	}
 
 	resp, err := p.transport().RoundTrip(out)
+	if err == nil && ex.session != nil && r.Method != http.MethodDelete && lostSession(resp) {
+		resp, err = p.retryAfterLoss(r, ex, out, resp)
+	}
 	ex.http.HeaderLatency = time.Since(ex.started)
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -153,12 +161,40 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	if p.bus().Active() {
 		ex.http.ResponseHeaders = resp.Header.Clone()
 	}
-	if sid := resp.Header.Get(headerSessionID); sid != "" && r.Header.Get(headerSessionID) == "" {
-		ex.http.NewSession = sid
-		p.gates.touch(sid, time.Now())
+	if err := p.mapResponse(r.Context(), ex, resp); err != nil {
+		resp.Body.Close()
+		ex.http.Error = "session store: " + err.Error()
+		p.publishHTTP(ex)
+		writeRPCError(w, http.StatusServiceUnavailable, ex.firstID, "mcpscope: the session store is unavailable, try again: "+err.Error())
+		return nil, false
+	}
+	if r.Method == http.MethodDelete {
+		p.forgetSession(r.Context(), ex, resp)
 	}
 	p.publishHTTP(ex)
 	return resp, true
+}
+
+// retryAfterLoss re-initializes a session the upstream lost and sends the
+// request again, once, on the new upstream session. The upstream did not
+// process the first attempt (it did not know the session), so the request
+// still reaches it exactly once. If re-initializing fails, the client gets
+// the upstream's answer.
+func (p *Proxy) retryAfterLoss(r *http.Request, ex *exchange, out *http.Request, lost *http.Response) (*http.Response, error) {
+	upstreamID, err := p.reinitialize(r.Context(), r, ex.session)
+	if err != nil {
+		p.logger().Warn("re-initializing a lost session", "session", ex.session.ProxyID, "err", err)
+		return lost, nil
+	}
+	lost.Body.Close()
+	retry := out.Clone(r.Context())
+	if len(ex.body) > 0 {
+		retry.Body = io.NopCloser(bytes.NewReader(ex.body))
+	}
+	param, _ := legacySessionParam(r.URL.Query())
+	setUpstreamSession(retry, param, upstreamID)
+	ex.session.UpstreamID = upstreamID
+	return p.transport().RoundTrip(retry)
 }
 
 func isTimeout(err error) bool {

@@ -71,6 +71,7 @@ type sessionEntry struct {
 	firstSeen, lastSeen time.Time
 	requests            int64
 	pause               *Pause
+	upstream            string // the upstream's id for it
 }
 
 // gates holds every gate and the session and global pauses.
@@ -122,6 +123,24 @@ func (g *gates) forgetOldestIdleSession() {
 		}
 	}
 	delete(g.sessions, oldest)
+}
+
+// mapped notes the upstream's id for a session.
+func (g *gates) mapped(session, upstream string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.init()
+	if e := g.sessions[session]; e != nil {
+		e.upstream = upstream
+	}
+}
+
+// forget drops a session that ended (its streams keep their own entries
+// until they close).
+func (g *gates) forget(session string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.sessions, session)
 }
 
 // open registers a stream; its gate starts closed if its session or
@@ -230,6 +249,7 @@ type StreamInfo struct {
 // SessionInfo describes a session the proxy has seen.
 type SessionInfo struct {
 	ID        string    `json:"id"`
+	Upstream  string    `json:"upstream,omitempty"` // the upstream's id for the session
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Requests  int64     `json:"requests"`
@@ -270,7 +290,7 @@ func (g *gates) listSessions() []SessionInfo {
 	byID := make(map[string]*SessionInfo, len(g.sessions))
 	out := make([]SessionInfo, 0, len(g.sessions))
 	for id, e := range g.sessions {
-		info := SessionInfo{ID: id, FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
+		info := SessionInfo{ID: id, Upstream: e.upstream, FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
 		if p := e.pause; p != nil {
 			info.Paused, info.PausedBy, info.Since = true, p.By, p.Since
 		}

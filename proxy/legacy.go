@@ -9,30 +9,41 @@ import (
 
 // legacyEndpoint rewrites the first event of the 2024-11-05 HTTP+SSE
 // transport: "event: endpoint" whose data is the URL the client must POST
-// its messages to. An absolute URL on the upstream's origin is rewritten to
-// the proxy's origin as the client reached it; a relative URL already
-// resolves against the proxy and is left alone.
+// its messages to. Its session parameter becomes the proxy's session id
+// (mapped to the upstream's); an absolute URL on the upstream's origin
+// becomes the proxy's origin as the client reached it. A relative URL
+// already resolves against the proxy.
 type legacyEndpoint struct {
 	upstream   *url.URL
 	clientHost string // the Host the client used to reach the proxy
 	clientTLS  bool
-	sessionID  string // the sessionId query parameter of the endpoint, once seen
+	sessionID  string // the proxy's session id for the stream, once mapped
 }
 
 // rewrite returns the block to forward and whether it differs from b.
-func (l *legacyEndpoint) rewrite(b *sse.Block) ([]byte, bool) {
+// mapSession turns the upstream's session id into a new proxy session id.
+func (l *legacyEndpoint) rewrite(b *sse.Block, mapSession func(upstreamID string) (string, error)) ([]byte, bool) {
 	endpoint := strings.TrimSpace(string(b.Data))
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return b.Raw, false
 	}
-	l.sessionID = legacySessionID(u.Query())
-	if !u.IsAbs() || !strings.EqualFold(u.Host, l.upstream.Host) {
-		return b.Raw, false
+	changed := false
+	if param, upstreamID := legacySessionParam(u.Query()); upstreamID != "" {
+		if proxyID, err := mapSession(upstreamID); err == nil {
+			q := u.Query()
+			q.Set(param, proxyID)
+			u.RawQuery, l.sessionID, changed = q.Encode(), proxyID, true
+		}
 	}
-	u.Scheme, u.Host = "http", l.clientHost
-	if l.clientTLS {
-		u.Scheme = "https"
+	if u.IsAbs() && strings.EqualFold(u.Host, l.upstream.Host) {
+		u.Scheme, u.Host, changed = "http", l.clientHost, true
+		if l.clientTLS {
+			u.Scheme = "https"
+		}
+	}
+	if !changed {
+		return b.Raw, false
 	}
 	ev := sse.Event{ID: string(b.ID), HasID: b.HasID, Event: string(b.Event), Data: u.String(), Retry: b.Retry, HasRetry: b.HasRetry}
 	return sse.AppendEvent(nil, ev), true
@@ -42,10 +53,6 @@ func (l *legacyEndpoint) rewrite(b *sse.Block) ([]byte, bool) {
 // The 2024-11-05 specification's example names it sessionId; the Go SDK
 // writes sessionid.
 func legacySessionID(q url.Values) string {
-	for _, name := range []string{"sessionId", "sessionid", "session_id"} {
-		if v := q.Get(name); v != "" {
-			return v
-		}
-	}
-	return ""
+	_, v := legacySessionParam(q)
+	return v
 }

@@ -19,6 +19,7 @@ const (
 	TypeDecision     Type = "decision"      // the outcome of a breakpoint (other decisions ride on their message's observation)
 	TypeRules        Type = "rules"         // the rules file was reloaded, or a bad edit refused (Reason says which)
 	TypeNotice       Type = "notice"        // something the user should know (Reason), e.g. that recording stopped
+	TypeSession      Type = "session"       // a session was created, re-initialized, closed, or named unknown (Reason)
 	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
 )
@@ -57,6 +58,9 @@ type Observation struct {
 	// to: the http observation, the messages of its body and answer, and the
 	// stream that answered it.
 	Exchange string `json:"exchange,omitempty"`
+	// UpstreamSession is the upstream's id of Session, on session
+	// observations.
+	UpstreamSession string `json:"upstream_session,omitempty"`
 
 	// Messages.
 	Direction  Direction     `json:"direction,omitempty"`
@@ -103,9 +107,10 @@ type HTTPExchange struct {
 	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
 	RequestBody     int                 `json:"request_body_bytes"`
 	Started         time.Time           `json:"started"`
-	HeaderLatency   time.Duration       `json:"header_latency_ns"`     // until the upstream's response headers
-	Error           string              `json:"error,omitempty"`       // why the exchange failed, naming the side
-	NewSession      string              `json:"new_session,omitempty"` // the Mcp-Session-Id the upstream issued (initialize)
+	HeaderLatency   time.Duration       `json:"header_latency_ns"`          // until the upstream's response headers
+	Error           string              `json:"error,omitempty"`            // why the exchange failed, naming the side
+	NewSession      string              `json:"new_session,omitempty"`      // the proxy session created for the upstream's new one (initialize)
+	UpstreamSession string              `json:"upstream_session,omitempty"` // the upstream's id of that session
 }
 
 // StreamKind says what opened an SSE stream.

@@ -121,7 +121,6 @@ func (er *eventReader) waitEvents(t *testing.T, n int64, within time.Duration) {
 func openStream(t *testing.T, hs *harness) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest("GET", hs.URL+"/mcp", nil)
-	req.Header.Set("Mcp-Session-Id", "s1")
 	resp, err := hs.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -17,9 +17,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"mcpscope/proxy/store"
 	"mcpscope/rules"
 )
 
@@ -69,6 +71,11 @@ type Proxy struct {
 
 	// Logger receives diagnostics. nil discards them.
 	Logger *slog.Logger
+
+	// Store maps proxy session ids to the upstream's. If nil, a memory
+	// store is made on first use.
+	Store     store.Store
+	storeOnce sync.Once
 
 	streamSeq   atomic.Uint64
 	exchangeSeq atomic.Uint64

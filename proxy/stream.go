@@ -140,7 +140,13 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	s.last = now
 	out, changed := b.Raw, false
 	if s.legacy != nil && b.Dispatch && string(b.Event) == "endpoint" {
-		out, changed = s.legacy.rewrite(b)
+		out, changed = s.legacy.rewrite(b, func(upstreamID string) (string, error) {
+			sess, err := s.p.newSession(ctx, upstreamID, nil)
+			if err != nil {
+				return "", err
+			}
+			return sess.ProxyID, nil
+		})
 		if sid := s.legacy.sessionID; sid != "" && sid != s.session {
 			s.session, s.scope = sid, sid
 			s.p.gates.move(s.gate, sid)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -25,10 +26,13 @@ type Upstream struct {
 	Kind   mcpserver.Kind
 	Server *mcp.Server
 
-	srv  *httptest.Server
-	once sync.Once
-	mu   sync.Mutex
-	reqs []HTTPRequest
+	srv       *httptest.Server
+	handler   atomic.Pointer[http.Handler] // swapped by Restart
+	connState atomic.Pointer[func(net.Conn, http.ConnState)]
+	once      sync.Once
+	mu        sync.Mutex
+	reqs      []HTTPRequest
+	old       []*mcp.Server // servers replaced by Restart, closed with the upstream
 }
 
 // HTTPRequest is one HTTP request as the upstream received it.
@@ -51,25 +55,57 @@ type Message struct {
 func StartUpstream(t testing.TB, kind mcpserver.Kind) *Upstream {
 	t.Helper()
 	u := &Upstream{Kind: kind, Server: mcpserver.New(mcpserver.Options{})}
+	h := mcpserver.Handler(kind, u.Server, mcpserver.Options{})
+	u.handler.Store(&h)
 	mux := http.NewServeMux()
-	mux.Handle(kind.Path(), u.record(mcpserver.Handler(kind, u.Server, mcpserver.Options{})))
+	mux.Handle(kind.Path(), u.record(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*u.handler.Load()).ServeHTTP(w, r)
+	})))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
+	u.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux, ConnState: func(c net.Conn, s http.ConnState) {
+		if f := u.connState.Load(); f != nil {
+			(*f)(c, s)
+		}
+	}}}
 	u.srv.Start()
 	u.URL = u.srv.URL + kind.Path()
 	t.Cleanup(u.Close)
 	return u
 }
 
+// OnConnState calls f on every change of state of the upstream's client
+// connections (to count the connections it accepts).
+func (u *Upstream) OnConnState(f func(net.Conn, http.ConnState)) {
+	u.connState.Store(&f)
+}
+
+// Restart replaces the server with a fresh one at the same address, as if
+// the process restarted: every session it had is gone (requests naming
+// them get 404). Streams still open on the old server end.
+func (u *Upstream) Restart() {
+	u.mu.Lock()
+	old := u.Server
+	u.old = append(u.old, old)
+	u.Server = mcpserver.New(mcpserver.Options{})
+	h := mcpserver.Handler(u.Kind, u.Server, mcpserver.Options{})
+	u.mu.Unlock()
+	u.handler.Store(&h)
+	for ss := range old.Sessions() {
+		ss.Close()
+	}
+}
+
 // Close closes every server session (ending hanging GET and SSE streams),
 // then the HTTP server. It is idempotent.
 func (u *Upstream) Close() {
 	u.once.Do(func() {
-		for ss := range u.Server.Sessions() {
-			ss.Close()
+		for _, s := range append(u.old, u.Server) {
+			for ss := range s.Sessions() {
+				ss.Close()
+			}
 		}
 		u.srv.CloseClientConnections()
 		u.srv.Close()

@@ -1,0 +1,147 @@
+package proxy_test
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+	"mcpscope/proxy"
+)
+
+// TestDualSessionIDs checks that the client only sees proxy session ids
+// and the upstream only its own, on POST, GET and DELETE, and for the
+// legacy transport's sessionid parameter.
+func TestDualSessionIDs(t *testing.T) {
+	for _, kind := range []mcpserver.Kind{mcpserver.Stateful, mcpserver.LegacySSE} {
+		t.Run(string(kind), func(t *testing.T) {
+			up := mcptest.StartUpstream(t, kind)
+			hs := startProxy(t, up.URL, nil)
+			cs, rec := mcptest.Connect(t, t.Context(), kind, hs.URL+kind.Path(), mcptest.ClientOptions{})
+			if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "notify_later", Arguments: map[string]any{"delay_ms": 10}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rec.Wait(mcptest.MethodToolListChanged, 1, 5e9); err != nil {
+				t.Fatal(err) // the GET (or legacy) stream works under the proxy's id
+			}
+			sessions := hs.Proxy.Sessions()
+			var proxyID, upstreamID string
+			for _, s := range sessions {
+				if s.Upstream != "" {
+					proxyID, upstreamID = s.ID, s.Upstream
+				}
+			}
+			if kind == mcpserver.Stateful {
+				for ss := range up.Server.Sessions() {
+					if ss.ID() != upstreamID {
+						t.Errorf("proxy maps %s → %s; the upstream's session is %s", proxyID, upstreamID, ss.ID())
+					}
+				}
+			}
+			if proxyID == "" || len(proxyID) != 32 {
+				t.Fatalf("no mapped proxy session (sessions %+v)", sessions)
+			}
+			if kind == mcpserver.Stateful && cs.ID() != proxyID {
+				t.Errorf("the client's session id is %q, want the proxy's %q", cs.ID(), proxyID)
+			}
+			cs.Close()
+			for _, r := range up.Requests() {
+				if r.Session == proxyID || strings.Contains(r.Body, proxyID) {
+					t.Errorf("the upstream saw the proxy's session id on %s", r.Method)
+				}
+				if r.Session != "" && r.Session != upstreamID {
+					t.Errorf("the upstream saw session %q on %s, not its own", r.Session, r.Method)
+				}
+			}
+			if kind == mcpserver.Stateful {
+				if up.HTTPCount("DELETE") != 1 {
+					t.Errorf("DELETE did not reach the upstream")
+				}
+				waitFor(t, func() bool {
+					for _, s := range hs.Proxy.Sessions() {
+						if s.ID == proxyID {
+							return false
+						}
+					}
+					return len(hs.Seen.Matching(func(o *proxy.Observation) bool { return o.Type == proxy.TypeSession && o.Reason == "closed" })) == 1
+				})
+			}
+		})
+	}
+}
+
+func TestUnknownSessionIs404(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	hs := startProxy(t, up.URL, nil)
+	req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Mcp-Session-Id", "0123456789abcdef0123456789abcdef")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hs.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || len(up.Requests()) != 0 {
+		t.Errorf("unknown session: status %d, %d requests reached the upstream; want 404 and none", resp.StatusCode, len(up.Requests()))
+	}
+}
+
+// TestUpstreamRestart restarts the upstream (fresh sessions): the client's
+// next call through mcpscope succeeds on the same proxy session.
+func TestUpstreamRestart(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	hs := startProxy(t, up.URL, nil)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, hs.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
+	before := cs.ID()
+	echo := func(text string) string {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": text}})
+		if err != nil {
+			t.Fatalf("echo %q: %v", text, err)
+		}
+		return res.Content[0].(*mcp.TextContent).Text
+	}
+	echo("before")
+	up.Restart()
+	if got := echo("after"); got != "after" {
+		t.Errorf("after the restart echo = %q", got)
+	}
+	if cs.ID() != before {
+		t.Errorf("the client's session changed from %s to %s", before, cs.ID())
+	}
+	reinit := hs.Seen.Matching(func(o *proxy.Observation) bool {
+		return o.Type == proxy.TypeSession && strings.HasPrefix(o.Reason, "re-initialized")
+	})
+	if len(reinit) != 1 || reinit[0].Session != before {
+		t.Errorf("re-initialization observations: %v", reinit)
+	}
+	if n := up.Methods()["initialize"]; n != 2 {
+		t.Errorf("upstream saw %d initialize, want the client's and mcpscope's repeat", n)
+	}
+}
+
+// TestConnectionReuse makes 1000 sequential calls and counts the
+// connections the upstream accepted.
+func TestConnectionReuse(t *testing.T) {
+	var accepted atomic.Int64
+	up := mcptest.StartUpstream(t, mcpserver.StatefulJSON)
+	hs := startProxy(t, up.URL, nil)
+	up.OnConnState(func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			accepted.Add(1)
+		}
+	})
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.StatefulJSON, hs.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
+	for i := range 1000 {
+		if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := accepted.Load(); n > 4 {
+		t.Errorf("1000 calls opened %d upstream connections, want a handful", n)
+	}
+}
