@@ -27,6 +27,7 @@ Usage:
   mcpscope demo [flags]        run against an embedded MCP server and client
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
+  mcpscope export RECORDING --format har|markdown|jsonl [-o OUT]
   mcpscope replay FILE         serve a recording as an MCP server
   mcpscope open FILE           browse a recording in the UI
   mcpscope version

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"mcpscope/record"
+)
+
+const exportUsage = `mcpscope export — turn a recording into HAR, Markdown or JSON Lines
+
+Usage:
+  mcpscope export FILE [--format har|markdown|jsonl] [-o OUT] [--session ID]
+
+FILE is a recording (--record) or the output of --headless. Formats:
+  har       HAR 1.2 for browser dev tools and HAR viewers: one entry per HTTP
+            exchange, SSE events with their timings in "_sseEvents"
+  markdown  a readable transcript to paste into a bug report (also: md)
+  jsonl     the observations again, as a recording (e.g. one session's)
+Without --format, the format follows OUT's extension (.har, .md, .jsonl),
+else har. Every format redacts credentials (the Authorization, Cookie,
+Set-Cookie and X-Api-Key headers, URL passwords) and --redact-path fields.
+
+Examples:
+  mcpscope -u http://127.0.0.1:3001/mcp --record traffic.jsonl
+  mcpscope export traffic.jsonl -o traffic.har
+  mcpscope export traffic.jsonl --format markdown --session K3PY > bug.md
+  mcpscope export traffic.jsonl --format jsonl --session K3PY -o one-session.jsonl
+
+Flags:
+`
+
+func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("mcpscope export", pflag.ContinueOnError)
+	format := fs.StringP("format", "f", "", "har, markdown (md) or jsonl (default: from -o's extension, else har)")
+	out := fs.StringP("output", "o", "-", "write here instead of stdout ('-' is stdout)")
+	session := fs.StringP("session", "s", "", "export only this session (an id, or a unique prefix of one)")
+	paths := fs.StringSlice("redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.password (repeatable)")
+	fs.Usage = func() { fmt.Fprint(stderr, exportUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "mcpscope export: want one recording FILE, got %d arguments\nRun 'mcpscope export --help' for usage.\n", fs.NArg())
+		return 2
+	}
+	input := fs.Arg(0)
+	name := *format
+	if name == "" {
+		name = formatFromExtension(*out)
+	}
+	f, err := record.ParseFormat(name)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope export: %v\n", err)
+		return 2
+	}
+
+	var obs []*record.Observation
+	if err := record.ReadFile(input, func(o *record.Observation) error {
+		obs = append(obs, o)
+		return nil
+	}); err != nil {
+		fmt.Fprintf(stderr, "mcpscope export: %v\n", err)
+		return 1
+	}
+	if *session != "" {
+		id, err := findSession(obs, *session)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpscope export: %s: %v\n", input, err)
+			return 1
+		}
+		obs = record.SessionOf(obs, id)
+	}
+
+	e := record.Exporter{Source: filepath.Base(input), Version: version, Redactor: record.NewRedactor(*paths)}
+	if *out == "-" || *out == "" {
+		bw := bufio.NewWriter(stdout)
+		err = e.Export(bw, obs, f)
+		if ferr := bw.Flush(); err == nil && ferr != nil {
+			err = fmt.Errorf("writing export: %w", ferr)
+		}
+	} else {
+		err = writeFileAtomically(*out, func(w io.Writer) error { return e.Export(w, obs, f) })
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpscope export: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// formatFromExtension guesses the format from an output file's name
+// (har when it tells nothing).
+func formatFromExtension(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".md", ".markdown":
+		return record.FormatMarkdown
+	case ".jsonl", ".ndjson":
+		return record.FormatJSONL
+	}
+	return record.FormatHAR
+}
+
+// findSession resolves an id or a unique prefix of one to a session of obs.
+func findSession(obs []*record.Observation, want string) (string, error) {
+	sessions := record.Sessions(obs)
+	var matches []string
+	for _, s := range sessions {
+		if s == want {
+			return s, nil
+		}
+		if strings.HasPrefix(s, want) {
+			matches = append(matches, s)
+		}
+	}
+	switch {
+	case len(matches) == 1:
+		return matches[0], nil
+	case len(matches) > 1:
+		return "", fmt.Errorf("session %q is ambiguous: it starts %s", want, strings.Join(matches, ", "))
+	case len(sessions) == 0:
+		return "", fmt.Errorf("no session %q: the recording names no sessions", want)
+	}
+	return "", fmt.Errorf("no session %q; the recording has: %s", want, strings.Join(sessions, ", "))
+}
+
+// writeFileAtomically writes path through write, via a temporary file in
+// the same directory renamed into place: a failed export leaves no
+// half-written file (and an existing one untouched). The file is private
+// (0600), as recordings are: bodies are exported as recorded.
+func writeFileAtomically(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // nothing is left to remove after the rename
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	err = bw.Flush()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
