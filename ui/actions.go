@@ -54,6 +54,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if !m.traffic.jump() {
 			m.say("no request/response pair for this row")
 		}
+	case key.Matches(msg, k.Export):
+		m.exportSession()
 	case key.Matches(msg, k.DetailUp):
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):

@@ -7,6 +7,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Focus, Follow, Filter, Jump             key.Binding
 	Pause, Step, PauseSession, PauseAll     key.Binding
+	Export                                  key.Binding
 	DetailUp, DetailDown                    key.Binding
 	Help, Quit                              key.Binding
 }
@@ -27,6 +28,7 @@ func newKeyMap() keyMap {
 		Step:         key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "step")),
 		PauseSession: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause/resume session")),
 		PauseAll:     key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "pause/resume all")),
+		Export:       key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export session (HAR)")),
 		DetailUp:     key.NewBinding(key.WithKeys("ctrl+u", "K"), key.WithHelp("K", "detail up")),
 		DetailDown:   key.NewBinding(key.WithKeys("ctrl+d", "J"), key.WithHelp("J", "detail down")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -44,6 +46,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Focus, k.Follow, k.Filter, k.Jump, k.DetailUp, k.DetailDown},
-		{k.Pause, k.Step, k.PauseSession, k.PauseAll, k.Help, k.Quit},
+		{k.Pause, k.Step, k.PauseSession, k.PauseAll, k.Export, k.Help, k.Quit},
 	}
 }

@@ -82,6 +82,7 @@ type Model struct {
 	sessions sessionsPane
 	held     heldPane
 	detail   detailPane
+	history  history // every observation, for exports
 
 	streams     []proxy.StreamInfo
 	globalPause bool
@@ -116,6 +117,7 @@ func New(engine Engine, opts Options) *Model {
 		help:      help.New(),
 		filter:    fi,
 		traffic:   newTrafficList(opts.MaxRows, opts.MaxBytes),
+		history:   history{maxBytes: opts.MaxBytes / 4},
 		width:     80,
 		height:    24,
 		lastTick:  time.Now(),
@@ -165,6 +167,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // observe takes in a batch from the bridge.
 func (m *Model) observe(batch []*proxy.Observation) {
+	m.history.add(batch)
 	gateChanged := false
 	for _, o := range batch {
 		switch o.Type {

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"mcpscope/proxy"
+	"mcpscope/record"
+)
+
+// history keeps the observations the UI received that are not rows of
+// the traffic list (HTTP exchanges, stream and session transitions), so an
+// export has whole exchanges. Rows live in the traffic list only. Past
+// maxBytes, the oldest half goes.
+type history struct {
+	obs      []*proxy.Observation
+	bytes    int
+	maxBytes int
+}
+
+func (h *history) add(batch []*proxy.Observation) {
+	for _, o := range batch {
+		if _, isRow := rowFor(o); isRow || o.Type == proxy.TypeDropped {
+			continue
+		}
+		h.obs = append(h.obs, o)
+		h.bytes += o.Footprint()
+	}
+	if h.bytes > h.maxBytes && len(h.obs) > 1 {
+		half := len(h.obs) / 2
+		for _, o := range h.obs[:half] {
+			h.bytes -= o.Footprint()
+		}
+		h.obs = append([]*proxy.Observation(nil), h.obs[half:]...)
+	}
+}
+
+// exportSession writes the selected row's session (everything of it the
+// UI still holds) as a HAR file in the current directory, and says where.
+func (m *Model) exportSession() {
+	_, session := m.target()
+	if session == "" {
+		m.say("select a row or session to export its session")
+		return
+	}
+	all := append([]*proxy.Observation(nil), m.history.obs...)
+	for i := m.traffic.ring.first; i < m.traffic.ring.end(); i++ {
+		r, _ := m.traffic.ring.at(i)
+		all = append(all, r.obs)
+	}
+	obs := record.SessionOf(all, session)
+	if len(obs) == 0 {
+		m.say("nothing of session " + session + " is left to export")
+		return
+	}
+	name := fmt.Sprintf("mcpscope-%s-%s.har", shortName(session), time.Now().Format("20060102-150405"))
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		m.say("export failed: " + err.Error())
+		return
+	}
+	err = record.Exporter{Source: "mcpscope UI"}.WriteHAR(f, obs)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		m.say("export failed: " + err.Error())
+		return
+	}
+	abs, _ := filepath.Abs(name)
+	m.say(fmt.Sprintf("exported %d observations of session %s to %s", len(obs), shortID(session), abs))
+}
+
+// shortName makes a session id safe and short for a file name.
+func shortName(s string) string {
+	out := make([]rune, 0, 12)
+	for _, r := range s {
+		if len(out) == 12 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
