@@ -73,6 +73,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 2
 	}
+	defer p.Store.Close()
 	if o.rulesFile == "" { // the example rules, unless the user brought their own
 		set, err := rules.Parse(examples.Rules, "examples/rules.yaml")
 		if err != nil {

@@ -84,6 +84,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 2
 	}
+	defer p.Store.Close()
 	if err := serve(ctx, &o, p, stdout, stderr, nil); err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 1

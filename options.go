@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"mcpscope/proxy"
+	"mcpscope/proxy/store"
 	"mcpscope/rules"
 )
 
@@ -34,6 +36,8 @@ type options struct {
 	controlToken  string
 	uiRows        int
 	rulesFile     string
+	storeURL      string
+	sessionTTL    time.Duration
 	recordFile    string
 	redactPaths   []string
 	noRedact      bool
@@ -53,6 +57,8 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
+	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or redis://HOST:PORT/DB to share sessions between instances")
+	fs.DurationVar(&o.sessionTTL, "session-ttl", store.DefaultTTL, "forget a session idle this long")
 	fs.StringVar(&o.rulesFile, "rules", "", "interceptor rules (YAML); reloaded when the file changes, a bad edit keeps the rules in force")
 	fs.StringVar(&o.recordFile, "record", "", "record every observation to this file (JSON Lines; open, export or replay it later)")
 	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in recorded messages, e.g. params.arguments.password (repeatable)")
@@ -71,6 +77,18 @@ func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) (*proxy.Proxy
 	p.MaxBodySize = o.maxBody
 	p.MaxEventSize = o.maxEvent
 	p.Logger = logger
+	switch {
+	case o.storeURL == "" || o.storeURL == "memory":
+		p.Store = store.NewMemory(o.sessionTTL)
+	case strings.HasPrefix(o.storeURL, "redis://") || strings.HasPrefix(o.storeURL, "rediss://"):
+		s, err := store.NewRedis(o.storeURL, o.sessionTTL)
+		if err != nil {
+			return nil, err
+		}
+		p.Store = s
+	default:
+		return nil, fmt.Errorf("--store %q: want memory or redis://HOST:PORT/DB", o.storeURL)
+	}
 	if o.rulesFile != "" {
 		set, err := rules.Load(o.rulesFile)
 		if err != nil {

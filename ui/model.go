@@ -39,6 +39,7 @@ type Info struct {
 	Upstream  string // the upstream's URL
 	Recording string // the recording file, "" when not recording
 	ReadOnly  bool   // a recording (mcpscope open): nothing can be paused
+	Store     string // where sessions are kept ("memory", "redis://...")
 }
 
 // Options configure the model.
@@ -179,6 +180,11 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			gateChanged = true
 		case proxy.TypeRules:
 			m.say(o.Reason)
+		case proxy.TypeSession:
+			gateChanged = true
+			if o.Reason != "created" {
+				m.say("session " + shortID(o.Session) + " " + o.Reason)
+			}
 		case proxy.TypeNotice:
 			m.say(o.Reason)
 			if strings.HasPrefix(o.Reason, "recording stopped") && m.info.Recording != "" {

@@ -121,6 +121,9 @@ func (it sessionItem) line(width int) string {
 	}
 	s := it.session
 	text := fmt.Sprintf("%s  %d streams", shortID(s.ID), s.Streams)
+	if s.Upstream != "" {
+		text = fmt.Sprintf("%s ↔ %s  %d streams", shortID(s.ID), shortID(s.Upstream), s.Streams)
+	}
 	if s.Paused {
 		text += "  ⏸ paused by " + s.PausedBy
 	}

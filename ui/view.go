@@ -120,6 +120,9 @@ func (m *Model) statusBar() string {
 		rec = "● rec " + sanitize(m.info.Recording)
 	}
 	parts = append(parts, sanitize(m.info.Listen)+" → "+sanitize(m.info.Upstream), rec)
+	if m.info.Store != "" {
+		parts = append(parts, "sessions: "+sanitize(m.info.Store))
+	}
 	return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,7 +36,11 @@ func NewRedis(rawURL string, ttl time.Duration) (*Redis, error) {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Redis{TTL: ttl, Prefix: "mcpscope", client: redis.NewClient(opts), url: rawURL}, nil
+	shown := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		shown = u.Redacted()
+	}
+	return &Redis{TTL: ttl, Prefix: "mcpscope", client: redis.NewClient(opts), url: shown}, nil
 }
 
 func (r *Redis) Name() string { return r.url }

@@ -3,17 +3,14 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"go.uber.org/goleak"
+
+	"mcpscope/internal/redistest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -44,7 +41,7 @@ func backends(t *testing.T, ttl time.Duration) map[string]backend {
 	t.Cleanup(func() { r.Close() })
 	out["miniredis"] = backend{r, mr.FastForward}
 
-	if addr := startRedisServer(t); addr != "" {
+	if addr := redistest.TryStart(t); addr != "" {
 		rr, err := NewRedis("redis://"+addr+"/0", ttl)
 		if err != nil {
 			t.Fatal(err)
@@ -53,40 +50,6 @@ func backends(t *testing.T, ttl time.Duration) map[string]backend {
 		out["redis-server"] = backend{rr, func(d time.Duration) { time.Sleep(d) }}
 	}
 	return out
-}
-
-// startRedisServer starts a real redis-server for the test and returns its
-// address, or "" (after t.Skip-like logging) when the binary is absent.
-func startRedisServer(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
-			t.Fatal("redis-server is not installed and MCPSCOPE_REQUIRE_REDIS=1 (apt-get install redis-server)")
-		}
-		t.Log("SKIP real Redis: redis-server is not installed (apt-get install redis-server); memory and miniredis still run")
-		return ""
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-	}
-	t.Fatalf("redis-server did not listen on %s", addr)
-	return ""
 }
 
 func TestContract(t *testing.T) {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+	"mcpscope/internal/redistest"
+)
+
+// TestTwoInstancesShareSessions runs two mcpscope processes on one real
+// Redis: a session initialized through A is used through B, and a DELETE
+// through B ends it for A.
+func TestTwoInstancesShareSessions(t *testing.T) {
+	redis := "redis://" + redistest.Start(t) + "/0"
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	a, _ := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--store", redis)
+	b, _ := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--store", redis)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+a+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
+	session := cs.ID()
+	version := cs.InitializeResult().ProtocolVersion
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	send := func(addr, method, body string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+addr+"/mcp", strings.NewReader(body))
+		req.Header.Set("Mcp-Session-Id", session)
+		req.Header.Set("MCP-Protocol-Version", version)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	status, body := send(b, "POST", `{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"echo","arguments":{"text":"via B"}}}`)
+	if status != 200 || !strings.Contains(body, "via B") {
+		t.Fatalf("a call through B on A's session: %d %s", status, body)
+	}
+	if status, body := send(b, "DELETE", ""); status/100 != 2 {
+		t.Fatalf("DELETE through B: %d %s", status, body)
+	}
+	if status, _ := send(a, "POST", `{"jsonrpc":"2.0","id":78,"method":"tools/list"}`); status != http.StatusNotFound {
+		t.Errorf("after DELETE through B, A answered %d, want 404", status)
+	}
+}
