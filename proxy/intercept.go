@@ -149,11 +149,7 @@ func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string,
 	kept := msgs[:0:0]
 	for i, m := range msgs {
 		o := &Observation{Type: TypeMessage, Session: scope, Exchange: exchange, Direction: dir, Batch: batch}
-		env := p.describeMessage(o, m, scope)
-		if !ok && env.kind != KindInvalid {
-			o.Kind = KindInvalid
-			o.Flags = append(o.Flags, "invalid_json")
-		}
+		env := p.describeMessage(o, m, scope, ok)
 		if i == 0 {
 			firstID = env.id
 		}

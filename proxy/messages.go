@@ -6,10 +6,14 @@ import (
 )
 
 // describeMessage fills o's message fields from one JSON-RPC message text
-// and, for a result or error, links it to the request it answers. It returns
-// the message's id text.
-func (p *Proxy) describeMessage(o *Observation, text, scope string) envelope {
+// and, for a result or error, links it to the request it answers.
+// wellFormed is false when the text around the message (its batch) is not
+// valid JSON: the message is then flagged invalid too.
+func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed bool) envelope {
 	env := readEnvelope(text)
+	if !wellFormed {
+		env.kind = KindInvalid
+	}
 	o.Kind, o.Method, o.Body = env.kind, env.method, text
 	o.ID = RawJSON(env.id)
 	if env.kind == KindInvalid {
@@ -36,11 +40,7 @@ func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direct
 	msgs, batch, ok := splitMessages(text)
 	for i, m := range msgs {
 		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags}
-		env := p.describeMessage(o, m, scope)
-		if !ok && env.kind != KindInvalid {
-			o.Kind = KindInvalid
-			o.Flags = append(o.Flags, "invalid_json")
-		}
+		env := p.describeMessage(o, m, scope, ok)
 		if i == 0 {
 			firstID = env.id
 		}

@@ -49,11 +49,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
 		data := fieldText(rawText, b.Raw, b.Data)
 		if msgs, n, ok := splitMessages(data); n == 0 {
-			env = s.p.describeMessage(o, msgs[0], s.scope)
-			if !ok && env.kind != KindInvalid {
-				o.Kind = KindInvalid
-				o.Flags = append(o.Flags, "invalid_json")
-			}
+			env = s.p.describeMessage(o, msgs[0], s.scope, ok)
 			v = s.p.judge(ctx, o, data, false, func() { s.flush() })
 			out, changed = s.applyToEvent(o, b, data, v, out, changed)
 		} else {
@@ -100,7 +96,7 @@ func (s *sseStream) inject(r *rules.Rule, end int) {
 	if s.p.bus().Active() {
 		o := &Observation{Type: TypeSSEEvent, Direction: ServerToClient, Size: len(frame), Raw: string(frame), Flags: []string{"injected"},
 			Decision: &Decision{Rules: []string{r.Name}, Action: string(rules.Inject)}}
-		s.p.describeMessage(o, msg, s.scope)
+		s.p.describeMessage(o, msg, s.scope, true)
 		s.publish(o)
 	}
 }
