@@ -37,8 +37,11 @@ func TestPauseIsBackpressure(t *testing.T) {
 	if grown := heapInUse() - heldHeap; grown > 2<<20 {
 		t.Errorf("heap grew %d bytes during the pause, want < 2 MiB", grown)
 	}
-	if grown := heldHeap - before; grown > 2<<20 {
-		t.Errorf("heap while paused is %d bytes above the start, want < 2 MiB (the rest must sit in the kernel)", grown)
+	// The whole process (upstream, proxy, client, test) holds at most a few
+	// MiB more than before the stream: the megabytes in flight sit in the
+	// kernel's socket buffers, not in mcpscope.
+	if grown := heldHeap - before; grown > 4<<20 {
+		t.Errorf("heap while paused is %d bytes above the start, want < 4 MiB (the rest must sit in the kernel)", grown)
 	}
 	info := hs.Proxy.Streams()[0]
 	t.Logf("paused after %d of %d events; upstream wrote %d bytes, client had %d, proxy holds %d; in the kernel: %d",

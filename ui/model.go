@@ -178,6 +178,9 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			m.dropped += o.Dropped
 		case proxy.TypeGate, proxy.TypeStreamOpened, proxy.TypeStreamClosed, proxy.TypeDecision:
 			gateChanged = true
+			if g := o.Gate; g != nil && (g.Action == "held" || g.Action == "released") {
+				m.traffic.markHeld(o.Stream, g.Action == "held")
+			}
 		case proxy.TypeRules:
 			m.say(o.Reason)
 		case proxy.TypeSession:

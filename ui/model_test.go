@@ -271,3 +271,15 @@ func TestExportKeyWritesHAR(t *testing.T) {
 		t.Errorf("no notice of the export: %q", m.notice)
 	}
 }
+
+func TestHeldEventIsMarked(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	m.Update(observationsMsg{{Seq: 70, Type: proxy.TypeGate, Stream: "st-2", Gate: &proxy.GateChange{Action: "held", Scope: "stream"}}})
+	if !strings.Contains(plain(m.View()), "⏸held") {
+		t.Fatalf("the event waiting at the gate is not marked")
+	}
+	m.Update(observationsMsg{{Seq: 71, Type: proxy.TypeGate, Stream: "st-2", Gate: &proxy.GateChange{Action: "released", Scope: "stream"}}})
+	if strings.Contains(plain(m.View()), "⏸held") {
+		t.Errorf("the mark stays after the release")
+	}
+}

@@ -13,6 +13,7 @@ import (
 type row struct {
 	obs   *proxy.Observation
 	label string // method, or "result"/"error" with the request's method
+	held  bool   // the event waits at its stream's closed gate: the client has not got it
 }
 
 // rowFor returns the row for an observation, or false for observations the

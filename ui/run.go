@@ -13,9 +13,12 @@ import (
 )
 
 // frameInterval bounds how often the bridge hands the program a batch:
-// every message costs a full View, so observations go in batches, never
-// one Send per event.
-const frameInterval = time.Second / 30
+// every message costs a full View (about half a millisecond at 120×40), so
+// observations go in batches, never one Send per event. At 30 batches a
+// second the UI took enough CPU on a 2-core machine to triple the proxy's
+// p99 added latency; at 10 it stays within headless's (docs/BENCHMARKS.md).
+// Keys are handled at once, whatever this is.
+const frameInterval = time.Second / 10
 
 // Run shows the UI until the user quits or ctx ends. It reads observations
 // from sub (which the caller owns and closes) through one bridge goroutine,

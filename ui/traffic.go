@@ -268,6 +268,9 @@ func formatRow(r *row, width int) string {
 		right += " " + fixed(o.Stream, 6) + " " + fixed(shortID(o.Session), 10)
 	}
 	flags := badges(o)
+	if r.held {
+		flags = "⏸held " + flags
+	}
 	labelWidth := width - 13 - 2 - lipgloss.Width(right) - 1
 	lbl := sanitize(r.label)
 	if flags != "" {
@@ -278,6 +281,17 @@ func formatRow(r *row, width int) string {
 		lblStyle = styleError
 	}
 	return o.Time.Format("15:04:05.000") + " " + dir + " " + lblStyle.Render(fixed(lbl, labelWidth)) + " " + right
+}
+
+// markHeld marks (or unmarks) the newest row of a stream as waiting at
+// its gate. It looks back a bounded way: a held event is the stream's last.
+func (t *trafficList) markHeld(stream string, held bool) {
+	for i, n := t.ring.end()-1, 0; i >= t.ring.first && n < 2000; i, n = i-1, n+1 {
+		if r, _ := t.ring.at(i); r.obs.Stream == stream && r.obs.Type == proxy.TypeSSEEvent {
+			r.held = held
+			return
+		}
+	}
 }
 
 // badges marks what is unusual about a row, first what a rule did.
