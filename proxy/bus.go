@@ -213,6 +213,14 @@ func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 	}
 }
 
+// Backlog returns the bytes queued for a lossless subscriber (0 for
+// others).
+func (s *Subscription) Backlog() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queuedSize
+}
+
 // Close unsubscribes; a Next in progress returns ErrClosed.
 func (s *Subscription) Close() {
 	s.bus.remove(s)
