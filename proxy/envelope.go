@@ -1,6 +1,9 @@
 package proxy
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // envelope is the top-level shape of one JSON-RPC message, as substrings of
 // the text it was read from (no copies). It is tolerant: it reads what it
@@ -145,16 +148,25 @@ func skipLiteral(s string, i int, lit string) (int, bool) {
 	return i, false
 }
 
+// skipString skips the string literal at s[i] == '"'. It jumps from quote
+// to quote with strings.IndexByte (vectorised), so long strings cost little;
+// a quote ends the literal unless an odd number of backslashes precedes it.
 func skipString(s string, i int) (int, bool) {
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
+	for j := i + 1; ; {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return len(s), false
 		}
+		end := j + k
+		backslashes := 0
+		for p := end - 1; p > i && s[p] == '\\'; p-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return end + 1, true
+		}
+		j = end + 1
 	}
-	return len(s), false
 }
 
 // skipObject skips the object at s[i] == '{', calling member (if not nil)
