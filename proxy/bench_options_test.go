@@ -47,7 +47,9 @@ func configureRoute(b *testing.B, route string, p *proxy.Proxy, closers *[]func(
 		}
 		sub := p.Bus.SubscribeLossless(record.LosslessBuffer)
 		done := make(chan error, 1)
-		go func() { done <- record.Record(context.Background(), sub, f, record.NewHeader("bench", true), record.NewRedactor(nil)) }()
+		go func() {
+			done <- record.Record(context.Background(), sub, f, record.NewHeader("bench", true), record.NewRedactor(nil))
+		}()
 		*closers = append(*closers, func() {
 			sub.Close()
 			if err := <-done; err != nil {

@@ -301,3 +301,43 @@ func TestRuleCutThenResume(t *testing.T) {
 		t.Error("no stream was cut")
 	}
 }
+
+// TestRuleBreakpointHoldsItsStream holds a server→client event: the client
+// gets nothing after it (its stream waits, as a pause does) until it is
+// resumed, then everything in order.
+func TestRuleBreakpointHoldsItsStream(t *testing.T) {
+	hs := startProxy(t, startUpstream(t, tenEvents()).URL, withRules(t, `
+- name: hold the third
+  match: params.progress=3
+  action: breakpoint
+`))
+	got := make(chan []string, 1)
+	go func() { evs, _ := sseFrom(t, hs); got <- evs }()
+	var held []proxy.HeldInfo
+	waitFor(t, func() bool { held = hs.Proxy.Held(); return len(held) == 1 })
+	if held[0].Direction != proxy.ServerToClient || !strings.Contains(held[0].Message, `"progress":3`) {
+		t.Fatalf("held = %+v", held[0])
+	}
+	waitFor(t, func() bool {
+		for _, s := range hs.Proxy.Streams() {
+			return s.Events == 2
+		}
+		return false
+	})
+	time.Sleep(200 * time.Millisecond)
+	if n := hs.Proxy.Streams()[0].Events; n != 2 {
+		t.Fatalf("the stream forwarded %d events while the third was held, want 2", n)
+	}
+	if err := hs.Proxy.ResumeHeld(held[0].ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	evs := <-got
+	if len(evs) != 10 {
+		t.Fatalf("got %d events after the resume, want all 10", len(evs))
+	}
+	for i, e := range evs {
+		if !strings.HasPrefix(e, fmt.Sprintf("id: %d\n", i+1)) {
+			t.Errorf("event %d is %q", i+1, e)
+		}
+	}
+}
