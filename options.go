@@ -36,6 +36,7 @@ type options struct {
 	controlToken  string
 	uiRows        int
 	rulesFile     string
+	rulesWatcher  *rules.Watcher
 	storeURL      string
 	sessionTTL    time.Duration
 	recordFile    string
@@ -90,6 +91,7 @@ func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) (*proxy.Proxy
 		return nil, fmt.Errorf("--store %q: want memory or redis://HOST:PORT/DB", o.storeURL)
 	}
 	if o.rulesFile != "" {
+		o.rulesWatcher = rules.NewWatcher(o.rulesFile) // before the load: no change is missed
 		set, err := rules.Load(o.rulesFile)
 		if err != nil {
 			return nil, err
@@ -101,10 +103,10 @@ func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) (*proxy.Proxy
 
 // watchRules reloads the rules file on change until ctx ends.
 func (o *options) watchRules(ctx context.Context, p *proxy.Proxy) {
-	if o.rulesFile == "" {
+	if o.rulesWatcher == nil {
 		return
 	}
-	rules.Watch(ctx, o.rulesFile, 500*time.Millisecond,
+	o.rulesWatcher.Run(ctx, 500*time.Millisecond,
 		func(set *rules.Set) { p.ReloadRules(set, nil) },
 		func(err error) { p.ReloadRules(nil, err) })
 }

@@ -6,14 +6,24 @@ import (
 	"time"
 )
 
-// Watch reloads the rules file whenever it changes, until ctx ends. It
-// calls apply with each new set that loads, and failed with the error of
-// each change that does not (the caller keeps the rules it has). It polls
-// the file's size and modification time every interval: editors that save
-// by writing a new file and renaming it over the old one defeat a watch on
-// the file itself, and a poll of one stat call is cheap.
-func Watch(ctx context.Context, path string, interval time.Duration, apply func(*Set), failed func(error)) {
-	last := stamp(path)
+// Watcher reloads a rules file whenever it changes. It polls the file's
+// size and modification time: editors that save by writing a new file and
+// renaming it over the old one defeat a watch on the file itself, and a
+// poll of one stat call is cheap.
+type Watcher struct {
+	path string
+	last fileStamp
+}
+
+// NewWatcher notes the file as it is now: make it before loading the rules
+// it watches, so a change made after the load is never missed.
+func NewWatcher(path string) *Watcher { return &Watcher{path: path, last: stamp(path)} }
+
+// Run polls every interval until ctx ends. It calls apply with each new set
+// that loads, and failed with the error of each change that does not (the
+// caller keeps the rules it has).
+func (w *Watcher) Run(ctx context.Context, interval time.Duration, apply func(*Set), failed func(error)) {
+	path, last := w.path, w.last
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

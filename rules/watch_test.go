@@ -26,9 +26,10 @@ func TestWatchReloadsAndKeepsOldOnError(t *testing.T) {
 	var applied []int
 	var errs []string
 	done := make(chan struct{})
+	w := NewWatcher(path)
 	go func() {
 		defer close(done)
-		Watch(ctx, path, 5*time.Millisecond,
+		w.Run(ctx, 5*time.Millisecond,
 			func(s *Set) { mu.Lock(); applied = append(applied, len(s.Rules)); mu.Unlock() },
 			func(err error) { mu.Lock(); errs = append(errs, err.Error()); mu.Unlock() })
 	}()
