@@ -127,3 +127,19 @@ func (o *observed) Matching(keep func(*proxy.Observation) bool) []*proxy.Observa
 	}
 	return out
 }
+
+// Await waits (up to 10 s) until at least n observations match keep, and
+// returns all that match: the observer runs on its own goroutine, so what
+// the proxy published may reach it a moment after the client saw the
+// traffic.
+func (o *observed) Await(t testing.TB, n int, keep func(*proxy.Observation) bool) []*proxy.Observation {
+	t.Helper()
+	var got []*proxy.Observation
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if got = o.Matching(keep); len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

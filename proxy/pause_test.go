@@ -58,7 +58,7 @@ func TestPauseIsBackpressure(t *testing.T) {
 	if err := er.Err(); err != nil {
 		t.Fatal(err)
 	}
-	gates := hs.Seen.Matching(func(o *proxy.Observation) bool { return o.Type == proxy.TypeGate })
+	gates := hs.Seen.Await(t, 4, func(o *proxy.Observation) bool { return o.Type == proxy.TypeGate })
 	var actions []string
 	for _, g := range gates {
 		actions = append(actions, g.Gate.Action)

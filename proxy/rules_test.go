@@ -55,7 +55,11 @@ func TestRuleBlock(t *testing.T) {
 	if n := up.Methods()["tools/call"]; n != 0 {
 		t.Errorf("the blocked call reached the upstream %d times", n)
 	}
-	decided := hs.Seen.Matching(func(o *proxy.Observation) bool { return o.Decision != nil && o.Decision.Action == "block" })
+	var decided []*proxy.Observation
+	waitFor(t, func() bool { // the observer gets it on its own goroutine
+		decided = hs.Seen.Matching(func(o *proxy.Observation) bool { return o.Decision != nil && o.Decision.Action == "block" })
+		return len(decided) > 0
+	})
 	if len(decided) != 1 || decided[0].Decision.Rules[0] != "no echo" {
 		t.Errorf("decisions = %v, want the block on the call", decided)
 	}
@@ -294,7 +298,7 @@ func TestRuleCutThenResume(t *testing.T) {
 			t.Fatalf("progress %d arrived as %v: lost or duplicated across the resumption", i+1, e.Params)
 		}
 	}
-	cuts := hs.Seen.Matching(func(o *proxy.Observation) bool {
+	cuts := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
 		return o.Type == proxy.TypeStreamClosed && strings.HasPrefix(o.Reason, "cut by rule")
 	})
 	if len(cuts) == 0 {

@@ -134,7 +134,7 @@ func TestProgress(t *testing.T) {
 // notification as it passed, and linked the call's result to its request.
 func checkProgressObserved(t *testing.T, kind mcpserver.Kind, hs *harness) {
 	t.Helper()
-	progress := hs.Seen.Matching(func(o *proxy.Observation) bool {
+	progress := hs.Seen.Await(t, 50, func(o *proxy.Observation) bool {
 		return o.Method == mcptest.MethodProgress && o.Direction == proxy.ServerToClient
 	})
 	if len(progress) != 50 {
@@ -146,7 +146,7 @@ func checkProgressObserved(t *testing.T, kind mcpserver.Kind, hs *harness) {
 			break
 		}
 	}
-	results := hs.Seen.Matching(func(o *proxy.Observation) bool {
+	results := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
 		return o.Kind == proxy.KindResult && o.Method == "tools/call"
 	})
 	if len(results) != 1 || results[0].RequestSeq == 0 || string(results[0].ID) == "" {

@@ -113,7 +113,7 @@ func TestUpstreamRestart(t *testing.T) {
 	if cs.ID() != before {
 		t.Errorf("the client's session changed from %s to %s", before, cs.ID())
 	}
-	reinit := hs.Seen.Matching(func(o *proxy.Observation) bool {
+	reinit := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
 		return o.Type == proxy.TypeSession && strings.HasPrefix(o.Reason, "re-initialized")
 	})
 	if len(reinit) != 1 || reinit[0].Session != before {

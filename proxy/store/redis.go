@@ -24,6 +24,14 @@ type Redis struct {
 	url    string
 }
 
+// quietLogger keeps go-redis from printing to stderr, which the TUI owns;
+// failures reach mcpscope as errors (503s, logged by the proxy) instead.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietLogger{}) }
+
 // NewRedis connects to a redis:// URL (redis://HOST:PORT/DB). It does not
 // wait for Redis: a Redis that is down makes calls fail until it is up.
 func NewRedis(rawURL string, ttl time.Duration) (*Redis, error) {
