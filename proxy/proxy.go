@@ -76,6 +76,7 @@ type Proxy struct {
 	// store is made on first use.
 	Store     store.Store
 	storeOnce sync.Once
+	busOnce   sync.Once
 
 	streamSeq   atomic.Uint64
 	exchangeSeq atomic.Uint64
@@ -122,10 +123,14 @@ func (p *Proxy) transport() http.RoundTripper {
 	return defaultTransport
 }
 
+// bus returns the Bus, making one on first use for a Proxy built without
+// New.
 func (p *Proxy) bus() *Bus {
-	if p.Bus == nil {
-		p.Bus = NewBus() // only reached when the caller skipped New; racy use is documented away
-	}
+	p.busOnce.Do(func() {
+		if p.Bus == nil {
+			p.Bus = NewBus()
+		}
+	})
 	return p.Bus
 }
 
