@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"mcpscope/internal/benchrules"
 	"mcpscope/proxy"
 	"mcpscope/record"
 	"mcpscope/rules"
@@ -20,22 +20,7 @@ import (
 func configureRoute(b *testing.B, route string, p *proxy.Proxy, closers *[]func()) {
 	switch route {
 	case "mcpscope+rules50":
-		var y strings.Builder
-		for i := range 50 {
-			switch i % 5 {
-			case 0:
-				fmt.Fprintf(&y, "- name: r%d\n  match: tool:tool_%d*\n  action: delay\n  delay: 1s\n", i, i)
-			case 1:
-				fmt.Fprintf(&y, "- name: r%d\n  match: method:resources/read resource:file:///%d/*\n  action: drop\n", i, i)
-			case 2:
-				fmt.Fprintf(&y, "- name: r%d\n  match: dir:client method:tools/call params.arguments.n>%d\n  action: drop\n", i, i)
-			case 3:
-				fmt.Fprintf(&y, "- name: r%d\n  match: kind:error and status>=500 and session:s-%d\n  action: continue\n", i, i)
-			case 4:
-				fmt.Fprintf(&y, "- name: r%d\n  match: method:notifications/message params.level:debug%d\n  action: drop\n", i, i)
-			}
-		}
-		set, err := rules.Parse([]byte(y.String()), "bench.yaml")
+		set, err := rules.Parse([]byte(benchrules.NoneMatching(50)), "bench.yaml")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,32 +1,14 @@
 package rules
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
 	"mcpscope/filter"
+	"mcpscope/internal/benchrules"
 )
 
-// fiftyRules is a realistic set of 50 rules, none of which matches a
-// progress notification: tool names, methods, directions, a JSON path.
 func fiftyRules(b *testing.B) *Set {
-	var y strings.Builder
-	for i := range 50 {
-		switch i % 5 {
-		case 0:
-			fmt.Fprintf(&y, "- name: r%d\n  match: tool:tool_%d*\n  action: delay\n  delay: 1s\n", i, i)
-		case 1:
-			fmt.Fprintf(&y, "- name: r%d\n  match: method:resources/read resource:file:///%d/*\n  action: drop\n", i, i)
-		case 2:
-			fmt.Fprintf(&y, "- name: r%d\n  match: dir:client method:tools/call params.arguments.n>%d\n  action: drop\n", i, i)
-		case 3:
-			fmt.Fprintf(&y, "- name: r%d\n  match: kind:error and status>=500 and session:s-%d\n  action: continue\n", i, i)
-		case 4:
-			fmt.Fprintf(&y, "- name: r%d\n  match: method:notifications/message params.level:debug%d\n  action: drop\n", i, i)
-		}
-	}
-	set, err := Parse([]byte(y.String()), "bench.yaml")
+	set, err := Parse([]byte(benchrules.NoneMatching(50)), "bench.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
