@@ -21,9 +21,12 @@ func NewWatcher(path string) *Watcher { return &Watcher{path: path, last: stamp(
 
 // Run polls every interval until ctx ends. It calls apply with each new set
 // that loads, and failed with the error of each change that does not (the
-// caller keeps the rules it has).
+// caller keeps the rules it has). A change is loaded once the file has
+// stayed the same for one interval, so a file caught half-written (an
+// editor that truncates, then writes) is not loaded.
 func (w *Watcher) Run(ctx context.Context, interval time.Duration, apply func(*Set), failed func(error)) {
 	path, last := w.path, w.last
+	var pending *fileStamp // a change seen, waiting to settle
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -34,9 +37,14 @@ func (w *Watcher) Run(ctx context.Context, interval time.Duration, apply func(*S
 		}
 		now := stamp(path)
 		if now == last {
+			pending = nil
 			continue
 		}
-		last = now
+		if pending == nil || *pending != now {
+			pending = &now // changed, or still changing: wait for it to settle
+			continue
+		}
+		last, pending = now, nil
 		set, err := Load(path)
 		if err != nil {
 			failed(err)
