@@ -26,7 +26,7 @@ func TestWatchReloadsAndKeepsOldOnError(t *testing.T) {
 	w := NewWatcher(path)
 	go func() {
 		defer close(done)
-		w.Run(ctx, 5*time.Millisecond,
+		w.Run(ctx, 25*time.Millisecond,
 			func(s *Set) { mu.Lock(); applied = append(applied, len(s.Rules)); mu.Unlock() },
 			func(err error) { mu.Lock(); errs = append(errs, err.Error()); mu.Unlock() })
 	}()
