@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,7 +67,12 @@ func requestID(body []byte) string {
 // POST whose answer is a stream of postEvents events.
 //
 // Metrics: streams/s and events/s (wall clock), cpu-ns/event and
-// proxy-cpu-ns/event as in BenchmarkSSE.
+// proxy-cpu-ns/event as in BenchmarkSSE, and cut-streams: answers that
+// ended early. httputil.ReverseProxy once cut one stream in about 19,000
+// (likely golang/go#40747: it streams the request body upstream, and
+// net/http's HTTP/1 server cannot read a request body once the response
+// has begun), so for it a cut is counted, with its error log printed,
+// instead of failing the run; direct and mcpscope must cut none.
 func BenchmarkPOSTStreams(b *testing.B) {
 	for _, route := range routes {
 		b.Run("route="+route, func(b *testing.B) {
@@ -77,7 +83,7 @@ func BenchmarkPOSTStreams(b *testing.B) {
 
 func benchPOST(b *testing.B, route string) {
 	r := newRig(b, route, postUpstream())
-	var ids atomic.Int64
+	var ids, cut atomic.Int64
 	call := func(buf []byte) error {
 		id := ids.Add(1)
 		body := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(id, 10) + `,"method":"tools/call","params":{"name":"bench","arguments":{},"_meta":{"progressToken":` + strconv.FormatInt(id, 10) + `}}}`
@@ -95,6 +101,10 @@ func benchPOST(b *testing.B, route string) {
 		defer resp.Body.Close()
 		got, err := readAll(resp.Body, buf)
 		if err != nil || got != postEvents*postEventSize {
+			if route == "reverseproxy" && got > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+				cut.Add(1)
+				return nil
+			}
 			return fmt.Errorf("stream read %d bytes, want %d (err %v)", got, postEvents*postEventSize, err)
 		}
 		return nil
@@ -128,6 +138,10 @@ func benchPOST(b *testing.B, route string) {
 		setBaseline("post", cpu)
 	} else {
 		reportOverDirect(b, "post", cpu, "proxy-cpu-ns/event")
+	}
+	b.ReportMetric(float64(cut.Load()), "cut-streams")
+	if cut.Load() > 0 {
+		b.Logf("reverseproxy cut %d of %.0f streams; its error log: %s", cut.Load(), streams, r.ProxyLog())
 	}
 	r.reportObserved(b, int(streams), int(events))
 }

@@ -48,6 +48,7 @@ type rig struct {
 	Observed atomic.Int64 // SSE event observations the subscriber received
 	Closed   atomic.Int64 // stream_closed observations the subscriber received
 
+	proxyLog lockedBuffer   // what httputil.ReverseProxy logged
 	handlers sync.WaitGroup // upstream handlers running
 	closers  []func()
 }
@@ -86,7 +87,7 @@ func newRig(b *testing.B, route string, h http.Handler) *rig {
 			Rewrite:       func(pr *httputil.ProxyRequest) { pr.SetURL(u) },
 			FlushInterval: -1,
 			Transport:     tr,
-			ErrorLog:      log.New(io.Discard, "", 0),
+			ErrorLog:      log.New(&r.proxyLog, "", 0),
 		}
 		var closeFront func()
 		r.URL, closeFront = serve(b, &http.Server{Handler: rp, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)})
@@ -150,6 +151,32 @@ func (r *rig) initialize(b *testing.B) {
 	if resp.StatusCode != http.StatusOK || r.Session == "" {
 		b.Fatalf("initialize: status %d, session id %q", resp.StatusCode, r.Session)
 	}
+}
+
+// ProxyLog returns the last lines httputil.ReverseProxy logged (at most
+// 1 KiB).
+func (r *rig) ProxyLog() string { return r.proxyLog.String() }
+
+// lockedBuffer keeps the last KiB written to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	if len(l.buf) > 1<<10 {
+		l.buf = append(l.buf[:0], l.buf[len(l.buf)-1<<10:]...)
+	}
+	return len(p), nil
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf)
 }
 
 // serve serves srv on a fresh loopback port. It returns the base URL and
