@@ -22,9 +22,10 @@ type envelope struct {
 // deeper messages are forwarded and flagged invalid.
 const maxJSONDepth = 512
 
-// splitMessages returns the JSON-RPC messages in text: one for an object,
-// one per element for a batch (an array). batch is the array's length, or 0.
-// ok is false when text is not valid JSON (text is then returned whole).
+// splitMessages returns the JSON-RPC messages in text: one per element for
+// a batch (an array; batch is its length), else text whole (batch 0). ok is
+// false for an array that is not valid JSON (text is then returned whole);
+// a single message is validated by readEnvelope, not here.
 func splitMessages(text string) (msgs []string, batch int, ok bool) {
 	i := skipSpace(text, 0)
 	if i < len(text) && text[i] == '[' {
@@ -35,11 +36,31 @@ func splitMessages(text string) (msgs []string, batch int, ok bool) {
 		}
 		return []string{text}, 0, false
 	}
-	end, ok := skipValue(text, i, 0)
-	return []string{text}, 0, ok && skipSpace(text, end) == len(text)
+	// One message: readEnvelope validates it as it reads it, so it is not
+	// scanned twice here.
+	return []string{text}, 0, true
 }
 
-// readEnvelope reads the top-level members of one message.
+// singleOrSplit is splitMessages for the hot path: a single message comes
+// back as itself, with no slice allocated; only an array is split.
+func singleOrSplit(text string) (first string, batch int, ok bool) {
+	if !isBatch(text) {
+		return text, 0, true
+	}
+	msgs, batch, ok := splitMessages(text)
+	return msgs[0], batch, ok
+}
+
+// isBatch reports whether text is a JSON array (a batch, or something
+// invalid that splitMessages must look at); a single message can go
+// straight to readEnvelope without a slice.
+func isBatch(text string) bool {
+	i := skipSpace(text, 0)
+	return i < len(text) && text[i] == '['
+}
+
+// readEnvelope reads the top-level members of one message, and checks that
+// the text is exactly one well-formed JSON object (else KindInvalid).
 func readEnvelope(text string) envelope {
 	var e envelope
 	i := skipSpace(text, 0)
@@ -49,7 +70,7 @@ func readEnvelope(text string) envelope {
 	}
 	method := ""
 	hasMethod, hasID := false, false
-	_, ok := skipObject(text, i, 0, func(key string, vStart, vEnd int) {
+	end, ok := skipObject(text, i, 0, func(key string, vStart, vEnd int) {
 		v := text[vStart:vEnd]
 		switch key {
 		case `"method"`:
@@ -66,6 +87,7 @@ func readEnvelope(text string) envelope {
 			e.err = v
 		}
 	})
+	ok = ok && skipSpace(text, end) == len(text)
 	switch {
 	case !ok:
 		e.kind = KindInvalid

@@ -22,6 +22,8 @@ func TestReadEnvelope(t *testing.T) {
 		{`[1,2]`, KindInvalid, "", "", ""},
 		{`{"jsonrpc":"2.0","id":1}`, KindInvalid, "", "1", ""},
 		{`not json`, KindInvalid, "", "", ""},
+		{`{"jsonrpc":"2.0","method":"x"} trailing`, KindInvalid, "", "", ""},
+		{``, KindInvalid, "", "", ""},
 	}
 	for _, c := range cases {
 		e := readEnvelope(c.text)
@@ -43,8 +45,9 @@ func TestSplitMessages(t *testing.T) {
 		{` [ {"id":1} , {"id":"2"} ] `, []string{`{"id":1}`, `{"id":"2"}`}, 2, true},
 		{`[]`, []string{`[]`}, 0, false},
 		{`[{"id":1},`, []string{`[{"id":1},`}, 0, false},
-		{`{"a":1} trailing`, []string{`{"a":1} trailing`}, 0, false},
-		{``, []string{``}, 0, false},
+		// Not arrays: returned whole; readEnvelope judges them.
+		{`{"a":1} trailing`, []string{`{"a":1} trailing`}, 0, true},
+		{``, []string{``}, 0, true},
 	}
 	for _, c := range cases {
 		msgs, batch, ok := splitMessages(c.text)

@@ -48,8 +48,8 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	v := outcome{}
 	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
 		data := fieldText(rawText, b.Raw, b.Data)
-		if msgs, n, ok := splitMessages(data); n == 0 {
-			env = s.p.describeMessage(o, msgs[0], s.scope, ok)
+		if msgs, n, ok := singleOrSplit(data); n == 0 {
+			env = s.p.describeMessage(o, msgs, s.scope, ok)
 			v = s.p.judge(ctx, o, data, false, func() { s.flush() })
 			out, changed = s.applyToEvent(o, b, data, v, out, changed)
 		} else {
