@@ -108,6 +108,14 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	display := o.display(p, stdout, stderr, addr)
 	sub := p.Bus.Subscribe(uiBuffer)
 	defer sub.Close()
+	if o.recordFile != "" { // before the first request can arrive: the recording misses nothing
+		stopRecording, err := startRecording(o, p, stderr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopRecording()
+	}
 	srv := p.NewServer()
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -127,14 +135,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	var watching sync.WaitGroup
 	watching.Go(func() { o.watchRules(watchCtx, p) })
 	defer func() { stopWatching(); watching.Wait() }()
-	if o.recordFile != "" {
-		stopRecording, err := startRecording(o, p, stderr)
-		if err != nil {
-			shutdown(srv)
-			return err
-		}
-		defer stopRecording()
-	}
+
 
 	displayCtx, stopDisplay := context.WithCancel(context.Background())
 	defer stopDisplay()
