@@ -52,7 +52,7 @@ func configureRoute(b *testing.B, route string, p *proxy.Proxy, closers *[]func(
 // 16 KiB events, one stream). Goals: both ≥ 0.9× plain.
 func BenchmarkOptions(b *testing.B) {
 	for _, size := range []int{256, 16 << 10} {
-		for _, route := range []string{"mcpscope", "mcpscope+rules50", "mcpscope+record"} {
+		for _, route := range []string{"mcpscope-bare", "mcpscope", "mcpscope+rules50", "mcpscope+record"} {
 			key := fmt.Sprintf("options/%d", size)
 			b.Run(fmt.Sprintf("size=%s/route=%s", sizeName(size), route), func(b *testing.B) {
 				benchSSE(b, route, key, size, 1)

@@ -92,6 +92,13 @@ func newRig(b *testing.B, route string, h http.Handler) *rig {
 		var closeFront func()
 		r.URL, closeFront = serve(b, &http.Server{Handler: rp, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)})
 		r.closers = append(r.closers, closeFront, tr.CloseIdleConnections)
+	case "mcpscope-bare":
+		tr := proxy.NewTransport(0)
+		p := proxy.New(u)
+		p.Transport = tr
+		var closeFront func()
+		r.URL, closeFront = serve(b, p.NewServer())
+		r.closers = append(r.closers, closeFront, tr.CloseIdleConnections)
 	case "mcpscope", "mcpscope+rules50", "mcpscope+record":
 		tr := proxy.NewTransport(0)
 		p := proxy.New(u)

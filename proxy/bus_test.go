@@ -94,3 +94,39 @@ func TestBusLosslessKeepsAllThenCutsOff(t *testing.T) {
 		t.Fatalf("Next after overflow = %v, want ErrOverflow", err)
 	}
 }
+
+// TestBusPublishAllKeepsTheRulesOfPublish: a batch is numbered in order,
+// drops what a full queue cannot take, keeps transitions, and reaches a
+// lossless subscriber whole.
+func TestBusPublishAllKeepsTheRulesOfPublish(t *testing.T) {
+	b := NewBus()
+	lossy := b.Subscribe(4)
+	defer lossy.Close()
+	lossless := b.SubscribeLossless(1 << 20)
+	defer lossless.Close()
+	var batch []*Observation
+	for range 10 {
+		batch = append(batch, &Observation{Type: TypeSSEEvent})
+	}
+	batch = append(batch, &Observation{Type: TypeStreamClosed})
+	b.PublishAll(batch)
+	got, err := lossy.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 || got[0].Dropped != 6 || got[5].Type != TypeStreamClosed {
+		t.Fatalf("lossy got %d observations (first %+v); want dropped(6), 4 events, stream_closed", len(got), got[0])
+	}
+	all, err := lossless.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 11 {
+		t.Fatalf("lossless got %d observations, want all 11", len(all))
+	}
+	for i, o := range all {
+		if o.Seq != uint64(i+1) || o.Time.IsZero() {
+			t.Fatalf("observation %d: seq %d, time %v: numbering or stamping lost", i, o.Seq, o.Time)
+		}
+	}
+}

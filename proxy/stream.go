@@ -28,6 +28,7 @@ type sseStream struct {
 	legacy   *legacyEndpoint // set on a legacy GET /sse stream
 	gate     *streamGate
 	cutBy    string // the rule that cut the stream, if one did
+	outbox   outbox // observations published once the client has the bytes
 
 	last time.Time // when the previous block arrived
 }
@@ -82,7 +83,7 @@ func streamKind(r *http.Request) StreamKind {
 // read, which may block. It returns why the stream ended.
 func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 	for {
-		chunk, err := s.buf.read(body)
+		chunk, err := s.buf.read(body, s.p.bus().Active())
 		if len(chunk) > 0 {
 			s.w.startChunk(chunk)
 			s.parser.Feed(chunk)
@@ -124,7 +125,11 @@ func endReason(ctx context.Context, err error) string {
 	}
 }
 
+// flush writes what is pending to the client and flushes it, then
+// publishes the observations of what was written: the client gets the
+// bytes before observers are woken.
 func (s *sseStream) flush() error {
+	defer s.outbox.publish(s)
 	if err := s.w.flushPending(); err != nil {
 		return err
 	}
@@ -152,8 +157,12 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 			s.p.gates.move(s.gate, sid)
 		}
 	}
+	// With no rules to judge it and no gate to hold it, an event is
+	// observed after it is handed on (and, the last of a read, after it is
+	// flushed): observing is then off its way to the client.
+	observeAfter := s.p.rules.Load() == nil && !s.gate.closed.Load()
 	var v outcome
-	if s.p.bus().Active() || s.p.rules.Load() != nil {
+	if !observeAfter && (s.p.bus().Active() || s.p.rules.Load() != nil) {
 		out, changed, v = s.observe(ctx, b, now, gap, out, changed)
 	}
 	end := s.parser.Consumed()
@@ -185,6 +194,14 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	}
 	if r := v.rule; r != nil && r.Action == rules.Inject {
 		s.inject(r, end)
+	}
+	if observeAfter && s.p.bus().Active() {
+		if end == len(s.w.chunk) {
+			if err := s.flush(); err != nil {
+				return "writing client: " + err.Error()
+			}
+		}
+		s.observe(ctx, b, now, gap, out, changed)
 	}
 	return ""
 }

@@ -15,7 +15,7 @@ import (
 // described on the event's own observation; each message of a batch gets one
 // of its own (rules do not act inside batches).
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
-	o := &Observation{Type: TypeSSEEvent, Time: now, Direction: ServerToClient, Size: len(out), Gap: gap, Raw: string(out)}
+	o := &Observation{Type: TypeSSEEvent, Time: now, Direction: ServerToClient, Size: len(out), Gap: gap, Raw: s.rawText(out, changed)}
 	rawText := o.Raw // a copy of b.Raw, whose parts the fields can share
 	if changed {
 		rawText = ""
@@ -56,13 +56,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 			batch = data
 		}
 	}
-	if !v.published {
-		s.p.bus().Publish(o)
-	}
-	s.p.noteRequest(o, env, s.scope)
-	if batch != "" {
-		s.p.publishMessages(batch, s.scope, s.id, s.exchange, ServerToClient, nil)
-	}
+	s.outbox.add(outboxEntry{o: o, published: v.published, env: env, batchText: batch})
 	return out, changed, v
 }
 
@@ -101,6 +95,16 @@ func (s *sseStream) inject(r *rules.Rule, end int) {
 	}
 }
 
+// rawText returns the bytes of a block as the string its observation keeps:
+// shared with the read buffer when the block lies, unchanged, in a frozen
+// chunk, and a copy otherwise.
+func (s *sseStream) rawText(out []byte, changed bool) string {
+	if !changed && subsliceOffset(s.w.chunk, out) >= 0 {
+		return s.buf.text(out)
+	}
+	return string(out)
+}
+
 // fieldText returns field, a part of the block's bytes raw, as a string:
 // the matching part of rawText (a copy of raw) when the field is a
 // sub-slice of raw, so most fields cost no allocation.
@@ -124,7 +128,9 @@ func subsliceOffset(outer, inner []byte) int {
 	return off
 }
 
+// publish publishes o at once, after the observations still in the outbox.
 func (s *sseStream) publish(o *Observation) {
+	s.outbox.publish(s)
 	if !s.p.bus().Active() {
 		return
 	}
