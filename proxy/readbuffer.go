@@ -21,6 +21,7 @@ type readBuffer struct {
 	large  *[]byte // pooled, when the events are not kept
 	slab   []byte  // the unused rest of the current slab, when they are
 	shrink bool    // give the large buffer back before the next read
+	toSlab bool    // switch from the large buffer to slabs before the next read
 
 	frozen bool // the last chunk lies in a slab: its bytes never change
 }
@@ -38,6 +39,11 @@ var largeBuffers = newBufferPool(largeReadBuffer)
 func (rb *readBuffer) read(r io.Reader, keep bool) ([]byte, error) {
 	if rb.shrink {
 		rb.release()
+	}
+	if rb.toSlab {
+		rb.toSlab = false
+		largeBuffers.put(rb.large)
+		rb.large, rb.slab = nil, make([]byte, slabSize)
 	}
 	busy := rb.large != nil || rb.slab != nil
 	var buf []byte
@@ -68,9 +74,9 @@ func (rb *readBuffer) read(r io.Reader, keep bool) ([]byte, error) {
 		rb.large = largeBuffers.get() // busy: read more at once next time
 	case rb.large != nil && keep && n >= len(buf)/2:
 		// Bulk: copying each event for its observation would cost more
-		// than reading into fresh memory.
-		largeBuffers.put(rb.large)
-		rb.large, rb.slab = nil, make([]byte, slabSize)
+		// than reading into fresh memory. The large buffer holds this
+		// chunk: it goes back to the pool on the next read.
+		rb.toSlab = true
 	case busy && n < len(buf)/8:
 		rb.shrink = true // caught up: the next read is likely to wait
 	}
@@ -89,7 +95,7 @@ func (rb *readBuffer) text(b []byte) string {
 // release returns the large buffer to the pool and drops the slab. The
 // chunk read into the large buffer must have been forwarded already.
 func (rb *readBuffer) release() {
-	rb.shrink = false
+	rb.shrink, rb.toSlab = false, false
 	rb.slab = nil
 	if rb.large != nil {
 		largeBuffers.put(rb.large)

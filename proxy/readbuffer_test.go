@@ -80,3 +80,34 @@ func TestReadBufferIdleStaysSmall(t *testing.T) {
 		t.Fatalf("short reads kept the large buffers (slab %d bytes, large %v)", len(rb.slab), rb.large != nil)
 	}
 }
+
+// TestReadBufferKeepsTheChunkOutOfThePool: the read that moves a stream
+// from the pooled large buffer to slabs returns a chunk that lies in the
+// large buffer; the buffer must not be back in the pool (where another
+// stream could overwrite it) before the next read.
+func TestReadBufferKeepsTheChunkOutOfThePool(t *testing.T) {
+	var rb readBuffer
+	r := &bulkReader{n: 48 << 10}
+	if _, err := rb.read(r, true); err != nil { // small, full: large next
+		t.Fatal(err)
+	}
+	chunk, err := rb.read(r, true) // into the large buffer, bulk: slabs next
+	if err != nil || rb.large == nil {
+		t.Fatalf("second read: err %v, large buffer %v", err, rb.large != nil)
+	}
+	want := bytes.Clone(chunk)
+	for range 4 { // what other streams would do with the pool meanwhile
+		b := largeBuffers.get()
+		for i := range *b {
+			(*b)[i] = 0xff
+		}
+		defer largeBuffers.put(b)
+	}
+	if !bytes.Equal(chunk, want) {
+		t.Fatal("the chunk was overwritten through the pool before the next read")
+	}
+	if _, err := rb.read(r, true); err != nil || rb.slab == nil || rb.large != nil {
+		t.Fatalf("third read: err %v; want slabs, the large buffer back in the pool", err)
+	}
+	rb.release()
+}
