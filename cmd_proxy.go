@@ -136,7 +136,6 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	watching.Go(func() { o.watchRules(watchCtx, p) })
 	defer func() { stopWatching(); watching.Wait() }()
 
-
 	displayCtx, stopDisplay := context.WithCancel(context.Background())
 	defer stopDisplay()
 	displayed := make(chan error, 1)

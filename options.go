@@ -39,6 +39,7 @@ type options struct {
 	rulesWatcher  *rules.Watcher
 	storeURL      string
 	sessionTTL    time.Duration
+	resume        store.LogLimits
 	recordFile    string
 	redactPaths   []string
 	noRedact      bool
@@ -60,6 +61,9 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
 	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or redis://HOST:PORT/DB to share sessions between instances")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", store.DefaultTTL, "forget a session idle this long")
+	fs.IntVar(&o.resume.Events, "resume-events", 1000, "replay log per stream, for streams whose event ids mcpscope mints (a rule changed them, or the upstream gives no ids): events kept; 0 never mints ids")
+	fs.IntVar(&o.resume.Bytes, "resume-bytes", 4<<20, "replay log per stream: bytes of events kept (memory store; Redis bounds by count and age)")
+	fs.DurationVar(&o.resume.Age, "resume-age", 10*time.Minute, "replay log per stream: forget events older than this")
 	fs.StringVar(&o.rulesFile, "rules", "", "interceptor rules (YAML); reloaded when the file changes, a bad edit keeps the rules in force")
 	fs.StringVar(&o.recordFile, "record", "", "record every observation to this file (JSON Lines; open, export or replay it later)")
 	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in recorded messages, e.g. params.arguments.password (repeatable)")
@@ -81,14 +85,19 @@ func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) (*proxy.Proxy
 	switch {
 	case o.storeURL == "" || o.storeURL == "memory":
 		p.Store = store.NewMemory(o.sessionTTL)
+		p.ReplayLog = store.NewMemoryLog(o.resume)
 	case strings.HasPrefix(o.storeURL, "redis://") || strings.HasPrefix(o.storeURL, "rediss://"):
 		s, err := store.NewRedis(o.storeURL, o.sessionTTL)
 		if err != nil {
 			return nil, err
 		}
-		p.Store = s
+		p.Store, p.ReplayLog = s, s.EventLog(o.resume)
 	default:
 		return nil, fmt.Errorf("--store %q: want memory or redis://HOST:PORT/DB", o.storeURL)
+	}
+	p.DrainFor = o.resume.Age
+	if o.resume.Events <= 0 {
+		p.ReplayLog = nil // never mint: every id the client sees is the upstream's
 	}
 	if o.rulesFile != "" {
 		o.rulesWatcher = rules.NewWatcher(o.rulesFile) // before the load: no change is missed

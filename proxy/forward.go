@@ -25,6 +25,23 @@ type exchange struct {
 	published bool           // the http observation is out
 	local     outcome        // what the rules answer instead of forwarding, if anything
 	session   *store.Session // the mapped session the request names, if any
+	resume    *resumeState   // a GET resuming from an id the proxy minted
+
+	// The upstream request's context ends with the client's request
+	// (followClient), unless the stream detaches from it to drain into its
+	// replay log; endUpstream ends it when the handler returns.
+	followClient func() bool
+	endUpstream  func()
+}
+
+// upstreamContext returns the context for the upstream request: it ends
+// when the client's request does, or, once detached, when the handler
+// returns.
+func (ex *exchange) upstreamContext(client context.Context) context.Context {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(client))
+	ex.followClient = context.AfterFunc(client, cancel)
+	ex.endUpstream = cancel
+	return ctx
 }
 
 const headerSessionID = "Mcp-Session-Id"
@@ -114,7 +131,7 @@ func removeHopHeaders(h http.Header) {
 func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) (*http.Response, bool) {
 	target := *p.Upstream
 	target.Path, target.RawPath, target.RawQuery = r.URL.Path, r.URL.RawPath, r.URL.RawQuery
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target.String(), bytes.NewReader(ex.body))
+	out, err := http.NewRequestWithContext(ex.upstreamContext(r.Context()), r.Method, target.String(), bytes.NewReader(ex.body))
 	if err != nil {
 		writeRPCError(w, http.StatusBadGateway, ex.firstID, "mcpscope: building upstream request: "+err.Error())
 		return nil, false
@@ -132,11 +149,21 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	if !p.mapRequest(w, r, ex, out) {
 		return nil, false
 	}
+	if r.Method == http.MethodGet && p.ReplayLog != nil {
+		if id, ok := parseMintedID(out.Header.Get("Last-Event-ID")); ok {
+			ex.resume = p.prepareResume(r.Context(), id, out)
+		}
+	}
 	if p.bus().Active() {
 		ex.http.RequestHeaders = out.Header.Clone()
 	}
 
-	resp, err := p.transport().RoundTrip(out)
+	var resp *http.Response
+	if ex.resume != nil && ex.resume.localOnly {
+		resp = logOnlyResponse() // the upstream gave no ids: it cannot resume
+	} else {
+		resp, err = p.transport().RoundTrip(out)
+	}
 	if err == nil && ex.session != nil && r.Method != http.MethodDelete && lostSession(resp) {
 		resp, err = p.retryAfterLoss(r, ex, out, resp)
 	}
@@ -187,7 +214,7 @@ func (p *Proxy) retryAfterLoss(r *http.Request, ex *exchange, out *http.Request,
 		return lost, nil
 	}
 	lost.Body.Close()
-	retry := out.Clone(r.Context())
+	retry := out.Clone(out.Context())
 	if len(ex.body) > 0 {
 		retry.Body = io.NopCloser(bytes.NewReader(ex.body))
 	}

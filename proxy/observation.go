@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"time"
+	"unsafe"
 
 	"mcpscope/filter"
 )
@@ -74,6 +75,7 @@ type Observation struct {
 
 	// SSE events.
 	EventID   string        `json:"event_id,omitempty"`
+	MintedID  string        `json:"minted_id,omitempty"` // the id the client got instead (the proxy mints ids where it must; see resume)
 	HasID     bool          `json:"has_id,omitempty"`
 	EventType string        `json:"event_type,omitempty"`
 	Retry     int64         `json:"retry,omitempty"`
@@ -123,12 +125,26 @@ const (
 )
 
 // Footprint estimates the memory an observation holds, for byte bounds.
+// Body is counted only when its bytes are not part of Raw's (a single-line
+// SSE event's message shares the event's memory).
 func (o *Observation) Footprint() int {
-	n := 320 + len(o.Raw) + len(o.Body)
+	n := 320 + len(o.Raw)
+	if !within(o.Raw, o.Body) {
+		n += len(o.Body)
+	}
 	if o.Decision != nil {
 		n += len(o.Decision.Before) + len(o.Decision.After)
 	}
 	return n
+}
+
+// within reports whether inner's bytes lie in outer's memory.
+func within(outer, inner string) bool {
+	if inner == "" || len(inner) > len(outer) {
+		return inner == ""
+	}
+	o, i := uintptr(unsafe.Pointer(unsafe.StringData(outer))), uintptr(unsafe.Pointer(unsafe.StringData(inner)))
+	return i >= o && i-o <= uintptr(len(outer)-len(inner))
 }
 
 // Has reports whether the observation carries the flag.

@@ -76,7 +76,19 @@ type Proxy struct {
 	// store is made on first use.
 	Store     store.Store
 	storeOnce sync.Once
-	busOnce   sync.Once
+
+	// ReplayLog keeps the events of streams whose ids the proxy mints (see
+	// resume.go). If nil, the proxy never mints ids: every stream's bytes,
+	// ids included, are the upstream's (or the rules').
+	ReplayLog store.EventLog
+
+	// DrainFor is how long a stream whose ids the proxy mints keeps
+	// reading the upstream into its replay log after its client left, so a
+	// client that resumes gets what the upstream sent meanwhile (0: the
+	// upstream request ends with the client's, as for every other stream).
+	DrainFor time.Duration
+
+	busOnce sync.Once
 
 	streamSeq   atomic.Uint64
 	exchangeSeq atomic.Uint64
@@ -174,6 +186,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.answerLocally(w, r, ex)
 		return
 	}
+	defer func() {
+		if ex.endUpstream != nil {
+			ex.endUpstream()
+		}
+	}()
 	resp, ok := p.roundTrip(w, r, ex)
 	if !ok {
 		return

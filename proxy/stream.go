@@ -27,8 +27,11 @@ type sseStream struct {
 	buf      readBuffer
 	legacy   *legacyEndpoint // set on a legacy GET /sse stream
 	gate     *streamGate
-	cutBy    string // the rule that cut the stream, if one did
-	outbox   outbox // observations published once the client has the bytes
+	cutBy    string    // the rule that cut the stream, if one did
+	outbox   outbox    // observations published once the client has the bytes
+	mint     *minter   // set once the stream's ids are the proxy's (mint.go)
+	drain    drainer   // how the stream goes on without its client (mint.go)
+	minted   eventMint // what minting did to the current event, for its observation
 
 	last time.Time // when the previous block arrived
 }
@@ -43,6 +46,7 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		w:        &batchWriter{w: w},
 		rc:       http.NewResponseController(w),
 		last:     time.Now(),
+		drain:    drainer{detach: ex.followClient, end: ex.endUpstream},
 	}
 	s.session = ex.scope
 	if ex.http.NewSession != "" {
@@ -58,7 +62,15 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	s.gate = p.gates.open(s.id, s.session, s.kind)
 	defer p.gates.close(s.gate)
 	s.publish(&Observation{Type: TypeStreamOpened, StreamKind: s.kind})
-	reason := s.run(r.Context(), resp.Body)
+	reason := ""
+	if ex.resume != nil {
+		if err := s.replayLogged(ex.resume); err != nil {
+			reason = "writing client: " + err.Error()
+		}
+	}
+	if reason == "" {
+		reason = s.run(r.Context(), resp.Body)
+	}
 	s.buf.release()
 	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
 	if s.cutBy != "" {
@@ -96,7 +108,7 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 					return reason
 				}
 			}
-			if werr := s.flush(); werr != nil {
+			if werr := s.flush(); werr != nil && !s.keepDraining() {
 				return "writing client: " + werr.Error()
 			}
 		}
@@ -105,11 +117,11 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 				if reason := s.forward(ctx, b); reason != "" {
 					return reason
 				}
-				if werr := s.flush(); werr != nil {
+				if werr := s.flush(); werr != nil && !s.keepDraining() {
 					return "writing client: " + werr.Error()
 				}
 			}
-			return endReason(ctx, err)
+			return s.drain.note(endReason(ctx, err))
 		}
 	}
 }
@@ -165,6 +177,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	if !observeAfter && (s.p.bus().Active() || s.p.rules.Load() != nil) {
 		out, changed, v = s.observe(ctx, b, now, gap, out, changed)
 	}
+	s.startMinting(b, v.drop || v.rule != nil || (changed && s.legacy == nil))
 	end := s.parser.Consumed()
 	if v.drop {
 		s.w.addOther(nil, end)
@@ -177,8 +190,12 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 		}
 		return "cut by rule " + strconv.Quote(r.Name)
 	}
+	obsOut, obsChanged := out, changed // observed as the upstream sent it, with the minted id beside
+	if s.mint != nil {
+		out, changed = s.mintForward(ctx, b, out, changed, !observeAfter)
+	}
 	if s.gate.closed.Load() || v.delay > 0 {
-		if err := s.wait(ctx, v.delay); err != nil {
+		if err := s.wait(ctx, v.delay); err != nil && !s.keepDraining() {
 			if ctx.Err() != nil {
 				return "client disconnected"
 			}
@@ -193,16 +210,17 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 		s.w.addOther(out, end)
 	}
 	if r := v.rule; r != nil && r.Action == rules.Inject {
-		s.inject(r, end)
+		s.inject(ctx, r, end)
 	}
 	if observeAfter && s.p.bus().Active() {
 		if end == len(s.w.chunk) {
-			if err := s.flush(); err != nil {
+			if err := s.flush(); err != nil && !s.keepDraining() {
 				return "writing client: " + err.Error()
 			}
 		}
-		s.observe(ctx, b, now, gap, out, changed)
+		s.observe(ctx, b, now, gap, obsOut, obsChanged)
 	}
+	s.minted = eventMint{}
 	return ""
 }
 

@@ -43,6 +43,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 		o.Flags = append(o.Flags, "comment")
 	}
 	o.Session, o.Stream, o.Exchange = s.session, s.id, s.exchange
+	s.minted.apply(o)
 	var env envelope
 	var batch string
 	v := outcome{}
@@ -81,15 +82,19 @@ func (s *sseStream) applyToEvent(o *Observation, b *sse.Block, data string, v ou
 
 // inject writes a rule's notification as an event of its own after the
 // event that triggered it, and publishes it.
-func (s *sseStream) inject(r *rules.Rule, end int) {
+func (s *sseStream) inject(ctx context.Context, r *rules.Rule, end int) {
 	msg := r.InjectedMessage()
 	frame := sse.AppendEvent(nil, sse.Event{Event: "message", Data: msg})
+	minted := ""
+	if s.mint != nil {
+		frame, minted = s.mintEvent(ctx, frame)
+	}
 	s.w.addOther(frame, end)
 	s.gate.events.Add(1)
 	s.gate.bytes.Add(int64(len(frame)))
 	if s.p.bus().Active() {
 		o := &Observation{Type: TypeSSEEvent, Direction: ServerToClient, Size: len(frame), Raw: string(frame), Flags: []string{"injected"},
-			Decision: &Decision{Rules: []string{r.Name}, Action: string(rules.Inject)}}
+			Decision: &Decision{Rules: []string{r.Name}, Action: string(rules.Inject)}, MintedID: minted}
 		s.p.describeMessage(o, msg, s.scope, true)
 		s.publish(o)
 	}

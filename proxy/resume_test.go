@@ -1,0 +1,207 @@
+package proxy_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"mcpscope/proxy"
+	"mcpscope/proxy/store"
+)
+
+// idlessCall answers a POST with a stream of n progress events and the
+// call's result, none with an id (as servers without an event store do);
+// it counts the requests it gets by method.
+func idlessCall(n int, gets *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			gets.Add(1)
+			http.Error(w, "no GET stream here", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"t\",\"progress\":%d}}\n\n", i)
+			w.(http.Flusher).Flush()
+		}
+		fmt.Fprint(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"done\":true}}\n\n")
+	})
+}
+
+type idEvent struct{ id, data string }
+
+// readEvents reads SSE events off resp until stop says so or the stream
+// ends.
+func readIDEvents(resp *http.Response, stop func([]idEvent) bool) []idEvent {
+	var evs []idEvent
+	var cur idEvent
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		switch line := sc.Text(); {
+		case strings.HasPrefix(line, "id: "):
+			cur.id = line[4:]
+		case strings.HasPrefix(line, "data: "):
+			cur.data = line[6:]
+		case line == "":
+			evs = append(evs, cur)
+			cur = idEvent{}
+			if stop != nil && stop(evs) {
+				return evs
+			}
+		}
+	}
+	return evs
+}
+
+func withLog(log store.EventLog) func(*proxy.Proxy) {
+	return func(p *proxy.Proxy) { p.ReplayLog, p.DrainFor = log, time.Minute }
+}
+
+// TestResumeFromMintedIDsWithoutUpstreamIDs: the upstream gives no event
+// ids, so the proxy mints them and logs the events; a client cut after the
+// fourth resumes with its id and gets every later event once, from the log
+// (the upstream cannot resume and is not asked), through the same instance
+// and through another one sharing a Redis log.
+func TestResumeFromMintedIDsWithoutUpstreamIDs(t *testing.T) {
+	mr := miniredis.RunT(t)
+	shared := func() store.EventLog {
+		r, err := store.NewRedis("redis://"+mr.Addr()+"/0", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r.EventLog(store.LogLimits{Events: 100, Age: time.Minute})
+	}
+	cases := map[string]func(up string) (first, second *harness){
+		"same instance, memory log": func(up string) (*harness, *harness) {
+			hs := startProxy(t, up, withLog(store.NewMemoryLog(store.LogLimits{Events: 100})))
+			return hs, hs
+		},
+		"another instance, Redis log": func(up string) (*harness, *harness) {
+			return startProxy(t, up, withLog(shared())), startProxy(t, up, withLog(shared()))
+		},
+	}
+	for name, start := range cases {
+		t.Run(name, func(t *testing.T) {
+			var gets atomic.Int64
+			a, b := start(startUpstream(t, idlessCall(10, &gets)).URL)
+			resp, err := a.Client.Post(a.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := readIDEvents(resp, func(evs []idEvent) bool { return len(evs) == 4 })
+			resp.Body.Close() // the client's connection drops
+			if len(first) != 4 || !strings.HasPrefix(first[3].id, "mcps1.") {
+				t.Fatalf("first part: %+v; want 4 events with minted ids", first)
+			}
+			// The proxy read the whole upstream stream meanwhile; resume.
+			var rest []idEvent
+			waitFor(t, func() bool {
+				req, _ := http.NewRequest("GET", b.URL+"/mcp", nil)
+				req.Header.Set("Last-Event-ID", first[3].id)
+				resp, err := b.Client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				rest = readIDEvents(resp, nil)
+				return len(rest) == 7
+			})
+			for i, e := range rest[:6] {
+				if want := fmt.Sprintf(`"progress":%d}`, i+5); !strings.Contains(e.data, want) {
+					t.Fatalf("resumed event %d is %q; want progress %d (every later event once, in order)", i, e.data, i+5)
+				}
+			}
+			if !strings.Contains(rest[6].data, `"result"`) {
+				t.Errorf("the resumed stream ended with %q, not the result", rest[6].data)
+			}
+			if rest[0].id == first[3].id || !strings.HasPrefix(rest[6].id, "mcps1.") {
+				t.Errorf("ids after resuming: %q … %q; want minted ids going on", rest[0].id, rest[6].id)
+			}
+			if n := gets.Load(); n != 0 {
+				t.Errorf("the upstream got %d GETs; it gives no ids, so the log alone answers", n)
+			}
+			replayed := b.Seen.Await(t, 7, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSSEEvent && o.Has("replayed") })
+			if len(replayed) != 7 || replayed[0].MintedID == "" {
+				t.Errorf("%d replayed events observed; want 7, with their minted ids", len(replayed))
+			}
+		})
+	}
+}
+
+// TestUpstreamIDsPassThroughWithoutRules: where nothing changed a stream
+// and the upstream gives ids, the client sees the upstream's bytes, ids
+// included, even with a replay log configured.
+func TestUpstreamIDsPassThroughWithoutRules(t *testing.T) {
+	log := store.NewMemoryLog(store.LogLimits{Events: 100})
+	hs := through(t, tenEvents(), withLog(log))
+	evs := postForEvents(t, hs)
+	if len(evs) != 10 || evs[9].id != "10" {
+		t.Fatalf("got %+v; want the upstream's ten events with its ids", evs)
+	}
+	if log.Streams() != 0 {
+		t.Errorf("%d streams logged; nothing needed minted ids", log.Streams())
+	}
+}
+
+// TestMintedIDsWhenARuleChangesTheStream: once a rule changes an event, the
+// stream's ids are minted from then on (the upstream's could no longer
+// resume what the client saw), and an injected event is logged too.
+func TestMintedIDsWhenARuleChangesTheStream(t *testing.T) {
+	log := store.NewMemoryLog(store.LogLimits{Events: 100})
+	hs := through(t, tenEvents(), func(p *proxy.Proxy) {
+		withLog(log)(p)
+		withRules(t, `
+- name: mark
+  match: params.progress=3
+  action: modify
+  set: {params.message: "changed"}
+- name: announce
+  match: params.progress=5
+  action: inject
+  notification: {method: notifications/message, params: {level: info, data: "injected"}}
+`)(p)
+	})
+	var evs []string
+	for _, e := range postForEvents(t, hs) {
+		evs = append(evs, "id: "+e.id+"\ndata: "+e.data)
+	}
+	if len(evs) != 11 {
+		t.Fatalf("got %d events; want 10 and the injected one", len(evs))
+	}
+	if !strings.HasPrefix(evs[1], "id: 2\n") {
+		t.Errorf("event 2 (before any change) is %q; want the upstream's id", evs[1])
+	}
+	for i, e := range evs[2:] {
+		if !strings.HasPrefix(e, "id: mcps1.") {
+			t.Fatalf("event %d after the change is %q; want a minted id", i+3, e)
+		}
+	}
+	if !strings.Contains(evs[2], `"changed"`) || !strings.Contains(evs[5], "injected") {
+		t.Errorf("the change or the injected event is missing: %q, %q", evs[2], evs[5])
+	}
+	id := strings.TrimPrefix(strings.SplitN(evs[10], "\n", 2)[0], "id: ")
+	key := strings.Split(id, ".")[1]
+	logged, complete, err := log.After(context.Background(), key, 0)
+	if err != nil || !complete || len(logged) != 9 {
+		t.Fatalf("log after 0: %d events, complete %v, err %v; want the 9 minted", len(logged), complete, err)
+	}
+}
+
+// postForEvents makes a tools/call POST through hs and reads its stream.
+func postForEvents(t *testing.T, hs *harness) []idEvent {
+	t.Helper()
+	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return readIDEvents(resp, nil)
+}
