@@ -96,10 +96,17 @@ func (s *sseStream) startMinting(b *sse.Block, ruleActed bool) {
 		kind = 'p'
 	}
 	s.mint = &minter{id: mintedID{key: newStreamKey(), kind: kind}}
-	s.drain.start(s.p.DrainFor)
+	if noIDs && kind == 'p' {
+		// Only the log can resume this call's stream: keep reading it when
+		// the client leaves. (Where the upstream gives ids it resumes
+		// itself, and must not see the old request still open; a GET
+		// stream without ids is simply opened again.)
+		s.drain.start(s.p.DrainFor)
+	}
 }
 
-// drainer lets a stream whose ids the proxy mints outlive its client: the
+// drainer lets a POST stream whose upstream gives no ids outlive its
+// client: the
 // upstream request no longer ends with the client's, and once the client is
 // gone the stream goes on reading (and logging) for the drain window, so a
 // client that resumes gets what the upstream sent meanwhile.

@@ -82,10 +82,11 @@ type Proxy struct {
 	// ids included, are the upstream's (or the rules').
 	ReplayLog store.EventLog
 
-	// DrainFor is how long a stream whose ids the proxy mints keeps
-	// reading the upstream into its replay log after its client left, so a
-	// client that resumes gets what the upstream sent meanwhile (0: the
-	// upstream request ends with the client's, as for every other stream).
+	// DrainFor is how long a POST stream whose upstream gives no event ids
+	// (so the proxy mints them) keeps reading the upstream into its replay
+	// log after its client left, so a client that resumes gets what the
+	// upstream sent meanwhile (0: the upstream request ends with the
+	// client's, as for every other stream).
 	DrainFor time.Duration
 
 	busOnce sync.Once
