@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
 		return 1
 	}
-	p, err := o.newProxy(upstream, logger)
+	p, err := o.newProxy([]*url.URL{upstream}, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 2

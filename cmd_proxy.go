@@ -68,7 +68,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mcpscope: unknown command %q\nRun 'mcpscope --help' for usage.\n", fs.Arg(0))
 		return 2
 	}
-	upstream, err := parseUpstream(o.upstream)
+	upstreams, err := parseUpstreams(o.upstream)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 2
@@ -79,7 +79,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeLog()
-	p, err := o.newProxy(upstream, logger)
+	p, err := o.newProxy(upstreams, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 2

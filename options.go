@@ -23,7 +23,7 @@ const DefaultListen = "127.0.0.1:7331"
 
 // options are the flags shared by the proxy and the demo.
 type options struct {
-	upstream      string
+	upstream      []string
 	listen        string
 	headless      bool
 	allowHosts    []string
@@ -48,7 +48,7 @@ type options struct {
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	if withUpstream {
-		fs.StringVarP(&o.upstream, "upstream", "u", "", "URL of the MCP server to proxy (required), e.g. http://127.0.0.1:3001/mcp")
+		fs.StringArrayVarP(&o.upstream, "upstream", "u", nil, "URL of the MCP server to proxy (required), e.g. http://127.0.0.1:3001/mcp; give it again for fallbacks, tried in order when one refuses connections (sessions move, re-initialized)")
 	}
 	fs.StringVarP(&o.listen, "listen", "l", DefaultListen, "address to listen on (loopback by default)")
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: print one JSON object per observation on stdout (JSON Lines)")
@@ -74,8 +74,9 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 
 // newProxy builds the engine from the options; a rules file that does not
 // load is an error (with its line).
-func (o *options) newProxy(upstream *url.URL, logger *slog.Logger) (*proxy.Proxy, error) {
-	p := proxy.New(upstream)
+func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Proxy, error) {
+	p := proxy.New(upstreams[0])
+	p.Fallbacks = upstreams[1:]
 	p.Transport = proxy.NewTransport(o.headerTimeout)
 	p.AllowedHosts = o.allowHosts
 	p.AllowedOrigins = o.allowOrigins
@@ -132,7 +133,23 @@ func (o *options) openLogger() (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
 }
 
-// parseUpstream checks the upstream URL.
+// parseUpstreams checks the upstream URLs (at least one).
+func parseUpstreams(raws []string) ([]*url.URL, error) {
+	if len(raws) == 0 {
+		return nil, errors.New("no upstream: give the MCP server's URL with -u, e.g. -u http://127.0.0.1:3001/mcp")
+	}
+	var out []*url.URL
+	for _, raw := range raws {
+		u, err := parseUpstream(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// parseUpstream checks one upstream URL.
 func parseUpstream(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("no upstream: give the MCP server's URL with -u, e.g. -u http://127.0.0.1:3001/mcp")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mcpscope/proxy/store"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type exchange struct {
 	local     outcome        // what the rules answer instead of forwarding, if anything
 	session   *store.Session // the mapped session the request names, if any
 	resume    *resumeState   // a GET resuming from an id the proxy minted
+	target    *url.URL       // the upstream the request went to
 
 	// The upstream request's context ends with the client's request
 	// (followClient), unless the stream detaches from it to drain into its
@@ -149,6 +151,9 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	if !p.mapRequest(w, r, ex, out) {
 		return nil, false
 	}
+	ex.target = p.upstreamFor(ex)
+	retarget(out, ex.target)
+	ex.http.URL = out.URL.String()
 	if r.Method == http.MethodGet && p.ReplayLog != nil {
 		if id, ok := parseMintedID(out.Header.Get("Last-Event-ID")); ok {
 			ex.resume = p.prepareResume(r.Context(), id, out)
@@ -163,6 +168,9 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 		resp = logOnlyResponse() // the upstream gave no ids: it cannot resume
 	} else {
 		resp, err = p.transport().RoundTrip(out)
+		if err != nil && len(p.Fallbacks) > 0 && r.Context().Err() == nil && p.upstreamDown(err, ex.target) {
+			resp, err = p.failover(r, ex, out, err)
+		}
 	}
 	if err == nil && ex.session != nil && r.Method != http.MethodDelete && lostSession(resp) {
 		resp, err = p.retryAfterLoss(r, ex, out, resp)
@@ -174,9 +182,9 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 			p.publishHTTP(ex)
 			return nil, false
 		}
-		status, msg := http.StatusBadGateway, "mcpscope: upstream "+p.Upstream.Host+" unreachable: "+err.Error()
+		status, msg := http.StatusBadGateway, "mcpscope: upstream "+out.URL.Host+" unreachable: "+err.Error()
 		if isTimeout(err) {
-			status, msg = http.StatusGatewayTimeout, "mcpscope: upstream "+p.Upstream.Host+" sent no response headers in time: "+err.Error()
+			status, msg = http.StatusGatewayTimeout, "mcpscope: upstream "+out.URL.Host+" sent no response headers in time: "+err.Error()
 		}
 		ex.http.Error, ex.http.Status = msg, status
 		p.publishHTTP(ex)
@@ -208,7 +216,7 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 // still reaches it exactly once. If re-initializing fails, the client gets
 // the upstream's answer.
 func (p *Proxy) retryAfterLoss(r *http.Request, ex *exchange, out *http.Request, lost *http.Response) (*http.Response, error) {
-	upstreamID, err := p.reinitialize(r.Context(), r, ex.session)
+	upstreamID, err := p.reinitialize(r.Context(), r, ex.session, p.upstreamFor(ex), "the upstream had lost session "+ex.session.UpstreamID)
 	if err != nil {
 		p.logger().Warn("re-initializing a lost session", "session", ex.session.ProxyID, "err", err)
 		return lost, nil

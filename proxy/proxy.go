@@ -39,6 +39,11 @@ type Proxy struct {
 	// query and go to Upstream's scheme and host. Required.
 	Upstream *url.URL
 
+	// Fallbacks are further upstreams, tried in order when the one a
+	// request goes to refuses the connection (see failover.go).
+	Fallbacks []*url.URL
+	active    atomic.Int32 // index in upstreams() of the one new sessions use
+
 	// Bus receives every observation. If nil, New makes one.
 	Bus *Bus
 

@@ -105,7 +105,7 @@ func (p *Proxy) mapResponse(ctx context.Context, ex *exchange, resp *http.Respon
 		resp.Header.Set(headerSessionID, ex.session.ProxyID)
 		return nil
 	}
-	sess, err := p.newSession(ctx, upstreamID, ex.body)
+	sess, err := p.newSession(ctx, ex.target, upstreamID, ex.body)
 	if err != nil {
 		return err
 	}
@@ -116,8 +116,8 @@ func (p *Proxy) mapResponse(ctx context.Context, ex *exchange, resp *http.Respon
 }
 
 // newSession stores a new proxy session for an upstream session.
-func (p *Proxy) newSession(ctx context.Context, upstreamID string, initialize []byte) (*store.Session, error) {
-	sess := &store.Session{ProxyID: newProxySessionID(), UpstreamID: upstreamID, UpstreamURL: p.Upstream.String(), Created: time.Now()}
+func (p *Proxy) newSession(ctx context.Context, upstream *url.URL, upstreamID string, initialize []byte) (*store.Session, error) {
+	sess := &store.Session{ProxyID: newProxySessionID(), UpstreamID: upstreamID, UpstreamURL: upstream.String(), Created: time.Now()}
 	var init struct {
 		Method string `json:"method"`
 		Params struct {
@@ -171,12 +171,12 @@ func lostSession(resp *http.Response) bool {
 // reinitialize re-runs the session's recorded initialize and
 // notifications/initialized on the upstream and remaps the proxy session
 // to the upstream's new session. It returns the new upstream id.
-func (p *Proxy) reinitialize(ctx context.Context, r *http.Request, sess *store.Session) (string, error) {
+func (p *Proxy) reinitialize(ctx context.Context, r *http.Request, sess *store.Session, upstream *url.URL, why string) (string, error) {
 	if sess.Initialize == "" {
 		return "", errors.New("no recorded initialize for this session")
 	}
 	post := func(body, upstreamID string) (*http.Response, error) {
-		target := *p.Upstream
+		target := *upstream
 		target.Path, target.RawPath, target.RawQuery = r.URL.Path, r.URL.RawPath, r.URL.RawQuery
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(body))
 		if err != nil {
@@ -207,12 +207,12 @@ func (p *Proxy) reinitialize(ctx context.Context, r *http.Request, sess *store.S
 		resp.Body.Close()
 	}
 	remapped := *sess
-	remapped.UpstreamID = upstreamID
+	remapped.UpstreamID, remapped.UpstreamURL = upstreamID, upstream.String()
 	if err := p.sessions().Put(ctx, &remapped); err != nil {
 		return "", err
 	}
 	p.gates.mapped(sess.ProxyID, upstreamID)
-	p.publishSession(sess.ProxyID, upstreamID, "re-initialized: the upstream had lost session "+sess.UpstreamID)
+	p.publishSession(sess.ProxyID, upstreamID, "re-initialized on "+upstream.Host+": "+why)
 	return upstreamID, nil
 }
 

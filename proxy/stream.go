@@ -158,7 +158,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	out, changed := b.Raw, false
 	if s.legacy != nil && b.Dispatch && string(b.Event) == "endpoint" {
 		out, changed = s.legacy.rewrite(b, func(upstreamID string) (string, error) {
-			sess, err := s.p.newSession(ctx, upstreamID, nil)
+			sess, err := s.p.newSession(ctx, s.p.Upstream, upstreamID, nil)
 			if err != nil {
 				return "", err
 			}
