@@ -72,6 +72,7 @@ type sessionEntry struct {
 	requests            int64
 	pause               *Pause
 	upstream            string // the upstream's id for it
+	protocol            string // the protocol version it initialized with
 }
 
 // gates holds every gate and the session and global pauses.
@@ -125,14 +126,21 @@ func (g *gates) forgetOldestIdleSession() {
 	delete(g.sessions, oldest)
 }
 
-// mapped notes the upstream's id for a session.
-func (g *gates) mapped(session, upstream string) {
+// mapped notes the upstream's id for a session and its protocol version.
+func (g *gates) mapped(session, upstream, protocol string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.init()
 	if e := g.sessions[session]; e != nil {
-		e.upstream = upstream
+		e.upstream, e.protocol = upstream, protocol
 	}
+}
+
+// known reports whether the session was seen (and not closed) here.
+func (g *gates) known(session string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sessions[session] != nil
 }
 
 // forget drops a session that ended (its streams keep their own entries
@@ -250,6 +258,7 @@ type StreamInfo struct {
 type SessionInfo struct {
 	ID        string    `json:"id"`
 	Upstream  string    `json:"upstream,omitempty"` // the upstream's id for the session
+	Protocol  string    `json:"protocol_version,omitempty"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Requests  int64     `json:"requests"`
@@ -290,7 +299,7 @@ func (g *gates) listSessions() []SessionInfo {
 	byID := make(map[string]*SessionInfo, len(g.sessions))
 	out := make([]SessionInfo, 0, len(g.sessions))
 	for id, e := range g.sessions {
-		info := SessionInfo{ID: id, Upstream: e.upstream, FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
+		info := SessionInfo{ID: id, Upstream: e.upstream, Protocol: e.protocol, FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
 		if p := e.pause; p != nil {
 			info.Paused, info.PausedBy, info.Since = true, p.By, p.Since
 		}

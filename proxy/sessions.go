@@ -55,7 +55,12 @@ func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange,
 	sess, err := p.sessions().Get(r.Context(), proxyID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		p.publishSession(proxyID, "", "unknown: answered 404 (the client should initialize again)")
+		what := "unknown: answered 404 (the client should initialize again)"
+		if p.gates.known(proxyID) {
+			what = "expired (idle longer than the store keeps sessions): answered 404 (the client should initialize again)"
+			p.gates.forget(proxyID)
+		}
+		p.publishSession(proxyID, "", what)
 		writeRPCError(w, http.StatusNotFound, ex.firstID, "mcpscope: unknown session "+quoteForMessage(proxyID)+" (expired, closed, or never issued); initialize a new one")
 		return false
 	case err != nil:
@@ -132,7 +137,7 @@ func (p *Proxy) newSession(ctx context.Context, upstream *url.URL, upstreamID st
 		return nil, err
 	}
 	p.gates.touch(sess.ProxyID, time.Now())
-	p.gates.mapped(sess.ProxyID, upstreamID)
+	p.gates.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
 	p.publishSession(sess.ProxyID, upstreamID, "created")
 	return sess, nil
 }
@@ -211,7 +216,7 @@ func (p *Proxy) reinitialize(ctx context.Context, r *http.Request, sess *store.S
 	if err := p.sessions().Put(ctx, &remapped); err != nil {
 		return "", err
 	}
-	p.gates.mapped(sess.ProxyID, upstreamID)
+	p.gates.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
 	p.publishSession(sess.ProxyID, upstreamID, "re-initialized on "+upstream.Host+": "+why)
 	return upstreamID, nil
 }

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"mcpscope/internal/mcpserver"
 	"mcpscope/internal/mcptest"
 	"mcpscope/proxy"
+	"mcpscope/proxy/store"
 )
 
 // TestDualSessionIDs checks that the client only sees proxy session ids
@@ -143,5 +145,31 @@ func TestConnectionReuse(t *testing.T) {
 	}
 	if n := accepted.Load(); n > 4 {
 		t.Errorf("1000 calls opened %d upstream connections, want a handful", n)
+	}
+}
+
+// TestExpiredSessionIsATransition: a session idle past the store's TTL is
+// gone; the next request naming it gets 404 and the bus says it expired.
+func TestExpiredSessionIsATransition(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	hs := startProxy(t, up.URL, func(p *proxy.Proxy) { p.Store = store.NewMemory(100 * time.Millisecond) })
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, hs.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
+	time.Sleep(300 * time.Millisecond)
+	req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"tools/list"}`))
+	req.Header.Set("Mcp-Session-Id", cs.ID())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hs.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a request on the expired session got %d, want 404", resp.StatusCode)
+	}
+	expired := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
+		return o.Type == proxy.TypeSession && strings.HasPrefix(o.Reason, "expired")
+	})
+	if len(expired) != 1 || expired[0].Session != cs.ID() {
+		t.Errorf("expiry observations: %v", expired)
 	}
 }

@@ -27,7 +27,7 @@ func newFakeEngine() *fakeEngine {
 			{ID: "st-1", Session: "s-1", Kind: proxy.StreamGET, State: "flowing", Opened: at, Events: 3, Bytes: 600},
 			{ID: "st-2", Session: "s-1", Kind: proxy.StreamPOST, State: "flowing", Opened: at, Events: 12, Bytes: 2400},
 		},
-		sess: []proxy.SessionInfo{{ID: "s-1", FirstSeen: at, LastSeen: at, Requests: 4, Streams: 2}},
+		sess: []proxy.SessionInfo{{ID: "s-1", Upstream: "up-7f3a", Protocol: "2025-11-25", FirstSeen: at, LastSeen: at, Requests: 4, Streams: 2}},
 	}
 }
 

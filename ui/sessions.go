@@ -124,6 +124,9 @@ func (it sessionItem) line(width int) string {
 	if s.Upstream != "" {
 		text = fmt.Sprintf("%s ↔ %s  %d streams", shortID(s.ID), shortID(s.Upstream), s.Streams)
 	}
+	if s.Protocol != "" {
+		text += "  " + s.Protocol
+	}
 	if s.Paused {
 		text += "  ⏸ paused by " + s.PausedBy
 	}
