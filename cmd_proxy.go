@@ -49,6 +49,9 @@ Examples:
   # interceptor rules (delay, block, modify, breakpoints...), reloaded on change
   mcpscope -u http://127.0.0.1:3001/mcp --rules examples/rules.yaml
 
+  # two instances sharing sessions and replay logs in Redis, with a fallback server
+  mcpscope -u http://10.0.0.5:3001/mcp -u http://10.0.0.6:3001/mcp --store redis://127.0.0.1:6379/0
+
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
   curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7332/api/pause
