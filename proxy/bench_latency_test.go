@@ -81,13 +81,8 @@ func benchLatency(b *testing.B, route string) {
 				}
 				return time.Duration(time.Now().UnixNano() - sent)
 			}
-			if i := bytes.Index(line, []byte(`"ts":`)); i >= 0 {
-				j := i + len(`"ts":`)
-				k := j
-				for k < len(line) && line[k] >= '0' && line[k] <= '9' {
-					k++
-				}
-				sent, _ = strconv.ParseInt(string(line[j:k]), 10, 64)
+			if v, ok := stampOf(line); ok {
+				sent = v
 			}
 		}
 	}
@@ -113,4 +108,19 @@ func benchLatency(b *testing.B, route string) {
 		reportOverDirect(b, "latency/p99", p99, "added-p99-µs")
 	}
 	cancel()
+}
+
+// stampOf returns the send time an event line carries ("ts":<unix ns>).
+func stampOf(line []byte) (int64, bool) {
+	i := bytes.Index(line, []byte(`"ts":`))
+	if i < 0 {
+		return 0, false
+	}
+	j := i + len(`"ts":`)
+	k := j
+	for k < len(line) && line[k] >= '0' && line[k] <= '9' {
+		k++
+	}
+	v, err := strconv.ParseInt(string(line[j:k]), 10, 64)
+	return v, err == nil
 }
