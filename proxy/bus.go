@@ -28,6 +28,9 @@ import (
 //     misses an observation. Its queue is bounded in bytes instead; if the
 //     subscriber falls so far behind that the bound is reached, it is cut
 //     off: it gets what is queued, then ErrOverflow. The proxy never waits.
+//   - Observations a stream defers (Defer) are built and published by the
+//     bus's worker up to about BatchInterval later, in order; a direct
+//     Publish runs what was deferred before it first.
 //   - A subscriber sees observations in the order they were published to it;
 //     observations of one stream are published by one goroutine, in order.
 //
@@ -37,6 +40,8 @@ type Bus struct {
 	mu     sync.Mutex // guards changes to subs
 	subs   atomic.Pointer[[]*Subscription]
 	closed atomic.Bool
+
+	deferred deferred // see bus_defer.go
 }
 
 // MustDeliverFactor bounds a subscriber's queue for must-deliver
@@ -61,6 +66,13 @@ func (b *Bus) Active() bool { return len(*b.subs.Load()) > 0 }
 // o.Time is zero) and hands it to every subscriber. o must not be modified
 // afterwards.
 func (b *Bus) Publish(o *Observation) {
+	if b.deferred.pending.Load() > 0 {
+		b.runDeferred() // what was handed over before goes first
+	}
+	b.publishOne(o)
+}
+
+func (b *Bus) publishOne(o *Observation) {
 	o.Seq = b.seq.Add(1)
 	if o.Time.IsZero() {
 		o.Time = time.Now()
@@ -74,6 +86,15 @@ func (b *Bus) Publish(o *Observation) {
 // each subscriber's lock once and wakes it at most once: the data path
 // hands over everything one read brought in a single step.
 func (b *Bus) PublishAll(os []*Observation) {
+	if b.deferred.pending.Load() > 0 {
+		b.runDeferred()
+	}
+	b.publishNow(os)
+}
+
+// publishNow publishes os without running deferred work first (it is what
+// deferred work emits with).
+func (b *Bus) publishNow(os []*Observation) {
 	if len(os) == 0 {
 		return
 	}
@@ -122,6 +143,7 @@ func (b *Bus) add(s *Subscription) *Subscription {
 // Close ends every subscription: their Next returns what is queued, then
 // ErrClosed.
 func (b *Bus) Close() {
+	b.runDeferred()
 	b.closed.Store(true)
 	for _, s := range *b.subs.Load() {
 		s.close()
@@ -256,6 +278,13 @@ func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// Queued returns how many observations wait in the subscriber's queue.
+func (s *Subscription) Queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
 }
 
 // Backlog returns the bytes queued for a lossless subscriber (0 for

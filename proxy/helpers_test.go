@@ -91,11 +91,17 @@ type observed struct {
 	mu   sync.Mutex
 	all  []*proxy.Observation
 	done chan struct{}
+	sub  *proxy.Subscription
 }
+
+// caughtUp reports whether the observer has taken everything published so
+// far (memory tests measure once it has, or they count its queue).
+func (o *observed) caughtUp() bool { return o.sub.Queued() == 0 }
 
 func observe(bus *proxy.Bus, keep func(*proxy.Observation) bool) *observed {
 	o := &observed{done: make(chan struct{})}
 	sub := bus.Subscribe(1 << 20)
+	o.sub = sub
 	go func() {
 		defer close(o.done)
 		for {

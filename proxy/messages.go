@@ -37,6 +37,12 @@ func (p *Proxy) noteRequest(o *Observation, env envelope, scope string) {
 // publishMessages publishes one message observation per JSON-RPC message in
 // text (several for a batch) and returns the id of the first.
 func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direction, flags []string) (firstID string) {
+	return p.emitMessages(text, scope, stream, exchange, dir, flags, p.bus().PublishAll)
+}
+
+// emitMessages is publishMessages publishing with emit (from deferred
+// work, see Bus.Defer).
+func (p *Proxy) emitMessages(text, scope, stream, exchange string, dir Direction, flags []string, emit EmitFunc) (firstID string) {
 	msgs, batch, ok := splitMessages(text)
 	for i, m := range msgs {
 		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags}
@@ -44,7 +50,7 @@ func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direct
 		if i == 0 {
 			firstID = env.id
 		}
-		p.bus().Publish(o)
+		emit([]*Observation{o})
 		p.noteRequest(o, env, scope)
 	}
 	return firstID

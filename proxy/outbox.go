@@ -1,30 +1,27 @@
 package proxy
 
 // outbox holds a stream's observations between the moment the proxy reads
-// an event and the moment the client has it: they are published after the
-// flush, so waking observers is not on the event's way to the client, and
-// everything one read brought goes to the bus in one step (Bus.PublishAll).
-// The order of a stream's observations is kept: everything the stream
-// publishes directly goes through the outbox first (sseStream.publish), and
-// every wait flushes — and so publishes — before it starts.
+// an event and the moment the client has it. At the flush the stream hands
+// them to the bus as one piece of deferred work (Bus.Defer): what is not
+// built yet (a captured block) is built there, off the data path, and
+// everything goes out in order, with one PublishAll per read. Everything the
+// stream publishes goes through its outbox (sseStream.publish), so its
+// observations keep their order.
 type outbox struct {
 	entries []outboxEntry
-	batch   []*Observation // reused by publish
 }
 
 type outboxEntry struct {
-	o         *Observation
-	published bool     // o is out already (a breakpoint published it)
-	env       envelope // the message o carries, to link its answer later
+	o         *Observation   // nil until built, when captured is set
+	captured  *capturedBlock // a block to build the observation of, off the data path
+	published bool           // o is out already (a breakpoint published it)
+	env       envelope       // the message o carries, to link its answer later
+	scope     string         // correlation scope when it was read
 
 	// batchText is an event's data that holds a JSON-RPC batch: one message
 	// observation per element is published after the event's.
 	batchText string
 }
-
-// keptOutboxEntries bounds the capacity an outbox keeps between reads, so
-// an idle stream does not hold what a burst needed.
-const keptOutboxEntries = 32
 
 func (b *outbox) add(e outboxEntry) {
 	if e.env.kind != KindRequest {
@@ -33,34 +30,44 @@ func (b *outbox) add(e outboxEntry) {
 	b.entries = append(b.entries, e)
 }
 
-// publish hands everything in the outbox to p's bus, in order, and notes the
-// requests among it so their answers can be linked (which needs the Seq
-// that publishing assigns).
-func (b *outbox) publish(s *sseStream) {
+// handOff gives everything in the outbox to the bus, to be built (where it
+// is not yet) and published in order, with the requests among it noted so
+// their answers can be linked (which needs the Seq that publishing
+// assigns).
+func (b *outbox) handOff(s *sseStream) {
 	if len(b.entries) == 0 {
 		return
 	}
-	p, start := s.p, 0
-	for i, e := range b.entries {
-		if !e.published {
-			b.batch = append(b.batch, e.o)
+	entries := b.entries
+	b.entries = nil // the deferred work owns them now
+	p, stream, exchange := s.p, s.id, s.exchange
+	p.bus().Defer(func(emit EmitFunc) { p.publishEntries(entries, stream, exchange, emit) })
+}
+
+func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, emit EmitFunc) {
+	batch := make([]*Observation, 0, len(entries))
+	start := 0
+	for i := range entries {
+		e := &entries[i]
+		if e.o == nil {
+			e.o, e.env, e.batchText = p.buildEvent(e.captured, stream, exchange)
+			if e.env.kind != KindRequest {
+				e.env = envelope{}
+			}
 		}
-		if e.batchText == "" && i < len(b.entries)-1 {
+		if !e.published {
+			batch = append(batch, e.o)
+		}
+		if e.batchText == "" && i < len(entries)-1 {
 			continue
 		}
-		p.bus().PublishAll(b.batch)
-		for _, n := range b.entries[start : i+1] {
-			p.noteRequest(n.o, n.env, s.scope)
+		emit(batch)
+		for _, n := range entries[start : i+1] {
+			p.noteRequest(n.o, n.env, n.scope)
 		}
 		if e.batchText != "" {
-			p.publishMessages(e.batchText, s.scope, s.id, s.exchange, ServerToClient, nil)
+			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, emit)
 		}
-		clear(b.batch)
-		b.batch, start = b.batch[:0], i+1
-	}
-	clear(b.entries)
-	b.entries = b.entries[:0]
-	if cap(b.entries) > keptOutboxEntries {
-		b.entries, b.batch = nil, nil
+		batch, start = batch[len(batch):], i+1
 	}
 }

@@ -24,6 +24,7 @@ func TestPauseIsBackpressure(t *testing.T) {
 	}
 	waitState(t, hs.Proxy, st.ID, "held")
 	time.Sleep(300 * time.Millisecond) // what was already on its way drains
+	waitFor(t, hs.Seen.caughtUp)       // the test's observer holds nothing
 	received, written, heldHeap := er.bytes.Load(), up.written.Load(), heapInUse()
 	time.Sleep(time.Second)
 	writtenAt1s := up.written.Load()

@@ -92,7 +92,7 @@ func (s *sseStream) replayLogged(rs *resumeState) error {
 			s.mint.replayed[e.Cursor] = true
 		}
 		if s.p.bus().Active() {
-			s.outbox.add(outboxEntry{o: s.loggedObservation(e)})
+			s.outbox.add(outboxEntry{o: s.loggedObservation(e), scope: s.scope})
 		}
 	}
 	return s.flush()

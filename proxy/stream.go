@@ -141,7 +141,7 @@ func endReason(ctx context.Context, err error) string {
 // publishes the observations of what was written: the client gets the
 // bytes before observers are woken.
 func (s *sseStream) flush() error {
-	defer s.outbox.publish(s)
+	defer s.outbox.handOff(s)
 	if err := s.w.flushPending(); err != nil {
 		return err
 	}
@@ -169,9 +169,8 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 			s.p.gates.move(s.gate, sid)
 		}
 	}
-	// With no rules to judge it and no gate to hold it, an event is
-	// observed after it is handed on (and, the last of a read, after it is
-	// flushed): observing is then off its way to the client.
+	// With no rules to judge it and no gate to hold it, an event is only
+	// captured here; its observation is built off the data path.
 	observeAfter := s.p.rules.Load() == nil && !s.gate.closed.Load()
 	var v outcome
 	if !observeAfter && (s.p.bus().Active() || s.p.rules.Load() != nil) {
@@ -213,12 +212,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 		s.inject(ctx, r, end)
 	}
 	if observeAfter && s.p.bus().Active() {
-		if end == len(s.w.chunk) {
-			if err := s.flush(); err != nil && !s.keepDraining() {
-				return "writing client: " + err.Error()
-			}
-		}
-		s.observe(ctx, b, now, gap, obsOut, obsChanged)
+		s.observeLater(b, now, gap, obsOut, obsChanged)
 	}
 	s.minted = eventMint{}
 	return ""

@@ -8,57 +8,107 @@ import (
 	"mcpscope/sse"
 )
 
-// observe publishes one block with the JSON-RPC message its data carries,
-// and applies the rules to that message. It returns the bytes to forward
-// (changed when a rule changed the message: the event is re-encoded with its
-// id, type and retry) and what the rules decided. A single message is
-// described on the event's own observation; each message of a batch gets one
-// of its own (rules do not act inside batches).
-func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
-	o := &Observation{Type: TypeSSEEvent, Time: now, Direction: ServerToClient, Size: len(out), Gap: gap, Raw: s.rawText(out, changed)}
-	rawText := o.Raw // a copy of b.Raw, whose parts the fields can share
+// capturedBlock is what observing one block needs, taken on the data path
+// with as little work as can be: the block's bytes (shared with the read
+// buffer when it is frozen, else one copy) and its fields as parts of them.
+// buildEvent makes the observation from it, possibly later and elsewhere.
+type capturedBlock struct {
+	raw, id, event, data string
+	hasID, hasRetry      bool
+	dispatch, describe   bool // describe: the data is a message to describe
+	retry                int64
+	flags                []string
+	at                   time.Time
+	gap                  time.Duration
+	minted               eventMint
+	session              string
+}
+
+var (
+	flagsRewritten        = []string{"rewritten"}
+	flagsOversized        = []string{"oversized"}
+	flagsOversizedPartial = []string{"oversized", "partial"}
+	flagsIncomplete       = []string{"incomplete"}
+	flagsComment          = []string{"comment"}
+)
+
+// capture takes what observing block b (forwarded as out) needs.
+func (s *sseStream) capture(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) *capturedBlock {
+	c := &capturedBlock{raw: s.rawText(out, changed), at: now, gap: gap, minted: s.minted, session: s.session,
+		hasID: b.HasID, hasRetry: b.HasRetry, retry: b.Retry, dispatch: b.Dispatch}
+	rawText := c.raw // a copy of b.Raw, whose parts the fields can share
 	if changed {
 		rawText = ""
 	}
 	if b.HasID {
-		o.EventID, o.HasID = fieldText(rawText, b.Raw, b.ID), true
+		c.id = fieldText(rawText, b.Raw, b.ID)
 	}
 	if len(b.Event) > 0 {
-		o.EventType = fieldText(rawText, b.Raw, b.Event)
-	}
-	if b.HasRetry {
-		o.Retry = b.Retry
-	}
-	if changed {
-		o.Flags = append(o.Flags, "rewritten")
+		c.event = fieldText(rawText, b.Raw, b.Event)
 	}
 	switch {
+	case changed:
+		c.flags = flagsRewritten
 	case b.Oversized && b.Partial:
-		o.Flags = append(o.Flags, "oversized", "partial")
+		c.flags = flagsOversizedPartial
 	case b.Oversized:
-		o.Flags = append(o.Flags, "oversized")
+		c.flags = flagsOversized
 	case b.Incomplete:
-		o.Flags = append(o.Flags, "incomplete")
+		c.flags = flagsIncomplete
 	case b.IsComment():
-		o.Flags = append(o.Flags, "comment")
+		c.flags = flagsComment
 	}
-	o.Session, o.Stream, o.Exchange = s.session, s.id, s.exchange
-	s.minted.apply(o)
-	var env envelope
-	var batch string
-	v := outcome{}
 	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
-		data := fieldText(rawText, b.Raw, b.Data)
-		if msgs, n, ok := singleOrSplit(data); n == 0 {
-			env = s.p.describeMessage(o, msgs, s.scope, ok)
-			v = s.p.judge(ctx, o, data, false, func() { s.flush() })
-			out, changed = s.applyToEvent(o, b, data, v, out, changed)
+		c.data, c.describe = fieldText(rawText, b.Raw, b.Data), true
+	}
+	return c
+}
+
+// buildEvent makes the observation of a captured block. For a single
+// message it describes the message on the observation; a batch comes back
+// as batchText, to be published message by message after it.
+func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observation, env envelope, batchText string) {
+	o = &Observation{Type: TypeSSEEvent, Time: c.at, Direction: ServerToClient, Size: len(c.raw), Gap: c.gap, Raw: c.raw,
+		EventID: c.id, HasID: c.hasID, EventType: c.event, Session: c.session, Stream: stream, Exchange: exchange}
+	if c.hasRetry {
+		o.Retry = c.retry
+	}
+	if c.flags != nil {
+		o.Flags = append([]string(nil), c.flags...)
+	}
+	c.minted.apply(o)
+	if c.describe {
+		if msgs, n, ok := singleOrSplit(c.data); n == 0 {
+			env = p.describeMessage(o, msgs, c.session, ok)
 		} else {
-			batch = data
+			batchText = c.data
 		}
 	}
-	s.outbox.add(outboxEntry{o: o, published: v.published, env: env, batchText: batch})
+	return o, env, batchText
+}
+
+// observe builds the observation of one block at once and applies the rules
+// to its message. It returns the bytes to forward (changed when a rule
+// changed the message: the event is re-encoded with its id, type and retry)
+// and what the rules decided. A single message is described on the event's
+// own observation; each message of a batch gets one of its own (rules do not
+// act inside batches).
+func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
+	c := s.capture(b, now, gap, out, changed)
+	o, env, batch := s.p.buildEvent(c, s.id, s.exchange)
+	v := outcome{}
+	if c.describe && batch == "" {
+		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })
+		out, changed = s.applyToEvent(o, b, c.data, v, out, changed)
+	}
+	s.outbox.add(outboxEntry{o: o, published: v.published, env: env, batchText: batch, scope: s.scope})
 	return out, changed, v
+}
+
+// observeLater captures one block, to be built and published off the data
+// path when the stream next flushes (no rule needs to judge it).
+func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
+	s.outbox.add(outboxEntry{captured: s.capture(b, now, gap, out, changed), scope: s.scope})
 }
 
 // applyToEvent returns the bytes to forward for an event whose message the
@@ -133,12 +183,12 @@ func subsliceOffset(outer, inner []byte) int {
 	return off
 }
 
-// publish publishes o at once, after the observations still in the outbox.
+// publish publishes o after the observations already in the outbox.
 func (s *sseStream) publish(o *Observation) {
-	s.outbox.publish(s)
 	if !s.p.bus().Active() {
 		return
 	}
 	o.Session, o.Stream, o.Exchange = s.session, s.id, s.exchange
-	s.p.bus().Publish(o)
+	s.outbox.add(outboxEntry{o: o, scope: s.scope})
+	s.outbox.handOff(s)
 }
