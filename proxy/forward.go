@@ -38,8 +38,13 @@ type exchange struct {
 
 // upstreamContext returns the context for the upstream request: it ends
 // when the client's request does, or, once detached, when the handler
-// returns.
-func (ex *exchange) upstreamContext(client context.Context) context.Context {
+// returns. Only a POST that may mint ids and drain (see drainer) can
+// detach; every other request simply uses the client's context.
+func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
+	client := r.Context()
+	if p.ReplayLog == nil || p.DrainFor <= 0 || r.Method != http.MethodPost {
+		return client
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(client))
 	ex.followClient = context.AfterFunc(client, cancel)
 	ex.endUpstream = cancel
@@ -133,7 +138,7 @@ func removeHopHeaders(h http.Header) {
 func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) (*http.Response, bool) {
 	target := *p.Upstream
 	target.Path, target.RawPath, target.RawQuery = r.URL.Path, r.URL.RawPath, r.URL.RawQuery
-	out, err := http.NewRequestWithContext(ex.upstreamContext(r.Context()), r.Method, target.String(), bytes.NewReader(ex.body))
+	out, err := http.NewRequestWithContext(p.upstreamContext(ex, r), r.Method, target.String(), bytes.NewReader(ex.body))
 	if err != nil {
 		writeRPCError(w, http.StatusBadGateway, ex.firstID, "mcpscope: building upstream request: "+err.Error())
 		return nil, false

@@ -26,6 +26,10 @@ import (
 // (base64url, empty when the upstream gave none).
 const mintedPrefix = "mcps1."
 
+// logTimeout bounds one append to the replay log (Redis being slow or down
+// must not hold a stream long).
+const logTimeout = 2 * time.Second
+
 type mintedID struct {
 	key    string
 	kind   byte
@@ -170,7 +174,10 @@ func (s *sseStream) mintEvent(ctx context.Context, frame []byte) (out []byte, id
 		return append(append(append([]byte(nil), "id: "...), id...), "\n\n"...), id
 	}
 	out = sse.AppendEvent(nil, sse.Event{ID: id, HasID: true, Event: string(b.Event), Data: string(b.Data), Retry: b.Retry, HasRetry: b.HasRetry})
-	err := s.p.ReplayLog.Append(ctx, m.id.key, store.LoggedEvent{Seq: m.id.seq, Frame: string(out), Cursor: m.id.cursor})
+	// The log must outlive the client: a draining stream logs after it left.
+	logCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
+	defer cancel()
+	err := s.p.ReplayLog.Append(logCtx, m.id.key, store.LoggedEvent{Seq: m.id.seq, Frame: string(out), Cursor: m.id.cursor})
 	if err != nil && !m.logErr {
 		m.logErr = true
 		s.p.Notice("stream " + s.id + ": the replay log failed (" + err.Error() + "); its events are forwarded but a client that resumes may miss some")

@@ -205,3 +205,54 @@ func postForEvents(t *testing.T, hs *harness) []idEvent {
 	defer resp.Body.Close()
 	return readIDEvents(resp, nil)
 }
+
+// replayingEverything answers a POST with ten events (ids u1…u10) in one
+// write, and a GET, whatever its Last-Event-ID, with the same ten again: an
+// upstream that resumes badly.
+func replayingEverything() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		var all strings.Builder
+		for i := 1; i <= 10; i++ {
+			fmt.Fprintf(&all, "id: u%d\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"t\",\"progress\":%d}}\n\n", i, i)
+		}
+		fmt.Fprint(w, all.String())
+	})
+}
+
+// TestResumeFlagsDuplicates: events the log replayed and the upstream then
+// sends again are forwarded and flagged "duplicate", never dropped.
+func TestResumeFlagsDuplicates(t *testing.T) {
+	log := store.NewMemoryLog(store.LogLimits{Events: 100})
+	hs := through(t, replayingEverything(), func(p *proxy.Proxy) {
+		withLog(log)(p)
+		withRules(t, `
+- name: mark
+  match: method:notifications/progress
+  action: modify
+  set: {params.message: "seen"}
+`)(p)
+	})
+	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := readIDEvents(resp, func(evs []idEvent) bool { return len(evs) == 4 })
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", hs.URL+"/mcp", nil)
+	req.Header.Set("Last-Event-ID", first[3].id)
+	resumed, err := hs.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := readIDEvents(resumed, nil)
+	resumed.Body.Close()
+	// Six from the log (5…10), then the upstream's ten again.
+	if len(rest) != 16 {
+		t.Fatalf("after resuming got %d events, want 6 from the log and the upstream's 10 (forwarded, not dropped)", len(rest))
+	}
+	dups := hs.Seen.Await(t, 6, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSSEEvent && o.Has("duplicate") })
+	if len(dups) != 6 || dups[0].EventID != "u5" {
+		t.Errorf("%d events flagged duplicate (first %q); want u5…u10, the ones the log had replayed", len(dups), dups[0].EventID)
+	}
+}
