@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -88,26 +87,34 @@ func (e Exporter) prepare(obs []*Observation) []*Observation {
 	return out
 }
 
-// WriteJSONL writes obs as a recording: a Header line, then one observation
-// per line in Seq order, redacted. Read reads it back.
+// WriteJSONL writes obs as a recording: a Header line, then one
+// observation per line in Seq order, redacted, every body in full (format
+// version 1, which every mcpscope reads: exports are made to be shared).
+// Read reads it back.
 func (e Exporter) WriteJSONL(w io.Writer, obs []*Observation) error {
 	sorted := e.prepare(obs)
-	h := Header{Format: Format, Version: Version, Redacted: e.Redactor == nil || len(e.Redactor.Headers)+len(e.Redactor.Paths) > 0}
+	h := Header{Format: Format, Version: exportVersion, Redacted: e.Redactor == nil || len(e.Redactor.Headers)+len(e.Redactor.Paths) > 0}
 	if len(sorted) > 0 {
 		h.Started = sorted[0].Time
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(h); err != nil {
+	head, err := json.Marshal(h)
+	if err != nil {
 		return fmt.Errorf("writing export: %w", err)
 	}
+	buf := append(head, '\n')
+	enc := newLineEncoder(false)
 	for _, o := range sorted {
-		if err := enc.Encode(o); err != nil {
+		if buf, err = enc.appendLine(buf, o); err != nil {
 			return fmt.Errorf("writing export: %w", err)
 		}
+		if len(buf) >= writeChunk {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("writing export: %w", err)
+			}
+			buf = reuse(buf)
+		}
 	}
-	if err := bw.Flush(); err != nil {
+	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("writing export: %w", err)
 	}
 	return nil

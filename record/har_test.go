@@ -608,7 +608,8 @@ func TestSessionOf(t *testing.T) {
 }
 
 // TestJSONLExportReadsBack writes one session as a recording and reads it
-// back: the header first, the same observations (redacted), in order.
+// back: the header first (format version 1, which any mcpscope reads), the
+// same observations (redacted), in order.
 func TestJSONLExportReadsBack(t *testing.T) {
 	obs := readSample(t)
 	one := record.SessionOf(obs, "SESSIONAAAA")
@@ -619,7 +620,7 @@ func TestJSONLExportReadsBack(t *testing.T) {
 	}
 	first, _, _ := strings.Cut(buf.String(), "\n")
 	var h record.Header
-	if err := json.Unmarshal([]byte(first), &h); err != nil || h.Format != record.Format || h.Version != record.Version || !h.Redacted {
+	if err := json.Unmarshal([]byte(first), &h); err != nil || h.Format != record.Format || h.Version != 1 || !h.Redacted {
 		t.Errorf("header line %s: %+v %v", first, h, err)
 	}
 	var back []*record.Observation

@@ -19,23 +19,37 @@ type Observation = proxy.Observation
 const maxLine = 256 << 20
 
 // Read calls each with every observation of a JSON Lines stream: a
-// recording or --headless output. A header line (an object without "type"
-// and with "format") is skipped; a last line cut short (a killed process)
-// is ignored; any other bad line is an error naming its number.
+// recording (format version 1 or 2, see Record) or --headless output. A
+// header line (an object without "type" and with "format") is skipped, and
+// one of a newer version than Version is an error; a last line cut short
+// (a killed process) is ignored; any other bad line is an error naming its
+// number. An observation's body given as "body_at" is set from its raw
+// bytes, sharing their memory.
 func Read(r io.Reader, each func(*Observation) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for n := 1; ; n++ {
 		line, err := readLine(br)
 		if len(line) > 0 {
-			var o Observation
-			if jerr := json.Unmarshal(line, &o); jerr != nil {
+			var l recordedLine
+			if jerr := json.Unmarshal(line, &l); jerr != nil {
 				if errors.Is(err, io.EOF) {
 					return nil // a cut last line
 				}
 				return fmt.Errorf("line %d: %v", n, jerr)
 			}
-			if o.Type != "" {
-				if cerr := each(&o); cerr != nil {
+			if l.Type == "" && l.Format == Format && l.Version > Version {
+				return fmt.Errorf("line %d: a recording of format version %d, newer than this mcpscope reads (up to %d)", n, l.Version, Version)
+			}
+			if l.Type != "" {
+				o := &l.Observation
+				if l.BodyAt != nil {
+					start, end := l.BodyAt[0], l.BodyAt[1]
+					if o.Body != "" || start < 0 || start > end || end > len(o.Raw) {
+						return fmt.Errorf("line %d: body_at [%d,%d] does not fit the %d raw bytes (or body is given too)", n, start, end, len(o.Raw))
+					}
+					o.Body = o.Raw[start:end]
+				}
+				if cerr := each(o); cerr != nil {
 					return cerr
 				}
 			}
@@ -47,6 +61,15 @@ func Read(r io.Reader, each func(*Observation) error) error {
 			return err
 		}
 	}
+}
+
+// recordedLine is a line of a recording: an observation, perhaps with its
+// body as offsets into its raw bytes, or the header.
+type recordedLine struct {
+	Observation
+	BodyAt  *[2]int `json:"body_at"`
+	Format  string  `json:"format"`
+	Version int     `json:"version"`
 }
 
 // readLine reads one line without its newline; err is io.EOF when the

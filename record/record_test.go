@@ -77,6 +77,15 @@ func genObservation(t *rapid.T) *proxy.Observation {
 		Latency:   time.Duration(rapid.Int64Range(0, 1e12).Draw(t, "latency")),
 		Flags:     rapid.SliceOfN(rapid.SampledFrom([]string{"oversized", "comment", "invalid_json"}), 0, 2).Draw(t, "flags"),
 	}
+	switch rapid.IntRange(0, 2).Draw(t, "body in raw") {
+	case 1: // an SSE event with one data line: the body shares the raw bytes
+		pre := "id: " + text.Draw(t, "pre") + "\ndata: "
+		o.Raw = pre + o.Body + "\n\n"
+		o.Body = o.Raw[len(pre) : len(pre)+len(o.Body)]
+	case 2: // the same text, in memory of its own (a redacted or rewritten event)
+		o.Raw = "data: " + o.Body + "\n\n"
+		o.Body = strings.Clone(o.Body)
+	}
 	if rapid.Bool().Draw(t, "http") {
 		o.HTTP = &proxy.HTTPExchange{Method: "POST", URL: "http://127.0.0.1:1/" + text.Draw(t, "path"), Status: rapid.IntRange(100, 599).Draw(t, "status"),
 			RequestHeaders: map[string][]string{"Accept": {text.Draw(t, "accept")}}, Started: o.Time, HeaderLatency: o.Gap}

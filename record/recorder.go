@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,16 @@ import (
 )
 
 // Format and Version name the recording format in its header line.
+//
+// Version is what Record writes and the newest Read reads. Version 2 adds
+// "body_at" (see Record): a version 1 reader would ignore it and read such
+// an observation without its body. Exports are written as version 1
+// (exportVersion, every body in full), which any mcpscope reads.
 const (
 	Format  = "mcpscope-recording"
-	Version = 1
+	Version = 2
+
+	exportVersion = 1
 )
 
 // Header is the first line of a recording.
@@ -40,18 +46,22 @@ const LosslessBuffer = 256 << 20
 // Record writes the header, then every observation sub delivers (through
 // redactor, if not nil), one JSON object per line, flushing after every
 // batch: a process killed mid-way leaves a file readable up to its last
-// complete line. It returns nil when ctx ends or sub closes, and an error
-// naming the cause when writing fails or the subscription overflowed (the
-// recording is then incomplete). It closes neither sub nor w.
+// complete line. The lines are what encoding/json writes, except that an
+// observation whose body lies within its raw bytes (an SSE event with one
+// data line) has them written once: "raw", then "body_at":[start,end], the
+// body's byte offsets in raw, instead of "body". It returns nil when ctx
+// ends or sub closes, and an error naming the cause when writing fails or
+// the subscription overflowed (the recording is then incomplete). It closes
+// neither sub nor w.
 func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header, redactor *Redactor) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	if err := json.NewEncoder(bw).Encode(h); err != nil {
+	head, err := json.Marshal(h)
+	if err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
+	if _, err := w.Write(append(head, '\n')); err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
-	err := writeLines(ctx, sub, bw, redactor.Apply)
+	err = writeLines(ctx, sub, w, newLineEncoder(true), redactor.Apply)
 	if errors.Is(err, proxy.ErrOverflow) {
 		return fmt.Errorf("the recording fell more than %d MiB behind (is the disk slow?); it stops here, incomplete", LosslessBuffer>>20)
 	}
@@ -59,40 +69,63 @@ func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header,
 }
 
 // WriteJSONLines writes every observation sub delivers to w, one JSON
-// object per line, flushing after each batch. It returns when ctx ends or
-// the subscription closes (nil), or when writing fails (the error, naming
-// the output). It does not close sub or w.
+// object per line (exactly as encoding/json writes it, with HTML escaping
+// off), writing after each batch. It returns when ctx ends or the
+// subscription closes (nil), or when writing fails (the error, naming the
+// output). It does not close sub or w.
 func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer) error {
-	return writeLines(ctx, sub, bufio.NewWriterSize(w, 64<<10), nil)
+	return writeLines(ctx, sub, w, newLineEncoder(false), nil)
 }
 
-func writeLines(ctx context.Context, sub *proxy.Subscription, bw *bufio.Writer, transform func(*proxy.Observation) *proxy.Observation) error {
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
+// writeChunk is how many bytes of lines writeLines gathers before writing
+// them: few enough system calls, little enough memory.
+const writeChunk = 256 << 10
+
+func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *lineEncoder, transform func(*proxy.Observation) *proxy.Observation) error {
+	buf := make([]byte, 0, writeChunk+64<<10)
 	for {
 		batch, err := sub.Next(ctx)
 		if err != nil {
 			if errors.Is(err, proxy.ErrClosed) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return flushOutput(bw)
+				return nil
 			}
-			return errors.Join(err, flushOutput(bw))
+			return err
 		}
 		for _, o := range batch {
 			if transform != nil {
 				o = transform(o)
 			}
-			if err := enc.Encode(o); err != nil {
-				return fmt.Errorf("writing observations: %w", err)
+			if buf, err = enc.appendLine(buf, o); err != nil {
+				return errors.Join(fmt.Errorf("encoding observation %d: %w", o.Seq, err), writeOut(w, buf))
+			}
+			if len(buf) >= writeChunk {
+				if err := writeOut(w, buf); err != nil {
+					return err
+				}
+				buf = reuse(buf)
 			}
 		}
-		if err := flushOutput(bw); err != nil {
+		if err := writeOut(w, buf); err != nil {
 			return err
 		}
+		buf = reuse(buf)
 	}
 }
 
-func flushOutput(bw *bufio.Writer) error {
-	if err := bw.Flush(); err != nil {
+// reuse empties buf, letting go of it if one huge line grew it.
+func reuse(buf []byte) []byte {
+	if cap(buf) > 4*writeChunk {
+		return make([]byte, 0, writeChunk+64<<10)
+	}
+	return buf[:0]
+}
+
+// writeOut writes complete lines.
+func writeOut(w io.Writer, lines []byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if _, err := w.Write(lines); err != nil {
 		return fmt.Errorf("writing observations: %w", err)
 	}
 	return nil

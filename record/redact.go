@@ -41,8 +41,8 @@ func NewRedactor(paths []string) *Redactor {
 // Apply returns o with credentials redacted: o itself when there is
 // nothing to redact, else a copy (observations are shared and immutable).
 func (r *Redactor) Apply(o *proxy.Observation) *proxy.Observation {
-	if r == nil {
-		return o
+	if r == nil || o.HTTP == nil && (r.edit == nil || o.Body == "" && o.Decision == nil) {
+		return o // nothing it could redact; no copy (most observations: SSE events without message paths to redact)
 	}
 	c := *o
 	changed := false
