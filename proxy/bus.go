@@ -250,6 +250,9 @@ func (s *Subscription) signal() {
 // returns ctx.Err() if ctx ends first, and ErrClosed once the subscription
 // is closed and drained.
 func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
+	s.mu.Lock()
+	clear(s.spare) // the previous batch is no longer the caller's: pin nothing while waiting
+	s.mu.Unlock()
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 || s.dropped > 0 {
