@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,13 +21,13 @@ import (
 // Metrics per route: <route>-p50-µs and <route>-p99-µs; for the proxies
 // <route>-added-p50-µs and <route>-added-p99-µs (minus direct's).
 func BenchmarkLatencyInterleaved(b *testing.B) {
-	ticks := make([]chan struct{}, len(routes))
+	ticks := make([]chan time.Time, len(routes))
 	samples := make([][]time.Duration, len(routes))
 	var readers sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for i, route := range routes {
-		ticks[i] = make(chan struct{}, 1)
+		ticks[i] = make(chan time.Time, 1)
 		r := newRig(b, route, metronomeUpstream(ticks[i]))
 		resp, err := r.get(ctx, "/tick")
 		if err != nil {
@@ -49,7 +48,7 @@ func BenchmarkLatencyInterleaved(b *testing.B) {
 	beat := func() {
 		for i := range routes {
 			<-tick.C
-			ticks[i] <- struct{}{}
+			ticks[i] <- time.Time{}
 		}
 	}
 	for range latencyWarmup {
@@ -86,31 +85,10 @@ func BenchmarkLatencyInterleaved(b *testing.B) {
 	}
 }
 
-// metronomeUpstream serves GET /tick: a stream of latencySize-byte events,
-// one each time beat delivers, stamped with the time just before its
-// Write. It ends when beat is closed or the request is.
-func metronomeUpstream(beat <-chan struct{}) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := startSSE(w)
-		buf := make([]byte, 0, latencySize)
-		ts := make([]byte, 0, 32)
-		for i := int64(0); ; i++ {
-			select {
-			case _, ok := <-beat:
-				if !ok {
-					return
-				}
-			case <-r.Context().Done():
-				return
-			}
-			ts = strconv.AppendInt(append(ts[:0], `,"ts":`...), time.Now().UnixNano(), 10)
-			buf = appendProgress(buf[:0], i, latencySize, ts)
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			f.Flush()
-		}
-	})
+// metronomeUpstream serves GET /tick: a stamped event each time beat
+// delivers (see writeStamped).
+func metronomeUpstream(beat <-chan time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeStamped(w, r, beat) })
 }
 
 // readStamped sends the delay of every stamped event read from br until

@@ -22,25 +22,34 @@ const (
 // ("ts":<unix ns>) taken just before its Write.
 func tickingUpstream() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := startSSE(w)
 		t := time.NewTicker(latencyInterval)
 		defer t.Stop()
-		buf := make([]byte, 0, latencySize)
-		ts := make([]byte, 0, 32)
-		for i := int64(0); ; i++ {
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				return
-			}
-			ts = strconv.AppendInt(append(ts[:0], `,"ts":`...), time.Now().UnixNano(), 10)
-			buf = appendProgress(buf[:0], i, latencySize, ts)
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			f.Flush()
-		}
+		writeStamped(w, r, t.C)
 	})
+}
+
+// writeStamped writes a stamped latencySize-byte event each time beat
+// delivers, until beat closes or the request ends.
+func writeStamped(w http.ResponseWriter, r *http.Request, beat <-chan time.Time) {
+	f := startSSE(w)
+	buf := make([]byte, 0, latencySize)
+	ts := make([]byte, 0, 32)
+	for i := int64(0); ; i++ {
+		select {
+		case _, ok := <-beat:
+			if !ok {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+		ts = strconv.AppendInt(append(ts[:0], `,"ts":`...), time.Now().UnixNano(), 10)
+		buf = appendProgress(buf[:0], i, latencySize, ts)
+		if _, err := w.Write(buf); err != nil {
+			return
+		}
+		f.Flush()
+	}
 }
 
 // BenchmarkLatency measures the delay from the upstream's Write to the

@@ -119,7 +119,15 @@ type drainer struct {
 	end      func()      // ends the upstream request
 	detached bool
 	window   time.Duration
-	until    time.Time // set when the client was found gone
+	until    time.Time   // set when the client was found gone
+	timer    *time.Timer // ends the upstream request at the window's end
+}
+
+// stop drops the window's timer once the stream ended on its own.
+func (d *drainer) stop() {
+	if d.timer != nil {
+		d.timer.Stop()
+	}
 }
 
 func (d *drainer) start(window time.Duration) {
@@ -138,7 +146,7 @@ func (s *sseStream) keepDraining() bool {
 	}
 	if d.until.IsZero() {
 		d.until = time.Now().Add(d.window)
-		time.AfterFunc(d.window, d.end)
+		d.timer = time.AfterFunc(d.window, d.end)
 	}
 	return time.Now().Before(d.until)
 }

@@ -72,6 +72,7 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		reason = s.run(r.Context(), resp.Body)
 	}
 	s.buf.release()
+	s.drain.stop()
 	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
 	if s.cutBy != "" {
 		panic(http.ErrAbortHandler) // a cut: the client sees the connection break, not a clean end
@@ -137,9 +138,9 @@ func endReason(ctx context.Context, err error) string {
 	}
 }
 
-// flush writes what is pending to the client and flushes it, then
-// publishes the observations of what was written: the client gets the
-// bytes before observers are woken.
+// flush writes what is pending to the client and flushes it, then hands
+// the observations of what was written to the bus (built and published off
+// the data path, see outbox).
 func (s *sseStream) flush() error {
 	defer s.outbox.handOff(s)
 	if err := s.w.flushPending(); err != nil {
