@@ -12,8 +12,8 @@ type outbox struct {
 }
 
 type outboxEntry struct {
-	o         *Observation   // nil until built, when captured is set
-	captured  *capturedBlock // a block to build the observation of, off the data path
+	o         *Observation  // nil until built from captured
+	captured  capturedBlock // when o is nil: the block to build the observation of, off the data path
 	published bool           // o is out already (a breakpoint published it)
 	env       envelope       // the message o carries, to link its answer later
 	scope     string         // correlation scope when it was read
@@ -50,7 +50,7 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 	for i := range entries {
 		e := &entries[i]
 		if e.o == nil {
-			e.o, e.env, e.batchText = p.buildEvent(e.captured, stream, exchange)
+			e.o, e.env, e.batchText = p.buildEvent(&e.captured, stream, exchange)
 			if e.env.kind != KindRequest {
 				e.env = envelope{}
 			}

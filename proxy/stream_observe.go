@@ -32,9 +32,9 @@ var (
 	flagsComment          = []string{"comment"}
 )
 
-// capture takes what observing block b (forwarded as out) needs.
-func (s *sseStream) capture(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) *capturedBlock {
-	c := &capturedBlock{raw: s.rawText(out, changed), at: now, gap: gap, minted: s.minted, session: s.session,
+// capture puts into c what observing block b (forwarded as out) needs.
+func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
+	*c = capturedBlock{raw: s.rawText(out, changed), at: now, gap: gap, minted: s.minted, session: s.session,
 		hasID: b.HasID, hasRetry: b.HasRetry, retry: b.Retry, dispatch: b.Dispatch}
 	rawText := c.raw // a copy of b.Raw, whose parts the fields can share
 	if changed {
@@ -61,7 +61,6 @@ func (s *sseStream) capture(b *sse.Block, now time.Time, gap time.Duration, out 
 	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
 		c.data, c.describe = fieldText(rawText, b.Raw, b.Data), true
 	}
-	return c
 }
 
 // buildEvent makes the observation of a captured block. For a single
@@ -94,8 +93,9 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 // own observation; each message of a batch gets one of its own (rules do not
 // act inside batches).
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
-	c := s.capture(b, now, gap, out, changed)
-	o, env, batch := s.p.buildEvent(c, s.id, s.exchange)
+	var c capturedBlock
+	s.capture(&c, b, now, gap, out, changed)
+	o, env, batch := s.p.buildEvent(&c, s.id, s.exchange)
 	v := outcome{}
 	if c.describe && batch == "" {
 		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })
@@ -108,7 +108,8 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 // observeLater captures one block, to be built and published off the data
 // path when the stream next flushes (no rule needs to judge it).
 func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
-	s.outbox.add(outboxEntry{captured: s.capture(b, now, gap, out, changed), scope: s.scope})
+	s.outbox.entries = append(s.outbox.entries, outboxEntry{scope: s.scope})
+	s.capture(&s.outbox.entries[len(s.outbox.entries)-1].captured, b, now, gap, out, changed)
 }
 
 // applyToEvent returns the bytes to forward for an event whose message the
