@@ -52,7 +52,7 @@ func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange,
 	if proxyID == "" {
 		return true
 	}
-	sess, err := p.sessions().Get(r.Context(), proxyID)
+	sess, err := p.sessions().Lookup(r.Context(), proxyID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		what := "unknown: answered 404 (the client should initialize again)"
@@ -69,9 +69,6 @@ func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange,
 	}
 	ex.session = sess
 	setUpstreamSession(out, param, sess.UpstreamID)
-	if err := p.sessions().Touch(r.Context(), proxyID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.logger().Warn("touching session", "session", proxyID, "err", err)
-	}
 	return true
 }
 

@@ -69,6 +69,18 @@ func (m *Memory) Touch(_ context.Context, proxyID string) error {
 	return nil
 }
 
+func (m *Memory) Lookup(_ context.Context, proxyID string) (*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.live(proxyID)
+	if s == nil {
+		return nil, ErrNotFound
+	}
+	s.LastSeen = m.now()
+	c := *s
+	return &c, nil
+}
+
 func (m *Memory) ByUpstream(_ context.Context, upstreamID string) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -6,7 +6,7 @@
 //
 // Contract, for every backend: Put stores (or replaces) a session and
 // indexes it by upstream id; Get returns it or ErrNotFound; Touch restarts
-// its idle timer; a session idle longer than the store's TTL is gone (Get
+// its idle timer; Lookup does both; a session idle longer than the store's TTL is gone (Get
 // says ErrNotFound); Delete removes it and its index entry. Errors other
 // than ErrNotFound mean the backend failed (Redis down): callers answer 503
 // and retry later. All methods are safe for concurrent use.
@@ -39,6 +39,9 @@ type Store interface {
 	Put(ctx context.Context, s *Session) error
 	Get(ctx context.Context, proxyID string) (*Session, error)
 	Touch(ctx context.Context, proxyID string) error
+	// Lookup is Get then Touch in one step (one round trip to Redis): what
+	// every request that names a session does.
+	Lookup(ctx context.Context, proxyID string) (*Session, error)
 	ByUpstream(ctx context.Context, upstreamID string) ([]string, error)
 	Delete(ctx context.Context, proxyID string) error
 	// Name says which backend this is, for display ("memory", "redis://...").

@@ -111,6 +111,22 @@ func TestContract(t *testing.T) {
 			if err := s.Touch(ctx, "p-a"); !errors.Is(err, ErrNotFound) {
 				t.Errorf("Touch of an expired session = %v", err)
 			}
+			// Lookup returns the session and renews it and its reverse index.
+			s.Put(ctx, &Session{ProxyID: "p-d", UpstreamID: "u-4"})
+			b.advance(1500 * time.Millisecond)
+			if got, err := s.Lookup(ctx, "p-d"); err != nil || got.UpstreamID != "u-4" {
+				t.Fatalf("Lookup = %+v, %v", got, err)
+			}
+			b.advance(1500 * time.Millisecond)
+			if _, err := s.Get(ctx, "p-d"); err != nil {
+				t.Errorf("a looked-up session expired: %v", err)
+			}
+			if ids, err := s.ByUpstream(ctx, "u-4"); err != nil || !slices.Equal(ids, []string{"p-d"}) {
+				t.Errorf("after Lookup, ByUpstream(u-4) = %v, %v: the reverse index was not renewed", ids, err)
+			}
+			if _, err := s.Lookup(ctx, "p-nope"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Lookup of an unknown session = %v", err)
+			}
 		})
 	}
 }
