@@ -103,35 +103,54 @@ type editedMsg struct {
 // editHeld opens the held message, pretty, in $EDITOR (vi if unset); when
 // the editor exits, the message resumes as edited.
 func (m *Model) editHeld(it proxy.HeldInfo) tea.Cmd {
-	f, err := os.CreateTemp("", "mcpscope-held-*.json")
+	cmd, path, err := editorCommand(it.Message, os.Getenv("EDITOR"))
 	if err != nil {
 		m.say("editing: " + err.Error())
 		return nil
 	}
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, []byte(it.Message), "", "  ") != nil {
-		pretty.WriteString(it.Message)
+	return tea.ExecProcess(cmd, func(err error) tea.Msg { return readEdited(it.ID, path, err) })
+}
+
+// editorCommand writes message, indented, to a temporary file and returns
+// the command that opens it in editor (vi if empty; it may carry
+// arguments). readEdited removes the file.
+func editorCommand(message, editor string) (*exec.Cmd, string, error) {
+	f, err := os.CreateTemp("", "mcpscope-held-*.json")
+	if err != nil {
+		return nil, "", err
 	}
-	f.Write(pretty.Bytes())
-	f.Close()
-	editor := os.Getenv("EDITOR")
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, []byte(message), "", "  ") != nil {
+		pretty.WriteString(message)
+	}
+	_, err = f.Write(pretty.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, "", err
+	}
 	if editor == "" {
 		editor = "vi"
 	}
 	args := strings.Fields(editor)
-	cmd := exec.Command(args[0], append(args[1:], f.Name())...)
-	return tea.ExecProcess(cmd, func(err error) tea.Msg {
-		defer os.Remove(f.Name())
-		if err != nil {
-			return editedMsg{id: it.ID, err: fmt.Errorf("the editor failed: %w", err)}
-		}
-		b, err := os.ReadFile(f.Name())
-		var compact bytes.Buffer
-		if err == nil {
-			err = json.Compact(&compact, b)
-		}
-		return editedMsg{id: it.ID, message: compact.String(), err: err}
-	})
+	return exec.Command(args[0], append(args[1:], f.Name())...), f.Name(), nil
+}
+
+// readEdited reads the file the editor saved (runErr: how the editor
+// ended), compacts it, and removes it.
+func readEdited(id, path string, runErr error) editedMsg {
+	defer os.Remove(path)
+	if runErr != nil {
+		return editedMsg{id: id, err: fmt.Errorf("the editor failed: %w", runErr)}
+	}
+	b, err := os.ReadFile(path)
+	var compact bytes.Buffer
+	if err == nil {
+		err = json.Compact(&compact, b)
+	}
+	return editedMsg{id: id, message: compact.String(), err: err}
 }
 
 func (m *Model) edited(msg editedMsg) {
