@@ -60,9 +60,12 @@ type heldSet struct {
 
 // hold publishes o (marked held), waits for a resolution, publishes the
 // outcome as a decision observation, and returns what to do with the
-// message. beforeWait, if not nil, runs before waiting (a stream flushes
-// what it has written).
+// message. beforeWait, if not nil, runs first (a stream flushes what it
+// has written and hands over its observations, which so come before o's).
 func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.Rule, beforeWait func()) outcome {
+	if beforeWait != nil {
+		beforeWait()
+	}
 	h := &heldMessage{resolve: make(chan resolution, 1)}
 	p.held.mu.Lock()
 	p.held.seq++
@@ -76,9 +79,6 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	}
 	p.held.byID[h.info.ID] = h
 	p.held.mu.Unlock()
-	if beforeWait != nil {
-		beforeWait()
-	}
 
 	var expired <-chan time.Time
 	if r.Timeout > 0 {

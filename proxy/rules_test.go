@@ -345,3 +345,30 @@ func TestRuleBreakpointHoldsItsStream(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleBreakpointKeepsOrder: events read in the same chunk before a held
+// one are observed before it (the stream hands over its observations
+// before the held message is published).
+func TestRuleBreakpointKeepsOrder(t *testing.T) {
+	hs := through(t, replayingEverything(), withRules(t, `
+- name: hold the third
+  match: params.progress=3
+  action: breakpoint
+`))
+	done := make(chan []idEvent, 1)
+	go func() { done <- postForEvents(t, hs) }()
+	var held []proxy.HeldInfo
+	waitFor(t, func() bool { held = hs.Proxy.Held(); return len(held) == 1 })
+	before := hs.Seen.Await(t, 2, func(o *proxy.Observation) bool {
+		return o.Type == proxy.TypeSSEEvent && (o.EventID == "u1" || o.EventID == "u2")
+	})
+	if len(before) != 2 || before[0].Seq > held[0].Seq || before[1].Seq > held[0].Seq {
+		t.Errorf("events 1 and 2 observed at seq %v, the held third at %d: out of order", []uint64{before[0].Seq, before[1].Seq}, held[0].Seq)
+	}
+	if err := hs.Proxy.ResumeHeld(held[0].ID, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if evs := <-done; len(evs) != 10 {
+		t.Errorf("got %d events after the resume, want 10", len(evs))
+	}
+}
