@@ -14,9 +14,9 @@ type outbox struct {
 type outboxEntry struct {
 	o         *Observation  // nil until built from captured
 	captured  capturedBlock // when o is nil: the block to build the observation of, off the data path
-	published bool           // o is out already (a breakpoint published it)
-	env       envelope       // the message o carries, to link its answer later
-	scope     string         // correlation scope when it was read
+	published bool          // o is out already (a breakpoint published it)
+	env       envelope      // the message o carries, to link its answer later
+	scope     string        // correlation scope when it was read
 
 	// batchText is an event's data that holds a JSON-RPC batch: one message
 	// observation per element is published after the event's.
