@@ -62,7 +62,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or redis://HOST:PORT/DB to share sessions between instances")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", store.DefaultTTL, "forget a session idle this long")
 	fs.IntVar(&o.resume.Events, "resume-events", 1000, "replay log per stream, for streams whose event ids mcpscope mints (a rule changed them, or the upstream gives no ids): events kept; 0 never mints ids")
-	fs.IntVar(&o.resume.Bytes, "resume-bytes", 4<<20, "replay log per stream: bytes of events kept (memory store; Redis bounds by count and age)")
+	fs.IntVar(&o.resume.Bytes, "resume-bytes", 4<<20, "replay log per stream: bytes of events kept (the newest event always is)")
 	fs.DurationVar(&o.resume.Age, "resume-age", 10*time.Minute, "replay log per stream: forget events older than this")
 	fs.StringVar(&o.rulesFile, "rules", "", "interceptor rules (YAML); reloaded when the file changes, a bad edit keeps the rules in force")
 	fs.StringVar(&o.recordFile, "record", "", "record every observation to this file (JSON Lines; open, export or replay it later)")

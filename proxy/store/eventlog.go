@@ -94,7 +94,9 @@ func (m *MemoryLog) evict(l *streamLog) {
 	for cut < len(l.events) {
 		e := l.events[cut]
 		n := len(l.events) - cut
-		over := (lim.Events > 0 && n > lim.Events) || (lim.Bytes > 0 && l.bytes > lim.Bytes) || (lim.Age > 0 && e.At.Before(oldest))
+		// Past the count or bytes bound the oldest go, but never the newest
+		// (it is what a client resumes right after); past the age, all go.
+		over := (n > 1 && ((lim.Events > 0 && n > lim.Events) || (lim.Bytes > 0 && l.bytes > lim.Bytes))) || (lim.Age > 0 && e.At.Before(oldest))
 		if !over {
 			break
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,31 @@ func TestMemoryLogBytesAndAge(t *testing.T) {
 	}
 	if m.Streams() != 1 {
 		t.Fatalf("%d logs kept after a sweep; the expired stream's log should be gone", m.Streams())
+	}
+}
+
+// TestEventLogBytesBound: every backend evicts the oldest events past the
+// bytes limit, and keeps the newest even when it alone is over.
+func TestEventLogBytesBound(t *testing.T) {
+	ctx := context.Background()
+	for name, log := range logBackends(t, LogLimits{Bytes: 3 * len(frame(1))}) {
+		t.Run(name, func(t *testing.T) {
+			for seq := int64(1); seq <= 5; seq++ {
+				if err := log.Append(ctx, "s", LoggedEvent{Seq: seq, Frame: frame(seq)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if evs, complete, _ := log.After(ctx, "s", 2); !complete || len(evs) != 3 || evs[0].Seq != 3 {
+				t.Fatalf("After(2) = %d events, complete %v; want 3…5", len(evs), complete)
+			}
+			if evs, complete, _ := log.After(ctx, "s", 1); complete || len(evs) != 0 {
+				t.Fatalf("After(1) = %d events, complete %v; 2 was evicted", len(evs), complete)
+			}
+			big := strings.Repeat("x", 10*len(frame(1)))
+			log.Append(ctx, "s", LoggedEvent{Seq: 6, Frame: big})
+			if evs, complete, _ := log.After(ctx, "s", 5); !complete || len(evs) != 1 || evs[0].Frame != big {
+				t.Fatalf("After(5) = %d events, complete %v; want the oversized newest kept alone", len(evs), complete)
+			}
+		})
 	}
 }
