@@ -38,14 +38,24 @@ type deferred struct {
 // exits; the next Defer starts a new one.
 const idleWorkerPolls = 50
 
+// maxDeferred bounds the deferred work waiting for the worker: past it,
+// the handing goroutine runs the queue itself (a stream then builds its
+// observations inline, as it would without deferral), so a worker that
+// falls behind holds at most this many reads' worth of events.
+const maxDeferred = 1024
+
 // Defer queues work that builds observations and publishes them with emit.
-// It never blocks on the work or on subscribers.
+// It never blocks on subscribers; it runs the queue itself when the worker
+// is maxDeferred pieces behind.
 func (b *Bus) Defer(work func(EmitFunc)) {
 	d := &b.deferred
 	d.queueMu.Lock()
 	d.queue = append(d.queue, work)
 	d.queueMu.Unlock()
-	d.pending.Add(1)
+	if d.pending.Add(1) > maxDeferred {
+		b.runDeferred()
+		return
+	}
 	if d.working.CompareAndSwap(false, true) {
 		go b.work()
 	}

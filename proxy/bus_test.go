@@ -130,3 +130,38 @@ func TestBusPublishAllKeepsTheRulesOfPublish(t *testing.T) {
 		}
 	}
 }
+
+// TestBusDeferredWorkIsBounded: deferred work runs in order, later, on the
+// bus's worker; past maxDeferred pieces waiting, the one handing it over
+// runs the queue itself, so it never holds more.
+func TestBusDeferredWorkIsBounded(t *testing.T) {
+	b := NewBus()
+	sub := b.SubscribeLossless(1 << 30)
+	defer sub.Close()
+	most := int64(0)
+	for i := range 3 * maxDeferred {
+		b.Defer(func(emit EmitFunc) { emit([]*Observation{{Type: TypeSSEEvent, Size: i}}) })
+		most = max(most, b.deferred.pending.Load())
+	}
+	if most > maxDeferred {
+		t.Errorf("%d pieces of deferred work waited at once, want at most %d", most, maxDeferred)
+	}
+	b.Publish(&Observation{Type: TypeNotice}) // runs what is still deferred first
+	var got []*Observation
+	for len(got) < 3*maxDeferred+1 {
+		batch, err := sub.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, batch...)
+	}
+	for i, o := range got[:3*maxDeferred] {
+		if o.Size != i {
+			t.Fatalf("observation %d carries %d: deferred work ran out of order", i, o.Size)
+		}
+	}
+	if got[3*maxDeferred].Type != TypeNotice {
+		t.Errorf("the direct publish came before deferred work handed over earlier")
+	}
+	b.Close()
+}
