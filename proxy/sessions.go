@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -119,17 +118,7 @@ func (p *Proxy) mapResponse(ctx context.Context, ex *exchange, resp *http.Respon
 
 // newSession stores a new proxy session for an upstream session.
 func (p *Proxy) newSession(ctx context.Context, upstream *url.URL, upstreamID string, initialize []byte) (*store.Session, error) {
-	sess := &store.Session{ProxyID: newProxySessionID(), UpstreamID: upstreamID, UpstreamURL: upstream.String(), Created: time.Now()}
-	var init struct {
-		Method string `json:"method"`
-		Params struct {
-			ProtocolVersion string          `json:"protocolVersion"`
-			ClientInfo      json.RawMessage `json:"clientInfo"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(initialize, &init) == nil && init.Method == "initialize" {
-		sess.Initialize, sess.ProtocolVersion, sess.ClientInfo = string(initialize), init.Params.ProtocolVersion, string(init.Params.ClientInfo)
-	}
+	sess := store.NewSession(newProxySessionID(), upstreamID, upstream.String(), initialize)
 	if err := p.sessions().Put(ctx, sess); err != nil {
 		return nil, err
 	}

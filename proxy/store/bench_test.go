@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/url"
@@ -21,7 +20,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/alicebob/miniredis/v2"
 
@@ -46,27 +44,14 @@ var benchInits = []struct{ name, text string }{
 
 var benchUpstream = &url.URL{Scheme: "http", Host: "127.0.0.1:8080", Path: "/mcp"}
 
-// benchSession builds a session the way proxy.newSession does for an
-// initialize answered with a new upstream session: a 32-hex proxy id, a
+// benchSession builds a session as proxy.newSession does (NewSession) for
+// an initialize answered with a new upstream session: a 32-hex proxy id, a
 // go-sdk upstream id (crypto/rand.Text, 26 characters), the upstream URL,
-// and the protocol version, client info and initialize text taken from the
-// request body. Every string is its own allocation, as in the proxy.
+// and the request body the proxy read.
 func benchSession(initialize string) *Session {
 	id := make([]byte, 16)
 	rand.Read(id)
-	body := []byte(initialize) // the request body the proxy read
-	sess := &Session{ProxyID: hex.EncodeToString(id), UpstreamID: rand.Text(), UpstreamURL: benchUpstream.String(), Created: time.Now()}
-	var init struct {
-		Method string `json:"method"`
-		Params struct {
-			ProtocolVersion string          `json:"protocolVersion"`
-			ClientInfo      json.RawMessage `json:"clientInfo"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(body, &init) == nil && init.Method == "initialize" {
-		sess.Initialize, sess.ProtocolVersion, sess.ClientInfo = string(body), init.Params.ProtocolVersion, string(init.Params.ClientInfo)
-	}
-	return sess
+	return NewSession(hex.EncodeToString(id), rand.Text(), benchUpstream.String(), []byte(initialize))
 }
 
 // benchPopulate puts n sessions into s, from a few goroutines (a Redis Put

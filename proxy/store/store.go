@@ -14,6 +14,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -28,6 +29,24 @@ type Session struct {
 	ClientInfo      string    `json:"client_info,omitempty"`
 	Created         time.Time `json:"created"`
 	LastSeen        time.Time `json:"last_seen"`
+}
+
+// NewSession returns the session record for a proxy id mapped to an
+// upstream session, with the client's initialize request (its text, protocol
+// version and client info) when body is one.
+func NewSession(proxyID, upstreamID, upstreamURL string, body []byte) *Session {
+	sess := &Session{ProxyID: proxyID, UpstreamID: upstreamID, UpstreamURL: upstreamURL, Created: time.Now()}
+	var init struct {
+		Method string `json:"method"`
+		Params struct {
+			ProtocolVersion string          `json:"protocolVersion"`
+			ClientInfo      json.RawMessage `json:"clientInfo"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(body, &init) == nil && init.Method == "initialize" {
+		sess.Initialize, sess.ProtocolVersion, sess.ClientInfo = string(body), init.Params.ProtocolVersion, string(init.Params.ClientInfo)
+	}
+	return sess
 }
 
 // ErrNotFound says the store has no such session (never had, expired, or
