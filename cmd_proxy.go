@@ -109,7 +109,11 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, which is not loopback; only allowed Host/Origin values are served\n", host)
 	}
 	display := o.display(p, stdout, stderr, addr)
-	sub := p.Bus.Subscribe(uiBuffer)
+	var borrow []proxy.SubscribeOption
+	if !o.tui {
+		borrow = append(borrow, proxy.Borrow) // the printer writes each batch out before its next; the TUI keeps them
+	}
+	sub := p.Bus.Subscribe(uiBuffer, borrow...)
 	defer sub.Close()
 	if o.recordFile != "" { // before the first request can arrive: the recording misses nothing
 		stopRecording, err := startRecording(o, p, stderr)

@@ -24,7 +24,7 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), 
 	if !o.noRedact {
 		redactor = record.NewRedactor(o.redactPaths)
 	}
-	sub := p.Bus.SubscribeLossless(record.LosslessBuffer)
+	sub := p.Bus.SubscribeLossless(record.LosslessBuffer, proxy.Borrow) // the recorder writes each batch out before its next
 	header := record.NewHeader(p.Upstream.Redacted(), redactor != nil)
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -188,8 +188,8 @@ func (s *Server) serveHeld(w http.ResponseWriter, r *http.Request, id, action st
 // serveEvents streams the bus as SSE: one event per observation, its data
 // the same JSON object --headless prints, its id the observation's seq.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	sub := s.Proxy.Bus.Subscribe(s.EventBuffer)
-	defer sub.Close()
+	sub := s.Proxy.Bus.Subscribe(s.EventBuffer, proxy.Borrow) // each batch is written out before the next
+	defer func() { sub.Close(); sub.Release() }()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -201,10 +202,11 @@ func serve(b *testing.B, srv *http.Server) (string, func()) {
 // drain subscribes a headless consumer that counts what it reads and does
 // no I/O. The returned channel closes when the bus does.
 func (r *rig) drain(bus *proxy.Bus) <-chan struct{} {
-	sub := bus.Subscribe(0)
+	sub := bus.Subscribe(0, proxy.Borrow) // reads each batch once, as the recorder and the headless printer do
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer sub.Release()
 		for {
 			batch, err := sub.Next(context.Background())
 			if err != nil {
@@ -283,6 +285,26 @@ func cpuTime() time.Duration {
 		panic(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ioSyscalls is the process's read and write system calls so far (from
+// /proc/self/io), or ok false where the kernel does not tell.
+func ioSyscalls() (reads, writes int64, ok bool) {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0, false
+	}
+	for line := range strings.Lines(string(data)) {
+		name, value, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		n, _ := strconv.ParseInt(value, 10, 64)
+		switch name {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes, true
 }
 
 // baseline remembers direct's result per benchmark so the proxy routes,

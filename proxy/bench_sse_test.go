@@ -56,6 +56,7 @@ func benchSSE(b *testing.B, route, key string, size, streams int) {
 	b.ReportAllocs()
 	var wg sync.WaitGroup
 	cpu0 := cpuTime()
+	reads0, writes0, _ := ioSyscalls()
 	b.ResetTimer()
 	for i := range streams {
 		n := b.N / streams
@@ -78,6 +79,10 @@ func benchSSE(b *testing.B, route, key string, size, streams int) {
 	wg.Wait()
 	b.StopTimer()
 	cpu := float64(cpuTime()-cpu0) / float64(b.N)
+	if reads, writes, ok := ioSyscalls(); ok {
+		b.ReportMetric(float64(reads-reads0)/float64(b.N), "reads/event")
+		b.ReportMetric(float64(writes-writes0)/float64(b.N), "writes/event")
+	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(cpu, "cpu-ns/event")
 	if route == "direct" {

@@ -33,6 +33,11 @@ import (
 //     Publish runs what was deferred before it first.
 //   - A subscriber sees observations in the order they were published to it;
 //     observations of one stream are published by one goroutine, in order.
+//   - Observations are the subscriber's to keep, unless it subscribed with
+//     Borrow: a borrowing subscriber may read the observations of a batch,
+//     and their strings, only until its next call to Next (or Close); it
+//     must copy what it keeps. SSE events then share the bytes the proxy
+//     read instead of being copied for it (see lease).
 //
 // The zero Bus is not usable; call NewBus.
 type Bus struct {
@@ -78,7 +83,11 @@ func (b *Bus) publishOne(o *Observation) {
 		o.Time = time.Now()
 	}
 	for _, s := range *b.subs.Load() {
-		s.offer(o)
+		if s.borrow {
+			s.offer(o)
+		} else {
+			s.offer(o.owned())
+		}
 	}
 }
 
@@ -108,28 +117,65 @@ func (b *Bus) publishNow(os []*Observation) {
 			o.Time = now
 		}
 	}
+	var owned []*Observation // os as observers that keep them get them, made once for all of them
 	for _, s := range *b.subs.Load() {
-		s.offerAll(os)
+		if s.borrow {
+			s.offerAll(os)
+			continue
+		}
+		if owned == nil {
+			owned = ownedAll(os)
+		}
+		s.offerAll(owned)
 	}
+}
+
+// ownedAll returns os with every observation that borrows replaced by an
+// owned copy (os itself when none does).
+func ownedAll(os []*Observation) []*Observation {
+	for i, o := range os {
+		if o.lease == nil {
+			continue
+		}
+		owned := append(make([]*Observation, 0, len(os)), os[:i]...)
+		for _, o := range os[i:] {
+			owned = append(owned, o.owned())
+		}
+		return owned
+	}
+	return os
 }
 
 // Subscribe adds a subscriber whose queue holds up to buffer observations
 // (DefaultSubscriberBuffer if 0). The caller must Close it when done.
-func (b *Bus) Subscribe(buffer int) *Subscription {
+func (b *Bus) Subscribe(buffer int, opts ...SubscribeOption) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultSubscriberBuffer
 	}
-	return b.add(&Subscription{bus: b, buffer: buffer, wake: make(chan struct{}, 1)})
+	return b.add(&Subscription{bus: b, buffer: buffer, wake: make(chan struct{}, 1)}, opts)
 }
 
 // SubscribeLossless adds a subscriber that misses nothing, whose queue may
 // hold up to maxBytes (by Observation.Footprint) before it is cut off with
 // ErrOverflow.
-func (b *Bus) SubscribeLossless(maxBytes int) *Subscription {
-	return b.add(&Subscription{bus: b, lossless: true, maxBytes: maxBytes, wake: make(chan struct{}, 1)})
+func (b *Bus) SubscribeLossless(maxBytes int, opts ...SubscribeOption) *Subscription {
+	return b.add(&Subscription{bus: b, lossless: true, maxBytes: maxBytes, wake: make(chan struct{}, 1)}, opts)
 }
 
-func (b *Bus) add(s *Subscription) *Subscription {
+// SubscribeOption changes how a subscription receives observations.
+type SubscribeOption func(*Subscription)
+
+// Borrow makes a subscriber that reads each batch before its next Next and
+// keeps nothing of it (the recorder, the headless printer, the control
+// API): it gets the observations as published, whose strings may share the
+// proxy's read buffers, valid until its next Next or Close. A subscriber
+// that keeps observations (the TUI) must not borrow: it gets copies.
+func Borrow(s *Subscription) { s.borrow = true }
+
+func (b *Bus) add(s *Subscription, opts []SubscribeOption) *Subscription {
+	for _, opt := range opts {
+		opt(s)
+	}
 	if b.closed.Load() {
 		s.closed = true
 	}
@@ -180,6 +226,7 @@ type Subscription struct {
 
 	lossless bool
 	maxBytes int
+	borrow   bool // see Borrow: queued observations that borrow hold a reference to their lease
 
 	mu         sync.Mutex
 	queue      []*Observation
@@ -227,13 +274,33 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 			s.overflowed = true
 			break
 		}
-		s.queue = append(s.queue, o)
+		s.queue = append(s.queue, s.hold(o))
 		s.queuedSize += size
 	case n < s.buffer || (mustDeliver(o) && n < s.buffer*MustDeliverFactor):
-		s.queue = append(s.queue, o)
+		s.queue = append(s.queue, s.hold(o))
 	default:
 		s.dropped++
 	}
+}
+
+// hold takes the reference a queued observation keeps to its lease until
+// the subscriber is done with it (Next releases it one call later).
+func (s *Subscription) hold(o *Observation) *Observation {
+	if o.lease != nil {
+		o.lease.retain()
+	}
+	return o
+}
+
+// letGo releases the leases of the batch the subscriber is done with and
+// forgets it. s.mu is held.
+func (s *Subscription) letGo() {
+	for _, o := range s.spare {
+		if o != nil && o.lease != nil {
+			o.lease.release()
+		}
+	}
+	clear(s.spare)
 }
 
 // signal wakes a Next waiting for the queue to become non-empty.
@@ -251,7 +318,7 @@ func (s *Subscription) signal() {
 // is closed and drained.
 func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 	s.mu.Lock()
-	clear(s.spare) // the previous batch is no longer the caller's: pin nothing while waiting
+	s.letGo() // the previous batch is no longer the caller's: pin nothing while waiting
 	s.mu.Unlock()
 	for {
 		s.mu.Lock()
@@ -296,6 +363,28 @@ func (s *Subscription) Backlog() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.queuedSize
+}
+
+// Release lets go, without delivering them, of the observations a
+// borrowing subscriber still has queued and of the batch Next gave it last,
+// so the read buffers they borrow go back to the pool now rather than to
+// the garbage collector. Call it from the goroutine that calls Next, after
+// the last Next (typically after Close). It does nothing for a subscriber
+// that does not borrow.
+func (s *Subscription) Release() {
+	if !s.borrow {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.letGo()
+	for _, o := range s.queue {
+		if o.lease != nil {
+			o.lease.release()
+		}
+	}
+	clear(s.queue)
+	s.queue, s.queuedSize = s.queue[:0], 0
 }
 
 // Close unsubscribes; a Next in progress returns ErrClosed.

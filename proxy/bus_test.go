@@ -3,8 +3,10 @@ package proxy
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestBusDropsEventsButKeepsTransitions(t *testing.T) {
@@ -164,4 +166,77 @@ func TestBusDeferredWorkIsBounded(t *testing.T) {
 		t.Errorf("the direct publish came before deferred work handed over earlier")
 	}
 	b.Close()
+}
+
+// leasedObservation returns an event observation whose strings borrow a
+// fresh lease (holding the builder's reference), as a stream's would.
+func leasedObservation(t *testing.T, budget *leaseBudget) (*Observation, *lease) {
+	t.Helper()
+	l := budget.take()
+	raw := "id: 7\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n"
+	n := copy(l.buf, raw)
+	text := unsafe.String(&l.buf[0], n)
+	body := text[len("id: 7\ndata: ") : len(text)-2]
+	return &Observation{Type: TypeSSEEvent, Raw: text, Body: body, EventID: text[4:5], Method: body[27:49], lease: l}, l
+}
+
+// TestBorrowingAndOwningSubscribers: a borrowing subscriber gets the
+// observation as published and holds its lease until its next Next; a
+// subscriber that keeps observations gets a copy that outlives the lease.
+func TestBorrowingAndOwningSubscribers(t *testing.T) {
+	b := NewBus()
+	keeper := b.Subscribe(0)
+	borrower := b.Subscribe(0, Borrow)
+	var budget leaseBudget
+	o, l := leasedObservation(t, &budget)
+	want := strings.Clone(o.Raw)
+	b.PublishAll([]*Observation{o})
+	l.release() // the builder's reference: published
+	got, err := borrower.Next(context.Background())
+	if err != nil || len(got) != 1 || got[0] != o {
+		t.Fatalf("borrower got %v, %v; want the published observation", got, err)
+	}
+	if got[0].Raw != want || budget.out.Load() != 1 {
+		t.Fatalf("the borrowed bytes changed (%q) or the lease went back (%d out) before the borrower's next Next", got[0].Raw, budget.out.Load())
+	}
+	kept, err := keeper.Next(context.Background())
+	if err != nil || len(kept) != 1 || kept[0] == o || kept[0].lease != nil {
+		t.Fatalf("keeper got %v, %v; want an owned copy", kept, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := borrower.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	if budget.out.Load() != 0 {
+		t.Fatal("the borrower's next Next did not let go of the lease")
+	}
+	c := kept[0]
+	if c.Raw != want || c.Body != want[len("id: 7\ndata: "):len(want)-2] || c.EventID != "7" || c.Method != "notifications/progress" {
+		t.Fatalf("the keeper's copy changed with the lease: %+v", c)
+	}
+	if !within(c.Raw, c.Body) || !within(c.Raw, c.Method) {
+		t.Fatal("the copy's fields do not share its Raw")
+	}
+}
+
+// TestReleaseLetsGoOfQueued: a borrowing subscriber that stops reading
+// gives its queued observations' leases back with Release.
+func TestReleaseLetsGoOfQueued(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(0, Borrow)
+	var budget leaseBudget
+	for range 3 {
+		o, l := leasedObservation(t, &budget)
+		b.Publish(o)
+		l.release()
+	}
+	if budget.out.Load() != 3 {
+		t.Fatalf("%d leases out, want the 3 queued", budget.out.Load())
+	}
+	sub.Close()
+	sub.Release()
+	if budget.out.Load() != 0 {
+		t.Fatalf("%d leases still out after Release", budget.out.Load())
+	}
 }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -29,23 +30,24 @@ func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed b
 
 // noteRequest remembers a published request so its answer can be linked.
 func (p *Proxy) noteRequest(o *Observation, env envelope, scope string) {
-	if env.kind == KindRequest {
-		p.corr.ask(scope, o.Direction, env.id, pendingRequest{seq: o.Seq, method: env.method, at: o.Time})
+	if env.kind == KindRequest { // the method may borrow a lease's bytes: the correlator keeps a copy
+		p.corr.ask(scope, o.Direction, env.id, pendingRequest{seq: o.Seq, method: strings.Clone(env.method), at: o.Time})
 	}
 }
 
 // publishMessages publishes one message observation per JSON-RPC message in
 // text (several for a batch) and returns the id of the first.
 func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direction, flags []string) (firstID string) {
-	return p.emitMessages(text, scope, stream, exchange, dir, flags, p.bus().PublishAll)
+	return p.emitMessages(text, scope, stream, exchange, dir, flags, nil, p.bus().PublishAll)
 }
 
 // emitMessages is publishMessages publishing with emit (from deferred
-// work, see Bus.Defer).
-func (p *Proxy) emitMessages(text, scope, stream, exchange string, dir Direction, flags []string, emit EmitFunc) (firstID string) {
+// work, see Bus.Defer). text may borrow the bytes of l, which the caller
+// holds a reference to until emitMessages returns.
+func (p *Proxy) emitMessages(text, scope, stream, exchange string, dir Direction, flags []string, l *lease, emit EmitFunc) (firstID string) {
 	msgs, batch, ok := splitMessages(text)
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags}
+		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags, lease: l}
 		env := p.describeMessage(o, m, scope, ok)
 		if i == 0 {
 			firstID = env.id

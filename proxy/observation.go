@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strings"
 	"time"
 	"unsafe"
 
@@ -97,6 +98,11 @@ type Observation struct {
 	Flags []string `json:"flags,omitempty"`
 
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed
+
+	// lease is set when the strings above borrow a read buffer's bytes
+	// (Raw, Body, Method, ID, EventID, EventType may); see Subscribe and
+	// Borrow for who may read them when.
+	lease *lease
 }
 
 // HTTPExchange describes one request forwarded upstream and its response.
@@ -136,6 +142,28 @@ func (o *Observation) Footprint() int {
 		n += len(o.Decision.Before) + len(o.Decision.After)
 	}
 	return n
+}
+
+// owned returns o itself when none of its strings borrow, else a copy whose
+// strings are the observer's own: Raw copied once, and the fields that lie
+// in it pointing into the copy.
+func (o *Observation) owned() *Observation {
+	if o.lease == nil {
+		return o
+	}
+	c := *o
+	c.lease = nil
+	c.Raw = strings.Clone(o.Raw)
+	own := func(s string) string {
+		if s != "" && within(o.Raw, s) {
+			off := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(o.Raw))))
+			return c.Raw[off : off+len(s)]
+		}
+		return strings.Clone(s)
+	}
+	c.Body, c.Method, c.EventID, c.EventType = own(o.Body), own(o.Method), own(o.EventID), own(o.EventType)
+	c.ID = RawJSON(own(string(o.ID)))
+	return &c
 }
 
 // within reports whether inner's bytes lie in outer's memory.

@@ -66,7 +66,12 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 			p.noteRequest(n.o, n.env, n.scope)
 		}
 		if e.batchText != "" {
-			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, emit)
+			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, e.captured.lease, emit)
+		}
+		for _, n := range entries[start : i+1] {
+			if n.captured.lease != nil {
+				n.captured.lease.release() // published: the subscribers that keep it hold their own
+			}
 		}
 		batch, start = batch[len(batch):], i+1
 	}

@@ -46,15 +46,17 @@ func (f *firehose) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type eventReader struct {
 	events atomic.Int64
 	bytes  atomic.Int64
+	delay  atomic.Int64 // slept after every event (a slow client)
 	mu     sync.Mutex
 	err    error
 	done   chan struct{}
 }
 
 // readEvents starts reading resp's body; delay, if set, is slept after
-// every event (a slow client).
+// every event (a slow client) until er.delay changes.
 func readEvents(resp *http.Response, delay time.Duration) *eventReader {
 	er := &eventReader{done: make(chan struct{})}
+	er.delay.Store(int64(delay))
 	go func() {
 		defer close(er.done)
 		defer resp.Body.Close()
@@ -78,8 +80,8 @@ func readEvents(resp *http.Response, delay time.Duration) *eventReader {
 					return
 				}
 				er.events.Add(1)
-				if delay > 0 {
-					time.Sleep(delay)
+				if d := time.Duration(er.delay.Load()); d > 0 {
+					time.Sleep(d)
 				}
 			}
 			if err != nil {

@@ -16,13 +16,16 @@ func TestPauseIsBackpressure(t *testing.T) {
 	up := newFirehose(total, eventSize)
 	hs := startProxyKeeping(t, startUpstream(t, up).URL, nil, onlyGates)
 	before := heapInUse()
-	er := readEvents(openStream(t, hs), 0)
+	// The client reads slowly until the pause holds, so the stream cannot
+	// end first however fast the machine moves 64 MiB; then at full speed.
+	er := readEvents(openStream(t, hs), 100*time.Microsecond)
 	er.waitEvents(t, 500, 10*time.Second)
 	st := onlyStream(t, hs.Proxy)
 	if err := hs.Proxy.PauseStream(st.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	waitState(t, hs.Proxy, st.ID, "held")
+	er.delay.Store(0)
 	time.Sleep(300 * time.Millisecond) // what was already on its way drains
 	waitFor(t, hs.Seen.caughtUp)       // the test's observer holds nothing
 	received, written, heldHeap := er.bytes.Load(), up.written.Load(), heapInUse()

@@ -96,7 +96,7 @@ func streamKind(r *http.Request) StreamKind {
 // read, which may block. It returns why the stream ended.
 func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 	for {
-		chunk, err := s.buf.read(body, s.p.bus().Active())
+		chunk, err := s.buf.read(body, s.p.bus().Active(), s.parser.Buffered())
 		if len(chunk) > 0 {
 			s.w.startChunk(chunk)
 			s.parser.Feed(chunk)

@@ -9,11 +9,13 @@ import (
 )
 
 // capturedBlock is what observing one block needs, taken on the data path
-// with as little work as can be: the block's bytes (shared with the read
-// buffer when it is frozen, else one copy) and its fields as parts of them.
-// buildEvent makes the observation from it, possibly later and elsewhere.
+// with as little work as can be: the block's bytes (borrowed from the read
+// buffer's lease when it has one, else one copy) and its fields as parts of
+// them. buildEvent makes the observation from it, possibly later and
+// elsewhere.
 type capturedBlock struct {
 	raw, id, event, data string
+	lease                *lease // the reference that keeps raw's bytes while the observation is built and published; nil when raw is a copy
 	hasID, hasRetry      bool
 	dispatch, describe   bool // describe: the data is a message to describe
 	retry                int64
@@ -33,10 +35,13 @@ var (
 )
 
 // capture puts into c what observing block b (forwarded as out) needs.
-func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
-	*c = capturedBlock{raw: s.rawText(out, changed), at: now, gap: gap, minted: s.minted, session: s.session,
+// borrow lets c share the read buffer's lease (whoever publishes c's
+// observation must then release c.lease); without it c holds copies.
+func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed, borrow bool) {
+	*c = capturedBlock{at: now, gap: gap, minted: s.minted, session: s.session,
 		hasID: b.HasID, hasRetry: b.HasRetry, retry: b.Retry, dispatch: b.Dispatch}
-	rawText := c.raw // a copy of b.Raw, whose parts the fields can share
+	c.raw, c.lease = s.rawText(out, changed, borrow)
+	rawText := c.raw // b.Raw's bytes, whose parts the fields can share
 	if changed {
 		rawText = ""
 	}
@@ -68,7 +73,7 @@ func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap t
 // as batchText, to be published message by message after it.
 func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observation, env envelope, batchText string) {
 	o = &Observation{Type: TypeSSEEvent, Time: c.at, Direction: ServerToClient, Size: len(c.raw), Gap: c.gap, Raw: c.raw,
-		EventID: c.id, HasID: c.hasID, EventType: c.event, Session: c.session, Stream: stream, Exchange: exchange}
+		EventID: c.id, HasID: c.hasID, EventType: c.event, Session: c.session, Stream: stream, Exchange: exchange, lease: c.lease}
 	if c.hasRetry {
 		o.Retry = c.retry
 	}
@@ -94,7 +99,7 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 // act inside batches).
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
 	var c capturedBlock
-	s.capture(&c, b, now, gap, out, changed)
+	s.capture(&c, b, now, gap, out, changed, false) // rules and breakpoints may keep it: no borrowing
 	o, env, batch := s.p.buildEvent(&c, s.id, s.exchange)
 	v := outcome{}
 	if c.describe && batch == "" {
@@ -109,7 +114,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 // path when the stream next flushes (no rule needs to judge it).
 func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
 	s.outbox.entries = append(s.outbox.entries, outboxEntry{scope: s.scope})
-	s.capture(&s.outbox.entries[len(s.outbox.entries)-1].captured, b, now, gap, out, changed)
+	s.capture(&s.outbox.entries[len(s.outbox.entries)-1].captured, b, now, gap, out, changed, true)
 }
 
 // applyToEvent returns the bytes to forward for an event whose message the
@@ -151,14 +156,25 @@ func (s *sseStream) inject(ctx context.Context, r *rules.Rule, end int) {
 	}
 }
 
-// rawText returns the bytes of a block as the string its observation keeps:
-// shared with the read buffer when the block lies, unchanged, in a frozen
-// chunk, and a copy otherwise.
-func (s *sseStream) rawText(out []byte, changed bool) string {
-	if !changed && subsliceOffset(s.w.chunk, out) >= 0 {
-		return s.buf.text(out)
+// rawText returns the bytes of a block as the string its observation keeps.
+// With borrow, when the block lies unchanged in a leased chunk (or began in
+// earlier chunks just before it in the lease), the string shares the
+// lease's bytes and comes with a new reference to it; otherwise it is a
+// copy and the lease nil.
+func (s *sseStream) rawText(out []byte, changed, borrow bool) (string, *lease) {
+	l := s.buf.chunkLease()
+	if !borrow || l == nil || changed {
+		return string(out), nil
 	}
-	return string(out)
+	if subsliceOffset(s.w.chunk, out) >= 0 {
+		l.retain()
+		return s.buf.text(out), l
+	}
+	if text := s.buf.spanning(len(out), s.parser.Consumed()); text != "" {
+		l.retain()
+		return text, l
+	}
+	return string(out), nil
 }
 
 // fieldText returns field, a part of the block's bytes raw, as a string:

@@ -82,6 +82,7 @@ func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer) e
 const writeChunk = 256 << 10
 
 func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *lineEncoder, transform func(*proxy.Observation) *proxy.Observation) error {
+	defer sub.Release() // nothing of what sub gave is read after this (a borrowing sub's buffers go back)
 	buf := make([]byte, 0, writeChunk+64<<10)
 	for {
 		batch, err := sub.Next(ctx)

@@ -1,0 +1,85 @@
+package proxy
+
+import (
+	"flag"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// A lease is a pooled read buffer whose bytes the observations of the
+// events read into it share (borrow) instead of copying them. It counts its
+// holders: the stream while the buffer is its current chunk, each captured
+// block until its observation is published, and each borrowing subscriber
+// that queued one of those observations, until its next Next. The last to
+// let go returns the buffer to the pool.
+//
+// Holding a lease too long only costs the pool a buffer (the garbage
+// collector takes it); letting go too early would let an observer read
+// bytes of a later read. So every reader of a borrowed string holds a
+// reference, and observations reach observers that keep them (Subscribe
+// without Borrow) as owned copies (Observation.owned).
+type lease struct {
+	refs   atomic.Int32
+	buf    []byte
+	budget *leaseBudget // the stream's, whose count this lease is in
+}
+
+// leaseBudget bounds how many leases of one stream are out at once, so a
+// slow borrowing observer pins at most maxLeasesPerStream buffers of it;
+// past that the stream copies what it observes, as it does on small reads.
+type leaseBudget struct{ out atomic.Int32 }
+
+const (
+	leaseSize          = 128 << 10
+	maxLeasesPerStream = 32 // 4 MiB of buffers
+)
+
+var leasePool = sync.Pool{New: func() any { return &lease{buf: make([]byte, leaseSize)} }}
+
+// take leases a buffer from the pool for the stream that owns budget, with
+// the stream's own reference; nil when the stream has too many out.
+func (b *leaseBudget) take() *lease {
+	if b.out.Load() >= maxLeasesPerStream {
+		return nil
+	}
+	b.out.Add(1)
+	l := leasePool.Get().(*lease)
+	l.budget = b
+	l.refs.Store(1)
+	return l
+}
+
+// retain adds a holder; the caller must already hold a reference.
+func (l *lease) retain() { l.refs.Add(1) }
+
+// release lets go of one reference; the last returns the buffer to the
+// pool (overwritten first in tests, see poisonReleased).
+func (l *lease) release() {
+	switch n := l.refs.Add(-1); {
+	case n > 0:
+		return
+	case n < 0:
+		panic("proxy: lease released more often than retained")
+	}
+	if poisonReleased() {
+		for i := range l.buf {
+			l.buf[i] = 0xDB
+		}
+	}
+	l.budget.out.Add(-1)
+	l.budget = nil
+	leasePool.Put(l)
+}
+
+// poisonReleased tells whether released buffers are overwritten: in tests,
+// not in benchmarks or the program. An observer that read borrowed bytes
+// after letting them go then sees garbage, and its test fails, instead of
+// bytes that are only right until the buffer is reused.
+var poisonReleased = sync.OnceValue(func() bool {
+	if !testing.Testing() {
+		return false
+	}
+	bench := flag.Lookup("test.bench")
+	return bench == nil || bench.Value.String() == ""
+})
