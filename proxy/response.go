@@ -20,14 +20,32 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 	switch {
 	case mediaType == "text/event-stream" && r.Method != http.MethodHead:
 		h.Del("Content-Length")
+		closeDelimited := longLivedStream(r)
+		if closeDelimited {
+			h.Set("Transfer-Encoding", "identity") // net/http: no chunking, the connection closes after the stream
+		}
 		w.WriteHeader(resp.StatusCode)
-		p.streamSSE(w, r, ex, resp)
+		p.streamSSE(w, r, ex, resp, closeDelimited)
 	case mediaType == "application/json" && r.Method != http.MethodHead:
 		p.forwardJSON(w, r, ex, resp)
 	default:
 		w.WriteHeader(resp.StatusCode)
 		p.pipe(w, resp.Body)
 	}
+}
+
+// longLivedStream reports whether an SSE response to r goes out
+// close-delimited rather than chunked: a GET stream (the standalone
+// notification stream, the legacy /sse stream) on HTTP/1.1. Such a stream
+// lives as long as its session, so its connection is rarely worth keeping
+// after it, while chunking costs every event: net/http's 4 KiB connection
+// buffer splits a large chunk into three writes (and the client's reads
+// with them), where a close-delimited body is one write per read from the
+// upstream. This is the framing the SSE specification recommended for
+// event streams (net/http supports it for that reason). POST streams, one
+// per call, stay chunked so their connections are reused.
+func longLivedStream(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.ProtoMajor == 1 && r.ProtoMinor >= 1
 }
 
 // forwardJSON reads a JSON body (up to MaxJSONResponse), publishes its

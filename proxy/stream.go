@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,38 +16,40 @@ import (
 // sseStream forwards one SSE response event by event. One goroutine (the
 // client request's handler) runs it from open to close.
 type sseStream struct {
-	p        *Proxy
-	id       string
-	exchange string // the exchange the stream answers
-	session  string // shown with the stream's observations
-	scope    string // correlation scope of the exchange that opened it
-	kind     StreamKind
-	w        *batchWriter
-	rc       *http.ResponseController
-	parser   sse.Parser
-	buf      readBuffer
-	legacy   *legacyEndpoint // set on a legacy GET /sse stream
-	gate     *streamGate
-	cutBy    string    // the rule that cut the stream, if one did
-	outbox   outbox    // observations published once the client has the bytes
-	mint     *minter   // set once the stream's ids are the proxy's (mint.go)
-	drain    drainer   // how the stream goes on without its client (mint.go)
-	minted   eventMint // what minting did to the current event, for its observation
+	p              *Proxy
+	id             string
+	exchange       string // the exchange the stream answers
+	session        string // shown with the stream's observations
+	scope          string // correlation scope of the exchange that opened it
+	kind           StreamKind
+	w              *batchWriter
+	rc             *http.ResponseController
+	parser         sse.Parser
+	buf            readBuffer
+	legacy         *legacyEndpoint // set on a legacy GET /sse stream
+	gate           *streamGate
+	cutBy          string    // the rule that cut the stream, if one did
+	closeDelimited bool      // the body is not chunked: its end is the connection's close (longLivedStream)
+	outbox         outbox    // observations published once the client has the bytes
+	mint           *minter   // set once the stream's ids are the proxy's (mint.go)
+	drain          drainer   // how the stream goes on without its client (mint.go)
+	minted         eventMint // what minting did to the current event, for its observation
 
 	last time.Time // when the previous block arrived
 }
 
-func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response) {
+func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response, closeDelimited bool) {
 	s := &sseStream{
-		p:        p,
-		id:       "st-" + strconv.FormatUint(p.streamSeq.Add(1), 10),
-		exchange: ex.id,
-		scope:    ex.scope,
-		kind:     streamKind(r),
-		w:        &batchWriter{w: w},
-		rc:       http.NewResponseController(w),
-		last:     time.Now(),
-		drain:    drainer{detach: ex.followClient, end: ex.endUpstream},
+		closeDelimited: closeDelimited,
+		p:              p,
+		id:             "st-" + strconv.FormatUint(p.streamSeq.Add(1), 10),
+		exchange:       ex.id,
+		scope:          ex.scope,
+		kind:           streamKind(r),
+		w:              &batchWriter{w: w},
+		rc:             http.NewResponseController(w),
+		last:           time.Now(),
+		drain:          drainer{detach: ex.followClient, end: ex.endUpstream},
 	}
 	s.session = ex.scope
 	if ex.http.NewSession != "" {
@@ -75,8 +78,25 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	s.drain.stop()
 	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
 	if s.cutBy != "" {
-		panic(http.ErrAbortHandler) // a cut: the client sees the connection break, not a clean end
+		s.breakConnection()
 	}
+}
+
+// breakConnection ends the response so the client sees the connection
+// break, not a clean end (a cut). A chunked body that stops without its
+// last chunk is broken already; a close-delimited body would end cleanly
+// at the close, so its connection is reset instead.
+func (s *sseStream) breakConnection() {
+	if s.closeDelimited {
+		if conn, _, err := s.rc.Hijack(); err == nil {
+			if tcp, ok := conn.(*net.TCPConn); ok {
+				tcp.SetLinger(0) // close with a reset
+			}
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // streamKind tells what opened a stream from the request that did.

@@ -102,3 +102,37 @@ func TestInvalidJSONForwardedAndFlagged(t *testing.T) {
 		})) == 1
 	})
 }
+
+// TestStreamFraming: an HTTP/1.1 GET stream goes out close-delimited (one
+// write per upstream read, the connection closed after it); a POST stream,
+// one per call, stays chunked and keeps its connection. The bytes are the
+// upstream's either way.
+func TestStreamFraming(t *testing.T) {
+	const event = "id: 1\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\"}\n\n"
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, event)
+	})
+	hs := startProxy(t, startUpstream(t, up).URL, nil)
+	for _, tc := range []struct {
+		method  string
+		chunked bool
+	}{{http.MethodGet, false}, {http.MethodPost, true}} {
+		req, _ := http.NewRequest(tc.method, hs.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := hs.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != event {
+			t.Fatalf("%s: body %q, err %v", tc.method, body, err)
+		}
+		chunked := len(resp.TransferEncoding) == 1 && resp.TransferEncoding[0] == "chunked"
+		if chunked != tc.chunked || resp.Close == tc.chunked {
+			t.Errorf("%s: Transfer-Encoding %v, Connection: close %v; want chunked %v", tc.method, resp.TransferEncoding, resp.Close, tc.chunked)
+		}
+	}
+}
