@@ -180,6 +180,9 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	if err == nil && ex.session != nil && r.Method != http.MethodDelete && lostSession(resp) {
 		resp, err = p.retryAfterLoss(r, ex, out, resp)
 	}
+	if err == nil && resumeConflict(out, resp) {
+		resp, err = p.retryResumeConflict(r.Context(), out, resp)
+	}
 	ex.http.HeaderLatency = time.Since(ex.started)
 	if err != nil {
 		if r.Context().Err() != nil {

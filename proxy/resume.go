@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"mcpscope/proxy/store"
 	"mcpscope/sse"
@@ -112,4 +113,41 @@ func (s *sseStream) loggedObservation(e store.LoggedEvent) *Observation {
 		}
 	}
 	return o
+}
+
+// resumeConflictWait bounds how long a resumption that the upstream refuses
+// with 409 Conflict is sent again (see retryResumeConflict).
+const resumeConflictWait = time.Second
+
+// resumeConflict reports whether resp refuses a resumption (a GET with a
+// Last-Event-ID) because the stream it resumes is still being served.
+func resumeConflict(out *http.Request, resp *http.Response) bool {
+	return resp.StatusCode == http.StatusConflict && out.Method == http.MethodGet && out.Header.Get("Last-Event-ID") != ""
+}
+
+// retryResumeConflict sends a resumption the upstream refused with 409
+// again, backing off, for up to resumeConflictWait. A client that lost its
+// connection mid-stream and resumes at once races the proxy: the proxy
+// cancels the dropped request upstream when it sees the client go, and an
+// upstream such as go-sdk answers 409 until it has noticed that cancel
+// (its "stream ID conflicts with ongoing stream"). The race is the proxy's
+// own doing, and a GET carries no JSON-RPC request, so sending it again is
+// safe. It returns the last response, a 409 still if the upstream keeps the
+// stream.
+func (p *Proxy) retryResumeConflict(ctx context.Context, out *http.Request, resp *http.Response) (*http.Response, error) {
+	deadline := time.Now().Add(resumeConflictWait)
+	for wait := 10 * time.Millisecond; resumeConflict(out, resp) && time.Now().Add(wait).Before(deadline); wait *= 2 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		sleep(ctx, wait)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		next, err := p.transport().RoundTrip(out)
+		if err != nil {
+			return nil, err
+		}
+		resp = next
+	}
+	return resp, nil
 }

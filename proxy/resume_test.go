@@ -257,3 +257,52 @@ func TestResumeFlagsDuplicates(t *testing.T) {
 		t.Errorf("%d events flagged duplicate (first %q); want u5…u10, the ones the log had replayed", len(dups), dups[0].EventID)
 	}
 }
+
+// TestResumeWaitsOutAConflict: an upstream that answers a resumption with
+// 409 while it still serves the stream (go-sdk does, until it notices the
+// proxy cancelled the dropped request) gets the GET again, once per
+// back-off, until it answers; one that keeps refusing has its 409 passed
+// through after about a second, and a 409 to anything else passes at once.
+func TestResumeWaitsOutAConflict(t *testing.T) {
+	var refusals, requests atomic.Int64
+	refusals.Store(2)
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.Header.Get("Last-Event-ID") == "" || refusals.Add(-1) >= 0 {
+			http.Error(w, "stream ID conflicts with ongoing stream", http.StatusConflict)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "id: 8\ndata: {}\n\n")
+	})
+	hs := startProxy(t, startUpstream(t, up).URL, nil)
+	get := func(lastEventID string) (int, time.Duration) {
+		req, _ := http.NewRequest(http.MethodGet, hs.URL+"/mcp", nil)
+		if lastEventID != "" {
+			req.Header.Set("Last-Event-ID", lastEventID)
+		}
+		start := time.Now()
+		resp, err := hs.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	if status, _ := get("7"); status != http.StatusOK || requests.Load() != 3 {
+		t.Errorf("resumption: status %d after %d upstream requests, want 200 after 3", status, requests.Load())
+	}
+	refusals.Store(1 << 30)
+	requests.Store(0)
+	if status, took := get("7"); status != http.StatusConflict || took < resumeConflictWaitAtLeast || requests.Load() < 3 {
+		t.Errorf("a lasting conflict: status %d after %v and %d requests, want 409 after retrying for most of a second", status, took, requests.Load())
+	}
+	requests.Store(0)
+	if status, _ := get(""); status != http.StatusConflict || requests.Load() != 1 {
+		t.Errorf("a GET that resumes nothing: status %d after %d requests, want its 409 at once", status, requests.Load())
+	}
+}
+
+// resumeConflictWaitAtLeast is how long the proxy retries a conflicting
+// resumption at the least (the back-offs that fit in resumeConflictWait).
+const resumeConflictWaitAtLeast = 500 * time.Millisecond
