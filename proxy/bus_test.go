@@ -187,7 +187,7 @@ func TestBorrowingAndOwningSubscribers(t *testing.T) {
 	b := NewBus()
 	keeper := b.Subscribe(0)
 	borrower := b.Subscribe(0, Borrow)
-	var budget leaseBudget
+	budget := leaseBudget{max: maxLeases}
 	o, l := leasedObservation(t, &budget)
 	want := strings.Clone(o.Raw)
 	b.PublishAll([]*Observation{o})
@@ -225,7 +225,7 @@ func TestBorrowingAndOwningSubscribers(t *testing.T) {
 func TestReleaseLetsGoOfQueued(t *testing.T) {
 	b := NewBus()
 	sub := b.Subscribe(0, Borrow)
-	var budget leaseBudget
+	budget := leaseBudget{max: maxLeases}
 	for range 3 {
 		o, l := leasedObservation(t, &budget)
 		b.Publish(o)

@@ -22,25 +22,32 @@ import (
 type lease struct {
 	refs   atomic.Int32
 	buf    []byte
-	budget *leaseBudget // the stream's, whose count this lease is in
+	budget *leaseBudget // whose count this lease is in
 }
 
-// leaseBudget bounds how many leases of one stream are out at once, so a
-// slow borrowing observer pins at most maxLeasesPerStream buffers of it;
-// past that the stream copies what it observes, as it does on small reads.
-type leaseBudget struct{ out atomic.Int32 }
+// leaseBudget bounds how many leases are out at once, so observers that
+// fall behind pin at most maxLeases buffers in all; past that, streams copy
+// what they observe, as they do on small reads. One budget is shared by
+// every stream (sharedLeases): a bulk stream whose observer lags a few
+// milliseconds needs many, idle ones none.
+type leaseBudget struct {
+	out atomic.Int32
+	max int32
+}
 
 const (
-	leaseSize          = 128 << 10
-	maxLeasesPerStream = 32 // 4 MiB of buffers
+	leaseSize = 128 << 10
+	maxLeases = 512 // 64 MiB of buffers
 )
+
+var sharedLeases = leaseBudget{max: maxLeases}
 
 var leasePool = sync.Pool{New: func() any { return &lease{buf: make([]byte, leaseSize)} }}
 
-// take leases a buffer from the pool for the stream that owns budget, with
-// the stream's own reference; nil when the stream has too many out.
+// take leases a buffer from the pool, with the taker's reference; nil
+// when the budget is spent.
 func (b *leaseBudget) take() *lease {
-	if b.out.Load() >= maxLeasesPerStream {
+	if b.out.Load() >= b.max {
 		return nil
 	}
 	b.out.Add(1)

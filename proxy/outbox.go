@@ -1,5 +1,7 @@
 package proxy
 
+import "sync"
+
 // outbox holds a stream's observations between the moment the proxy reads
 // an event and the moment the client has it. At the flush the stream hands
 // them to the bus as one piece of deferred work (Bus.Defer): what is not
@@ -9,6 +11,7 @@ package proxy
 // observations keep their order.
 type outbox struct {
 	entries []outboxEntry
+	leased  int // bytes of the entries that borrow a lease
 }
 
 type outboxEntry struct {
@@ -33,19 +36,40 @@ func (b *outbox) add(e outboxEntry) {
 // handOff gives everything in the outbox to the bus, to be built (where it
 // is not yet) and published in order, with the requests among it noted so
 // their answers can be linked (which needs the Seq that publishing
-// assigns).
+// assigns). The outbox takes, in exchange, the emptied entries of an
+// earlier hand-off, so a stream's reads allocate no outbox.
 func (b *outbox) handOff(s *sseStream) {
 	if len(b.entries) == 0 {
 		return
 	}
-	entries := b.entries
-	b.entries = nil // the deferred work owns them now
-	p, stream, exchange := s.p, s.id, s.exchange
-	p.bus().Defer(func(emit EmitFunc) { p.publishEntries(entries, stream, exchange, emit) })
+	w := handOffs.Get().(*handedOff)
+	w.p, w.stream, w.exchange = s.p, s.id, s.exchange
+	w.entries, b.entries = b.entries, w.entries[:0] // the deferred work owns them now
+	s.p.bus().deferWork(w, b.leased)
+	b.leased = 0
 }
 
-func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, emit EmitFunc) {
-	batch := make([]*Observation, 0, len(entries))
+// handedOff is one outbox handed to the bus; it is recycled once run.
+type handedOff struct {
+	p                *Proxy
+	stream, exchange string
+	entries          []outboxEntry
+	batch            []*Observation
+}
+
+var handOffs = sync.Pool{New: func() any { return new(handedOff) }}
+
+func (w *handedOff) runDeferred(emit EmitFunc) {
+	w.batch = w.p.publishEntries(w.entries, w.stream, w.exchange, emit, w.batch[:0])
+	clear(w.entries)
+	clear(w.batch)
+	w.entries, w.p = w.entries[:0], nil
+	handOffs.Put(w)
+}
+
+// publishEntries builds and publishes entries, gathering each PublishAll's
+// observations in batch, which it returns (grown) for reuse.
+func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, emit EmitFunc, batch []*Observation) []*Observation {
 	start := 0
 	for i := range entries {
 		e := &entries[i]
@@ -73,6 +97,7 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 				n.captured.lease.release() // published: the subscribers that keep it hold their own
 			}
 		}
-		batch, start = batch[len(batch):], i+1
+		batch, start = batch[:0], i+1 // emit keeps no slice
 	}
+	return batch
 }

@@ -27,8 +27,8 @@ type readBuffer struct {
 	run         int    // how many of the stream's latest bytes lie contiguously in leased.buf, ending at used
 	chunkLeased bool   // the last chunk lies in leased.buf, from chunkStart
 	chunkStart  int
-	carried     int // the unfinished block's bytes that lie just before the last chunk in the lease
-	budget      leaseBudget
+	carried     int          // the unfinished block's bytes that lie just before the last chunk in the lease
+	budget      *leaseBudget // where leases come from: sharedLeases when nil
 
 	busy   bool // the last read filled the small buffer: read more at once
 	shrink bool // give the large buffers back before the next read
@@ -61,7 +61,7 @@ func (rb *readBuffer) read(r io.Reader, keep bool, pending int) ([]byte, error) 
 			buf = rb.leased.buf[rb.used:]
 			break
 		}
-		fallthrough // too many leases out: copy what observers need
+		fallthrough // the leases are all out: copy what observers need
 	case rb.busy:
 		if rb.leased != nil { // nobody observes any more
 			rb.leased.release()
@@ -102,6 +102,9 @@ func (rb *readBuffer) prepareLease(pending int) bool {
 			rb.carried = pending
 		}
 		return true
+	}
+	if rb.budget == nil {
+		rb.budget = &sharedLeases
 	}
 	next := rb.budget.take()
 	carry := 0

@@ -29,11 +29,11 @@ func (r *bulkReader) Read(p []byte) (int, error) {
 
 // TestLeasedChunksKeepTheirBytes reads bulk with keep set, holding a
 // reference to every leased chunk as an observation would: each keeps its
-// bytes however many reads follow; past the stream's budget of leases the
+// bytes however many reads follow; past the budget of leases the
 // chunks are the stream's own (observers get copies); once everything is
 // let go, the budget is whole again.
 func TestLeasedChunksKeepTheirBytes(t *testing.T) {
-	var rb readBuffer
+	rb := readBuffer{budget: &leaseBudget{max: 16}}
 	r := &bulkReader{n: 48 << 10}
 	type kept struct {
 		l    *lease
@@ -56,8 +56,8 @@ func TestLeasedChunksKeepTheirBytes(t *testing.T) {
 			break
 		}
 	}
-	if len(leases) != maxLeasesPerStream || len(all) < 2*len(leases) {
-		t.Fatalf("%d chunks in %d leases while observers held them all; want the budget of %d leases, several chunks each", len(all), len(leases), maxLeasesPerStream)
+	if len(leases) != int(rb.budget.max) || len(all) < 2*len(leases) {
+		t.Fatalf("%d chunks in %d leases while observers held them all; want the budget of %d leases, several chunks each", len(all), len(leases), rb.budget.max)
 	}
 	if unleased == 0 {
 		t.Fatal("past the budget, reads still went into leases")
@@ -79,7 +79,7 @@ func TestLeasedChunksKeepTheirBytes(t *testing.T) {
 // TestLeaseGoesBackWhenUnobserved: once the stream has moved to a new
 // lease, one nobody borrowed from goes back to the pool.
 func TestLeaseGoesBackWhenUnobserved(t *testing.T) {
-	var rb readBuffer
+	rb := readBuffer{budget: &leaseBudget{max: maxLeases}}
 	r := &bulkReader{n: 48 << 10}
 	var first *lease
 	for range 20 {
@@ -162,7 +162,7 @@ func (r *cuttingReader) Read(p []byte) (int, error) {
 // TestReadBufferIdleStaysSmall: once reads are short, the stream holds only
 // its small buffer.
 func TestReadBufferIdleStaysSmall(t *testing.T) {
-	var rb readBuffer
+	rb := readBuffer{budget: &leaseBudget{max: maxLeases}}
 	r := &bulkReader{n: 48 << 10}
 	for range 5 {
 		if _, err := rb.read(r, true, 0); err != nil {

@@ -114,7 +114,11 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 // path when the stream next flushes (no rule needs to judge it).
 func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
 	s.outbox.entries = append(s.outbox.entries, outboxEntry{scope: s.scope})
-	s.capture(&s.outbox.entries[len(s.outbox.entries)-1].captured, b, now, gap, out, changed, true)
+	c := &s.outbox.entries[len(s.outbox.entries)-1].captured
+	s.capture(c, b, now, gap, out, changed, true)
+	if c.lease != nil {
+		s.outbox.leased += len(c.raw)
+	}
 }
 
 // applyToEvent returns the bytes to forward for an event whose message the
