@@ -21,6 +21,26 @@ import (
 // Metrics per route: <route>-p50-µs and <route>-p99-µs; for the proxies
 // <route>-added-p50-µs and <route>-added-p99-µs (minus direct's).
 func BenchmarkLatencyInterleaved(b *testing.B) {
+	latencyInterleaved(b, newRig)
+}
+
+// BenchmarkLatencyProcess is BenchmarkLatencyInterleaved with each proxy
+// in a process of its own (see newProcessRig), as mcpscope runs in use:
+// the proxies' runtimes do not share the benchmark's scheduler and
+// collector.
+func BenchmarkLatencyProcess(b *testing.B) {
+	latencyInterleaved(b, func(b *testing.B, route string, h http.Handler) *rig {
+		if route == "direct" {
+			return newRig(b, route, h)
+		}
+		r, _ := newProcessRig(b, route, h)
+		return r
+	})
+}
+
+// latencyInterleaved runs the interleaved latency benchmark over the
+// routes newRoute starts.
+func latencyInterleaved(b *testing.B, newRoute func(b *testing.B, route string, h http.Handler) *rig) {
 	ticks := make([]chan time.Time, len(routes))
 	samples := make([][]time.Duration, len(routes))
 	var readers sync.WaitGroup
@@ -28,7 +48,7 @@ func BenchmarkLatencyInterleaved(b *testing.B) {
 	defer cancel()
 	for i, route := range routes {
 		ticks[i] = make(chan time.Time, 1)
-		r := newRig(b, route, metronomeUpstream(ticks[i]))
+		r := newRoute(b, route, metronomeUpstream(ticks[i]))
 		resp, err := r.get(ctx, "/tick")
 		if err != nil {
 			b.Fatal(err)
