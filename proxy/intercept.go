@@ -76,6 +76,18 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 	if len(matched) == 0 {
 		return out
 	}
+	if o.lease != nil {
+		// A rule acts: decisions, held messages and their observations
+		// keep the message past the stream's read, so they get their own
+		// copy of what borrowed the read buffer.
+		owned := o.owned()
+		if text == o.Body {
+			text = owned.Body
+		} else {
+			text = strings.Clone(text)
+		}
+		*o, out.text = *owned, text
+	}
 	names := make([]string, len(matched))
 	for i, r := range matched {
 		names[i] = r.Name

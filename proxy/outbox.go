@@ -16,7 +16,7 @@ type outbox struct {
 
 type outboxEntry struct {
 	o         *Observation  // nil until built from captured
-	captured  capturedBlock // when o is nil: the block to build the observation of, off the data path
+	captured  capturedBlock // when o is nil: the block to build the observation of, off the data path; its lease is released once o is published
 	published bool          // o is out already (a breakpoint published it)
 	env       envelope      // the message o carries, to link its answer later
 	scope     string        // correlation scope when it was read

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,5 +371,47 @@ func TestRuleBreakpointKeepsOrder(t *testing.T) {
 	}
 	if evs := <-done; len(evs) != 10 {
 		t.Errorf("got %d events after the resume, want 10", len(evs))
+	}
+}
+
+// TestRulesOnBorrowedEvents: events of a bulk stream are observed from the
+// proxy's leased read buffers; a rule that acts on one gives it (and its
+// decision) bytes of their own. After the stream, every observation an
+// observer kept still reads as sent (released buffers are poisoned in
+// tests), and the rule's change reached the client.
+func TestRulesOnBorrowedEvents(t *testing.T) {
+	const events = 300
+	pad := strings.Repeat("p", 20<<10)
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range events {
+			fmt.Fprintf(w, "id: %d\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":%d,\"message\":%q}}\n\n", i, i, pad)
+		}
+	})
+	hs := startProxy(t, startUpstream(t, up).URL, withRules(t, `
+- name: mark
+  match: params.progress=150
+  action: modify
+  set: {params.message: changed}
+`))
+	got, err := sseFrom(t, hs)
+	if err != io.EOF && err != nil || len(got) != events {
+		t.Fatalf("client got %d events (%v), want %d", len(got), err, events)
+	}
+	if !strings.Contains(got[150], `"message":"changed"`) {
+		t.Errorf("the rule's change did not reach the client: %.80q", got[150])
+	}
+	seen := hs.Seen.Await(t, events, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSSEEvent })
+	for i, o := range seen {
+		want := fmt.Sprintf(`"progress":%d,`, i)
+		if i == 150 {
+			want = `"changed"`
+		}
+		if !strings.Contains(o.Body, want) || !strings.HasPrefix(o.Raw, fmt.Sprintf("id: %d\n", i)) || o.EventID != strconv.Itoa(i) {
+			t.Fatalf("observation of event %d changed after the stream: id %q, body %.60q", i, o.EventID, o.Body)
+		}
+		if i == 150 && (o.Decision == nil || !strings.Contains(o.Decision.Before, pad) || !strings.Contains(o.Decision.After, "changed")) {
+			t.Errorf("event 150's decision: %+v", o.Decision)
+		}
 	}
 }

@@ -99,14 +99,17 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 // act inside batches).
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
 	var c capturedBlock
-	s.capture(&c, b, now, gap, out, changed, false) // rules and breakpoints may keep it: no borrowing
+	s.capture(&c, b, now, gap, out, changed, true) // judge makes o its own before a rule acts on it
 	o, env, batch := s.p.buildEvent(&c, s.id, s.exchange)
 	v := outcome{}
 	if c.describe && batch == "" {
 		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })
 		out, changed = s.applyToEvent(o, b, c.data, v, out, changed)
 	}
-	s.outbox.add(outboxEntry{o: o, published: v.published, env: env, batchText: batch, scope: s.scope})
+	if c.lease != nil {
+		s.outbox.leased += len(c.raw)
+	}
+	s.outbox.add(outboxEntry{o: o, captured: capturedBlock{lease: c.lease}, published: v.published, env: env, batchText: batch, scope: s.scope})
 	return out, changed, v
 }
 
