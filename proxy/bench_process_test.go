@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log"
@@ -61,23 +60,7 @@ func runBenchChild(route, upstream string) int {
 	case "mcpscope":
 		p := proxy.New(u)
 		p.Transport = tr
-		sub := p.Bus.Subscribe(0, proxy.Borrow) // counts, as the in-process rig's subscriber does
-		go func() {
-			for {
-				batch, err := sub.Next(context.Background())
-				if err != nil {
-					return
-				}
-				for _, o := range batch {
-					switch o.Type {
-					case proxy.TypeSSEEvent:
-						events.Add(1)
-					case proxy.TypeStreamClosed:
-						closed.Add(1)
-					}
-				}
-			}
-		}()
+		go countObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
 		handler = p
 	default:
 		fmt.Fprintf(os.Stderr, "bench child: unknown route %q\n", route)

@@ -202,27 +202,34 @@ func serve(b *testing.B, srv *http.Server) (string, func()) {
 // drain subscribes a headless consumer that counts what it reads and does
 // no I/O. The returned channel closes when the bus does.
 func (r *rig) drain(bus *proxy.Bus) <-chan struct{} {
-	sub := bus.Subscribe(0, proxy.Borrow) // reads each batch once, as the recorder and the headless printer do
+	sub := bus.Subscribe(0, proxy.Borrow)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer sub.Release()
-		for {
-			batch, err := sub.Next(context.Background())
-			if err != nil {
-				return
-			}
-			for _, o := range batch {
-				switch o.Type {
-				case proxy.TypeSSEEvent:
-					r.Observed.Add(1)
-				case proxy.TypeStreamClosed:
-					r.Closed.Add(1)
-				}
-			}
-		}
+		countObservations(sub, &r.Observed, &r.Closed)
 	}()
 	return done
+}
+
+// countObservations counts the SSE event and stream_closed observations sub
+// delivers until it closes. sub borrows (proxy.Borrow): it reads each
+// batch once, as the recorder and the headless printer do.
+func countObservations(sub *proxy.Subscription, events, closed *atomic.Int64) {
+	defer sub.Release()
+	for {
+		batch, err := sub.Next(context.Background())
+		if err != nil {
+			return
+		}
+		for _, o := range batch {
+			switch o.Type {
+			case proxy.TypeSSEEvent:
+				events.Add(1)
+			case proxy.TypeStreamClosed:
+				closed.Add(1)
+			}
+		}
+	}
 }
 
 // reportObserved reports, for mcpscope, the share of events the

@@ -295,9 +295,11 @@ func (s *Subscription) hold(o *Observation) *Observation {
 // letGo releases the leases of the batch the subscriber is done with and
 // forgets it. s.mu is held.
 func (s *Subscription) letGo() {
-	for _, o := range s.spare {
-		if o != nil && o.lease != nil {
-			o.lease.release()
+	if s.borrow {
+		for _, o := range s.spare {
+			if o != nil && o.lease != nil {
+				o.lease.release()
+			}
 		}
 	}
 	clear(s.spare)
