@@ -11,8 +11,9 @@ import (
 // on the writer's CPU, so any work the writer does before it blocks again
 // delays the client by as much. So a stream hands the bus what it needs to
 // build its observations (Defer), and the bus's worker builds and publishes
-// them up to a BatchInterval later (1 ms while busy), on its own goroutine, which the data
-// path never wakes (it polls while there is work, and exits when idle).
+// them up to a BatchInterval later (1 ms while busy), on its own goroutine,
+// which the data path never wakes (it polls while there is work, and exits
+// when idle).
 //
 // Order is kept: deferred work runs in the order it was handed over, and a
 // direct Publish first runs all deferred work handed over before it, on the

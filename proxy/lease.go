@@ -14,11 +14,13 @@ import (
 // that queued one of those observations, until its next Next. The last to
 // let go returns the buffer to the pool.
 //
-// Holding a lease too long only costs the pool a buffer (the garbage
-// collector takes it); letting go too early would let an observer read
-// bytes of a later read. So every reader of a borrowed string holds a
-// reference, and observations reach observers that keep them (Subscribe
-// without Borrow) as owned copies (Observation.owned).
+// Letting go too early would let an observer read bytes of a later read,
+// so every reader of a borrowed string holds a reference, and observations
+// reach observers that keep them (Subscribe without Borrow) as owned copies
+// (Observation.owned). Never letting go is safe but not free: the garbage
+// collector takes the buffer, but its place in the shared budget stays
+// taken, so every holder releases (a borrowing subscriber that stops
+// reading calls Release).
 type lease struct {
 	refs   atomic.Int32
 	buf    []byte
