@@ -210,8 +210,8 @@ func (s *sseStream) mintForward(ctx context.Context, b *sse.Block, out []byte, c
 	}
 	s.minted = eventMint{id: id, duplicate: b.HasID && s.mint.replayed[string(b.ID)]}
 	if observed {
-		if n := len(s.outbox.entries); n > 0 && !s.outbox.entries[n-1].published {
-			s.minted.apply(s.outbox.entries[n-1].o)
+		if e := s.outbox.last(); e != nil && !e.published {
+			s.minted.apply(e.o)
 		}
 	}
 	return framed, true

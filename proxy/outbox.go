@@ -10,8 +10,8 @@ import "sync"
 // stream publishes goes through its outbox (sseStream.publish), so its
 // observations keep their order.
 type outbox struct {
-	entries []outboxEntry
-	leased  int // bytes of the entries that borrow a lease
+	pending *handedOff // the entries not handed over yet (pooled; nil when there are none, so an idle stream holds none)
+	leased  int        // bytes of the entries that borrow a lease
 }
 
 type outboxEntry struct {
@@ -30,21 +30,38 @@ func (b *outbox) add(e outboxEntry) {
 	if e.env.kind != KindRequest {
 		e.env = envelope{} // only requests are remembered
 	}
-	b.entries = append(b.entries, e)
+	*b.next() = e
+}
+
+// next appends an empty entry and returns it.
+func (b *outbox) next() *outboxEntry {
+	if b.pending == nil {
+		b.pending = handOffs.Get().(*handedOff)
+	}
+	b.pending.entries = append(b.pending.entries, outboxEntry{})
+	return &b.pending.entries[len(b.pending.entries)-1]
+}
+
+// last returns the newest entry not handed over yet, or nil.
+func (b *outbox) last() *outboxEntry {
+	if b.pending == nil || len(b.pending.entries) == 0 {
+		return nil
+	}
+	return &b.pending.entries[len(b.pending.entries)-1]
 }
 
 // handOff gives everything in the outbox to the bus, to be built (where it
 // is not yet) and published in order, with the requests among it noted so
 // their answers can be linked (which needs the Seq that publishing
-// assigns). The outbox takes, in exchange, the emptied entries of an
-// earlier hand-off, so a stream's reads allocate no outbox.
+// assigns). The entries travel in a pooled handedOff that comes back to the
+// pool once run, so a stream's reads allocate no outbox.
 func (b *outbox) handOff(s *sseStream) {
-	if len(b.entries) == 0 {
+	w := b.pending
+	if w == nil {
 		return
 	}
-	w := handOffs.Get().(*handedOff)
+	b.pending = nil // the deferred work owns the entries now
 	w.p, w.stream, w.exchange = s.p, s.id, s.exchange
-	w.entries, b.entries = b.entries, w.entries[:0] // the deferred work owns them now
 	s.p.bus().deferWork(w, b.leased)
 	b.leased = 0
 }

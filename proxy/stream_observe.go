@@ -116,8 +116,9 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 // observeLater captures one block, to be built and published off the data
 // path when the stream next flushes (no rule needs to judge it).
 func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
-	s.outbox.entries = append(s.outbox.entries, outboxEntry{scope: s.scope})
-	c := &s.outbox.entries[len(s.outbox.entries)-1].captured
+	e := s.outbox.next()
+	e.scope = s.scope
+	c := &e.captured
 	s.capture(c, b, now, gap, out, changed, true)
 	if c.lease != nil {
 		s.outbox.leased += len(c.raw)
