@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"flag"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,14 +18,35 @@ import (
 // Letting go too early would let an observer read bytes of a later read,
 // so every reader of a borrowed string holds a reference, and observations
 // reach observers that keep them (Subscribe without Borrow) as owned copies
-// (Observation.owned). Never letting go is safe but not free: the garbage
-// collector takes the buffer, but its place in the shared budget stays
-// taken, so every holder releases (a borrowing subscriber that stops
-// reading calls Release).
+// (Observation.owned). Never letting go is safe: the garbage collector
+// takes the buffer, and a cleanup then gives its place in the budget back
+// (returnLeaked); but until a collection runs the place stays taken, so
+// every holder releases (a borrowing subscriber that stops reading calls
+// Release).
 type lease struct {
+	buf   []byte
+	state *leaseState
+}
+
+// leaseState is a lease's count of holders and the budget it is out of,
+// kept apart from the lease so that the lease's cleanup can read it.
+type leaseState struct {
 	refs   atomic.Int32
-	buf    []byte
-	budget *leaseBudget // whose count this lease is in
+	budget atomic.Pointer[leaseBudget] // set while the lease is out
+}
+
+func newLease() any {
+	l := &lease{buf: make([]byte, leaseSize), state: new(leaseState)}
+	runtime.AddCleanup(l, returnLeaked, l.state)
+	return l
+}
+
+// returnLeaked runs once a lease is garbage: if it was still out, a holder
+// never let go, and its place in the budget comes back.
+func returnLeaked(st *leaseState) {
+	if b := st.budget.Load(); b != nil {
+		b.out.Add(-1)
+	}
 }
 
 // leaseBudget bounds how many leases are out at once, so observers that
@@ -44,7 +66,7 @@ const (
 
 var sharedLeases = leaseBudget{max: maxLeases}
 
-var leasePool = sync.Pool{New: func() any { return &lease{buf: make([]byte, leaseSize)} }}
+var leasePool = sync.Pool{New: newLease}
 
 // take leases a buffer from the pool, with the taker's reference; nil
 // when the budget is spent.
@@ -54,18 +76,18 @@ func (b *leaseBudget) take() *lease {
 	}
 	b.out.Add(1)
 	l := leasePool.Get().(*lease)
-	l.budget = b
-	l.refs.Store(1)
+	l.state.refs.Store(1)
+	l.state.budget.Store(b)
 	return l
 }
 
 // retain adds a holder; the caller must already hold a reference.
-func (l *lease) retain() { l.refs.Add(1) }
+func (l *lease) retain() { l.state.refs.Add(1) }
 
 // release lets go of one reference; the last returns the buffer to the
 // pool (overwritten first in tests, see poisonReleased).
 func (l *lease) release() {
-	switch n := l.refs.Add(-1); {
+	switch n := l.state.refs.Add(-1); {
 	case n > 0:
 		return
 	case n < 0:
@@ -76,8 +98,7 @@ func (l *lease) release() {
 			l.buf[i] = 0xDB
 		}
 	}
-	l.budget.out.Add(-1)
-	l.budget = nil
+	l.state.budget.Swap(nil).out.Add(-1)
 	leasePool.Put(l)
 }
 

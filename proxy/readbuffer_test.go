@@ -3,8 +3,10 @@ package proxy
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"mcpscope/sse"
 )
@@ -180,5 +182,26 @@ func TestReadBufferIdleStaysSmall(t *testing.T) {
 	}
 	if rb.chunkLease() != nil || rb.large != nil || rb.budget.out.Load() != 0 {
 		t.Fatalf("short reads kept large buffers (leased %v, large %v)", rb.chunkLease() != nil, rb.large != nil)
+	}
+}
+
+// TestLeakedLeaseComesBack: a lease dropped without its release (a holder
+// that never let go) gives its place in the budget back once it is
+// garbage.
+func TestLeakedLeaseComesBack(t *testing.T) {
+	budget := &leaseBudget{max: 4}
+	func() {
+		l := budget.take()
+		l.buf[0] = 1 // held, then dropped without release
+	}()
+	if budget.out.Load() != 1 {
+		t.Fatalf("%d leases out, want the one taken", budget.out.Load())
+	}
+	for i := 0; budget.out.Load() != 0; i++ {
+		if i == 100 {
+			t.Fatal("a leaked lease's place in the budget did not come back after 100 collections")
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
 	}
 }
