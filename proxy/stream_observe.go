@@ -34,13 +34,13 @@ var (
 	flagsComment          = []string{"comment"}
 )
 
-// capture puts into c what observing block b (forwarded as out) needs.
-// borrow lets c share the read buffer's lease (whoever publishes c's
-// observation must then release c.lease); without it c holds copies.
-func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed, borrow bool) {
+// capture puts into c what observing block b (forwarded as out) needs. c
+// may share the read buffer's lease: whoever publishes c's observation
+// then releases c.lease.
+func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
 	*c = capturedBlock{at: now, gap: gap, minted: s.minted, session: s.session,
 		hasID: b.HasID, hasRetry: b.HasRetry, retry: b.Retry, dispatch: b.Dispatch}
-	c.raw, c.lease = s.rawText(out, changed, borrow)
+	c.raw, c.lease = s.rawText(out, changed)
 	rawText := c.raw // b.Raw's bytes, whose parts the fields can share
 	if changed {
 		rawText = ""
@@ -99,7 +99,7 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 // act inside batches).
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
 	var c capturedBlock
-	s.capture(&c, b, now, gap, out, changed, true) // judge makes o its own before a rule acts on it
+	s.capture(&c, b, now, gap, out, changed) // judge makes o its own before a rule acts on it
 	o, env, batch := s.p.buildEvent(&c, s.id, s.exchange)
 	v := outcome{}
 	if c.describe && batch == "" {
@@ -119,7 +119,7 @@ func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration,
 	e := s.outbox.next()
 	e.scope = s.scope
 	c := &e.captured
-	s.capture(c, b, now, gap, out, changed, true)
+	s.capture(c, b, now, gap, out, changed)
 	if c.lease != nil {
 		s.outbox.leased += len(c.raw)
 	}
@@ -165,13 +165,13 @@ func (s *sseStream) inject(ctx context.Context, r *rules.Rule, end int) {
 }
 
 // rawText returns the bytes of a block as the string its observation keeps.
-// With borrow, when the block lies unchanged in a leased chunk (or began in
-// earlier chunks just before it in the lease), the string shares the
-// lease's bytes and comes with a new reference to it; otherwise it is a
-// copy and the lease nil.
-func (s *sseStream) rawText(out []byte, changed, borrow bool) (string, *lease) {
+// When the block lies unchanged in a leased chunk (or began in earlier
+// chunks just before it in the lease), the string shares the lease's bytes
+// and comes with a new reference to it; otherwise it is a copy and the
+// lease nil.
+func (s *sseStream) rawText(out []byte, changed bool) (string, *lease) {
 	l := s.buf.chunkLease()
-	if !borrow || l == nil || changed {
+	if l == nil || changed {
 		return string(out), nil
 	}
 	if subsliceOffset(s.w.chunk, out) >= 0 {
