@@ -75,12 +75,7 @@ func benchCPU(b *testing.B, route, key string, size int) {
 	runPaced(b, r, size)
 	b.StopTimer()
 	cpu := float64(cpuTime()-cpu0) / float64(b.N)
-	b.ReportMetric(cpu, "cpu-ns/event")
-	if route == "direct" {
-		setBaseline(key, cpu)
-	} else {
-		reportOverDirect(b, key, cpu, "proxy-cpu-ns/event")
-	}
+	reportCPU(b, route, key, cpu)
 	r.reportObserved(b, cpuStreams, b.N)
 }
 

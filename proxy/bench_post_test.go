@@ -133,12 +133,7 @@ func benchPOST(b *testing.B, route string) {
 	cpu := float64(cpuTime()-cpu0) / events
 	b.ReportMetric(streams/b.Elapsed().Seconds(), "streams/s")
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(cpu, "cpu-ns/event")
-	if route == "direct" {
-		setBaseline("post", cpu)
-	} else {
-		reportOverDirect(b, "post", cpu, "proxy-cpu-ns/event")
-	}
+	reportCPU(b, route, "post", cpu)
 	b.ReportMetric(float64(cut.Load()), "cut-streams")
 	if cut.Load() > 0 {
 		b.Logf("reverseproxy cut %d of %.0f streams; its error log: %s", cut.Load(), streams, r.ProxyLog())

@@ -320,6 +320,18 @@ var baseline sync.Map // key string → float64
 
 func setBaseline(key string, v float64) { baseline.Store(key, v) }
 
+// reportCPU reports cpu (ns per event) as cpu-ns/event and, for a proxy,
+// minus direct's under key as proxy-cpu-ns/event; direct's becomes the
+// baseline.
+func reportCPU(b *testing.B, route, key string, cpu float64) {
+	b.ReportMetric(cpu, "cpu-ns/event")
+	if route == "direct" {
+		setBaseline(key, cpu)
+	} else {
+		reportOverDirect(b, key, cpu, "proxy-cpu-ns/event")
+	}
+}
+
 func reportOverDirect(b *testing.B, key string, v float64, unit string) {
 	if d, ok := baseline.Load(key); ok {
 		b.ReportMetric(v-d.(float64), unit)

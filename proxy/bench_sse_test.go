@@ -84,11 +84,6 @@ func benchSSE(b *testing.B, route, key string, size, streams int) {
 		b.ReportMetric(float64(writes-writes0)/float64(b.N), "writes/event")
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(cpu, "cpu-ns/event")
-	if route == "direct" {
-		setBaseline(key, cpu)
-	} else {
-		reportOverDirect(b, key, cpu, "proxy-cpu-ns/event")
-	}
+	reportCPU(b, route, key, cpu)
 	r.reportObserved(b, streams, b.N)
 }
