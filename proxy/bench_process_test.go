@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ import (
 const (
 	benchChildEnv         = "MCPSCOPE_BENCH_CHILD"            // the route the child serves
 	benchChildUpstreamEnv = "MCPSCOPE_BENCH_UPSTREAM"         // the upstream's base URL
-	benchChildProfileEnv  = "MCPSCOPE_BENCH_CHILD_CPUPROFILE" // set by hand: where the child writes a CPU profile
+	benchChildProfileEnv  = "MCPSCOPE_BENCH_CHILD_CPUPROFILE" // set by hand: each child writes a CPU profile to this path + "." + its route
 )
 
 // runBenchChild serves route in front of upstream on a loopback port. It
@@ -58,6 +59,7 @@ func runBenchChild(route, upstream string) int {
 			ErrorLog:      log.New(io.Discard, "", 0),
 		}
 	case "mcpscope":
+		proxy.StopPoisoning() // a benchmark measures the proxy, not the tests' safety net
 		p := proxy.New(u)
 		p.Transport = tr
 		go countObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
@@ -74,7 +76,7 @@ func runBenchChild(route, upstream string) int {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go srv.Serve(ln)
 	if path := os.Getenv(benchChildProfileEnv); path != "" {
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+		if f, err := os.Create(path + "." + route); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
@@ -159,36 +161,62 @@ func (c *childProxy) stop() {
 }
 
 // BenchmarkCPUProcess is BenchmarkCPU's steady load (16 streams, one event
-// per millisecond each) through a proxy in its own process, whose CPU time
-// per event is reported as proxy-cpu-ns/event. For mcpscope, observed-% is
-// the share of events its counting subscriber received.
+// per millisecond each) through each proxy in a process of its own, both
+// proxies at once: whatever else the shared machine does in the meantime
+// hits them alike, where runs taken one after the other compared CPU
+// spent seconds apart (per-route figures then moved by ±30 % between
+// rounds). One op is one event on each route.
+//
+// Metrics per route: <route>-cpu-ns/event (the child's user+system CPU
+// time) and <route>-reads/event, <route>-writes/event (its read and write
+// system calls); cpu-ratio is mcpscope's CPU per event over
+// ReverseProxy's, and observed-% the share of events mcpscope's counting
+// subscriber received.
 func BenchmarkCPUProcess(b *testing.B) {
+	proxies := []string{"reverseproxy", "mcpscope"}
 	for _, size := range []int{256, 16 << 10} {
-		for _, route := range []string{"reverseproxy", "mcpscope"} {
-			b.Run(fmt.Sprintf("size=%s/route=%s", sizeName(size), route), func(b *testing.B) {
-				r, child := newProcessRig(b, route, pacedUpstream())
-				before := child.ask(b, "cpu")
-				b.ResetTimer()
-				runPaced(b, r, size)
-				b.StopTimer()
+		b.Run("size="+sizeName(size), func(b *testing.B) {
+			rigs := make([]*rig, len(proxies))
+			children := make([]*childProxy, len(proxies))
+			before := make([][]int64, len(proxies))
+			for i, route := range proxies {
+				rigs[i], children[i] = newProcessRig(b, route, pacedUpstream())
+			}
+			for i, child := range children {
+				before[i] = child.ask(b, "cpu")
+			}
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for _, r := range rigs {
+				wg.Go(func() { runPaced(b, r, size) })
+			}
+			wg.Wait()
+			b.StopTimer()
+			cpu := make([]float64, len(proxies))
+			for i, child := range children {
 				after := child.ask(b, "cpu")
-				b.ReportMetric(float64(after[0]-before[0])/float64(b.N), "proxy-cpu-ns/event")
+				cpu[i] = float64(after[0]-before[i][0]) / float64(b.N)
+				b.ReportMetric(cpu[i], proxies[i]+"-cpu-ns/event")
 				if len(after) == 3 && after[1] > 0 {
-					b.ReportMetric(float64(after[1]-before[1])/float64(b.N), "proxy-reads/event")
-					b.ReportMetric(float64(after[2]-before[2])/float64(b.N), "proxy-writes/event")
+					b.ReportMetric(float64(after[1]-before[i][1])/float64(b.N), proxies[i]+"-reads/event")
+					b.ReportMetric(float64(after[2]-before[i][2])/float64(b.N), proxies[i]+"-writes/event")
 				}
-				if route == "mcpscope" {
-					deadline := time.Now().Add(10 * time.Second)
-					for {
-						seen := child.ask(b, "observed")
-						if seen[1] >= int64(cpuStreams) || time.Now().After(deadline) {
-							b.ReportMetric(100*float64(seen[0])/float64(b.N), "observed-%")
-							break
-						}
-						time.Sleep(time.Millisecond)
-					}
-				}
-			})
+			}
+			b.ReportMetric(cpu[1]/cpu[0], "cpu-ratio")
+			b.ReportMetric(100*float64(children[1].observedEvents(b))/float64(b.N), "observed-%")
+		})
+	}
+}
+
+// observedEvents waits (up to 10 s) until the child's subscriber has seen
+// every stream close, and returns the SSE events it counted.
+func (c *childProxy) observedEvents(b *testing.B) int64 {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		seen := c.ask(b, "observed")
+		if seen[1] >= int64(cpuStreams) || time.Now().After(deadline) {
+			return seen[0]
 		}
+		time.Sleep(time.Millisecond)
 	}
 }

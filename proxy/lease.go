@@ -105,7 +105,9 @@ func (l *lease) release() {
 // poisonReleased tells whether released buffers are overwritten: in tests,
 // not in benchmarks or the program. An observer that read borrowed bytes
 // after letting them go then sees garbage, and its test fails, instead of
-// bytes that are only right until the buffer is reused.
+// bytes that are only right until the buffer is reused. A benchmark's child
+// proxy (a test binary run without -test.bench) turns it off before it
+// serves, through the test-only StopPoisoning.
 var poisonReleased = sync.OnceValue(func() bool {
 	if !testing.Testing() {
 		return false
