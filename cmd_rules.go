@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"mcpscope/internal/plural"
 	"mcpscope/record"
 	"mcpscope/rules"
 )
@@ -31,7 +32,7 @@ func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: %d rules, all valid\n", args[1], len(set.Rules))
+		fmt.Fprintf(stdout, "%s: %s, all valid\n", args[1], plural.Count(len(set.Rules), "rule"))
 		return 0
 	case len(args) == 3 && args[0] == "test":
 		return testRules(args[1], args[2], stdout, stderr)
@@ -77,7 +78,7 @@ func testRules(rulesFile, recording string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "\n%d messages in %s\n", messages, recording)
+	fmt.Fprintf(stdout, "\n%s in %s\n", plural.Count(messages, "message"), recording)
 	for _, r := range set.Rules {
 		fmt.Fprintf(stdout, "  %-30s %-10s matched %d\n", r.Name, r.Action, counts[r.Name])
 	}

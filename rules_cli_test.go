@@ -85,7 +85,7 @@ func TestRulesHotReload(t *testing.T) {
 		}
 	}
 	writeFile(t, file, "# now block echo\n- name: no echo\n  match: tool:echo\n  action: block\n")
-	waitOutput("loaded 1 rules from " + file)
+	waitOutput("loaded 1 rule from " + file)
 	var rpcErr *jsonrpc.Error
 	if err := echo(); !errors.As(err, &rpcErr) || rpcErr.Code != -32001 {
 		t.Errorf("after the reload echo returned %v, want it blocked", err)

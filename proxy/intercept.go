@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"mcpscope/internal/plural"
 	"mcpscope/rules"
 )
 
@@ -35,7 +36,7 @@ func (p *Proxy) ReloadRules(set *rules.Set, err error) {
 		o.Flags = []string{"error"}
 	} else {
 		p.SetRules(set)
-		o.Reason = fmt.Sprintf("loaded %d rules from %s", len(set.Rules), set.Source)
+		o.Reason = fmt.Sprintf("loaded %s from %s", plural.Count(len(set.Rules), "rule"), set.Source)
 	}
 	p.bus().Publish(o)
 }

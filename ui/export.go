@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 	"mcpscope/record"
 )
@@ -71,7 +72,7 @@ func (m *Model) exportSession() {
 		return
 	}
 	abs, _ := filepath.Abs(name)
-	m.say(fmt.Sprintf("exported %d observations of session %s to %s", len(obs), shortID(session), abs))
+	m.say(fmt.Sprintf("exported %s of session %s to %s", plural.Count(len(obs), "observation"), shortID(session), abs))
 }
 
 // shortName makes a session id safe and short for a file name.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
 
@@ -120,9 +121,9 @@ func (it sessionItem) line(width int) string {
 		return text
 	}
 	s := it.session
-	text := fmt.Sprintf("%s  %d streams", shortID(s.ID), s.Streams)
+	text := shortID(s.ID) + "  " + plural.Count(s.Streams, "stream")
 	if s.Upstream != "" {
-		text = fmt.Sprintf("%s ↔ %s  %d streams", shortID(s.ID), shortID(s.Upstream), s.Streams)
+		text = shortID(s.ID) + " ↔ " + shortID(s.Upstream) + "  " + plural.Count(s.Streams, "stream")
 	}
 	if s.Protocol != "" {
 		text += "  " + s.Protocol

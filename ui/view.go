@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"mcpscope/internal/plural"
 )
 
 // View draws the screen: status bar, sessions, traffic, detail, help.
@@ -111,7 +113,7 @@ func (m *Model) statusBar() string {
 	if m.notice != "" && time.Now().Before(m.noticeUntil) {
 		parts = append(parts, sanitize(m.notice))
 	}
-	parts = append(parts, fmt.Sprintf("%d streams", len(m.streams)), fmt.Sprintf("%.0f ev/s", m.rate))
+	parts = append(parts, plural.Count(len(m.streams), "stream"), fmt.Sprintf("%.0f ev/s", m.rate))
 	if m.dropped > 0 {
 		parts = append(parts, styleError.Render(fmt.Sprintf("%d dropped", m.dropped)))
 	}
