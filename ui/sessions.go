@@ -110,7 +110,7 @@ func (it sessionItem) line(width int) string {
 		if s.Paused {
 			state = "⏸ " + state
 		}
-		text := fmt.Sprintf("  %s %-6s %-9s %5d ev %s", s.ID, s.Kind, state, s.Events, sizeShort(int(s.Bytes)))
+		text := fmt.Sprintf("  %-6s %-6s %-9s %5d ev %s", s.ID, s.Kind, state, s.Events, sizeShort(int(s.Bytes)))
 		if s.HeldBytes > 0 {
 			text += " held " + sizeShort(int(s.HeldBytes))
 		}
