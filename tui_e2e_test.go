@@ -211,6 +211,13 @@ type tmuxTerm struct {
 // /tmp/tmux-UID (tmux does not remove it at kill-server).
 func startInTmux(t *testing.T, bin string, args ...string) *tmuxTerm {
 	t.Helper()
+	return startInTmuxWithEnv(t, nil, bin, args...)
+}
+
+// startInTmuxWithEnv is startInTmux with env (KEY=value pairs) added to
+// the program's environment.
+func startInTmuxWithEnv(t *testing.T, env []string, bin string, args ...string) *tmuxTerm {
+	t.Helper()
 	dir := t.TempDir()
 	term := &tmuxTerm{
 		t:          t,
@@ -224,7 +231,14 @@ func startInTmux(t *testing.T, bin string, args ...string) *tmuxTerm {
 	if err := os.WriteFile(term.conf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	quoted := []string{shellQuote(bin)}
+	var quoted []string
+	if len(env) > 0 {
+		quoted = append(quoted, "env")
+		for _, kv := range env {
+			quoted = append(quoted, shellQuote(kv))
+		}
+	}
+	quoted = append(quoted, shellQuote(bin))
 	for _, a := range args {
 		quoted = append(quoted, shellQuote(a))
 	}
