@@ -83,49 +83,12 @@ func BenchmarkPOSTStreams(b *testing.B) {
 
 func benchPOST(b *testing.B, route string) {
 	r := newRig(b, route, postUpstream())
-	var ids, cut atomic.Int64
-	call := func(buf []byte) error {
-		id := ids.Add(1)
-		body := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(id, 10) + `,"method":"tools/call","params":{"name":"bench","arguments":{},"_meta":{"progressToken":` + strconv.FormatInt(id, 10) + `}}}`
-		req, err := http.NewRequest(http.MethodPost, r.URL+"/mcp", bytes.NewReader([]byte(body)))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Session-Id", r.Session)
-		resp, err := r.Client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		got, err := readAll(resp.Body, buf)
-		if err != nil || got != postEvents*postEventSize {
-			if route == "reverseproxy" && got > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
-				cut.Add(1)
-				return nil
-			}
-			return fmt.Errorf("stream read %d bytes, want %d (err %v)", got, postEvents*postEventSize, err)
-		}
-		return nil
-	}
+	load := newPOSTLoad(r, route)
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	ops := 0
 	for b.Loop() {
-		var wg sync.WaitGroup
-		for range postWorkers {
-			wg.Go(func() {
-				buf := make([]byte, 32<<10)
-				for range postStreams {
-					if err := call(buf); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
+		load.run(b)
 		ops++
 	}
 	streams := float64(ops * postWorkers * postStreams)
@@ -134,9 +97,64 @@ func benchPOST(b *testing.B, route string) {
 	b.ReportMetric(streams/b.Elapsed().Seconds(), "streams/s")
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 	reportCPU(b, route, "post", cpu)
-	b.ReportMetric(float64(cut.Load()), "cut-streams")
-	if cut.Load() > 0 {
-		b.Logf("reverseproxy cut %d of %.0f streams; its error log: %s", cut.Load(), streams, r.ProxyLog())
+	b.ReportMetric(float64(load.cut.Load()), "cut-streams")
+	if load.cut.Load() > 0 {
+		b.Logf("reverseproxy cut %d of %.0f streams; its error log: %s", load.cut.Load(), streams, r.ProxyLog())
 	}
 	r.reportObserved(b, int(streams), int(events))
+}
+
+// postLoad makes the benchmark's tools/call POSTs through one rig.
+type postLoad struct {
+	r        *rig
+	route    string
+	ids, cut atomic.Int64
+}
+
+func newPOSTLoad(r *rig, route string) *postLoad { return &postLoad{r: r, route: route} }
+
+// run is one op: postWorkers workers each making postStreams calls in turn.
+func (l *postLoad) run(b *testing.B) {
+	var wg sync.WaitGroup
+	for range postWorkers {
+		wg.Go(func() {
+			buf := make([]byte, 32<<10)
+			for range postStreams {
+				if err := l.call(buf); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// call makes one tools/call and reads its whole stream. A stream that
+// ReverseProxy cut is counted (see BenchmarkPOSTStreams), any other
+// shortfall is an error.
+func (l *postLoad) call(buf []byte) error {
+	id := l.ids.Add(1)
+	body := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(id, 10) + `,"method":"tools/call","params":{"name":"bench","arguments":{},"_meta":{"progressToken":` + strconv.FormatInt(id, 10) + `}}}`
+	req, err := http.NewRequest(http.MethodPost, l.r.URL+"/mcp", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", l.r.Session)
+	resp, err := l.r.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, err := readAll(resp.Body, buf)
+	if err != nil || got != postEvents*postEventSize {
+		if l.route == "reverseproxy" && got > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			l.cut.Add(1)
+			return nil
+		}
+		return fmt.Errorf("stream read %d bytes, want %d (err %v)", got, postEvents*postEventSize, err)
+	}
+	return nil
 }

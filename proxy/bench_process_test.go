@@ -173,48 +173,107 @@ func (c *childProxy) stop() {
 // ReverseProxy's, and observed-% the share of events mcpscope's counting
 // subscriber received.
 func BenchmarkCPUProcess(b *testing.B) {
-	proxies := []string{"reverseproxy", "mcpscope"}
 	for _, size := range []int{256, 16 << 10} {
 		b.Run("size="+sizeName(size), func(b *testing.B) {
-			rigs := make([]*rig, len(proxies))
-			children := make([]*childProxy, len(proxies))
-			before := make([][]int64, len(proxies))
-			for i, route := range proxies {
-				rigs[i], children[i] = newProcessRig(b, route, pacedUpstream())
-			}
-			for i, child := range children {
-				before[i] = child.ask(b, "cpu")
-			}
-			b.ResetTimer()
+			children := startChildren(b, pacedUpstream())
+			children.start(b)
 			var wg sync.WaitGroup
-			for _, r := range rigs {
-				wg.Go(func() { runPaced(b, r, size) })
+			for _, c := range children {
+				wg.Go(func() { runPaced(b, c.rig, size) })
 			}
 			wg.Wait()
-			b.StopTimer()
-			cpu := make([]float64, len(proxies))
-			for i, child := range children {
-				after := child.ask(b, "cpu")
-				cpu[i] = float64(after[0]-before[i][0]) / float64(b.N)
-				b.ReportMetric(cpu[i], proxies[i]+"-cpu-ns/event")
-				if len(after) == 3 && after[1] > 0 {
-					b.ReportMetric(float64(after[1]-before[i][1])/float64(b.N), proxies[i]+"-reads/event")
-					b.ReportMetric(float64(after[2]-before[i][2])/float64(b.N), proxies[i]+"-writes/event")
-				}
-			}
-			b.ReportMetric(cpu[1]/cpu[0], "cpu-ratio")
-			b.ReportMetric(100*float64(children[1].observedEvents(b))/float64(b.N), "observed-%")
+			children.report(b, int64(b.N), cpuStreams)
 		})
 	}
 }
 
+// BenchmarkPOSTStreamsProcess is BenchmarkPOSTStreams (16 workers × 200
+// tools/call POSTs, each answered with a stream of 50 events of 256 B)
+// through each proxy in a process of its own, both at once, with the
+// metrics of BenchmarkCPUProcess. One op is 3,200 streams on each route.
+// The two loads share the machine, so each runs at about half the speed
+// it would alone; CPU per event is what to compare.
+func BenchmarkPOSTStreamsProcess(b *testing.B) {
+	children := startChildren(b, postUpstream())
+	loads := make([]*postLoad, len(children))
+	for i, c := range children {
+		loads[i] = newPOSTLoad(c.rig, c.route)
+	}
+	children.start(b)
+	ops := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for _, l := range loads {
+			wg.Go(func() { l.run(b) })
+		}
+		wg.Wait()
+		ops++
+	}
+	streams := int64(ops * postWorkers * postStreams)
+	children.report(b, streams*postEvents, streams)
+	for _, l := range loads {
+		b.ReportMetric(float64(l.cut.Load()), l.route+"-cut-streams")
+	}
+}
+
+// processProxies are ReverseProxy and mcpscope, in that order, each in a
+// child process in front of an upstream of its own.
+var processProxies = []string{"reverseproxy", "mcpscope"}
+
+type child struct {
+	route string
+	rig   *rig
+	proc  *childProxy
+	cpu0  []int64 // the child's "cpu" answer when the timed part began
+}
+
+type children []*child
+
+// startChildren starts a child proxy for each of processProxies in front
+// of an upstream serving h.
+func startChildren(b *testing.B, h http.Handler) children {
+	cs := make(children, len(processProxies))
+	for i, route := range processProxies {
+		r, proc := newProcessRig(b, route, h)
+		cs[i] = &child{route: route, rig: r, proc: proc}
+	}
+	return cs
+}
+
+// start notes each child's CPU time and resets the benchmark timer.
+func (cs children) start(b *testing.B) {
+	for _, c := range cs {
+		c.cpu0 = c.proc.ask(b, "cpu")
+	}
+	b.ResetTimer()
+}
+
+// report stops the timer and reports each child's CPU time and system
+// calls per event, their ratio, and the share of the events mcpscope's
+// subscriber saw once it has seen streams streams close.
+func (cs children) report(b *testing.B, events, streams int64) {
+	b.StopTimer()
+	cpu := make([]float64, len(cs))
+	for i, c := range cs {
+		after := c.proc.ask(b, "cpu")
+		cpu[i] = float64(after[0]-c.cpu0[0]) / float64(events)
+		b.ReportMetric(cpu[i], c.route+"-cpu-ns/event")
+		if len(after) == 3 && after[1] > 0 {
+			b.ReportMetric(float64(after[1]-c.cpu0[1])/float64(events), c.route+"-reads/event")
+			b.ReportMetric(float64(after[2]-c.cpu0[2])/float64(events), c.route+"-writes/event")
+		}
+	}
+	b.ReportMetric(cpu[1]/cpu[0], "cpu-ratio")
+	b.ReportMetric(100*float64(cs[1].proc.observedEvents(b, streams))/float64(events), "observed-%")
+}
+
 // observedEvents waits (up to 10 s) until the child's subscriber has seen
-// every stream close, and returns the SSE events it counted.
-func (c *childProxy) observedEvents(b *testing.B) int64 {
+// streams streams close, and returns the SSE events it counted.
+func (c *childProxy) observedEvents(b *testing.B, streams int64) int64 {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		seen := c.ask(b, "observed")
-		if seen[1] >= int64(cpuStreams) || time.Now().After(deadline) {
+		if seen[1] >= streams || time.Now().After(deadline) {
 			return seen[0]
 		}
 		time.Sleep(time.Millisecond)
