@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/internal/plural"
 	"mcpscope/record"
 )
 
@@ -73,8 +74,8 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "mcpscope replay: %s (%d recorded requests) at speed %g; listening on http://%s (clients use http://%s/mcp)\n",
-		fs.Arg(0), rp.Requests(), speed, ln.Addr(), ln.Addr())
+	fmt.Fprintf(stderr, "mcpscope replay: %s (%s) at speed %g; listening on http://%s (clients use http://%s/mcp)\n",
+		fs.Arg(0), plural.Count(rp.Requests(), "recorded request"), speed, ln.Addr(), ln.Addr())
 	select {
 	case <-ctx.Done():
 		shutdown(srv)

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
 
@@ -92,10 +93,10 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 			sessions++
 		}
 	}
-	m.printf("- %s (seq %d–%d), %s, %s", plural(len(sorted), "observation"), sorted[0].Seq, sorted[len(sorted)-1].Seq,
-		plural(sessions, "session"), plural(len(exchanges), "HTTP exchange"))
+	m.printf("- %s (seq %d–%d), %s, %s", plural.Count(len(sorted), "observation"), sorted[0].Seq, sorted[len(sorted)-1].Seq,
+		plural.Count(sessions, "session"), plural.Count(len(exchanges), "HTTP exchange"))
 	if errors > 0 {
-		m.printf(", ⚠ %s", plural(errors, "error"))
+		m.printf(", ⚠ %s", plural.Count(errors, "error"))
 	}
 	m.printf("\n\n→ client to server, ← server to client; `#N` is an observation's seq.\n")
 	for _, s := range sections {
@@ -170,7 +171,7 @@ func (m *mdWriter) observation(o *Observation) {
 	case proxy.TypeStreamOpened:
 		m.printf("%sstream %s opened (%s)\n", head, code(o.Stream), o.StreamKind)
 	case proxy.TypeStreamClosed:
-		m.printf("%sstream %s closed: %s · %s, %s\n", head, code(o.Stream), code(o.Reason), plural(int(o.Events), "event"), byteCount(o.Bytes))
+		m.printf("%sstream %s closed: %s · %s, %s\n", head, code(o.Stream), code(o.Reason), plural.Count(int(o.Events), "event"), byteCount(o.Bytes))
 	case proxy.TypeGate:
 		m.gate(head, o)
 	case proxy.TypeDecision:
@@ -178,7 +179,7 @@ func (m *mdWriter) observation(o *Observation) {
 	case proxy.TypeRules:
 		m.printf("%srules: %s\n", head, code(o.Reason))
 	case proxy.TypeDropped:
-		m.printf("%s**%s dropped**: the recorder fell behind; the transcript has a gap at this time\n", head, plural(int(o.Dropped), "observation"))
+		m.printf("%s**%s dropped**: the recorder fell behind; the transcript has a gap at this time\n", head, plural.Count(int(o.Dropped), "observation"))
 	default:
 		m.printf("%s%s\n", head, code(string(o.Type)))
 	}
@@ -487,7 +488,7 @@ func renderBody(text, lang string) (inline, block string) {
 	}
 	b.WriteString("  " + fence + "\n")
 	if cut > 0 {
-		fmt.Fprintf(&b, "  *(%s more cut; the recording has the whole message)*\n", plural(cut, "line"))
+		fmt.Fprintf(&b, "  *(%s more cut; the recording has the whole message)*\n", plural.Count(cut, "line"))
 	}
 	return "", b.String()
 }
@@ -567,13 +568,6 @@ func cleanText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 func byteCount(n int64) string {
