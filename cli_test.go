@@ -71,3 +71,20 @@ func TestControlFlag(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// TestReachable: the "clients use" URL names an address a local client can
+// dial, not the unspecified address the proxy bound.
+func TestReachable(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:7331": "127.0.0.1:7331",
+		"[::]:7331":      "127.0.0.1:7331",
+		"0.0.0.0:7331":   "127.0.0.1:7331",
+		"192.0.2.2:7331": "192.0.2.2:7331",
+		"[fd00::2]:7331": "[fd00::2]:7331",
+		"not an address": "not an address",
+	} {
+		if got := reachable(addr); got != want {
+			t.Errorf("reachable(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

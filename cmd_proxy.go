@@ -106,7 +106,11 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	}
 	addr := ln.Addr().String()
 	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
-		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, which is not loopback; only allowed Host/Origin values are served\n", host)
+		where := host
+		if net.ParseIP(host).IsUnspecified() {
+			where = "every interface"
+		}
+		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, not only loopback: other machines can reach the proxy (requests are served only with an allowed Host and Origin)\n", where)
 	}
 	display := o.display(p, stdout, stderr, addr)
 	var borrow []proxy.SubscribeOption
@@ -202,6 +206,16 @@ func shutdown(srv *http.Server) {
 // clientURL is the URL a client should use: the proxy's address with the
 // upstream's path and query.
 func clientURL(addr string, upstream *url.URL) string {
-	u := url.URL{Scheme: "http", Host: addr, Path: upstream.Path, RawQuery: upstream.RawQuery}
+	u := url.URL{Scheme: "http", Host: reachable(addr), Path: upstream.Path, RawQuery: upstream.RawQuery}
 	return u.String()
+}
+
+// reachable returns addr, a bound listener's address, as a client on this
+// machine reaches it: an unspecified host (0.0.0.0, ::) becomes 127.0.0.1.
+func reachable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !net.ParseIP(host).IsUnspecified() {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }

@@ -75,7 +75,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "mcpscope replay: %s (%s) at speed %g; listening on http://%s (clients use http://%s/mcp)\n",
-		fs.Arg(0), plural.Count(rp.Requests(), "recorded request"), speed, ln.Addr(), ln.Addr())
+		fs.Arg(0), plural.Count(rp.Requests(), "recorded request"), speed, ln.Addr(), reachable(ln.Addr().String()))
 	select {
 	case <-ctx.Done():
 		shutdown(srv)
