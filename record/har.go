@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 	"mcpscope/sse"
 )
@@ -234,7 +235,7 @@ func (e Exporter) HAR(obs []*Observation) *HAR {
 		h.Log.Entries = append(h.Log.Entries, entry)
 	}
 	if local > 0 {
-		h.Log.Comment = fmt.Sprintf("%d exchanges answered by rules without the upstream are not included (no HTTP record)", local)
+		h.Log.Comment = fmt.Sprintf("not included (no HTTP record): %s answered by rules without the upstream", plural.Count(local, "exchange"))
 	}
 	return h
 }

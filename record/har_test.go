@@ -516,7 +516,7 @@ func TestHARSample(t *testing.T) {
 		t.Errorf("two exports of the same observations differ")
 	}
 	log := root["log"].(map[string]any)
-	if !strings.Contains(log["comment"].(string), "1 exchanges answered by rules") {
+	if !strings.Contains(log["comment"].(string), "1 exchange answered by rules") {
 		t.Errorf("log.comment = %q, want the mocked exchange counted", log["comment"])
 	}
 	if pages := log["pages"].([]any); len(pages) != 2 {
