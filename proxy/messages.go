@@ -38,16 +38,17 @@ func (p *Proxy) noteRequest(o *Observation, env envelope, scope string) {
 // publishMessages publishes one message observation per JSON-RPC message in
 // text (several for a batch) and returns the id of the first.
 func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direction, flags []string) (firstID string) {
-	return p.emitMessages(text, scope, stream, exchange, dir, flags, nil, p.bus().PublishAll)
+	return p.emitMessages(text, scope, stream, exchange, dir, flags, nil, time.Time{}, p.bus().PublishAll)
 }
 
 // emitMessages is publishMessages publishing with emit (from deferred
-// work, see Bus.Defer). text may borrow the bytes of l, which the caller
-// holds a reference to until emitMessages returns.
-func (p *Proxy) emitMessages(text, scope, stream, exchange string, dir Direction, flags []string, l *lease, emit EmitFunc) (firstID string) {
+// work, see Bus.Defer), the messages stamped at (when they arrived; the
+// zero time stamps them as they are published). text may borrow the bytes
+// of l, which the caller holds a reference to until emitMessages returns.
+func (p *Proxy) emitMessages(text, scope, stream, exchange string, dir Direction, flags []string, l *lease, at time.Time, emit EmitFunc) (firstID string) {
 	msgs, batch, ok := splitMessages(text)
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags, lease: l}
+		o := &Observation{Type: TypeMessage, Time: at, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags, lease: l}
 		env := p.describeMessage(o, m, scope, ok)
 		if i == 0 {
 			firstID = env.id

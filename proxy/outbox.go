@@ -107,7 +107,7 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 			p.noteRequest(n.o, n.env, n.scope)
 		}
 		if e.batchText != "" {
-			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, e.captured.lease, emit)
+			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, e.captured.lease, e.o.Time, emit)
 		}
 		for _, n := range entries[start : i+1] {
 			if n.captured.lease != nil {

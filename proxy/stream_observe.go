@@ -208,10 +208,14 @@ func subsliceOffset(outer, inner []byte) int {
 	return off
 }
 
-// publish publishes o after the observations already in the outbox.
+// publish publishes o after the observations already in the outbox,
+// stamped now (the outbox publishes it later).
 func (s *sseStream) publish(o *Observation) {
 	if !s.p.bus().Active() {
 		return
+	}
+	if o.Time.IsZero() {
+		o.Time = time.Now()
 	}
 	o.Session, o.Stream, o.Exchange = s.session, s.id, s.exchange
 	s.outbox.add(outboxEntry{o: o, scope: s.scope})
