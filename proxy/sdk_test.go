@@ -94,6 +94,16 @@ func TestBasics(t *testing.T) {
 		if m["server/discover"] != 1 || m["initialize"] != wantInit {
 			t.Errorf("upstream saw discover %d, initialize %d times; want 1, %d", m["server/discover"], m["initialize"], wantInit)
 		}
+		if hs != nil && wantInit == 1 {
+			// The answer to initialize comes with the session it creates,
+			// but is linked to the request, which had none yet.
+			answers := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
+				return o.Kind == proxy.KindResult && o.Method == "initialize"
+			})
+			if len(answers) != 1 || answers[0].RequestSeq == 0 {
+				t.Errorf("initialize's result: %d observations named initialize (request seq %v); want it linked to its request", len(answers), answers)
+			}
+		}
 	})
 }
 

@@ -23,7 +23,8 @@ type capturedBlock struct {
 	at                   time.Time
 	gap                  time.Duration
 	minted               eventMint
-	session              string
+	session              string // shown on the observation
+	scope                string // where its message's request was noted: the exchange's scope, not a session the answer created
 }
 
 var (
@@ -38,7 +39,7 @@ var (
 // may share the read buffer's lease: whoever publishes c's observation
 // then releases c.lease.
 func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) {
-	*c = capturedBlock{at: now, gap: gap, minted: s.minted, session: s.session,
+	*c = capturedBlock{at: now, gap: gap, minted: s.minted, session: s.session, scope: s.scope,
 		hasID: b.HasID, hasRetry: b.HasRetry, retry: b.Retry, dispatch: b.Dispatch}
 	c.raw, c.lease = s.rawText(out, changed)
 	rawText := c.raw // b.Raw's bytes, whose parts the fields can share
@@ -83,7 +84,7 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 	c.minted.apply(o)
 	if c.describe {
 		if msgs, n, ok := singleOrSplit(c.data); n == 0 {
-			env = p.describeMessage(o, msgs, c.session, ok)
+			env = p.describeMessage(o, msgs, c.scope, ok)
 		} else {
 			batchText = c.data
 		}
