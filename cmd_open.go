@@ -41,7 +41,7 @@ func runOpen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mcpscope open: needs a terminal (to read a recording in a script, use mcpscope export)")
 		return 1
 	}
-	info := ui.Info{Listen: "recording", Upstream: args[0], ReadOnly: true}
+	info := ui.Info{ReadOnly: true, Source: args[0]}
 	opts := ui.Options{Info: info, MaxRows: max(10_000, len(obs))}
 	if err := ui.RunRecording(ctx, ui.NewRecordingEngine(obs), obs, opts); err != nil {
 		fmt.Fprintf(stderr, "mcpscope open: %v\n", err)

@@ -39,6 +39,7 @@ type Info struct {
 	Upstream  string // the upstream's URL
 	Recording string // the recording file, "" when not recording
 	ReadOnly  bool   // a recording (mcpscope open): nothing can be paused
+	Source    string // with ReadOnly: the recording shown
 	Store     string // where sessions are kept ("memory", "redis://...")
 }
 

@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
 
@@ -281,5 +282,34 @@ func TestHeldEventIsMarked(t *testing.T) {
 	m.Update(observationsMsg{{Seq: 71, Type: proxy.TypeGate, Stream: "st-2", Gate: &proxy.GateChange{Action: "released", Scope: "stream"}}})
 	if strings.Contains(plain(m.View()), "⏸held") {
 		t.Errorf("the mark stays after the release")
+	}
+}
+
+// TestRecordingStatusBar: browsing a recording (mcpscope open), the status
+// bar names the file and counts the rows shown, instead of a live proxy's
+// streams, rate, addresses and recording state, which a recording has not.
+func TestRecordingStatusBar(t *testing.T) {
+	obs := traffic()
+	m := New(NewRecordingEngine(obs), Options{Info: Info{ReadOnly: true, Source: "session.jsonl"}, TickInterval: time.Hour})
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	m.Update(observationsMsg(obs))
+	bar := m.statusBar()
+	rows := len(m.traffic.visible)
+	if rows == 0 || !strings.Contains(bar, "recording session.jsonl") || !strings.Contains(bar, plural.Count(rows, "row")) {
+		t.Errorf("status bar %q; want the recording's name and its %d rows", bar, rows)
+	}
+	for _, live := range []string{"ev/s", "rec off", "→", "stream"} {
+		if strings.Contains(bar, live) {
+			t.Errorf("status bar %q shows %q, which a recording has not", bar, live)
+		}
+	}
+	press(m, "/")
+	for _, r := range "method:tools/call" {
+		press(m, string(r))
+	}
+	press(m, "enter")
+	if bar := m.statusBar(); !strings.Contains(bar, plural.Count(len(m.traffic.visible), "row")) || len(m.traffic.visible) == 0 || len(m.traffic.visible) >= rows {
+		t.Errorf("filtered, the status bar says %q with %d of %d rows shown", bar, len(m.traffic.visible), rows)
 	}
 }

@@ -113,6 +113,10 @@ func (m *Model) statusBar() string {
 	if m.notice != "" && time.Now().Before(m.noticeUntil) {
 		parts = append(parts, sanitize(m.notice))
 	}
+	if m.info.ReadOnly { // a recording: no streams, rates or upstream to speak of
+		parts = append(parts, "recording "+sanitize(m.info.Source), plural.Count(len(m.traffic.visible), "row"))
+		return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
+	}
 	parts = append(parts, plural.Count(len(m.streams), "stream"), fmt.Sprintf("%.0f ev/s", m.rate))
 	if m.dropped > 0 {
 		parts = append(parts, styleError.Render(fmt.Sprintf("%d dropped", m.dropped)))
