@@ -63,6 +63,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
+	case len(path) == 1 && path[0] == "api" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, endpoints)
 	case len(path) == 2 && path[0] == "api" && path[1] == "held":
 		s.serveHeldList(w, r)
 	case len(path) == 4 && path[0] == "api" && path[1] == "held":
@@ -72,8 +74,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(path) == 4 && path[0] == "api" && (path[1] == "streams" || path[1] == "sessions"):
 		s.serveAct(w, r, path[1], path[2], path[3])
 	default:
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (GET /api lists them)")
 	}
+}
+
+// endpoint describes one route of the API, for GET /api.
+type endpoint struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Does   string `json:"does"`
+}
+
+// endpoints is what GET /api answers: the API's routes, as the README's
+// table lists them.
+var endpoints = []endpoint{
+	{"GET", "/api/sessions", "sessions seen: id, first and last seen, requests, open streams, events, bytes, paused"},
+	{"GET", "/api/streams", "open streams: id, session, kind, state (flowing, paused, held), events, bytes, paused, held bytes"},
+	{"POST", "/api/streams/{id}/pause", "pause one stream"},
+	{"POST", "/api/streams/{id}/resume", "resume one stream"},
+	{"POST", "/api/streams/{id}/step", "let one event of a paused stream through"},
+	{"POST", "/api/sessions/{id}/pause", "pause every stream of a session, now and later"},
+	{"POST", "/api/sessions/{id}/resume", "resume a session"},
+	{"POST", "/api/pause", "pause everything"},
+	{"POST", "/api/resume", "resume everything (stream and session pauses too)"},
+	{"GET", "/api/held", "messages held at breakpoints"},
+	{"POST", "/api/held/{id}/resume", "let a held message go on; a body, if any, is the edited message"},
+	{"POST", "/api/held/{id}/drop", "forward nothing in its place"},
+	{"POST", "/api/held/{id}/error", "answer with the rule's error"},
+	{"GET", "/api/events", "the observations as SSE: event the type, data the headless JSON, id the seq"},
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -112,7 +112,7 @@ func TestAuthAndGuard(t *testing.T) {
 	}{
 		{"GET", "/api/pause", 405}, {"POST", "/api/streams", 405}, {"GET", "/api/nothing", 404},
 		{"POST", "/api/streams/st-404/pause", 404}, {"POST", "/api/sessions/none/resume", 404},
-		{"POST", "/api/streams/x/explode", 404},
+		{"POST", "/api/streams/x/explode", 404}, {"POST", "/api", 404},
 	} {
 		if status, obj, _ := r.call(t, c.method, c.path, nil); status != c.want || obj["error"] == nil {
 			t.Errorf("%s %s: status %d (%v), want %d with a JSON error", c.method, c.path, status, obj, c.want)
@@ -220,3 +220,31 @@ func (l *eventLog) waitFor(what string, within time.Duration) bool {
 }
 
 func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+// TestIndexListsEveryEndpoint: GET /api lists the routes, and each one it
+// lists is served (answers something other than "no such endpoint").
+func TestIndexListsEveryEndpoint(t *testing.T) {
+	r := start(t)
+	status, _, list := r.call(t, "GET", "/api", nil)
+	if status != 200 || len(list) == 0 {
+		t.Fatalf("GET /api: status %d, %d endpoints", status, len(list))
+	}
+	for _, e := range list {
+		e := e.(map[string]any)
+		method, path := e["method"].(string), strings.ReplaceAll(e["path"].(string), "{id}", "none")
+		if path == "/api/events" {
+			continue // a stream: it answers 200 and stays open
+		}
+		req, _ := http.NewRequest(method, r.api+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := r.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "no such endpoint") || resp.StatusCode == http.StatusMethodNotAllowed {
+			t.Errorf("GET /api lists %s %s, which answers %d %s", method, e["path"], resp.StatusCode, body)
+		}
+	}
+}
