@@ -22,10 +22,14 @@ import (
 // _meta) to a recorded one and answered as recorded — JSON, or an SSE
 // stream paced as recorded — with the live request's id and progress
 // token. Identical recorded requests are answered in recorded order (the
-// last one again once they run out). Notifications and client answers get
-// 202; GET streams replay the recorded standalone streams; initialize
-// mints a fresh session id. An unmatched request gets a JSON-RPC error
-// naming the closest recorded one.
+// last one again once they run out). A handshake (initialize,
+// server/discover, ping) that matches no recorded one exactly gets the
+// recorded answer to the first of its method: the server describes itself
+// whatever another client says about itself, so a recording made with one
+// client serves another. Notifications and client answers get 202; GET
+// streams replay the recorded standalone streams; initialize mints a fresh
+// session id. Any other unmatched request gets a JSON-RPC error naming the
+// closest recorded one.
 //
 // The legacy HTTP+SSE transport is not replayed.
 type Replayer struct {
@@ -93,6 +97,11 @@ func (rp *Replayer) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	key, token := requestKey(string(body))
 	ex, recorded := rp.take(key)
+	if ex == nil && handshakes[msg.Method] {
+		if first := rp.idx.firstKey(msg.Method); first != "" {
+			ex, recorded = rp.take(first)
+		}
+	}
 	if ex == nil {
 		replayError(w, http.StatusOK, string(msg.ID), "mcpscope replay: no recorded request matches "+key+"; "+rp.closest(key))
 		return

@@ -33,6 +33,23 @@ type recordedMessage struct {
 	body   string
 }
 
+// handshakes are the requests whose recorded answer stands for any
+// client's: in them the server describes itself, whatever the client said
+// about itself (its name, version and capabilities).
+var handshakes = map[string]bool{"initialize": true, "server/discover": true, "ping": true}
+
+// firstKey returns the key of the first recorded request of method, or "".
+func (idx *replayIndex) firstKey(method string) string {
+	for _, ex := range idx.exchanges {
+		for _, m := range ex.requests {
+			if m.method == method && m.key != "" {
+				return m.key
+			}
+		}
+	}
+	return ""
+}
+
 // replayIndex is a recording indexed for replay.
 type replayIndex struct {
 	exchanges []*recordedExchange

@@ -146,3 +146,37 @@ func TestReplayUnmatchedNamesClosest(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// TestReplayServesAnotherClient: a recording made with one client answers
+// the handshake of another (a different name, version and capabilities)
+// with the recorded server's, and a fresh session; requests that do not
+// describe the server still have to match.
+func TestReplayServesAnotherClient(t *testing.T) {
+	_, obs := recordThroughProxy(t)
+	srv := httptest.NewServer(NewReplayer(obs, 0))
+	defer srv.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+	post := func(body string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp, b.String()
+	}
+	resp, body := post(`{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"another-client","version":"9"}}}`)
+	if !strings.Contains(body, `"id":7`) || !strings.Contains(body, `"serverInfo"`) || strings.Contains(body, `"error"`) {
+		t.Fatalf("initialize from another client answered %q", body)
+	}
+	if resp.Header.Get("Mcp-Session-Id") == "" {
+		t.Error("initialize from another client got no session id")
+	}
+	if _, body := post(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"text":"never said"}}}`); !strings.Contains(body, "no recorded request matches") {
+		t.Errorf("an unrecorded tools/call answered %q; want the no-match error", body)
+	}
+}
