@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"text/tabwriter"
 
 	"mcpscope/internal/plural"
+	"mcpscope/internal/termtext"
 	"mcpscope/record"
 	"mcpscope/rules"
 )
@@ -54,6 +56,7 @@ func testRules(rulesFile, recording string, stdout, stderr io.Writer) int {
 	}
 	counts := make(map[string]int)
 	messages := 0
+	table := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0) // columns as wide as their widest cell
 	err = record.ReadFile(recording, func(o *record.Observation) error {
 		if o.Kind == "" || o.Decision != nil && o.Type == "decision" {
 			return nil
@@ -70,18 +73,20 @@ func testRules(rulesFile, recording string, stdout, stderr io.Writer) int {
 			counts[r.Name]++
 		}
 		decider := matched[len(matched)-1]
-		fmt.Fprintf(stdout, "#%-6d %-16s %-28s %-8s → %s (%s)\n", o.Seq, o.Direction, o.Method, string(o.ID),
-			joinNames(names), decider.Action)
+		fmt.Fprintf(table, "#%d\t%s\t%s\t%s\t→ %s (%s)\n", o.Seq, o.Direction, termtext.Safe(o.Method), termtext.Safe(string(o.ID)),
+			termtext.Safe(joinNames(names)), decider.Action) // a recording is the network's text
 		return nil
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 1
 	}
+	table.Flush()
 	fmt.Fprintf(stdout, "\n%s in %s\n", plural.Count(messages, "message"), recording)
 	for _, r := range set.Rules {
-		fmt.Fprintf(stdout, "  %-30s %-10s matched %d\n", r.Name, r.Action, counts[r.Name])
+		fmt.Fprintf(table, "  %s\t%s\tmatched %d\n", termtext.Safe(r.Name), r.Action, counts[r.Name])
 	}
+	table.Flush()
 	return 0
 }
 

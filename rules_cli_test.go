@@ -102,3 +102,26 @@ func TestRulesHotReload(t *testing.T) {
 		t.Errorf("the GET stream closed during the reloads")
 	}
 }
+
+// TestRulesTestPrintsNoEscapes: a recording holds the network's text; rules
+// test prints a recorded method with its escape sequences removed, so a
+// hostile server cannot retitle or clear the terminal of whoever checks
+// rules against its traffic.
+func TestRulesTestPrintsNoEscapes(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile, rec := filepath.Join(dir, "r.yaml"), filepath.Join(dir, "rec.jsonl")
+	writeFile(t, rulesFile, "- name: client\n  match: dir:client\n  action: continue\n")
+	writeFile(t, rec, `{"format":"mcpscope-recording","version":1}
+{"seq":1,"type":"message","time":"2026-11-26T09:00:00Z","direction":"client_to_server","kind":"request","method":"tools/call\u001b]0;pwned\u0007\u001b[2J","id":1}
+`)
+	var out, errOut bytes.Buffer
+	if status := run(context.Background(), []string{"rules", "test", rulesFile, rec}, &out, &errOut); status != 0 {
+		t.Fatalf("rules test: %d %s", status, errOut.String())
+	}
+	if !strings.Contains(out.String(), "tools/call") || !strings.Contains(out.String(), "client (continue)") {
+		t.Fatalf("rules test did not print the matched message:\n%s", out.String())
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07") {
+		t.Errorf("rules test printed the recording's escape sequences raw:\n%q", out.String())
+	}
+}

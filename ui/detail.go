@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"mcpscope/internal/termtext"
 	"mcpscope/proxy"
 )
 
@@ -42,12 +43,12 @@ func (d *detailPane) scrollBy(n int) { d.scroll = max(0, d.scroll+n) }
 // renderDetail renders everything known about one observation.
 func renderDetail(o *proxy.Observation) string {
 	var b strings.Builder
-	title := styleTitle.Render(sanitize(label(o)))
+	title := styleTitle.Render(termtext.Safe(label(o)))
 	fmt.Fprintf(&b, "%s  %s\n", title, styleDim.Render(o.Time.Format("2006-01-02 15:04:05.000000")))
 	var facts []string
 	add := func(name, value string) {
 		if value != "" {
-			facts = append(facts, name+" "+sanitize(value))
+			facts = append(facts, name+" "+termtext.Safe(value))
 		}
 	}
 	add("kind", string(o.Kind))
@@ -75,9 +76,9 @@ func renderDetail(o *proxy.Observation) string {
 	b.WriteString(strings.Join(facts, " · "))
 	b.WriteString("\n")
 	if d := o.Decision; d != nil {
-		b.WriteString("\n" + stylePaused.Render("⚑ rule "+sanitize(strings.Join(d.Rules, " → "))+": "+d.Action) + "\n")
+		b.WriteString("\n" + stylePaused.Render("⚑ rule "+termtext.Safe(strings.Join(d.Rules, " → "))+": "+d.Action) + "\n")
 		if d.Note != "" {
-			b.WriteString(sanitize(d.Note) + "\n")
+			b.WriteString(termtext.Safe(d.Note) + "\n")
 		}
 		if d.Before != "" {
 			b.WriteString(styleDim.Render("── before ──") + "\n" + prettyJSON(d.Before) + "\n")
@@ -89,13 +90,13 @@ func renderDetail(o *proxy.Observation) string {
 	}
 	if o.Raw != "" {
 		b.WriteString("\n" + styleDim.Render("── raw SSE bytes ──") + "\n")
-		b.WriteString(sanitizeLines(strings.TrimRight(o.Raw, "\r\n")) + "\n")
+		b.WriteString(termtext.SafeLines(strings.TrimRight(o.Raw, "\r\n")) + "\n")
 	}
 	if h := o.HTTP; h != nil {
 		b.WriteString("\n" + styleDim.Render("── HTTP ──") + "\n")
-		fmt.Fprintf(&b, "%s %s → %d %s (headers after %s)\n", h.Method, sanitize(h.URL), h.Status, sanitize(h.ContentType), durationShort(h.HeaderLatency))
+		fmt.Fprintf(&b, "%s %s → %d %s (headers after %s)\n", h.Method, termtext.Safe(h.URL), h.Status, termtext.Safe(h.ContentType), durationShort(h.HeaderLatency))
 		if h.Error != "" {
-			b.WriteString(styleError.Render(sanitize(h.Error)) + "\n")
+			b.WriteString(styleError.Render(termtext.Safe(h.Error)) + "\n")
 		}
 		writeHeaders(&b, "request", h.RequestHeaders)
 		writeHeaders(&b, "response", h.ResponseHeaders)
@@ -114,6 +115,6 @@ func writeHeaders(b *strings.Builder, which string, h map[string][]string) {
 	sort.Strings(names)
 	b.WriteString(styleDim.Render(which+" headers") + "\n")
 	for _, k := range names {
-		fmt.Fprintf(b, "  %s: %s\n", sanitize(k), sanitize(strings.Join(h[k], ", ")))
+		fmt.Fprintf(b, "  %s: %s\n", termtext.Safe(k), termtext.Safe(strings.Join(h[k], ", ")))
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mcpscope/internal/termtext"
 	"mcpscope/proxy"
 )
 
@@ -58,7 +59,7 @@ func (h *heldPane) view(width, height int, focused bool) string {
 			dir = "←"
 		}
 		age := time.Since(it.Since).Truncate(time.Second)
-		line := fixed(sanitize(fmt.Sprintf("%s %s %s %s  %s (%s)", it.ID, dir, it.Method, string(it.MessageID), it.Rule, age)), width)
+		line := fixed(termtext.Safe(fmt.Sprintf("%s %s %s %s  %s (%s)", it.ID, dir, it.Method, string(it.MessageID), it.Rule, age)), width)
 		if i == h.cursor && focused {
 			line = styleSelected.Render(line)
 		} else {

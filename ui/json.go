@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"mcpscope/internal/termtext"
 )
 
 // prettyJSON indents JSON text and colours it (keys, strings, numbers,
@@ -15,7 +17,7 @@ import (
 func prettyJSON(text string) string {
 	var buf bytes.Buffer
 	if json.Indent(&buf, []byte(text), "", "  ") != nil {
-		return sanitizeLines(text)
+		return termtext.SafeLines(text)
 	}
 	return colourJSON(buf.String())
 }
@@ -39,7 +41,7 @@ func colourJSON(s string) string {
 			if k := strings.IndexFunc(s[j:], func(r rune) bool { return r != ' ' }); k >= 0 && s[j+k] == ':' {
 				style = styleJSONKey
 			}
-			b.WriteString(render(style, sanitize(s[i:j])))
+			b.WriteString(render(style, termtext.Safe(s[i:j])))
 			i = j
 		case c == '-' || c >= '0' && c <= '9':
 			j := i + 1

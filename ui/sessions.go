@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"mcpscope/internal/plural"
+	"mcpscope/internal/termtext"
 	"mcpscope/proxy"
 )
 
@@ -114,7 +115,7 @@ func (it sessionItem) line(width int) string {
 		if s.HeldBytes > 0 {
 			text += " held " + sizeShort(int(s.HeldBytes))
 		}
-		text = truncate(sanitize(text), width)
+		text = truncate(termtext.Safe(text), width)
 		if s.Paused {
 			return stylePaused.Render(text)
 		}
@@ -131,5 +132,5 @@ func (it sessionItem) line(width int) string {
 	if s.Paused {
 		text += "  ⏸ paused by " + s.PausedBy
 	}
-	return styleTitle.Render(truncate(sanitize(text), width))
+	return styleTitle.Render(truncate(termtext.Safe(text), width))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"mcpscope/filter"
+	"mcpscope/internal/termtext"
 	"mcpscope/proxy"
 )
 
@@ -198,7 +199,7 @@ func (t *trafficList) view(width, height int, focused bool) string {
 	if len(t.visible) == 0 {
 		msg := "waiting for traffic…"
 		if t.filter != nil {
-			msg = "no rows match the filter " + sanitize(t.filterText())
+			msg = "no rows match the filter " + termtext.Safe(t.filterText())
 		}
 		return styleDim.Render(truncate(msg, width))
 	}
@@ -272,7 +273,7 @@ func formatRow(r *row, width int) string {
 		flags = "⏸held " + flags
 	}
 	labelWidth := width - 13 - 2 - lipgloss.Width(right) - 1
-	lbl := sanitize(r.label)
+	lbl := termtext.Safe(r.label)
 	if flags != "" {
 		lbl += " " + flags
 	}

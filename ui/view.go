@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"mcpscope/internal/plural"
+	"mcpscope/internal/termtext"
 )
 
 // View draws the screen: status bar, sessions, traffic, detail, help.
@@ -57,7 +58,7 @@ func (m *Model) trafficAndDetail(width, height int) string {
 	listHeight := m.listHeightFor(height)
 	title := "Traffic"
 	if f := m.traffic.filterText(); f != "" {
-		title += " /" + sanitize(f)
+		title += " /" + termtext.Safe(f)
 	}
 	if m.traffic.follow {
 		title += " · following"
@@ -111,10 +112,10 @@ func (m *Model) statusBar() string {
 		parts = append(parts, stylePaused.Render(fmt.Sprintf("● %d held", n)))
 	}
 	if m.notice != "" && time.Now().Before(m.noticeUntil) {
-		parts = append(parts, sanitize(m.notice))
+		parts = append(parts, termtext.Safe(m.notice))
 	}
 	if m.info.ReadOnly { // a recording: no streams, rates or upstream to speak of
-		parts = append(parts, "recording "+sanitize(m.info.Source), plural.Count(len(m.traffic.visible), "row"))
+		parts = append(parts, "recording "+termtext.Safe(m.info.Source), plural.Count(len(m.traffic.visible), "row"))
 		return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 	}
 	parts = append(parts, plural.Count(len(m.streams), "stream"), fmt.Sprintf("%.0f ev/s", m.rate))
@@ -123,11 +124,11 @@ func (m *Model) statusBar() string {
 	}
 	rec := "rec off"
 	if m.info.Recording != "" {
-		rec = "● rec " + sanitize(m.info.Recording)
+		rec = "● rec " + termtext.Safe(m.info.Recording)
 	}
-	parts = append(parts, sanitize(m.info.Listen)+" → "+sanitize(m.info.Upstream), rec)
+	parts = append(parts, termtext.Safe(m.info.Listen)+" → "+termtext.Safe(m.info.Upstream), rec)
 	if m.info.Store != "" {
-		parts = append(parts, "sessions: "+sanitize(m.info.Store))
+		parts = append(parts, "sessions: "+termtext.Safe(m.info.Store))
 	}
 	return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 }

@@ -1,8 +1,8 @@
-package ui
+package termtext
 
 import "testing"
 
-func TestSanitize(t *testing.T) {
+func TestSafe(t *testing.T) {
 	cases := map[string]string{
 		"plain text":                         "plain text",
 		"red \x1b[31mtext\x1b[0m":            "red text",
@@ -17,22 +17,22 @@ func TestSanitize(t *testing.T) {
 		"unicode ✓ é 漢":                      "unicode ✓ é 漢",
 	}
 	for in, want := range cases {
-		if got := sanitize(in); got != want {
-			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
+		if got := Safe(in); got != want {
+			t.Errorf("Safe(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := sanitizeLines("a\x1b[2J\nb\r\nc"); got != "a\nb\nc" {
+	if got := SafeLines("a\x1b[2J\nb\r\nc"); got != "a\nb\nc" {
 		t.Errorf("sanitizeLines = %q", got)
 	}
 }
 
-func FuzzSanitize(f *testing.F) {
+func FuzzSafe(f *testing.F) {
 	f.Add("x\x1b[31my\x1b]0;t\x07z")
 	f.Fuzz(func(t *testing.T, s string) {
-		out := sanitize(s)
+		out := Safe(s)
 		for i := 0; i < len(out); i++ {
 			if c := out[i]; c < 0x20 || c == 0x7f {
-				t.Fatalf("sanitize(%q) = %q keeps control byte %#x", s, out, c)
+				t.Fatalf("Safe(%q) = %q keeps control byte %#x", s, out, c)
 			}
 		}
 	})

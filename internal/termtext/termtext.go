@@ -1,4 +1,5 @@
-package ui
+// Package termtext makes text from the network safe to print on a terminal.
+package termtext
 
 import (
 	"strings"
@@ -6,12 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// sanitize makes text from the network safe to draw: escape sequences (CSI,
+// Safe makes text from the network safe to draw: escape sequences (CSI,
 // OSC, DCS and the rest, 7- and 8-bit) are removed, other control
 // characters become visible escapes (\t, \n, \x1b...), so a hostile server
 // cannot move the cursor, retitle the window or write to the clipboard.
 // Invalid UTF-8 becomes U+FFFD.
-func sanitize(s string) string {
+func Safe(s string) string {
 	if isPlain(s) {
 		return s
 	}
@@ -43,12 +44,12 @@ func sanitize(s string) string {
 	return b.String()
 }
 
-// sanitizeLines is sanitize for multi-line text: newlines are kept (as
-// line breaks), everything else as sanitize does.
-func sanitizeLines(s string) string {
+// SafeLines is Safe for multi-line text: newlines are kept (as line
+// breaks), everything else as Safe does.
+func SafeLines(s string) string {
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 	for i, l := range lines {
-		lines[i] = sanitize(l)
+		lines[i] = Safe(l)
 	}
 	return strings.Join(lines, "\n")
 }
