@@ -237,6 +237,9 @@ func TestReadVersions(t *testing.T) {
 		{`{"seq":1,"type":"sse_event","time":"2026-01-15T10:00:00Z","raw":"data: {}","body_at":[6,9]}` + "\n", "line 1: body_at [6,9] does not fit the 8 raw bytes"},
 		{`{"seq":1,"type":"sse_event","time":"2026-01-15T10:00:00Z","raw":"data: {}","body_at":[7,6]}` + "\n", "body_at [7,6]"},
 		{`{"seq":1,"type":"sse_event","time":"2026-01-15T10:00:00Z","raw":"data: {}","body":"{}","body_at":[6,8]}` + "\n", "or body is given too"},
+		{`{"not":"a recording"}` + "\n", "line 1: not an observation"},
+		{`{"format":"some-other-tool","version":1}` + "\n", "line 1: not an observation"},
+		{"null\n", "line 1: not an observation"},
 	} {
 		err := Read(strings.NewReader(tc.file+"{}\n"), func(*Observation) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

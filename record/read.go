@@ -22,7 +22,8 @@ const maxLine = 256 << 20
 // recording (format version 1 or 2, see Record) or --headless output. A
 // header line (an object without "type" and with "format") is skipped, and
 // one of a newer version than Version is an error; a last line cut short
-// (a killed process) is ignored; any other bad line is an error naming its
+// (a killed process) is ignored; any other bad line, a JSON object that is
+// neither an observation nor the header among them, is an error naming its
 // number. An observation's body given as "body_at" is set from its raw
 // bytes, sharing their memory.
 func Read(r io.Reader, each func(*Observation) error) error {
@@ -39,6 +40,9 @@ func Read(r io.Reader, each func(*Observation) error) error {
 			}
 			if l.Type == "" && l.Format == Format && l.Version > Version {
 				return fmt.Errorf("line %d: a recording of format version %d, newer than this mcpscope reads (up to %d)", n, l.Version, Version)
+			}
+			if l.Type == "" && l.Format != Format {
+				return fmt.Errorf("line %d: not an observation (no \"type\") nor a recording's header: is this a recording (--record) or --headless output?", n)
 			}
 			if l.Type != "" {
 				o := &l.Observation
