@@ -68,7 +68,7 @@ func renderDetail(o *proxy.Observation) string {
 		add("gap", durationShort(o.Gap))
 	}
 	if o.RequestSeq != 0 {
-		add("answers", fmt.Sprintf("#%d after %s", o.RequestSeq, durationShort(o.Latency)))
+		add("answers", fmt.Sprintf("the request at seq %d, after %s (o jumps there)", o.RequestSeq, durationShort(o.Latency)))
 	}
 	if len(o.Flags) > 0 {
 		add("flags", strings.Join(o.Flags, ", "))
