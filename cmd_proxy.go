@@ -105,6 +105,14 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
 	}
 	addr := ln.Addr().String()
+	if pinger, ok := p.Store.(interface{ Ping(context.Context) error }); ok {
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := pinger.Ping(pingCtx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpscope: warning: %v: sessions can be neither created nor found until it answers\n", err)
+		}
+	}
 	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
 		where := host
 		if net.ParseIP(host).IsUnspecified() {

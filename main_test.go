@@ -78,16 +78,31 @@ func startCLIStoppable(t *testing.T, args []string, patterns ...string) ([]strin
 		})
 	}
 	t.Cleanup(stop)
-	var found []string
-	lines := bufio.NewScanner(errR)
-	for len(found) < len(patterns) && lines.Scan() {
-		if m := regexp.MustCompile(patterns[len(found)]).FindStringSubmatch(lines.Text()); m != nil {
-			found = append(found, m[1])
+	// The scan runs on its own goroutine, so a pattern that never shows
+	// fails the test after a while instead of hanging it; the goroutine
+	// ends when mcpscope does (at cleanup, at the latest).
+	seen := &syncBuffer{}
+	result := make(chan []string, 1)
+	go func() {
+		var found []string
+		lines := bufio.NewScanner(errR)
+		for len(found) < len(patterns) && lines.Scan() {
+			seen.Write([]byte(lines.Text() + "\n"))
+			if m := regexp.MustCompile(patterns[len(found)]).FindStringSubmatch(lines.Text()); m != nil {
+				found = append(found, m[1])
+			}
 		}
+		result <- found
+		io.Copy(io.Discard, errR)
+	}()
+	var found []string
+	select {
+	case found = <-result:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("mcpscope did not print %q within 30 s; its stderr:\n%s", patterns, seen.String())
 	}
-	go io.Copy(io.Discard, errR)
 	if len(found) < len(patterns) {
-		t.Fatalf("mcpscope never printed %q", patterns[len(found)])
+		t.Fatalf("mcpscope never printed %q; its stderr:\n%s", patterns[len(found)], seen.String())
 	}
 	return found, stdout, stop
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,5 +48,22 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 	}
 	if status, _ := send(a, "POST", `{"jsonrpc":"2.0","id":78,"method":"tools/list"}`); status != http.StatusNotFound {
 		t.Errorf("after DELETE through B, A answered %d, want 404", status)
+	}
+}
+
+// TestDeadRedisIsNamedAtStart: with --store pointing at a Redis that does
+// not answer, mcpscope still serves, and says at once which store is down
+// and what that means, instead of leaving the first client to find out.
+func TestDeadRedisIsNamedAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens here now
+	found, _ := startCLIWaiting(t, []string{"-u", "http://127.0.0.1:1/mcp", "--headless", "-l", "127.0.0.1:0", "--store", "redis://" + dead + "/0"},
+		`warning: (session store \(redis\) at redis://\S+: .*refused.*)`, `listening on http://(\S+)`)
+	if !strings.Contains(found[0], "until it answers") {
+		t.Errorf("the warning does not say what a dead store means: %q", found[0])
 	}
 }

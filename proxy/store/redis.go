@@ -52,6 +52,15 @@ func NewRedis(rawURL string, ttl time.Duration) (*Redis, error) {
 }
 
 func (r *Redis) Name() string { return r.url }
+
+// Ping checks that Redis answers, for a warning at start: mcpscope serves
+// anyway, and calls fail until Redis is up.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return failed("at "+r.url, err)
+	}
+	return nil
+}
 func (r *Redis) Close() error { return r.client.Close() }
 
 func (r *Redis) sessionKey(id string) string  { return r.Prefix + ":session:" + id }
