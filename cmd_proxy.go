@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"mcpscope/control"
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
 
@@ -139,6 +140,9 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, p.Upstream.Redacted(), clientURL(addr, p.Upstream))
+	if set := p.Rules(); set != nil && o.rulesFile != "" {
+		fmt.Fprintf(stderr, "mcpscope: %s from %s (reloaded when it changes)\n", plural.Count(len(set.Rules), "rule"), o.rulesFile)
+	}
 	if o.control != "" {
 		api, err := startControl(o, p, stderr, serveErr)
 		if err != nil {

@@ -65,7 +65,9 @@ func TestRulesHotReload(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	writeFile(t, file, "- name: nothing yet\n  match: tool:nothing\n  action: drop\n")
 	up := mcptest.StartUpstream(t, mcpserver.Stateful)
-	addr, stdout := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--rules", file)
+	found, stdout := startCLIWaiting(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--rules", file},
+		`listening on http://(\S+)`, `mcpscope: (1 rule from \S+) \(reloaded when it changes\)`) // said at start, on stderr
+	addr := found[0]
 	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+addr+"/mcp", mcptest.ClientOptions{})
 	echo := func() error {
 		_, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
