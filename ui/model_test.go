@@ -313,3 +313,17 @@ func TestRecordingStatusBar(t *testing.T) {
 		t.Errorf("filtered, the status bar says %q with %d of %d rows shown", bar, len(m.traffic.visible), rows)
 	}
 }
+
+// TestSessionLineSaysWhatItDid: a session with open streams counts them; one
+// without (ended, or browsed in a recording) counts its requests rather
+// than saying "0 streams".
+func TestSessionLineSaysWhatItDid(t *testing.T) {
+	open := sessionItem{session: proxy.SessionInfo{ID: "s-1", Streams: 2, Requests: 9}}.line(60)
+	quiet := sessionItem{session: proxy.SessionInfo{ID: "s-2", Requests: 1}}.line(60)
+	if !strings.Contains(open, "2 streams") || strings.Contains(open, "request") {
+		t.Errorf("session with open streams: %q", open)
+	}
+	if !strings.Contains(quiet, "1 request") || strings.Contains(quiet, "stream") {
+		t.Errorf("session without open streams: %q", quiet)
+	}
+}

@@ -122,9 +122,13 @@ func (it sessionItem) line(width int) string {
 		return text
 	}
 	s := it.session
-	text := shortID(s.ID) + "  " + plural.Count(s.Streams, "stream")
+	activity := plural.Count(s.Streams, "stream") // open now
+	if s.Streams == 0 {
+		activity = plural.Count(int(s.Requests), "request") // what it did, rather than "0 streams"
+	}
+	text := shortID(s.ID) + "  " + activity
 	if s.Upstream != "" {
-		text = shortID(s.ID) + " ↔ " + shortID(s.Upstream) + "  " + plural.Count(s.Streams, "stream")
+		text = shortID(s.ID) + " ↔ " + shortID(s.Upstream) + "  " + activity
 	}
 	if s.Protocol != "" {
 		text += "  " + s.Protocol
