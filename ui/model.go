@@ -89,7 +89,7 @@ type Model struct {
 	streams     []proxy.StreamInfo
 	globalPause bool
 	dropped     int64
-	rate        float64 // SSE events per second, over the last tick
+	rate        rateMeter // SSE events per second, over the last couple of seconds
 	eventsTick  int
 	lastTick    time.Time
 	notice      string // the outcome of the last act, shown in the status bar
@@ -154,7 +154,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		now := time.Time(msg)
 		if d := now.Sub(m.lastTick); d > 0 {
-			m.rate = float64(m.eventsTick) / d.Seconds()
+			m.rate.add(m.eventsTick, d)
 		}
 		m.eventsTick, m.lastTick = 0, now
 		m.refresh()
@@ -219,4 +219,30 @@ func (m *Model) refresh() {
 // say shows the outcome of an act in the status bar for a few seconds.
 func (m *Model) say(text string) {
 	m.notice, m.noticeUntil = text, time.Now().Add(4*time.Second)
+}
+
+// rateMeter is an event rate over the last few ticks: one tick's count
+// alone jumps between 0 and twice the rate when events come every few
+// hundred milliseconds, as MCP progress notifications do.
+type rateMeter struct {
+	counts [4]int
+	spans  [4]time.Duration
+	next   int
+}
+
+func (r *rateMeter) add(events int, over time.Duration) {
+	r.counts[r.next], r.spans[r.next] = events, over
+	r.next = (r.next + 1) % len(r.counts)
+}
+
+func (r *rateMeter) perSecond() float64 {
+	events, span := 0, time.Duration(0)
+	for i := range r.counts {
+		events += r.counts[i]
+		span += r.spans[i]
+	}
+	if span <= 0 {
+		return 0
+	}
+	return float64(events) / span.Seconds()
 }

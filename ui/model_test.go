@@ -327,3 +327,26 @@ func TestSessionLineSaysWhatItDid(t *testing.T) {
 		t.Errorf("session without open streams: %q", quiet)
 	}
 }
+
+// TestRateMeterSmooths: events every 200 ms read as 5/s at every 500 ms
+// tick (one tick's count alone reads 4 or 6, or 0 in a gap), and the rate
+// falls to 0 once a few ticks pass without events.
+func TestRateMeterSmooths(t *testing.T) {
+	var r rateMeter
+	for _, n := range []int{2, 3, 2, 3} {
+		r.add(n, 500*time.Millisecond)
+	}
+	if got := r.perSecond(); got != 5 {
+		t.Errorf("rate %v, want 5", got)
+	}
+	for range 4 {
+		r.add(0, 500*time.Millisecond)
+	}
+	if got := r.perSecond(); got != 0 {
+		t.Errorf("after 2 s without events: rate %v, want 0", got)
+	}
+	var fresh rateMeter
+	if got := fresh.perSecond(); got != 0 {
+		t.Errorf("no ticks yet: rate %v", got)
+	}
+}

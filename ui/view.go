@@ -118,7 +118,7 @@ func (m *Model) statusBar() string {
 		parts = append(parts, "recording "+termtext.Safe(m.info.Source), plural.Count(len(m.traffic.visible), "row"))
 		return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 	}
-	parts = append(parts, plural.Count(len(m.streams), "stream"), fmt.Sprintf("%.0f ev/s", m.rate))
+	parts = append(parts, plural.Count(len(m.streams), "stream"), fmt.Sprintf("%.0f ev/s", m.rate.perSecond()))
 	if m.dropped > 0 {
 		parts = append(parts, styleError.Render(fmt.Sprintf("%d dropped", m.dropped)))
 	}
