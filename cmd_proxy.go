@@ -169,10 +169,10 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	case err = <-serveErr:
 		err = fmt.Errorf("serving: %w", err)
 	case err = <-displayed: // the user quit the UI, or output failed
-		shutdown(srv)
+		stopProxy(srv, p)
 		return err
 	}
-	shutdown(srv)
+	stopProxy(srv, p)
 	sub.Close() // a printer drains what is queued, then returns
 	stopDisplayUnlessHeadless(o, stopDisplay)
 	if derr := <-displayed; err == nil {
@@ -207,12 +207,24 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 
 // shutdown stops accepting, gives requests a moment, then closes what is
 // left (open SSE streams would otherwise hold Shutdown forever).
+// shutdown stops srv, waiting up to 2 s for its connections to go idle
+// (an open stream never does: it is cut then).
 func shutdown(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		srv.Close()
 	}
+}
+
+// stopProxy shuts the proxy's server down, then waits for its requests to
+// end and publishes what they saw last, so the printer and the recorder,
+// which drain their queues before they stop, have everything.
+func stopProxy(srv *http.Server, p *proxy.Proxy) {
+	shutdown(srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	p.Drain(ctx)
 }
 
 // clientURL is the URL a client should use: the proxy's address with the

@@ -117,6 +117,10 @@ func (b *Bus) work() {
 	}
 }
 
+// Flush publishes everything deferred so far, in order, and returns once it
+// has been offered to the subscribers.
+func (b *Bus) Flush() { b.runDeferred() }
+
 // runDeferred runs everything queued so far, in order.
 func (b *Bus) runDeferred() {
 	d := &b.deferred

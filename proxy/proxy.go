@@ -99,6 +99,7 @@ type Proxy struct {
 	streamSeq   atomic.Uint64
 	exchangeSeq atomic.Uint64
 	connSeq     atomic.Uint64
+	serving     atomic.Int64 // requests in ServeHTTP (see Drain)
 	corr        correlator
 	gates       gates
 	held        heldSet
@@ -179,8 +180,29 @@ func (p *Proxy) NewServer() *http.Server {
 	}
 }
 
+// Drain is for shutting down: once the server is closed (its streams then
+// end promptly, their clients gone), it waits until no request is being
+// served, or ctx ends, and then publishes every observation still deferred
+// (a stream's last events and its stream_closed among them). Subscribers
+// that drain their queue after it (a recorder, the headless printer) miss
+// nothing the proxy saw. It returns ctx's error if requests were still
+// being served.
+func (p *Proxy) Drain(ctx context.Context) error {
+	defer p.bus().Flush()
+	for p.serving.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // ServeHTTP forwards one client request upstream.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.serving.Add(1)
+	defer p.serving.Add(-1)
 	if !p.checkHostAndOrigin(w, r) {
 		return
 	}

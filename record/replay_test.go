@@ -85,6 +85,7 @@ func recordThroughProxy(t *testing.T) (session, []*proxy.Observation) {
 	live := script(t, "http://"+ln.Addr().String()+"/mcp")
 	srv.Close()
 	tr.CloseIdleConnections()
+	p.Drain(t.Context()) // the streams' last observations reach the recorder before it stops
 	sub.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
