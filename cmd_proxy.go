@@ -205,10 +205,9 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 	return api, nil
 }
 
-// shutdown stops accepting, gives requests a moment, then closes what is
-// left (open SSE streams would otherwise hold Shutdown forever).
-// shutdown stops srv, waiting up to 2 s for its connections to go idle
-// (an open stream never does: it is cut then).
+// shutdown stops accepting, gives requests up to 2 s to end, then closes
+// what is left (open SSE streams never go idle: they would hold Shutdown
+// forever).
 func shutdown(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
