@@ -225,6 +225,7 @@ type child struct {
 	rig   *rig
 	proc  *childProxy
 	cpu0  []int64 // the child's "cpu" answer when the timed part began
+	seen0 []int64 // its "observed" answer then: events and closed streams before (initialize's)
 }
 
 type children []*child
@@ -240,17 +241,18 @@ func startChildren(b *testing.B, h http.Handler) children {
 	return cs
 }
 
-// start notes each child's CPU time and resets the benchmark timer.
+// start notes each child's CPU time and what it observed so far, and
+// resets the benchmark timer.
 func (cs children) start(b *testing.B) {
 	for _, c := range cs {
-		c.cpu0 = c.proc.ask(b, "cpu")
+		c.cpu0, c.seen0 = c.proc.ask(b, "cpu"), c.proc.ask(b, "observed")
 	}
 	b.ResetTimer()
 }
 
 // report stops the timer and reports each child's CPU time and system
-// calls per event, their ratio, and the share of the events mcpscope's
-// subscriber saw once it has seen streams streams close.
+// calls per event, their ratio, and the share of the timed part's events
+// mcpscope's subscriber saw once it has seen its streams streams close.
 func (cs children) report(b *testing.B, events, streams int64) {
 	b.StopTimer()
 	cpu := make([]float64, len(cs))
@@ -264,17 +266,19 @@ func (cs children) report(b *testing.B, events, streams int64) {
 		}
 	}
 	b.ReportMetric(cpu[1]/cpu[0], "cpu-ratio")
-	b.ReportMetric(100*float64(cs[1].proc.observedEvents(b, streams))/float64(events), "observed-%")
+	m := cs[1]
+	b.ReportMetric(100*float64(m.proc.observedEvents(b, m.seen0, streams))/float64(events), "observed-%")
 }
 
 // observedEvents waits (up to 10 s) until the child's subscriber has seen
-// streams streams close, and returns the SSE events it counted.
-func (c *childProxy) observedEvents(b *testing.B, streams int64) int64 {
+// streams more streams close than it had at since (an "observed" answer),
+// and returns the SSE events it counted since then.
+func (c *childProxy) observedEvents(b *testing.B, since []int64, streams int64) int64 {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		seen := c.ask(b, "observed")
-		if seen[1] >= streams || time.Now().After(deadline) {
-			return seen[0]
+		if seen[1]-since[1] >= streams || time.Now().After(deadline) {
+			return seen[0] - since[0]
 		}
 		time.Sleep(time.Millisecond)
 	}
