@@ -130,11 +130,11 @@ func (b *Bus) publishNow(os []*Observation) {
 	}
 }
 
-// ownedAll returns os with every observation that borrows replaced by an
-// owned copy (os itself when none does).
+// ownedAll returns os with every observation that borrows or is pooled
+// replaced by an owned copy (os itself when none is).
 func ownedAll(os []*Observation) []*Observation {
 	for i, o := range os {
-		if o.lease == nil {
+		if o.lease == nil && o.pool == nil {
 			continue
 		}
 		owned := append(make([]*Observation, 0, len(os)), os[:i]...)
@@ -283,11 +283,15 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 	}
 }
 
-// hold takes the reference a queued observation keeps to its lease until
-// the subscriber is done with it (Next releases it one call later).
+// hold takes the references a queued observation keeps, to its lease and
+// (pooled) to itself, until the subscriber is done with it (Next lets go
+// one call later).
 func (s *Subscription) hold(o *Observation) *Observation {
 	if o.lease != nil {
 		o.lease.retain()
+	}
+	if o.pool != nil {
+		o.pool.refs.Add(1)
 	}
 	return o
 }
@@ -297,8 +301,8 @@ func (s *Subscription) hold(o *Observation) *Observation {
 func (s *Subscription) letGo() {
 	if s.borrow {
 		for _, o := range s.spare {
-			if o != nil && o.lease != nil {
-				o.lease.release()
+			if o != nil {
+				o.letGo()
 			}
 		}
 	}
@@ -381,9 +385,7 @@ func (s *Subscription) Release() {
 	defer s.mu.Unlock()
 	s.letGo()
 	for _, o := range s.queue {
-		if o.lease != nil {
-			o.lease.release()
-		}
+		o.letGo()
 	}
 	clear(s.queue)
 	s.queue, s.queuedSize = s.queue[:0], 0

@@ -240,3 +240,51 @@ func TestReleaseLetsGoOfQueued(t *testing.T) {
 		t.Fatalf("%d leases still out after Release", budget.out.Load())
 	}
 }
+
+// TestPooledObservationsWaitForTheirLastHolder: a pooled observation is
+// recycled only once the publisher and every borrowing subscriber that
+// queued it have let go; a subscriber that keeps observations gets a copy
+// that is never recycled, and one that dropped it never held it.
+func TestPooledObservationsWaitForTheirLastHolder(t *testing.T) {
+	b := NewBus()
+	keeper := b.Subscribe(0)
+	first := b.Subscribe(0, Borrow)
+	second := b.Subscribe(0, Borrow)
+	full := b.Subscribe(1, Borrow)
+	b.Publish(&Observation{Type: TypeSSEEvent}) // fills full's queue: it drops what follows
+	o := newPooledObservation()
+	o.Type, o.Raw = TypeSSEEvent, "data: x\n\n"
+	b.PublishAll([]*Observation{o})
+	o.letGo() // the publisher's reference
+	next := func(s *Subscription) []*Observation {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		got, err := s.Next(ctx)
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := next(first); len(got) != 2 || got[1] != o {
+		t.Fatalf("first borrower got %v, want the published observation", got)
+	}
+	if got := next(second); len(got) != 2 || got[1] != o {
+		t.Fatalf("second borrower got %v, want the published observation", got)
+	}
+	next(first) // first lets go; second still reads it
+	if o.Type != TypeSSEEvent || o.Raw != "data: x\n\n" {
+		t.Fatalf("recycled while the second borrower still held it: %+v", o)
+	}
+	kept := next(keeper)
+	next(second) // the last holder lets go
+	if o.Type != "recycled" {
+		t.Fatalf("not recycled after every holder let go: %+v", o)
+	}
+	if len(kept) != 2 || kept[1] == o || kept[1].pool != nil || kept[1].Raw != "data: x\n\n" {
+		t.Fatalf("the keeper's copy: %+v, want its own, unchanged", kept)
+	}
+	if got := next(full); len(got) != 2 || got[0].Type != TypeDropped {
+		t.Fatalf("the full subscriber got %v, want its first observation and a drop", got)
+	}
+}

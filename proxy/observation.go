@@ -103,6 +103,9 @@ type Observation struct {
 	// (Raw, Body, Method, ID, EventID, EventType may); see Subscribe and
 	// Borrow for who may read them when.
 	lease *lease
+	// pool is set on an observation the bus recycles once the last of its
+	// holders lets go: what counts them (see recycle.go).
+	pool *pooledObservation
 }
 
 // HTTPExchange describes one request forwarded upstream and its response.
@@ -144,15 +147,19 @@ func (o *Observation) Footprint() int {
 	return n
 }
 
-// owned returns o itself when none of its strings borrow, else a copy whose
-// strings are the observer's own: Raw copied once, and the fields that lie
-// in it pointing into the copy.
+// owned returns o itself when none of its strings borrow and it is not
+// pooled, else a copy the observer may keep: its strings the observer's
+// own (Raw copied once, and the fields that lie in it pointing into the
+// copy).
 func (o *Observation) owned() *Observation {
-	if o.lease == nil {
+	if o.lease == nil && o.pool == nil {
 		return o
 	}
 	c := *o
-	c.lease = nil
+	c.lease, c.pool = nil, nil
+	if o.lease == nil {
+		return &c // a pooled observation whose strings are its own
+	}
 	c.Raw = strings.Clone(o.Raw)
 	own := func(s string) string {
 		if s != "" && within(o.Raw, s) {

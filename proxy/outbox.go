@@ -91,7 +91,8 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 	for i := range entries {
 		e := &entries[i]
 		if e.o == nil {
-			e.o, e.env, e.batchText = p.buildEvent(&e.captured, stream, exchange)
+			e.o = newPooledObservation() // let go of below, once published
+			e.env, e.batchText = p.buildEvent(e.o, &e.captured, stream, exchange)
 			if e.env.kind != KindRequest {
 				e.env = envelope{}
 			}
@@ -109,9 +110,12 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 		if e.batchText != "" {
 			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, e.captured.lease, e.o.Time, emit)
 		}
-		for _, n := range entries[start : i+1] {
-			if n.captured.lease != nil {
-				n.captured.lease.release() // published: the subscribers that keep it hold their own
+		for _, n := range entries[start : i+1] { // published: the subscribers that keep them hold their own references
+			switch {
+			case n.o.pool != nil:
+				n.o.letGo() // and the lease reference n.captured held: o.lease is it
+			case n.captured.lease != nil:
+				n.captured.lease.release()
 			}
 		}
 		batch, start = batch[:0], i+1 // emit keeps no slice

@@ -69,11 +69,12 @@ func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap t
 	}
 }
 
-// buildEvent makes the observation of a captured block. For a single
+// buildEvent makes o the observation of a captured block. For a single
 // message it describes the message on the observation; a batch comes back
-// as batchText, to be published message by message after it.
-func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observation, env envelope, batchText string) {
-	o = &Observation{Type: TypeSSEEvent, Time: c.at, Direction: ServerToClient, Size: len(c.raw), Gap: c.gap, Raw: c.raw,
+// as batchText, to be published message by message after it. o must be
+// empty, or pooled and empty.
+func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange string) (env envelope, batchText string) {
+	*o = Observation{pool: o.pool, Type: TypeSSEEvent, Time: c.at, Direction: ServerToClient, Size: len(c.raw), Gap: c.gap, Raw: c.raw,
 		EventID: c.id, HasID: c.hasID, EventType: c.event, Session: c.session, Stream: stream, Exchange: exchange, lease: c.lease}
 	if c.hasRetry {
 		o.Retry = c.retry
@@ -89,7 +90,7 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 			batchText = c.data
 		}
 	}
-	return o, env, batchText
+	return env, batchText
 }
 
 // observe builds the observation of one block at once and applies the rules
@@ -101,7 +102,8 @@ func (p *Proxy) buildEvent(c *capturedBlock, stream, exchange string) (o *Observ
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
 	var c capturedBlock
 	s.capture(&c, b, now, gap, out, changed) // judge makes o its own before a rule acts on it
-	o, env, batch := s.p.buildEvent(&c, s.id, s.exchange)
+	o := new(Observation) // rules may keep it (held, decisions): never pooled
+	env, batch := s.p.buildEvent(o, &c, s.id, s.exchange)
 	v := outcome{}
 	if c.describe && batch == "" {
 		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })
