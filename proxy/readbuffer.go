@@ -19,7 +19,7 @@ import (
 // unfinished event are carried over to the start of the next lease. Small
 // reads are copied: a lease would pin a large buffer for a few bytes.
 type readBuffer struct {
-	small []byte
+	small *[]byte // pooled; the stream's until close
 	large *[]byte // pooled, when the chunk's bytes are copied for observers (or nobody observes)
 
 	leased      *lease // the lease the stream reads into (it holds a reference)
@@ -40,7 +40,10 @@ const (
 	minLeaseRoom    = 32 << 10 // a read into a lease gets at least this much room
 )
 
-var largeBuffers = newBufferPool(largeReadBuffer)
+var (
+	smallBuffers = newBufferPool(smallReadBuffer)
+	largeBuffers = newBufferPool(largeReadBuffer)
+)
 
 // read reads the next chunk; the previous one must be forwarded and
 // captured already. keep tells that observers want the chunk's bytes: a
@@ -73,9 +76,9 @@ func (rb *readBuffer) read(r io.Reader, keep bool, pending int) ([]byte, error) 
 		buf = *rb.large
 	default:
 		if rb.small == nil {
-			rb.small = make([]byte, smallReadBuffer)
+			rb.small = smallBuffers.get()
 		}
-		buf = rb.small
+		buf = *rb.small
 	}
 	n, err := r.Read(buf)
 	if rb.chunkLeased {
@@ -161,6 +164,16 @@ func (rb *readBuffer) release() {
 		rb.leased, rb.used, rb.run = nil, 0, 0
 	}
 	rb.putLarge()
+}
+
+// close gives back every buffer once the stream has ended: nothing of
+// its chunks is read after (observations copy what they do not lease).
+func (rb *readBuffer) close() {
+	rb.release()
+	if rb.small != nil {
+		smallBuffers.put(rb.small)
+		rb.small = nil
+	}
 }
 
 func (rb *readBuffer) putLarge() {

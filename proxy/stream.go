@@ -35,7 +35,8 @@ type sseStream struct {
 	drain          drainer   // how the stream goes on without its client (mint.go)
 	minted         eventMint // what minting did to the current event, for its observation
 
-	last time.Time // when the previous block arrived
+	readAt time.Time // when the last chunk was read: when its blocks arrived
+	last   time.Time // when the previous block arrived
 }
 
 func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response, closeDelimited bool) {
@@ -74,7 +75,7 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	if reason == "" {
 		reason = s.run(r.Context(), resp.Body)
 	}
-	s.buf.release()
+	s.buf.close()
 	s.drain.stop()
 	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
 	if s.cutBy != "" {
@@ -117,6 +118,7 @@ func streamKind(r *http.Request) StreamKind {
 func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 	for {
 		chunk, err := s.buf.read(body, s.p.bus().Active(), s.parser.Buffered())
+		s.readAt = time.Now()
 		if len(chunk) > 0 {
 			s.w.startChunk(chunk)
 			s.parser.Feed(chunk)
@@ -173,7 +175,7 @@ func (s *sseStream) flush() error {
 // writes it: its raw bytes, or its re-encoding where the proxy changed it.
 // It returns why the stream must end, or "".
 func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
-	now := time.Now()
+	now := s.readAt // one clock reading per read, not per event (a reading costs about as much as capturing the event)
 	gap := now.Sub(s.last)
 	s.last = now
 	out, changed := b.Raw, false
