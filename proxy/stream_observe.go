@@ -102,7 +102,8 @@ func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange st
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
 	var c capturedBlock
 	s.capture(&c, b, now, gap, out, changed) // judge makes o its own before a rule acts on it
-	o := new(Observation) // rules may keep it (held, decisions): never pooled
+	// Rules may keep the observation (held messages, decisions): never pooled.
+	o := new(Observation)
 	env, batch := s.p.buildEvent(o, &c, s.id, s.exchange)
 	v := outcome{}
 	if c.describe && batch == "" {
