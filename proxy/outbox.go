@@ -104,14 +104,15 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 			continue
 		}
 		emit(batch)
-		for _, n := range entries[start : i+1] {
-			p.noteRequest(n.o, n.env, n.scope)
+		published := entries[start : i+1] // by index below: an entry is a few hundred bytes
+		for j := range published {
+			p.noteRequest(published[j].o, published[j].env, published[j].scope)
 		}
 		if e.batchText != "" {
 			p.emitMessages(e.batchText, e.scope, stream, exchange, ServerToClient, nil, e.captured.lease, e.o.Time, emit)
 		}
-		for _, n := range entries[start : i+1] { // published: the subscribers that keep them hold their own references
-			switch {
+		for j := range published { // the subscribers that keep them hold their own references
+			switch n := &published[j]; {
 			case n.o.pool != nil:
 				n.o.letGo() // and the lease reference n.captured held: o.lease is it
 			case n.captured.lease != nil:
