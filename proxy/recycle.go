@@ -6,10 +6,11 @@ import (
 )
 
 // Recycled observations. Every SSE event the proxy forwards gets an
-// Observation, which for small events is most of what observing allocates:
-// at thousands of events a second that is garbage the collector spends more
-// CPU on than the proxy spends building them. The observations of events
-// built off the data path (outbox) therefore come from a pool and go back
+// Observation, which for small events is most of what observing allocates
+// (on short POST streams of 256 B events, 40 % of all a benchmark process
+// allocated; recycling it took the proxy's CPU per event from 1.22× to
+// 1.16× httputil.ReverseProxy's). The observations of events built off the
+// data path (outbox) therefore come from a pool and go back
 // to it once the last holder lets go, counted like a lease's holders: the
 // deferred work that builds and publishes it, and each borrowing subscriber
 // that queued it, until its next Next (or Release). Subscribers that keep
