@@ -216,15 +216,40 @@ func shutdown(srv *http.Server) {
 	}
 }
 
-// stopProxy shuts the proxy's server down, then waits for its requests to
-// end and publishes what they saw last, so the printer and the recorder,
-// which drain their queues before they stop, have everything.
+// stopProxy shuts the proxy's server down: it stops accepting, lets the
+// requests in flight finish (for up to shutdownGrace) but not the SSE
+// streams, which may never finish on their own and would hold every quit
+// for the whole grace (proxy.Settled), and then closes every connection. It then waits for the handlers to end and publishes what they
+// saw last, so the printer and the recorder, which drain their queues
+// before they stop, have everything.
 func stopProxy(srv *http.Server, p *proxy.Proxy) {
-	shutdown(srv)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	p.Drain(ctx)
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(ctx) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for stopped := false; !stopped; {
+		select {
+		case err := <-shut:
+			if err != nil { // the grace ran out, or only streams were left
+				srv.Close()
+			}
+			stopped = true
+		case <-tick.C:
+			if p.Settled() {
+				cancel()
+			}
+		}
+	}
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelDrain()
+	p.Drain(drainCtx)
 }
+
+// shutdownGrace bounds how long a shutdown waits for the requests in
+// flight, and then for their handlers to end.
+var shutdownGrace = 2 * time.Second
 
 // clientURL is the URL a client should use: the proxy's address with the
 // upstream's path and query.

@@ -178,6 +178,13 @@ func (g *gates) move(s *streamGate, session string) {
 	g.update(s)
 }
 
+// openStreams counts the streams open now.
+func (g *gates) openStreams() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.streams)
+}
+
 func (g *gates) close(s *streamGate) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -199,6 +199,14 @@ func (p *Proxy) Drain(ctx context.Context) error {
 	return nil
 }
 
+// Settled reports whether the only requests still being served are SSE
+// streams. A shutdown waits for the other requests in flight, not for
+// these: an MCP client keeps its GET stream open for as long as it runs,
+// and a tool call's stream lasts as long as the tool does.
+func (p *Proxy) Settled() bool {
+	return p.serving.Load() <= int64(p.gates.openStreams())
+}
+
 // ServeHTTP forwards one client request upstream.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.serving.Add(1)

@@ -20,9 +20,10 @@ import (
 
 // Server is the demo MCP server listening on loopback.
 type Server struct {
-	URL string // the MCP endpoint, e.g. http://127.0.0.1:41234/mcp
-	srv *http.Server
-	mcp *mcp.Server
+	URL  string // the MCP endpoint, e.g. http://127.0.0.1:41234/mcp
+	srv  *http.Server
+	mcp  *mcp.Server
+	stop context.CancelFunc // ends the tool calls in flight
 }
 
 // StartServer starts the demo server of the given kind on a free loopback
@@ -32,7 +33,8 @@ func StartServer(kind mcpserver.Kind, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting demo server: %w", err)
 	}
-	s := &Server{mcp: mcpserver.New(mcpserver.Options{Logger: logger})}
+	stop, cancel := context.WithCancel(context.Background())
+	s := &Server{mcp: mcpserver.New(mcpserver.Options{Logger: logger, Stop: stop}), stop: cancel}
 	mux := http.NewServeMux()
 	mux.Handle(kind.Path(), mcpserver.Handler(kind, s.mcp, mcpserver.Options{Logger: logger}))
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -41,12 +43,14 @@ func StartServer(kind mcpserver.Kind, logger *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server and ends its sessions.
+// Close stops the server and ends its sessions. The tool calls in flight
+// end first: closing a session waits for them.
 func (s *Server) Close() {
+	s.stop()
+	s.srv.Close()
 	for ss := range s.mcp.Sessions() {
 		ss.Close()
 	}
-	s.srv.Close()
 }
 
 // Client is the scripted demo client.

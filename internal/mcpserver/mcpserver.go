@@ -37,6 +37,7 @@ package mcpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -59,6 +60,10 @@ const sessionlessVersion = "2026-07-28"
 type Options struct {
 	// Logger receives the go-sdk's server and transport logs. Nil discards them.
 	Logger *slog.Logger
+	// Stop, when it ends, ends the tool calls in flight: closing a session
+	// waits for them, and the progress tool may run for minutes. Nil means
+	// never.
+	Stop context.Context
 }
 
 // New returns a new demo server. Each call returns an independent server.
@@ -69,7 +74,10 @@ func New(opts Options) *mcp.Server {
 		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
 		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
 	})
-	d := &demo{s: s}
+	d := &demo{s: s, stop: opts.Stop}
+	if d.stop == nil {
+		d.stop = context.Background()
+	}
 	mcp.AddTool(s, &mcp.Tool{Name: "progress", Description: "Send count progress notifications (or log messages without a progress token), then return."}, d.progress)
 	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Return text."}, echo)
 	mcp.AddTool(s, &mcp.Tool{Name: "delete_all", Description: "Pretend to delete everything (the example rules block it)."}, deleteAll)
@@ -83,6 +91,7 @@ func New(opts Options) *mcp.Server {
 
 type demo struct {
 	s       *mcp.Server
+	stop    context.Context // see Options.Stop
 	mu      sync.Mutex
 	n       int  // notify_later calls so far
 	laterOn bool // whether the tool "later" is present
@@ -101,7 +110,7 @@ func (d *demo) progress(ctx context.Context, req *mcp.CallToolRequest, in Progre
 	token := req.Params.GetProgressToken()
 	for i := 1; i <= in.Count; i++ {
 		if i > 1 {
-			if err := sleep(ctx, time.Duration(in.IntervalMS)*time.Millisecond); err != nil {
+			if err := sleep(ctx, d.stop, time.Duration(in.IntervalMS)*time.Millisecond); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -246,7 +255,8 @@ func contentText(cs ...mcp.Content) string {
 	return strings.Join(parts, "\n")
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// sleep waits for d, or until the call's ctx or the server's stop ends.
+func sleep(ctx, stop context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -254,5 +264,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-stop.Done():
+		return errors.New("the server is stopping")
 	}
 }
