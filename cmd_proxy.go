@@ -205,46 +205,41 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 	return api, nil
 }
 
-// shutdown stops accepting, gives requests up to 2 s to end, then closes
-// what is left (open SSE streams never go idle: they would hold Shutdown
-// forever).
-func shutdown(srv *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+// stopProxy stops the proxy's server (stopServer), then waits for its
+// handlers to end and publishes what they saw last, so the printer and the
+// recorder, which drain their queues before they stop, have everything.
+func stopProxy(srv *http.Server, p *proxy.Proxy) {
+	stopServer(srv, p.Settled)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
-	}
+	p.Drain(ctx)
 }
 
-// stopProxy shuts the proxy's server down: it stops accepting, lets the
-// requests in flight finish (for up to shutdownGrace) but not the SSE
-// streams, which may never finish on their own and would hold every quit
-// for the whole grace (proxy.Settled), and then closes every connection. It then waits for the handlers to end and publishes what they
-// saw last, so the printer and the recorder, which drain their queues
-// before they stop, have everything.
-func stopProxy(srv *http.Server, p *proxy.Proxy) {
+// stopServer shuts a server down: it stops accepting, lets the requests in
+// flight finish (for up to shutdownGrace) but not the SSE streams, which
+// may never finish on their own and would hold every quit for the whole
+// grace (settled reports when only those are left), and then closes every
+// connection.
+func stopServer(srv *http.Server, settled func() bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(ctx) }()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for stopped := false; !stopped; {
+	for {
 		select {
 		case err := <-shut:
 			if err != nil { // the grace ran out, or only streams were left
 				srv.Close()
 			}
-			stopped = true
+			return
 		case <-tick.C:
-			if p.Settled() {
+			if settled() {
 				cancel()
 			}
 		}
 	}
-	drainCtx, cancelDrain := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancelDrain()
-	p.Drain(drainCtx)
 }
 
 // shutdownGrace bounds how long a shutdown waits for the requests in

@@ -78,7 +78,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Arg(0), plural.Count(rp.Requests(), "recorded request"), speed, ln.Addr(), reachable(ln.Addr().String()))
 	select {
 	case <-ctx.Done():
-		shutdown(srv)
+		stopServer(srv, rp.Settled)
 		return 0
 	case err := <-served:
 		if errors.Is(err, http.ErrServerClosed) {

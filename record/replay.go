@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mcpscope/proxy"
@@ -43,7 +44,14 @@ type Replayer struct {
 	mu      sync.Mutex
 	used    map[string]int // request key → answers given
 	getsOut int            // standalone streams handed out
+
+	serving, streaming atomic.Int64 // requests being served, and those of them streaming (Settled)
 }
+
+// Settled reports whether the only requests being served are SSE streams
+// (a standalone GET stream stays open until its client leaves): a shutdown
+// need not wait for those.
+func (rp *Replayer) Settled() bool { return rp.serving.Load() <= rp.streaming.Load() }
 
 // NewReplayer indexes the observations of a recording.
 func NewReplayer(obs []*proxy.Observation, speed float64) *Replayer {
@@ -60,6 +68,8 @@ func (rp *Replayer) Requests() int {
 }
 
 func (rp *Replayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rp.serving.Add(1)
+	defer rp.serving.Add(-1)
 	if err := proxy.CheckHostAndOrigin(r, rp.AllowedHosts, rp.AllowedOrigins); err != nil {
 		replayError(w, http.StatusForbidden, "", err.Error())
 		return
@@ -171,6 +181,8 @@ func (rp *Replayer) serveGet(w http.ResponseWriter, r *http.Request) {
 // recorded. A standalone stream then stays open until the client leaves,
 // as a live one would.
 func (rp *Replayer) stream(w http.ResponseWriter, r *http.Request, ex *recordedExchange, from int, rw rewriter) {
+	rp.streaming.Add(1)
+	defer rp.streaming.Add(-1)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -179,5 +180,59 @@ func TestReplayServesAnotherClient(t *testing.T) {
 	}
 	if _, body := post(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"text":"never said"}}}`); !strings.Contains(body, "no recorded request matches") {
 		t.Errorf("an unrecorded tools/call answered %q; want the no-match error", body)
+	}
+}
+
+// TestReplaySettledWithOnlyStreams: a shutdown waits for the requests in
+// flight but not for SSE streams, which a client holds open for as long as
+// it runs (Settled).
+func TestReplaySettledWithOnlyStreams(t *testing.T) {
+	_, obs := recordThroughProxy(t)
+	rp := NewReplayer(obs, 0)
+	srv := httptest.NewServer(rp)
+	defer srv.Close()
+	defer srv.CloseClientConnections()
+	if !rp.Settled() {
+		t.Fatal("not settled with nothing served")
+	}
+	body, feed := io.Pipe()
+	posted := make(chan error, 1)
+	go func() {
+		resp, err := http.Post(srv.URL+"/mcp", "application/json", body)
+		if err == nil {
+			resp.Body.Close()
+		}
+		posted <- err
+	}()
+	feed.Write([]byte(`{"jsonrpc":"2.0",`)) // the request is in flight until its body ends
+	waitFor(t, func() bool { return rp.serving.Load() == 1 })
+	if rp.Settled() {
+		t.Fatal("settled while a POST was being read")
+	}
+	feed.Write([]byte(`"method":"notifications/initialized"}`))
+	feed.Close()
+	if err := <-posted; err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/mcp", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET stream: %v, %v", resp, err)
+	}
+	defer resp.Body.Close()
+	waitFor(t, func() bool { return rp.serving.Load() == 1 && rp.streaming.Load() == 1 })
+	if !rp.Settled() {
+		t.Fatal("not settled with only a GET stream open")
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
 	}
 }
