@@ -196,6 +196,7 @@ func TestReplaySettledWithOnlyStreams(t *testing.T) {
 		t.Fatal("not settled with nothing served")
 	}
 	body, feed := io.Pipe()
+	defer feed.Close() // on an early failure too: the client's POST then ends
 	posted := make(chan error, 1)
 	go func() {
 		resp, err := http.Post(srv.URL+"/mcp", "application/json", body)
