@@ -23,13 +23,20 @@ func (p *Proxy) checkHostAndOrigin(w http.ResponseWriter, r *http.Request) bool 
 // loopback nor in the allowed lists: a web page the developer visits must
 // not reach mcpscope (or, through it, the MCP server) by DNS rebinding or a
 // cross-origin request. A request without an Origin header is not
-// cross-origin. The control API uses the same rule.
+// cross-origin. Every Origin the request carries is checked (repeated
+// headers, and the space- or comma-separated lists RFC 6454 allows): one
+// foreign origin refuses it. (net/http itself refuses a second Host.) The
+// control API uses the same rule.
 func CheckHostAndOrigin(r *http.Request, allowedHosts, allowedOrigins []string) error {
 	if !hostAllowed(r.Host, allowedHosts) {
 		return errors.New("refused request for foreign Host " + quoteForMessage(r.Host) + " (allow it with --allow-host)")
 	}
-	if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, allowedOrigins) {
-		return errors.New("refused request from foreign Origin " + quoteForMessage(origin) + " (allow it with --allow-origin)")
+	for _, value := range r.Header.Values("Origin") {
+		for _, origin := range strings.FieldsFunc(value, func(c rune) bool { return c == ' ' || c == ',' || c == '\t' }) {
+			if !originAllowed(origin, allowedOrigins) {
+				return errors.New("refused request from foreign Origin " + quoteForMessage(origin) + " (allow it with --allow-origin)")
+			}
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 	"net"
@@ -144,5 +145,43 @@ func TestForeignHostAndOrigin(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("allowed host refused: %d", resp.StatusCode)
+	}
+}
+
+// TestEveryOriginIsChecked sends raw requests whose Origin is given twice,
+// or as a list, with a foreign origin after a loopback one: the guard must
+// refuse them (it once read only the first value), and must not refuse
+// two loopback origins.
+func TestEveryOriginIsChecked(t *testing.T) {
+	reached := 0
+	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }), nil)
+	addr := strings.TrimPrefix(hs.URL, "http://")
+	cases := []struct {
+		name, origins string
+		want          int
+	}{
+		{"second header foreign", "Origin: http://localhost:5173\r\nOrigin: https://evil.example\r\n", http.StatusForbidden},
+		{"list with a foreign origin", "Origin: http://localhost:5173 https://evil.example\r\n", http.StatusForbidden},
+		{"two loopback headers", "Origin: http://localhost:5173\r\nOrigin: http://127.0.0.1:5173\r\n", http.StatusOK},
+	}
+	for _, c := range cases {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, "POST /mcp HTTP/1.1\r\nHost: "+addr+"\r\n"+c.origins+
+			"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		}
+	}
+	if reached != 1 {
+		t.Errorf("upstream reached %d times, want 1 (refused requests must not reach it)", reached)
 	}
 }
