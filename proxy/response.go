@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -30,7 +32,7 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 		p.forwardJSON(w, r, ex, resp)
 	default:
 		w.WriteHeader(resp.StatusCode)
-		p.pipe(w, resp.Body)
+		p.pipeOrBreak(w, r, ex, resp.Body, 0)
 	}
 }
 
@@ -59,15 +61,22 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 	if int64(len(body)) > limit {
 		w.WriteHeader(resp.StatusCode)
 		if _, werr := w.Write(body); werr == nil {
-			p.pipe(w, resp.Body)
+			p.pipeOrBreak(w, r, ex, resp.Body, int64(len(body)))
 		}
 		p.logger().Warn("JSON response too large to inspect; forwarded unparsed", "limit", limit, "session", ex.scope)
 		return
 	}
+	if upstreamBroke(r.Context(), err) {
+		// The upstream broke off mid-body: the client gets what came, then
+		// a broken response, as it would have without us.
+		w.WriteHeader(resp.StatusCode)
+		if _, werr := w.Write(body); werr == nil {
+			_ = http.NewResponseController(w).Flush()
+		}
+		p.breakResponse(ex, int64(len(body)), err)
+	}
 	if err != nil {
-		// The upstream broke off mid-body: forward what came, which the
-		// client will see as truncated, as it would have without us.
-		p.logger().Warn("reading upstream JSON response", "err", err, "session", ex.scope)
+		p.logger().Debug("reading upstream JSON response", "err", err, "session", ex.scope)
 	} else if len(body) > 0 && (p.bus().Active() || p.rules.Load() != nil) {
 		text, _, _ := p.interceptBody(r.Context(), string(body), ex.scope, ex.id, ServerToClient)
 		if text == "" { // every message dropped: the client hears nothing
@@ -85,21 +94,62 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 	}
 }
 
+// pipeOrBreak pipes body to the client after the sent bytes already
+// written, and breaks the client's response if the upstream's broke.
+func (p *Proxy) pipeOrBreak(w http.ResponseWriter, r *http.Request, ex *exchange, body io.Reader, sent int64) {
+	n, err := p.pipe(w, body)
+	if upstreamBroke(r.Context(), err) {
+		p.breakResponse(ex, sent+n, err)
+	}
+}
+
 // pipe copies a body the proxy does not interpret, flushing after every
-// read so nothing waits in the proxy.
-func (p *Proxy) pipe(w http.ResponseWriter, body io.Reader) {
+// read so nothing waits in the proxy. It returns the bytes written and the
+// error that ended the upstream's body (nil at its clean end, or when
+// writing to the client failed).
+func (p *Proxy) pipe(w http.ResponseWriter, body io.Reader) (int64, error) {
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 32<<10)
+	var written int64
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
+				return written, nil
 			}
+			written += int64(n)
 			_ = rc.Flush()
 		}
+		if err == io.EOF {
+			return written, nil
+		}
 		if err != nil {
-			return
+			return written, err
 		}
 	}
+}
+
+// FlagUpstreamBroke marks a stream_closed observation (or a notice) whose
+// upstream body broke off (a reset, a chunked encoding cut short) rather
+// than ended; the client's response was broken the same way.
+const FlagUpstreamBroke = "upstream_broke"
+
+// upstreamBroke reports whether err, which ended a read of the upstream's
+// body, means the body broke off rather than ended: not its clean end, and
+// not the proxy or the client ending the request.
+func upstreamBroke(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// breakResponse tells, flagged, that the upstream broke off the answer to
+// ex after n bytes, and breaks the client's response the same way (no
+// terminating chunk, or a short body), so the client sees a broken
+// response, not a truncated clean one. It does not return.
+func (p *Proxy) breakResponse(ex *exchange, n int64, err error) {
+	if p.bus().Active() {
+		p.bus().Publish(&Observation{Type: TypeNotice, Session: ex.scope, Exchange: ex.id, Flags: []string{FlagUpstreamBroke},
+			Reason: "upstream broke off its answer to " + ex.id + " after " + strconv.FormatInt(n, 10) + " bytes: " + err.Error() + "; the client's response was broken too"})
+	}
+	panic(http.ErrAbortHandler)
 }

@@ -29,6 +29,7 @@ type sseStream struct {
 	legacy         *legacyEndpoint // set on a legacy GET /sse stream
 	gate           *streamGate
 	cutBy          string    // the rule that cut the stream, if one did
+	broke          bool      // the upstream's body broke off: the client's breaks too
 	closeDelimited bool      // the body is not chunked: its end is the connection's close (longLivedStream)
 	outbox         outbox    // observations published once the client has the bytes
 	mint           *minter   // set once the stream's ids are the proxy's (mint.go)
@@ -77,14 +78,19 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	}
 	s.buf.close()
 	s.drain.stop()
-	s.publish(&Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()})
-	if s.cutBy != "" {
+	closed := &Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()}
+	if s.broke {
+		closed.Flags = []string{FlagUpstreamBroke}
+	}
+	s.publish(closed)
+	if s.cutBy != "" || s.broke {
 		s.breakConnection()
 	}
 }
 
 // breakConnection ends the response so the client sees the connection
-// break, not a clean end (a cut). A chunked body that stops without its
+// break, not a clean end: a rule's cut, or the upstream's own break, which
+// the client must see as one to take its reconnect path. A chunked body that stops without its
 // last chunk is broken already; a close-delimited body would end cleanly
 // at the close, so its connection is reset instead.
 func (s *sseStream) breakConnection() {
@@ -144,6 +150,7 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 					return "writing client: " + werr.Error()
 				}
 			}
+			s.broke = upstreamBroke(ctx, err)
 			return s.drain.note(endReason(ctx, err))
 		}
 	}
@@ -155,6 +162,8 @@ func endReason(ctx context.Context, err error) string {
 		return "client disconnected"
 	case errors.Is(err, io.EOF):
 		return "upstream ended the stream"
+	case upstreamBroke(ctx, err):
+		return "upstream broke: " + err.Error()
 	default:
 		return "reading upstream: " + err.Error()
 	}

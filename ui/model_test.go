@@ -350,3 +350,22 @@ func TestRateMeterSmooths(t *testing.T) {
 		t.Errorf("no ticks yet: rate %v", got)
 	}
 }
+
+// TestUpstreamBreakIsARow checks that a stream the upstream broke off, and
+// a JSON answer it broke off, show in the traffic list (a stream's clean
+// end does not).
+func TestUpstreamBreakIsARow(t *testing.T) {
+	m, _ := newTestModel(t, 160, 40)
+	all := len(m.traffic.visible)
+	m.Update(observationsMsg{
+		{Seq: 90, Type: proxy.TypeStreamClosed, Stream: "st-1", Reason: "upstream ended the stream"},
+		{Seq: 91, Type: proxy.TypeStreamClosed, Stream: "st-2", Reason: "upstream broke: unexpected EOF", Flags: []string{proxy.FlagUpstreamBroke}},
+		{Seq: 92, Type: proxy.TypeNotice, Reason: "upstream broke off its answer to ex-4 after 9 bytes: unexpected EOF", Flags: []string{proxy.FlagUpstreamBroke}},
+	})
+	if n := len(m.traffic.visible); n != all+2 {
+		t.Errorf("%d new rows, want 2 (the broken stream and the broken answer)", n-all)
+	}
+	if screen := plain(m.View()); !strings.Contains(screen, "upstream broke: unexpected EOF") {
+		t.Errorf("the broken stream is not on screen:\n%s", screen)
+	}
+}

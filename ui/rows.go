@@ -25,6 +25,10 @@ func rowFor(o *proxy.Observation) (row, bool) {
 		if o.HTTP == nil || (o.HTTP.Error == "" && o.HTTP.Status < 400) {
 			return row{}, false // successful exchanges show through their messages
 		}
+	case proxy.TypeStreamClosed, proxy.TypeNotice:
+		if !o.Has(proxy.FlagUpstreamBroke) {
+			return row{}, false // streams show through their events; notices in the status bar
+		}
 	default:
 		return row{}, false
 	}
@@ -51,6 +55,10 @@ func label(o *proxy.Observation) string {
 		return "event " + o.EventType
 	case o.Type == proxy.TypeSSEEvent:
 		return "sse block"
+	case o.Type == proxy.TypeStreamClosed:
+		return o.Reason
+	case o.Type == proxy.TypeNotice:
+		return o.Reason
 	}
 	return string(o.Type)
 }

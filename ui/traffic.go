@@ -278,7 +278,7 @@ func formatRow(r *row, width int) string {
 		lbl += " " + flags
 	}
 	lblStyle := lipgloss.NewStyle()
-	if o.Kind == proxy.KindError || o.Kind == proxy.KindInvalid || o.Type == proxy.TypeHTTP {
+	if o.Kind == proxy.KindError || o.Kind == proxy.KindInvalid || o.Type == proxy.TypeHTTP || o.Has(proxy.FlagUpstreamBroke) {
 		lblStyle = styleError
 	}
 	return o.Time.Format("15:04:05.000") + " " + dir + " " + lblStyle.Render(fixed(lbl, labelWidth)) + " " + right
