@@ -92,3 +92,28 @@ func FuzzEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// TestReadEnvelopePrefix checks what the first bytes of an oversized answer
+// show: the members that end within them, and the kind of a result or error
+// whose value runs past them.
+func TestReadEnvelopePrefix(t *testing.T) {
+	cases := []struct {
+		text       string
+		kind       MessageKind
+		method, id string
+	}{
+		{`{"jsonrpc":"2.0","id":7,"result":{"content":[{"text":"xxx`, KindResult, "", "7"},
+		{` { "id" : "a" , "error" : {"code":-1,"mess`, KindError, "", `"a"`},
+		{`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"xx`, KindNotification, "notifications/message", ""},
+		{`{"jsonrpc":"2.0","id":3,"method":"sampling/createMessage","params":{"x`, KindRequest, "sampling/createMessage", "3"},
+		{`{"jsonrpc":"2.0","id":12`, "", "", ""},
+		{`[{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc"`, "", "", ""},
+		{`{"jsonrpc":"2.0","id":9,"result":{"a":1}}`, KindResult, "", "9"},
+	}
+	for _, c := range cases {
+		e := readEnvelopePrefix(c.text)
+		if e.kind != c.kind || e.method != c.method || e.id != c.id {
+			t.Errorf("%s: got kind %q method %q id %q, want %q %q %q", c.text, e.kind, e.method, e.id, c.kind, c.method, c.id)
+		}
+	}
+}

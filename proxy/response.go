@@ -32,7 +32,7 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 		p.forwardJSON(w, r, ex, resp)
 	default:
 		w.WriteHeader(resp.StatusCode)
-		p.pipeOrBreak(w, r, ex, resp.Body, 0)
+		p.pipeOrBreak(w, r, ex, resp.Body)
 	}
 }
 
@@ -59,11 +59,19 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if int64(len(body)) > limit {
+		// Too large to inspect: forwarded unparsed, and told (flagged
+		// "oversized", with its size) once it is through.
 		w.WriteHeader(resp.StatusCode)
+		var n int64
 		if _, werr := w.Write(body); werr == nil {
-			p.pipeOrBreak(w, r, ex, resp.Body, int64(len(body)))
+			n, err = p.pipe(w, resp.Body)
 		}
-		p.logger().Warn("JSON response too large to inspect; forwarded unparsed", "limit", limit, "session", ex.scope)
+		size := int64(len(body)) + n
+		p.publishOversized(ex, body, size)
+		p.logger().Warn("JSON response too large to inspect; forwarded unparsed", "limit", limit, "bytes", size, "session", ex.scope)
+		if upstreamBroke(r.Context(), err) {
+			p.breakResponse(ex, size, err)
+		}
 		return
 	}
 	if upstreamBroke(r.Context(), err) {
@@ -94,12 +102,12 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 	}
 }
 
-// pipeOrBreak pipes body to the client after the sent bytes already
-// written, and breaks the client's response if the upstream's broke.
-func (p *Proxy) pipeOrBreak(w http.ResponseWriter, r *http.Request, ex *exchange, body io.Reader, sent int64) {
+// pipeOrBreak pipes body to the client and breaks the client's response
+// if the upstream's broke.
+func (p *Proxy) pipeOrBreak(w http.ResponseWriter, r *http.Request, ex *exchange, body io.Reader) {
 	n, err := p.pipe(w, body)
 	if upstreamBroke(r.Context(), err) {
-		p.breakResponse(ex, sent+n, err)
+		p.breakResponse(ex, n, err)
 	}
 }
 
