@@ -19,6 +19,17 @@ import (
 // is given: a chunked body may lack its terminating chunk, a
 // Content-Length may promise more than comes.
 func rawUpstream(t *testing.T, head, body string, reset bool) string {
+	return rawServer(t, func(conn net.Conn) {
+		io.WriteString(conn, head+"\r\n\r\n"+body)
+		if reset {
+			conn.(*net.TCPConn).SetLinger(0)
+		}
+	})
+}
+
+// rawServer is a loopback server that reads each request and hands the
+// connection to answer, closing it after.
+func rawServer(t *testing.T, answer func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,10 +50,7 @@ func rawUpstream(t *testing.T, head, body string, reset bool) string {
 					return
 				}
 				io.Copy(io.Discard, req.Body)
-				io.WriteString(conn, head+"\r\n\r\n"+body)
-				if reset {
-					conn.(*net.TCPConn).SetLinger(0)
-				}
+				answer(conn)
 			})
 		}
 	})

@@ -87,6 +87,7 @@ func (p *Proxy) failover(r *http.Request, ex *exchange, out *http.Request, err e
 			start = i
 		}
 	}
+	_, cause := upstreamFailure(err)
 	for n := 1; n < len(all); n++ {
 		i := (start + n) % len(all)
 		u := all[i]
@@ -96,7 +97,7 @@ func (p *Proxy) failover(r *http.Request, ex *exchange, out *http.Request, err e
 			retry.Body = io.NopCloser(bytes.NewReader(ex.body))
 		}
 		if ex.session != nil {
-			upstreamID, rerr := p.reinitialize(out.Context(), r, ex.session, u, "its upstream "+from.Host+" is unreachable")
+			upstreamID, rerr := p.reinitialize(out.Context(), r, ex.session, u, "its upstream "+from.Host+" "+cause)
 			if rerr != nil {
 				err = rerr
 				continue

@@ -50,10 +50,12 @@ func TestFailoverToTheNextUpstream(t *testing.T) {
 		t.Errorf("the second upstream saw %d initialize, want mcpscope's repeat of the client's", n)
 	}
 	moved := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
-		return o.Type == proxy.TypeSession && strings.Contains(o.Reason, "unreachable")
+		return o.Type == proxy.TypeSession && strings.HasPrefix(o.Reason, "re-initialized on")
 	})
 	if len(moved) != 1 || moved[0].Session != before {
 		t.Errorf("failover observations: %v", moved)
+	} else if !strings.Contains(moved[0].Reason, "refused the connection") && !strings.Contains(moved[0].Reason, "closed the connection") {
+		t.Errorf("failover reason %q does not say what happened to the first upstream", moved[0].Reason)
 	}
 	// A new client starts on the second upstream directly.
 	cs2, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, hs.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})

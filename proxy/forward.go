@@ -190,10 +190,8 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 			p.publishHTTP(ex)
 			return nil, false
 		}
-		status, msg := http.StatusBadGateway, "mcpscope: upstream "+out.URL.Host+" unreachable: "+err.Error()
-		if isTimeout(err) {
-			status, msg = http.StatusGatewayTimeout, "mcpscope: upstream "+out.URL.Host+" sent no response headers in time: "+err.Error()
-		}
+		status, what := upstreamFailure(err)
+		msg := "mcpscope: upstream " + out.URL.Host + " " + what + ": " + err.Error()
 		ex.http.Error, ex.http.Status = msg, status
 		p.publishHTTP(ex)
 		writeRPCError(w, status, ex.firstID, msg)

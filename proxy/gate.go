@@ -136,11 +136,14 @@ func (g *gates) mapped(session, upstream, protocol string) {
 	}
 }
 
-// known reports whether the session was seen (and not closed) here.
-func (g *gates) known(session string) bool {
+// issued reports whether this proxy issued the session (mapped it to an
+// upstream's) and has not forgotten it. A request naming any id is
+// touched, so being in the table alone proves nothing.
+func (g *gates) issued(session string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.sessions[session] != nil
+	e := g.sessions[session]
+	return e != nil && e.upstream != ""
 }
 
 // forget drops a session that ended (its streams keep their own entries

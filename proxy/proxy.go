@@ -102,6 +102,7 @@ type Proxy struct {
 	serving     atomic.Int64 // requests in ServeHTTP (see Drain)
 	corr        correlator
 	gates       gates
+	ended       endedSessions // how recent sessions ended, for the 404 of a request naming one
 	held        heldSet
 	rules       atomic.Pointer[rules.Set]
 }

@@ -54,13 +54,7 @@ func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange,
 	sess, err := p.sessions().Lookup(r.Context(), proxyID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		what := "unknown: answered 404 (the client should initialize again)"
-		if p.gates.known(proxyID) {
-			what = "expired (idle longer than the store keeps sessions): answered 404 (the client should initialize again)"
-			p.gates.forget(proxyID)
-		}
-		p.publishSession(proxyID, "", what)
-		writeRPCError(w, http.StatusNotFound, ex.firstID, "mcpscope: unknown session "+quoteForMessage(proxyID)+" (expired, closed, or never issued); initialize a new one")
+		p.sessionNotFound(w, ex, proxyID)
 		return false
 	case err != nil:
 		writeRPCError(w, http.StatusServiceUnavailable, ex.firstID, "mcpscope: the session store is unavailable, try again: "+err.Error())
@@ -137,6 +131,7 @@ func (p *Proxy) forgetSession(ctx context.Context, ex *exchange, resp *http.Resp
 		p.logger().Warn("deleting session", "session", ex.session.ProxyID, "err", err)
 	}
 	p.gates.forget(ex.session.ProxyID)
+	p.ended.note(ex.session.ProxyID, sessionClosed)
 	p.publishSession(ex.session.ProxyID, ex.session.UpstreamID, "closed")
 }
 

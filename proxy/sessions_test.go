@@ -77,19 +77,63 @@ func TestDualSessionIDs(t *testing.T) {
 	}
 }
 
-func TestUnknownSessionIs404(t *testing.T) {
-	up := mcptest.StartUpstream(t, mcpserver.Stateful)
-	hs := startProxy(t, up.URL, nil)
+// postOnSession posts a tools/list naming session and returns the status
+// and the error message of the answer.
+func postOnSession(t *testing.T, hs *harness, session string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-	req.Header.Set("Mcp-Session-Id", "0123456789abcdef0123456789abcdef")
+	req.Header.Set("Mcp-Session-Id", session)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
 	resp, err := hs.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound || len(up.Requests()) != 0 {
-		t.Errorf("unknown session: status %d, %d requests reached the upstream; want 404 and none", resp.StatusCode, len(up.Requests()))
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		return resp.StatusCode, ""
+	}
+	_, msg := rpcError(t, resp)
+	return resp.StatusCode, msg
+}
+
+// TestUnknownSessionIs404 names a session the proxy never issued, twice:
+// both answers say it is unknown, never that it expired (the first request
+// once left the id behind, and the second was told it had expired).
+func TestUnknownSessionIs404(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	hs := startProxy(t, up.URL, nil)
+	for i := range 2 {
+		status, msg := postOnSession(t, hs, "0123456789abcdef0123456789abcdef")
+		if status != http.StatusNotFound || len(up.Requests()) != 0 {
+			t.Errorf("unknown session: status %d, %d requests reached the upstream; want 404 and none", status, len(up.Requests()))
+		}
+		if !strings.Contains(msg, "unknown session") || !strings.Contains(msg, "did not issue it") || strings.Contains(msg, "expired") {
+			t.Errorf("request %d on a never-issued session: %q; want it called unknown, not expired", i+1, msg)
+		}
+	}
+	told := hs.Seen.Await(t, 2, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSession })
+	for _, o := range told {
+		if !strings.HasPrefix(o.Reason, "unknown") {
+			t.Errorf("session observation %q; want it unknown", o.Reason)
+		}
+	}
+	if n := len(hs.Proxy.Sessions()); n != 0 {
+		t.Errorf("the never-issued id is listed among %d sessions", n)
+	}
+}
+
+// TestClosedSessionIs404 deletes a session and names it again: the 404
+// says it was closed.
+func TestClosedSessionIs404(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	hs := startProxy(t, up.URL, nil)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, hs.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
+	id := cs.ID()
+	cs.Close()
+	hs.Seen.Await(t, 1, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSession && o.Reason == "closed" })
+	if status, msg := postOnSession(t, hs, id); status != http.StatusNotFound || !strings.Contains(msg, "was closed") {
+		t.Errorf("a request on the closed session got %d %q; want 404 saying it was closed", status, msg)
 	}
 }
 
@@ -155,21 +199,15 @@ func TestExpiredSessionIsATransition(t *testing.T) {
 	hs := startProxy(t, up.URL, func(p *proxy.Proxy) { p.Store = store.NewMemory(100 * time.Millisecond) })
 	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, hs.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
 	time.Sleep(300 * time.Millisecond)
-	req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"tools/list"}`))
-	req.Header.Set("Mcp-Session-Id", cs.ID())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hs.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	for i := range 2 { // the second time too: the proxy remembers how it ended
+		if status, msg := postOnSession(t, hs, cs.ID()); status != http.StatusNotFound || !strings.Contains(msg, "expired") {
+			t.Fatalf("request %d on the expired session got %d %q, want 404 saying it expired", i+1, status, msg)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("a request on the expired session got %d, want 404", resp.StatusCode)
-	}
-	expired := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
+	expired := hs.Seen.Await(t, 2, func(o *proxy.Observation) bool {
 		return o.Type == proxy.TypeSession && strings.HasPrefix(o.Reason, "expired")
 	})
-	if len(expired) != 1 || expired[0].Session != cs.ID() {
+	if len(expired) != 2 || expired[0].Session != cs.ID() {
 		t.Errorf("expiry observations: %v", expired)
 	}
 }

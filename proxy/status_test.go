@@ -60,27 +60,6 @@ func rpcError(t *testing.T, resp *http.Response) (id json.RawMessage, message st
 	return e.ID, e.Error.Message
 }
 
-// TestUnreachableUpstream checks the 502 and that its error names the cause
-// and keeps the request's id.
-func TestUnreachableUpstream(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close() // nothing listens there now
-	hs := startProxy(t, dead, nil)
-	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":"abc","method":"tools/list"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	id, msg := rpcError(t, resp)
-	if resp.StatusCode != http.StatusBadGateway || string(id) != `"abc"` || !strings.Contains(msg, "unreachable") || !strings.Contains(msg, "refused") {
-		t.Errorf("got %d id %s message %q; want 502, id \"abc\", a message naming the refused connection", resp.StatusCode, id, msg)
-	}
-}
-
 // TestHeaderTimeout checks that an upstream that never answers gets the
 // client a 504 instead of holding it forever.
 func TestHeaderTimeout(t *testing.T) {

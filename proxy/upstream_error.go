@@ -1,0 +1,63 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// upstreamFailure says what happened when a request could not get the
+// upstream's response headers (err from the transport), as the phrase that
+// follows "upstream HOST" in the client's error, with the status to answer:
+// 504 for a timeout, else 502. Each cause is named as it is — refused, not
+// resolved, TLS, timed out, reset, closed, malformed — never a blanket
+// "unreachable" for an upstream that was reached.
+func upstreamFailure(err error) (status int, what string) {
+	var dns *net.DNSError
+	var op *net.OpError
+	dial := errors.As(err, &op) && op.Op == "dial"
+	switch {
+	case errors.As(err, &dns):
+		return http.StatusBadGateway, "could not be resolved (DNS)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return http.StatusBadGateway, "refused the connection"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return http.StatusBadGateway, "is unreachable (no route to it)"
+	case dial && isTimeout(err):
+		return http.StatusGatewayTimeout, "did not accept the connection in time"
+	case strings.Contains(err.Error(), "TLS handshake timeout"):
+		return http.StatusGatewayTimeout, "did not finish the TLS handshake in time"
+	case isTLSError(err):
+		return http.StatusBadGateway, "failed the TLS handshake"
+	case isTimeout(err):
+		return http.StatusGatewayTimeout, "sent no response headers in time"
+	case errors.Is(err, syscall.ECONNRESET):
+		return http.StatusBadGateway, "reset the connection before answering"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return http.StatusBadGateway, "closed the connection before answering"
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		return http.StatusBadGateway, "sent a malformed HTTP response"
+	case dial:
+		return http.StatusBadGateway, "could not be connected to"
+	}
+	return http.StatusBadGateway, "failed before answering"
+}
+
+// isTLSError reports whether err comes from the TLS handshake: the
+// certificate, or the protocol.
+func isTLSError(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	var alert tls.AlertError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) ||
+		strings.HasPrefix(err.Error(), "tls: ")
+}
