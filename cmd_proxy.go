@@ -175,10 +175,26 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	stopProxy(srv, p)
 	sub.Close() // a printer drains what is queued, then returns
 	stopDisplayUnlessHeadless(o, stopDisplay)
-	if derr := <-displayed; err == nil {
+	if derr := awaitDisplay(displayed, sub, stderr); err == nil {
 		err = derr
 	}
 	return err
+}
+
+// awaitDisplay waits for the display to end, a printer to drain its queue
+// for up to shutdownGrace: output nobody reads (a stalled pipe) must not
+// hold the exit. Giving up, it says on stderr what was not printed.
+func awaitDisplay(displayed <-chan error, sub *proxy.Subscription, stderr io.Writer) error {
+	timer := time.NewTimer(shutdownGrace)
+	defer timer.Stop()
+	select {
+	case err := <-displayed:
+		return err
+	case <-timer.C:
+		fmt.Fprintf(stderr, "mcpscope: output: gave up on stdout %v after the shutdown began (it stopped taking what was written): at least %s not printed\n",
+			shutdownGrace, plural.Count(sub.Queued(), "observation"))
+		return nil
+	}
 }
 
 // startControl serves the control API on o.control; a failure to serve

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
+	"sync/atomic"
+	"time"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 	"mcpscope/record"
 )
@@ -14,7 +16,10 @@ import (
 // startRecording records the bus to o.recordFile until the returned stop
 // is called (stop drains what is queued, then closes the file). A failure
 // stops the recording, says so (on the bus, and on stderr when no UI owns
-// the terminal), and never the proxy.
+// the terminal), and never the proxy. stop waits for the drain at most
+// shutdownGrace: a target that does not keep up (a pipe nobody reads, a
+// stalled disk) is closed then, and stderr says how many observations were
+// not written.
 func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), err error) {
 	f, err := os.OpenFile(o.recordFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -26,19 +31,44 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), 
 	}
 	sub := p.Bus.SubscribeLossless(record.LosslessBuffer, proxy.Borrow) // the recorder writes each batch out before its next
 	header := record.NewHeader(p.Upstream.Redacted(), redactor != nil)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		err := record.Record(context.Background(), sub, f, header, redactor)
+	var progress record.Progress
+	var abandoned atomic.Bool // stop gave up waiting: what fails after is its doing, and told by it
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := record.RecordCounting(context.Background(), sub, f, header, redactor, &progress)
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("closing the recording: %w", cerr)
 		}
-		if err != nil {
+		if err != nil && !abandoned.Load() {
 			sub.Close()
 			p.Notice("recording stopped: " + err.Error())
 			if !o.tui {
 				fmt.Fprintf(stderr, "mcpscope: recording stopped: %v\n", err)
 			}
 		}
-	})
-	return func() { sub.Close(); wg.Wait() }, nil
+	}()
+	return func() {
+		sub.Close()
+		timer := time.NewTimer(shutdownGrace)
+		defer timer.Stop()
+		select {
+		case <-done:
+			return
+		case <-timer.C:
+		}
+		abandoned.Store(true)
+		lost := progress.Unwritten(sub)
+		f.Close() // ends a write blocked on a pipe; one on a stalled disk is left to the exit
+		verb := " were"
+		if lost == 1 {
+			verb = " was"
+		}
+		fmt.Fprintf(stderr, "mcpscope: recording: gave up on %s %v after the shutdown began (it stopped taking what was written): %s%s not written; the recording is incomplete\n",
+			o.recordFile, shutdownGrace, plural.Count(int(lost), "observation"), verb)
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+	}, nil
 }

@@ -3,9 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,5 +50,107 @@ func TestQuitDoesNotWaitForOpenStreams(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), `"type":"stream_closed"`) {
 		t.Fatalf("the output does not say the stream closed:\n%.2000s", stdout.String())
+	}
+}
+
+// bigAnswers is an upstream whose every answer is 256 KiB of JSON.
+func bigAnswers(t *testing.T) string {
+	big := `{"jsonrpc":"2.0","id":1,"result":{"text":"` + strings.Repeat("x", 256<<10) + `"}}`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(big))
+	}))
+	t.Cleanup(up.Close)
+	return up.URL
+}
+
+// runStalled runs mcpscope with args and stdout, posts 1 MiB of answers
+// through it, then stops it as SIGTERM does and fails the test unless it
+// exits within 5 s (status 0). It returns its stderr.
+func runStalled(t *testing.T, args []string, stdout io.Writer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &syncBuffer{}
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, args, stdout, stderr) }()
+	addr := ""
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`listening on http://(\S+)`).FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("mcpscope did not start: %s", stderr.String())
+	}
+	for range 4 { // far more than a pipe holds
+		resp, err := http.Post("http://"+addr+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"big"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case status := <-exited:
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("stopping took %v", took)
+		}
+		if status != 0 {
+			t.Errorf("exit status %d", status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("mcpscope did not stop within 10 s; stderr:\n%s", stderr.String())
+		return "" // the cleanup unblocks the output, and run returns then
+	}
+	return stderr.String()
+}
+
+// TestShutdownWithAStalledRecording records into a FIFO that is open but
+// never read: the recorder's writes block once the pipe's buffer is full.
+// A shutdown must still end within its bound (it once waited for the
+// recorder for good), and stderr must say how many observations were not
+// written.
+func TestShutdownWithAStalledRecording(t *testing.T) {
+	grace := shutdownGrace
+	shutdownGrace = 500 * time.Millisecond
+	t.Cleanup(func() { shutdownGrace = grace })
+	fifo := filepath.Join(t.TempDir(), "rec.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0) // open, never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Close() }) // lets a recorder still blocked end (with EPIPE)
+	stderr := runStalled(t, []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0", "--record", fifo}, io.Discard)
+	if !regexp.MustCompile(`recording: .* [1-9]\d* observations? (was|were) not written`).MatchString(stderr) {
+		t.Errorf("stderr does not say how many observations were not written:\n%s", stderr)
+	}
+}
+
+// stuckWriter blocks every Write until it is released.
+type stuckWriter struct{ release chan struct{} }
+
+func (w stuckWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return 0, io.ErrClosedPipe
+}
+
+// TestShutdownWithStalledOutput prints headless JSON Lines to an output
+// nobody reads: the shutdown must still end within its bound (it once
+// waited for the printer for good) and say what was not printed.
+func TestShutdownWithStalledOutput(t *testing.T) {
+	grace := shutdownGrace
+	shutdownGrace = 500 * time.Millisecond
+	t.Cleanup(func() { shutdownGrace = grace })
+	stdout := stuckWriter{release: make(chan struct{})}
+	t.Cleanup(func() { close(stdout.release) })
+	stderr := runStalled(t, []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0"}, stdout)
+	if !regexp.MustCompile(`output: .* observations? not printed`).MatchString(stderr) {
+		t.Errorf("stderr does not say what was not printed:\n%s", stderr)
 	}
 }

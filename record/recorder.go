@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"mcpscope/proxy"
@@ -54,6 +55,26 @@ const LosslessBuffer = 256 << 20
 // the subscription overflowed (the recording is then incomplete). It closes
 // neither sub nor w.
 func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header, redactor *Redactor) error {
+	return RecordCounting(ctx, sub, w, h, redactor, nil)
+}
+
+// Progress counts what a recording took from its subscription and what it
+// wrote, so that a caller that stops waiting for it (a shutdown bounded in
+// time) can tell how much was not written. Its methods may be called from
+// any goroutine.
+type Progress struct {
+	taken, written atomic.Int64
+}
+
+// Unwritten returns how many observations sub delivered, or still holds,
+// that were not written: those taken but not written, and those queued.
+func (p *Progress) Unwritten(sub *proxy.Subscription) int64 {
+	return p.taken.Load() - p.written.Load() + int64(sub.Queued())
+}
+
+// RecordCounting is Record, counting in progress (if not nil) what it
+// takes and writes.
+func RecordCounting(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header, redactor *Redactor, progress *Progress) error {
 	head, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
@@ -61,7 +82,7 @@ func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header,
 	if _, err := w.Write(append(head, '\n')); err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
-	err = writeLines(ctx, sub, w, newLineEncoder(true), redactor.Apply)
+	err = writeLines(ctx, sub, w, newLineEncoder(true), redactor.Apply, progress)
 	if errors.Is(err, proxy.ErrOverflow) {
 		return fmt.Errorf("the recording fell more than %d MiB behind (is the disk slow?); it stops here, incomplete", LosslessBuffer>>20)
 	}
@@ -74,16 +95,28 @@ func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header,
 // subscription closes (nil), or when writing fails (the error, naming the
 // output). It does not close sub or w.
 func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer) error {
-	return writeLines(ctx, sub, w, newLineEncoder(false), nil)
+	return writeLines(ctx, sub, w, newLineEncoder(false), nil, nil)
 }
 
 // writeChunk is how many bytes of lines writeLines gathers before writing
 // them: few enough system calls, little enough memory.
 const writeChunk = 256 << 10
 
-func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *lineEncoder, transform func(*proxy.Observation) *proxy.Observation) error {
+func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *lineEncoder, transform func(*proxy.Observation) *proxy.Observation, progress *Progress) error {
 	defer sub.Release() // nothing of what sub gave is read after this (a borrowing sub's buffers go back)
+	if progress == nil {
+		progress = new(Progress)
+	}
 	buf := make([]byte, 0, writeChunk+64<<10)
+	lines := int64(0) // observations in buf
+	flush := func() error {
+		if err := writeOut(w, buf); err != nil {
+			return err
+		}
+		progress.written.Add(lines)
+		buf, lines = reuse(buf), 0
+		return nil
+	}
 	for {
 		batch, err := sub.Next(ctx)
 		if err != nil {
@@ -92,24 +125,24 @@ func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *
 			}
 			return err
 		}
+		progress.taken.Add(int64(len(batch)))
 		for _, o := range batch {
 			if transform != nil {
 				o = transform(o)
 			}
 			if buf, err = enc.appendLine(buf, o); err != nil {
-				return errors.Join(fmt.Errorf("encoding observation %d: %w", o.Seq, err), writeOut(w, buf))
+				return errors.Join(fmt.Errorf("encoding observation %d: %w", o.Seq, err), flush())
 			}
+			lines++
 			if len(buf) >= writeChunk {
-				if err := writeOut(w, buf); err != nil {
+				if err := flush(); err != nil {
 					return err
 				}
-				buf = reuse(buf)
 			}
 		}
-		if err := writeOut(w, buf); err != nil {
+		if err := flush(); err != nil {
 			return err
 		}
-		buf = reuse(buf)
 	}
 }
 
