@@ -13,9 +13,14 @@ import (
 	"mcpscope/ui"
 )
 
-// uiBuffer bounds the observations queued for the display; the UI drops
-// (and counts) events past it rather than slow the proxy.
-const uiBuffer = 1 << 16
+// uiBuffer and uiBytes bound the observations queued for the TUI, in
+// number and in bytes; the UI drops (and counts) events past them rather
+// than slow the proxy. (The headless printer keeps the bus's default byte
+// bound: a pipe nobody drains costs a few MiB.)
+const (
+	uiBuffer = 1 << 16
+	uiBytes  = 8 << 20
+)
 
 // display returns what shows the observations: the TUI when stdin and
 // stdout are a terminal and --headless is off, JSON Lines otherwise.

@@ -29,6 +29,8 @@ type options struct {
 	allowHosts    []string
 	allowOrigins  []string
 	maxBody       int64
+	maxInflight   int64
+	bodyTimeout   time.Duration
 	maxEvent      int
 	headerTimeout time.Duration
 	logFile       string
@@ -55,6 +57,8 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringSliceVar(&o.allowHosts, "allow-host", nil, "also accept requests with this Host header (repeatable; '*' for any)")
 	fs.StringSliceVar(&o.allowOrigins, "allow-origin", nil, "also accept requests with this Origin, e.g. http://app.test:3000 (repeatable; '*' for any)")
 	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBodySize, "largest client request body accepted, in bytes")
+	fs.Int64Var(&o.maxInflight, "max-body-inflight", proxy.DefaultMaxBodyInflight, "request bodies held at once, in bytes, across all requests (503 past it)")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "longest time to receive a request body (408 after it)")
 	fs.IntVar(&o.maxEvent, "max-event-size", 1<<20, "largest SSE event parsed; larger ones are forwarded in pieces, unparsed")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
@@ -81,6 +85,7 @@ func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Pr
 	p.AllowedHosts = o.allowHosts
 	p.AllowedOrigins = o.allowOrigins
 	p.MaxBodySize = o.maxBody
+	p.MaxBodyInflight, p.BodyTimeout = o.maxInflight, o.bodyTimeout
 	p.MaxEventSize = o.maxEvent
 	p.Logger = logger
 	switch {

@@ -31,8 +31,9 @@ type Server struct {
 	AllowedOrigins []string // as proxy.Proxy.AllowedOrigins
 
 	// EventBuffer bounds the queue of each /api/events subscriber
-	// (proxy.DefaultSubscriberBuffer if 0); a reader that falls behind
-	// gets "dropped" observations, the proxy never waits for it.
+	// (proxy.DefaultSubscriberBuffer if 0), which is also bounded in bytes
+	// (proxy.DefaultSubscriberBytes); a reader that falls behind gets
+	// "dropped" observations, the proxy never waits for it.
 	EventBuffer int
 
 	// Keepalive is how often /api/events sends a comment while idle

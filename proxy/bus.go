@@ -15,15 +15,27 @@ import (
 //
 //   - Publish never blocks and never waits on a subscriber: the data path
 //     must not slow down because an observer is slow.
-//   - Every subscriber has its own bounded queue. When it is full, SSE events
-//     and messages for that subscriber are dropped and counted; the next
-//     batch the subscriber reads starts with a TypeDropped observation
-//     saying how many it missed.
-//   - Transitions (stream opened/closed, gate changes, and later sessions)
-//     and rule decisions (any observation with a Decision) are must-deliver: they may exceed the queue's bound up to a
-//     hard limit of MustDeliverFactor times it, so a burst of events cannot
-//     push them out. Past the hard limit they are dropped and counted too,
-//     which only a subscriber that stopped reading can cause.
+//   - Every subscriber has its own queue, bounded in observations and in
+//     bytes (by Observation.Footprint; DefaultSubscriberBytes unless
+//     MaxBytes says otherwise): an event can be 1 MiB, so a count alone
+//     would let a subscriber that stopped reading hold gigabytes. When
+//     either bound is reached, SSE events and messages for that subscriber
+//     are dropped and counted; the next batch the subscriber reads starts
+//     with a TypeDropped observation saying how many it missed. An
+//     observation larger than the whole byte bound is still queued when the
+//     queue is empty.
+//   - Transitions (stream opened/closed, gate changes, sessions) and rule
+//     decisions (any observation with a Decision) are must-deliver: they
+//     may exceed both bounds up to a hard limit of MustDeliverFactor times
+//     them, so a burst of events cannot push them out. Past the hard limit
+//     they are dropped and counted too, which only a subscriber that
+//     stopped reading can cause.
+//   - A borrowing subscriber (Borrow) pins the read buffers its queued
+//     observations share (leases of 128 KiB). Its queue counts each lease
+//     it starts to hold as a whole lease, and past maxPinnedPerSubscriber
+//     it queues copies that pin nothing instead: a borrowing subscriber
+//     that stops reading pins at most that much (twice, counting the batch
+//     it was last given), not the leases of every stream.
 //   - A lossless subscriber (SubscribeLossless, for the recorder) never
 //     misses an observation. Its queue is bounded in bytes instead; if the
 //     subscriber falls so far behind that the bound is reached, it is cut
@@ -57,6 +69,14 @@ const MustDeliverFactor = 4
 
 // DefaultSubscriberBuffer is the queue bound used when Subscribe is given 0.
 const DefaultSubscriberBuffer = 8192
+
+// DefaultSubscriberBytes bounds the bytes a lossy subscriber's queue holds
+// (by Observation.Footprint) unless MaxBytes sets another bound.
+const DefaultSubscriberBytes = 4 << 20
+
+// maxPinnedPerSubscriber bounds the lease bytes a borrowing subscriber's
+// queue pins; past it, observations are queued as copies (see Borrow).
+const maxPinnedPerSubscriber = 4 << 20
 
 // NewBus returns an empty bus.
 func NewBus() *Bus {
@@ -149,12 +169,25 @@ func ownedAll(os []*Observation) []*Observation {
 }
 
 // Subscribe adds a subscriber whose queue holds up to buffer observations
-// (DefaultSubscriberBuffer if 0). The caller must Close it when done.
+// (DefaultSubscriberBuffer if 0) and up to DefaultSubscriberBytes of them
+// (see MaxBytes). The caller must Close it when done.
 func (b *Bus) Subscribe(buffer int, opts ...SubscribeOption) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultSubscriberBuffer
 	}
-	return b.add(&Subscription{bus: b, buffer: buffer, wake: make(chan struct{}, 1)}, opts)
+	return b.add(&Subscription{bus: b, buffer: buffer, maxBytes: DefaultSubscriberBytes, wake: make(chan struct{}, 1)}, opts)
+}
+
+// MaxBytes bounds the bytes a lossy subscriber's queue holds (by
+// Observation.Footprint) at n instead of DefaultSubscriberBytes; 0 or less
+// keeps the default. (A lossless subscriber is given its bound by
+// SubscribeLossless.)
+func MaxBytes(n int) SubscribeOption {
+	return func(s *Subscription) {
+		if n > 0 && !s.lossless {
+			s.maxBytes = n
+		}
+	}
 }
 
 // SubscribeLossless adds a subscriber that misses nothing, whose queue may
@@ -227,7 +260,7 @@ type Subscription struct {
 	wake   chan struct{} // has a token when the queue became non-empty
 
 	lossless bool
-	maxBytes int
+	maxBytes int  // bytes the queue may hold (lossless: before it is cut off)
 	borrow   bool // see Borrow: queued observations that borrow hold a reference to their lease
 
 	mu         sync.Mutex
@@ -235,8 +268,10 @@ type Subscription struct {
 	spare      []*Observation // the slice returned by the previous Next, reused
 	dropped    int64
 	closed     bool
-	queuedSize int  // lossless: bytes queued
-	overflowed bool // lossless: cut off
+	queuedSize int    // bytes queued, by Footprint
+	pinned     int    // borrowing: lease bytes the queue holds, a whole lease for each run of observations sharing one
+	lastLease  *lease // borrowing: the lease of the newest queued observation that shares one
+	overflowed bool   // lossless: cut off
 }
 
 func mustDeliver(o *Observation) bool {
@@ -268,27 +303,39 @@ func (s *Subscription) offerAll(os []*Observation) {
 // enqueue queues o, or drops it by the subscriber's rules; n is the queue's
 // length. s.mu is held.
 func (s *Subscription) enqueue(o *Observation, n int) {
+	if s.closed || s.overflowed {
+		return
+	}
+	size := o.Footprint()
+	fits := n == 0 || s.queuedSize+size <= s.maxBytes
 	switch {
-	case s.closed || s.overflowed:
 	case s.lossless:
-		size := o.Footprint()
-		if s.queuedSize+size > s.maxBytes && n > 0 {
+		if !fits {
 			s.overflowed = true
-			break
+			return
 		}
-		s.queue = append(s.queue, s.hold(o))
-		s.queuedSize += size
-	case n < s.buffer || (mustDeliver(o) && n < s.buffer*MustDeliverFactor):
-		s.queue = append(s.queue, s.hold(o))
+	case fits && n < s.buffer:
+	case mustDeliver(o) && n < s.buffer*MustDeliverFactor && s.queuedSize+size <= s.maxBytes*MustDeliverFactor:
 	default:
 		s.dropped++
+		return
 	}
+	s.queue = append(s.queue, s.hold(o))
+	s.queuedSize += size
 }
 
 // hold takes the references a queued observation keeps, to its lease and
 // (pooled) to itself, until the subscriber is done with it (Next lets go
-// one call later).
+// one call later). Once the queue pins maxPinnedPerSubscriber of leases,
+// it returns a copy that holds neither instead.
 func (s *Subscription) hold(o *Observation) *Observation {
+	if o.lease != nil && o.lease != s.lastLease {
+		if s.pinned+leaseSize > maxPinnedPerSubscriber {
+			return o.owned()
+		}
+		s.pinned += leaseSize
+		s.lastLease = o.lease
+	}
 	if o.lease != nil {
 		o.lease.retain()
 	}
@@ -296,6 +343,12 @@ func (s *Subscription) hold(o *Observation) *Observation {
 		o.pool.refs.Add(1)
 	}
 	return o
+}
+
+// emptied resets the queue's byte counts once it was handed over or let
+// go of. s.mu is held.
+func (s *Subscription) emptied() {
+	s.queuedSize, s.pinned, s.lastLease = 0, 0, nil
 }
 
 // letGo releases the leases of the batch the subscriber is done with and
@@ -338,7 +391,8 @@ func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 			}
 			batch = append(batch, s.queue...)
 			clear(s.queue)
-			s.spare, s.queue, s.queuedSize = batch, s.queue[:0], 0
+			s.spare, s.queue = batch, s.queue[:0]
+			s.emptied()
 			s.mu.Unlock()
 			return batch, nil
 		}
@@ -365,8 +419,8 @@ func (s *Subscription) Queued() int {
 	return len(s.queue)
 }
 
-// Backlog returns the bytes queued for a lossless subscriber (0 for
-// others).
+// Backlog returns the bytes queued for the subscriber, by
+// Observation.Footprint.
 func (s *Subscription) Backlog() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -390,7 +444,8 @@ func (s *Subscription) Release() {
 		o.letGo()
 	}
 	clear(s.queue)
-	s.queue, s.queuedSize = s.queue[:0], 0
+	s.queue = s.queue[:0]
+	s.emptied()
 }
 
 // Close unsubscribes; a Next in progress returns ErrClosed.

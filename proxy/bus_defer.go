@@ -37,10 +37,11 @@ func (f workFunc) runDeferred(emit EmitFunc) { f(emit) }
 
 // deferred is the bus's queue of deferred work.
 type deferred struct {
-	queueMu sync.Mutex // guards queue and spare; held only to append or swap
-	queue   []deferredWork
-	spare   []deferredWork // the last queue run, emptied, to take the next pieces
-	pending atomic.Int64
+	queueMu     sync.Mutex // guards queue, queuedBytes and spare; held only to append or swap
+	queue       []deferredWork
+	queuedBytes int            // what the queued pieces hold, as their handers estimated it
+	spare       []deferredWork // the last queue run, emptied, to take the next pieces
+	pending     atomic.Int64
 	// leasedBytes is what the work queued since the last poll holds of
 	// read buffers (see lease): bulk traffic, which needs them back soon.
 	leasedBytes atomic.Int64
@@ -49,29 +50,35 @@ type deferred struct {
 	working atomic.Bool
 }
 
-// maxDeferred bounds the deferred work waiting for the worker: past it,
-// the handing goroutine runs the queue itself (a stream then builds its
-// observations inline, as it would without deferral), so a worker that
-// falls behind holds at most this many reads' worth of events.
-const maxDeferred = 1024
+// maxDeferred and maxDeferredBytes bound the deferred work waiting for the
+// worker, in pieces and in the bytes they hold (captured blocks, copied or
+// leased): past either, the handing goroutine runs the queue itself (a
+// stream then builds its observations inline, as it would without
+// deferral), so a worker that falls behind holds at most this much.
+const (
+	maxDeferred      = 1024
+	maxDeferredBytes = 4 << 20
+)
 
 // Defer queues work that builds observations and publishes them with emit.
 // It never blocks on subscribers; it runs the queue itself when the worker
 // is maxDeferred pieces behind.
-func (b *Bus) Defer(work func(EmitFunc)) { b.deferWork(workFunc(work), 0) }
+func (b *Bus) Defer(work func(EmitFunc)) { b.deferWork(workFunc(work), 0, 0) }
 
 // deferWork is Defer for a piece of work that is not a func (a stream's
-// outbox: no closure to allocate per read), which holds leased bytes of
-// the given size until it runs.
-func (b *Bus) deferWork(work deferredWork, leased int) {
+// outbox: no closure to allocate per read), which holds size bytes until
+// it runs, leased of them borrowed from read buffers.
+func (b *Bus) deferWork(work deferredWork, leased, size int) {
 	d := &b.deferred
 	if leased > 0 {
 		d.leasedBytes.Add(int64(leased))
 	}
 	d.queueMu.Lock()
 	d.queue = append(d.queue, work)
+	d.queuedBytes += size
+	full := d.queuedBytes > maxDeferredBytes
 	d.queueMu.Unlock()
-	if d.pending.Add(1) > maxDeferred {
+	if d.pending.Add(1) > maxDeferred || full {
 		b.runDeferred()
 		return
 	}
@@ -129,7 +136,7 @@ func (b *Bus) runDeferred() {
 	for {
 		d.queueMu.Lock()
 		work := d.queue
-		d.queue, d.spare = d.spare, nil
+		d.queue, d.spare, d.queuedBytes = d.spare, nil, 0
 		d.queueMu.Unlock()
 		if len(work) == 0 {
 			return

@@ -76,9 +76,9 @@ func TestBusNextWaitsAndCloses(t *testing.T) {
 
 func TestBusLosslessKeepsAllThenCutsOff(t *testing.T) {
 	b := NewBus()
-	sub := b.SubscribeLossless(10_000)
+	sub := b.SubscribeLossless(12_000)
 	defer sub.Close()
-	for range 20 { // 20 × ~420 bytes: within the bound
+	for range 20 { // 20 × ~550 bytes: within the bound
 		b.Publish(&Observation{Type: TypeSSEEvent, Raw: string(make([]byte, 100))})
 	}
 	batch, err := sub.Next(context.Background())

@@ -20,6 +20,7 @@ type exchange struct {
 	id        string // names the exchange in observations
 	scope     string // session the request belongs to: Mcp-Session-Id, legacy sessionId, or the client connection
 	body      []byte
+	bodyHeld  int64  // of the in-flight budget for bodies, given back when the request ends
 	firstID   string // the id of the first request in the body, for error answers
 	started   time.Time
 	http      *HTTPExchange
@@ -73,21 +74,9 @@ func (p *Proxy) requestScope(r *http.Request) string {
 func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, bool) {
 	ex := &exchange{id: "ex-" + strconv.FormatUint(p.exchangeSeq.Add(1), 10), scope: p.requestScope(r), started: time.Now()}
 	p.gates.touch(ex.scope, ex.started)
-	if r.Body != nil && r.Body != http.NoBody {
-		limit := p.MaxBodySize
-		if limit <= 0 {
-			limit = DefaultMaxBodySize
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			writeRPCError(w, http.StatusBadRequest, "", "mcpscope: reading client request body: "+err.Error())
-			return nil, false
-		}
-		if int64(len(body)) > limit {
-			writeRPCError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body exceeds %d bytes (raise --max-body)", limit))
-			return nil, false
-		}
-		ex.body = body
+	var ok bool
+	if ex.body, ex.bodyHeld, ok = p.readBody(w, r); !ok { // see body.go
+		return nil, false
 	}
 	switch {
 	case len(ex.body) > 0 && (p.bus().Active() || p.rules.Load() != nil):

@@ -133,16 +133,38 @@ const (
 	StreamLegacy StreamKind = "legacy" // the GET /sse stream of the 2024-11-05 HTTP+SSE transport
 )
 
-// Footprint estimates the memory an observation holds, for byte bounds.
-// Body is counted only when its bytes are not part of Raw's (a single-line
-// SSE event's message shares the event's memory).
+// Footprint estimates the memory an observation holds, for byte bounds:
+// the struct and the strings that can be large (Raw, Body, a decision's
+// message before and after, an exchange's headers, a reason). Body is
+// counted only when its bytes are not part of Raw's (a single-line SSE
+// event's message shares the event's memory). It is cheap: no string is
+// scanned.
 func (o *Observation) Footprint() int {
-	n := 320 + len(o.Raw)
+	n := observationOverhead + len(o.Raw) + len(o.Reason)
 	if !within(o.Raw, o.Body) {
 		n += len(o.Body)
 	}
-	if o.Decision != nil {
-		n += len(o.Decision.Before) + len(o.Decision.After)
+	if d := o.Decision; d != nil {
+		n += 96 + len(d.Before) + len(d.After) + len(d.Note)
+	}
+	if h := o.HTTP; h != nil {
+		n += 224 + len(h.URL) + len(h.Error) + headersFootprint(h.RequestHeaders) + headersFootprint(h.ResponseHeaders)
+	}
+	return n
+}
+
+// observationOverhead is what an Observation holds besides its long
+// strings: the struct (about 400 bytes) and its short fields.
+const observationOverhead = 448
+
+// headersFootprint estimates the memory of a header map.
+func headersFootprint(h map[string][]string) int {
+	n := 0
+	for k, vs := range h {
+		n += 48 + len(k)
+		for _, v := range vs {
+			n += 16 + len(v)
+		}
 	}
 	return n
 }

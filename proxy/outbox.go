@@ -1,6 +1,9 @@
 package proxy
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // outbox holds a stream's observations between the moment the proxy reads
 // an event and the moment the client has it. At the flush the stream hands
@@ -12,6 +15,7 @@ import "sync"
 type outbox struct {
 	pending *handedOff // the entries not handed over yet (pooled; nil when there are none, so an idle stream holds none)
 	leased  int        // bytes of the entries that borrow a lease
+	size    int        // bytes the entries hold: their blocks' and their own
 }
 
 type outboxEntry struct {
@@ -38,6 +42,7 @@ func (b *outbox) next() *outboxEntry {
 	if b.pending == nil {
 		b.pending = handOffs.Get().(*handedOff)
 	}
+	b.size += int(unsafe.Sizeof(outboxEntry{}))
 	b.pending.entries = append(b.pending.entries, outboxEntry{})
 	return &b.pending.entries[len(b.pending.entries)-1]
 }
@@ -62,8 +67,8 @@ func (b *outbox) handOff(s *sseStream) {
 	}
 	b.pending = nil // the deferred work owns the entries now
 	w.p, w.stream, w.exchange = s.p, s.id, s.exchange
-	s.p.bus().deferWork(w, b.leased)
-	b.leased = 0
+	s.p.bus().deferWork(w, b.leased, b.size)
+	b.leased, b.size = 0, 0
 }
 
 // handedOff is one outbox handed to the bus; it is recycled once run.

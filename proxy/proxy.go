@@ -4,7 +4,7 @@
 // on the way and publishes what it sees on a Bus.
 //
 // Every request goes upstream exactly once. The request body is read whole
-// (bounded by MaxBodySize) and forwarded from memory, which also avoids the
+// (bounded by MaxBodySize, MaxBodyInflight and BodyTimeout) and forwarded from memory, which also avoids the
 // net/http race that cuts streamed responses when a handler forwards its
 // inbound body as a stream (golang/go#40747). The response path is chosen by
 // the upstream's Content-Type: JSON is read (bounded) and parsed, SSE is
@@ -60,9 +60,19 @@ type Proxy struct {
 	// every origin. Requests without an Origin header are accepted.
 	AllowedOrigins []string
 
-	// MaxBodySize bounds request bodies (413 above it); 0 means
-	// DefaultMaxBodySize.
+	// MaxBodySize bounds request bodies (413 above it, refused before
+	// reading when Content-Length says so); 0 means DefaultMaxBodySize.
 	MaxBodySize int64
+
+	// MaxBodyInflight bounds the request bodies held at once, across all
+	// requests (503 with Retry-After past it); 0 means
+	// DefaultMaxBodyInflight. See body.go.
+	MaxBodyInflight int64
+
+	// BodyTimeout bounds the time to read a request body (408 past it,
+	// and the request is not forwarded); 0 means DefaultBodyTimeout,
+	// negative none.
+	BodyTimeout time.Duration
 
 	// MaxJSONResponse bounds the JSON response bodies the proxy parses;
 	// larger ones are forwarded unparsed and flagged. 0 means
@@ -100,6 +110,7 @@ type Proxy struct {
 	exchangeSeq atomic.Uint64
 	connSeq     atomic.Uint64
 	serving     atomic.Int64 // requests in ServeHTTP (see Drain)
+	bodies      atomic.Int64 // bytes of request bodies held (see MaxBodyInflight)
 	corr        correlator
 	gates       gates
 	ended       endedSessions // how recent sessions ended, for the 404 of a request naming one
@@ -219,6 +230,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer p.releaseBody(ex.bodyHeld)
 	if ex.local.answer != "" || ex.local.status != 0 {
 		p.answerLocally(w, r, ex)
 		return

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -118,7 +119,12 @@ func (p *Proxy) newSession(ctx context.Context, upstream *url.URL, upstreamID st
 	}
 	p.gates.touch(sess.ProxyID, time.Now())
 	p.gates.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
-	p.publishSession(sess.ProxyID, upstreamID, "created")
+	what := "created"
+	if sess.InitializeDropped > 0 {
+		what = fmt.Sprintf("created; its initialize request (%d bytes) is over %d and not kept, so it cannot be re-initialized if the upstream loses it", sess.InitializeDropped, store.MaxInitialize)
+		p.logger().Info("initialize request not kept", "session", sess.ProxyID, "bytes", sess.InitializeDropped, "max", store.MaxInitialize)
+	}
+	p.publishSession(sess.ProxyID, upstreamID, what)
 	return sess, nil
 }
 
@@ -158,7 +164,10 @@ func lostSession(resp *http.Response) bool {
 // notifications/initialized on the upstream and remaps the proxy session
 // to the upstream's new session. It returns the new upstream id.
 func (p *Proxy) reinitialize(ctx context.Context, r *http.Request, sess *store.Session, upstream *url.URL, why string) (string, error) {
-	if sess.Initialize == "" {
+	switch {
+	case sess.InitializeDropped > 0:
+		return "", fmt.Errorf("its initialize request (%d bytes) was over %d and not kept", sess.InitializeDropped, store.MaxInitialize)
+	case sess.Initialize == "":
 		return "", errors.New("no recorded initialize for this session")
 	}
 	post := func(body, upstreamID string) (*http.Response, error) {

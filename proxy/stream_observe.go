@@ -113,6 +113,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	if c.lease != nil {
 		s.outbox.leased += len(c.raw)
 	}
+	s.outbox.size += o.Footprint()
 	s.outbox.add(outboxEntry{o: o, captured: capturedBlock{lease: c.lease}, published: v.published, env: env, batchText: batch, scope: s.scope})
 	return out, changed, v
 }
@@ -127,6 +128,7 @@ func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration,
 	if c.lease != nil {
 		s.outbox.leased += len(c.raw)
 	}
+	s.outbox.size += len(c.raw)
 }
 
 // applyToEvent returns the bytes to forward for an event whose message the

@@ -25,15 +25,31 @@ type Session struct {
 	UpstreamID      string    `json:"upstream_id"`
 	UpstreamURL     string    `json:"upstream_url"`
 	ProtocolVersion string    `json:"protocol_version,omitempty"`
-	Initialize      string    `json:"initialize,omitempty"` // the client's initialize request, re-run after upstream loss
+	Initialize      string    `json:"initialize,omitempty"` // the client's initialize request, re-run after upstream loss (see MaxInitialize)
 	ClientInfo      string    `json:"client_info,omitempty"`
 	Created         time.Time `json:"created"`
 	LastSeen        time.Time `json:"last_seen"`
+
+	// InitializeDropped is the size of an initialize request too large to
+	// keep (over MaxInitialize): the session cannot be re-initialized.
+	InitializeDropped int `json:"initialize_dropped,omitempty"`
 }
+
+// MaxInitialize bounds the initialize request a session keeps (to re-run
+// it when the upstream loses the session), and MaxClientInfo its client
+// info: a session lives for the store's TTL, so an initialize with huge
+// params would otherwise be held that long, once per session. A larger
+// initialize is not kept (InitializeDropped says its size, and the session
+// cannot be re-initialized); larger client info is not kept either.
+const (
+	MaxInitialize = 64 << 10
+	MaxClientInfo = 4 << 10
+)
 
 // NewSession returns the session record for a proxy id mapped to an
 // upstream session, with the client's initialize request (its text, protocol
-// version and client info) when body is one.
+// version and client info, within MaxInitialize and MaxClientInfo) when
+// body is one.
 func NewSession(proxyID, upstreamID, upstreamURL string, body []byte) *Session {
 	sess := &Session{ProxyID: proxyID, UpstreamID: upstreamID, UpstreamURL: upstreamURL, Created: time.Now()}
 	var init struct {
@@ -43,8 +59,17 @@ func NewSession(proxyID, upstreamID, upstreamURL string, body []byte) *Session {
 			ClientInfo      json.RawMessage `json:"clientInfo"`
 		} `json:"params"`
 	}
-	if json.Unmarshal(body, &init) == nil && init.Method == "initialize" {
-		sess.Initialize, sess.ProtocolVersion, sess.ClientInfo = string(body), init.Params.ProtocolVersion, string(init.Params.ClientInfo)
+	if json.Unmarshal(body, &init) != nil || init.Method != "initialize" {
+		return sess
+	}
+	sess.ProtocolVersion = init.Params.ProtocolVersion
+	if len(init.Params.ClientInfo) <= MaxClientInfo {
+		sess.ClientInfo = string(init.Params.ClientInfo)
+	}
+	if len(body) > MaxInitialize {
+		sess.InitializeDropped = len(body)
+	} else {
+		sess.Initialize = string(body)
 	}
 	return sess
 }

@@ -1,0 +1,131 @@
+package proxy
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// next returns what sub has queued, or nothing after a short wait.
+func nextOrNothing(t *testing.T, sub *Subscription) []*Observation {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	got, _ := sub.Next(ctx)
+	return got
+}
+
+// TestStalledSubscriberHoldsABoundedNumberOfBytes: a subscriber that stops
+// reading while 1 MiB events flow holds about DefaultSubscriberBytes of
+// them, not its count bound's worth (8192 events, 8 GiB), and is told how
+// many it missed; a must-deliver observation still gets in, within its own
+// multiple of the bound.
+func TestStalledSubscriberHoldsABoundedNumberOfBytes(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(0)
+	defer sub.Close()
+	event := strings.Repeat("x", 1<<20)
+	for range 64 {
+		b.Publish(&Observation{Type: TypeSSEEvent, Raw: event})
+	}
+	b.Publish(&Observation{Type: TypeStreamClosed, Reason: "upstream ended"})
+	if q := sub.Backlog(); q > DefaultSubscriberBytes+(2<<20) {
+		t.Errorf("the stalled subscriber holds %d MiB, want about %d", q>>20, DefaultSubscriberBytes>>20)
+	}
+	got := nextOrNothing(t, sub)
+	if len(got) < 3 || got[0].Type != TypeDropped || got[len(got)-1].Type != TypeStreamClosed {
+		t.Fatalf("got %d observations; want a dropped notice, some events and the stream_closed", len(got))
+	}
+	if kept := len(got) - 2; got[0].Dropped != int64(64-kept) {
+		t.Errorf("dropped says %d missed, but %d of 64 events were kept", got[0].Dropped, kept)
+	}
+
+	for range 64 { // must-deliver observations, as large, stop at their multiple
+		b.Publish(&Observation{Type: TypeStreamClosed, Reason: event})
+	}
+	if q := sub.Backlog(); q > MustDeliverFactor*DefaultSubscriberBytes+(2<<20) {
+		t.Errorf("must-deliver observations took %d MiB, want at most %d", q>>20, MustDeliverFactor*DefaultSubscriberBytes>>20)
+	}
+}
+
+// TestMaxBytesSetsTheBound: MaxBytes changes a lossy subscriber's byte
+// bound; an observation larger than the bound is still delivered when
+// nothing else is queued.
+func TestMaxBytesSetsTheBound(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(0, MaxBytes(64<<10))
+	defer sub.Close()
+	big := &Observation{Type: TypeSSEEvent, Raw: strings.Repeat("x", 100<<10)}
+	b.Publish(big)
+	b.Publish(&Observation{Type: TypeSSEEvent, Raw: "data: x\n\n"})
+	got := nextOrNothing(t, sub)
+	if len(got) != 2 || got[0].Type != TypeDropped || got[0].Dropped != 1 || got[1] != big {
+		t.Fatalf("got %v; want a drop of one and the large event", got)
+	}
+	for range 1000 {
+		b.Publish(&Observation{Type: TypeSSEEvent, Raw: strings.Repeat("y", 1000)})
+	}
+	if q := sub.Backlog(); q > 64<<10 {
+		t.Errorf("holds %d KiB, want at most 64", q>>10)
+	}
+}
+
+// TestStalledBorrowerPinsFewLeases: a borrowing subscriber that stops
+// reading pins at most maxPinnedPerSubscriber of read buffers, not a lease
+// per queued event up to the whole budget (64 MiB); what it queues past
+// that is a copy, with the same text, that pins nothing.
+func TestStalledBorrowerPinsFewLeases(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(0, Borrow)
+	defer sub.Close()
+	budget := leaseBudget{max: maxLeases}
+	const published = 200
+	for range published { // each event in a lease of its own, as from many streams
+		o, l := leasedObservation(t, &budget)
+		b.PublishAll([]*Observation{o})
+		l.release() // the builder's reference: published
+	}
+	if out, most := budget.out.Load(), int32(maxPinnedPerSubscriber/leaseSize); out > most {
+		t.Fatalf("the stalled borrower pins %d leases (%d MiB), want at most %d", out, int(out)*leaseSize>>20, most)
+	}
+	got := nextOrNothing(t, sub)
+	if len(got) != published {
+		t.Fatalf("got %d observations, want all %d (the queue holds them, copied)", len(got), published)
+	}
+	for i, o := range got {
+		if !strings.HasPrefix(o.Raw, "id: 7\ndata: {") || o.Method != "notifications/progress" {
+			t.Fatalf("observation %d reads %q: a copy lost its text", i, o.Raw)
+		}
+	}
+	sub.Close()
+	sub.Release()
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases still out after Release", out)
+	}
+}
+
+// TestDeferredWorkIsBoundedInBytes: deferred work that holds more than
+// maxDeferredBytes runs on the goroutine that hands it over, so a worker
+// that falls behind holds at most that much.
+func TestDeferredWorkIsBoundedInBytes(t *testing.T) {
+	b := NewBus()
+	sub := b.SubscribeLossless(1 << 30)
+	defer sub.Close()
+	ran := 0
+	piece := workFunc(func(EmitFunc) { ran++ })
+	const size = 1 << 20
+	for range 2 * maxDeferredBytes / size {
+		b.deferWork(piece, 0, size)
+		b.deferred.queueMu.Lock()
+		held := b.deferred.queuedBytes
+		b.deferred.queueMu.Unlock()
+		if held > maxDeferredBytes {
+			t.Fatalf("deferred work holds %d MiB, want at most %d", held>>20, maxDeferredBytes>>20)
+		}
+	}
+	b.Close()
+	if ran != 2*maxDeferredBytes/size {
+		t.Fatalf("%d pieces ran, want every one", ran)
+	}
+}
