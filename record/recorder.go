@@ -68,13 +68,13 @@ func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header,
 	return err
 }
 
-// WriteJSONLines writes every observation sub delivers to w, one JSON
-// object per line (exactly as encoding/json writes it, with HTML escaping
-// off), writing after each batch. It returns when ctx ends or the
-// subscription closes (nil), or when writing fails (the error, naming the
-// output). It does not close sub or w.
-func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer) error {
-	return writeLines(ctx, sub, w, newLineEncoder(false), nil)
+// WriteJSONLines writes every observation sub delivers to w (through
+// redactor, if not nil), one JSON object per line (see Printer), writing
+// after each batch. It returns when ctx ends or the subscription closes
+// (nil), or when writing fails (the error, naming the output). It does not
+// close sub or w.
+func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, redactor *Redactor) error {
+	return writeLines(ctx, sub, w, newLineEncoder(false), redactor.Apply)
 }
 
 // writeChunk is how many bytes of lines writeLines gathers before writing
