@@ -58,7 +58,7 @@ func Record(ctx context.Context, sub *proxy.Subscription, w io.Writer, h Header,
 	if err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
-	if _, err := w.Write(append(head, '\n')); err != nil {
+	if _, err := w.Write(append(escapeInvisible(head), '\n')); err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
 	err = writeLines(ctx, sub, w, newLineEncoder(true), redactor.Apply)
