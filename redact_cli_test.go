@@ -33,6 +33,25 @@ var credentialHeaders = map[string]string{
 	"Api-Key": "SECRET-api-key", "X-Auth-Token": "SECRET-x-auth-token", "X-Goog-Api-Key": "SECRET-goog",
 }
 
+// trickyMessages hide --redact-path values where a naive redactor misses
+// them: behind a JSON escape in the key, in an array, in broken JSON.
+var trickyMessages = []string{
+	`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"pi\u006e":"SECRET-escaped-key"}}}`,
+	`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","list":[{"code":"SECRET-in-array"},{"code":"kept"}]}}`,
+	`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"pin":"SECRET-broken-json"`,
+}
+
+func mustRequest(t *testing.T, url, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	return req
+}
+
 // credentialQuery is the upstream URL's query, which clients repeat.
 const credentialQuery = "api_key=SECRET-q-api-key&token=SECRET-q-token&page=1"
 
@@ -46,7 +65,7 @@ func runWithCredentials(t *testing.T, extra ...string) (stdout, recording, event
 	file := filepath.Join(t.TempDir(), "session.jsonl")
 	up := mcptest.StartUpstream(t, mcpserver.Stateful)
 	args := append([]string{"-u", up.URL + "?" + credentialQuery, "--headless", "-l", "127.0.0.1:0", "--record", file,
-		"--control", "127.0.0.1:0", "--control-token", "tok"}, extra...)
+		"--control", "127.0.0.1:0", "--control-token", "tok", "--redact-path", "params.arguments.pin", "--redact-path", "params.list.0.code"}, extra...)
 	found, out, stop := startCLIStoppable(t, args, `(listening on http://\S+ .*)`, `control API on http://(\S+)`)
 	listening = found[0]
 	addr := strings.Fields(strings.TrimPrefix(listening, "listening on http://"))[0]
@@ -76,7 +95,12 @@ func runWithCredentials(t *testing.T, extra ...string) (stdout, recording, event
 		mcptest.ClientOptions{HTTPClient: &http.Client{Transport: credentialTransport{tr}}})
 	p := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hello", "password": "SECRET-arg-password", "apiKey": "SECRET-arg-apikey"}}
 	p.SetProgressToken("progress-token-kept")
-	cs.CallTool(t.Context(), p) // the server may refuse the extra arguments; the proxy has seen them
+	cs.CallTool(t.Context(), p)          // the server may refuse the extra arguments; the proxy has seen them
+	for _, msg := range trickyMessages { // the upstream refuses them (no session); the proxy has seen them
+		if resp, err := tr.RoundTrip(mustRequest(t, "http://"+addr+"/mcp", msg)); err == nil {
+			resp.Body.Close()
+		}
+	}
 	cs.Close()
 	deadline := time.Now().Add(5 * time.Second) // the events stream sees the DELETE's exchange last
 	for !strings.Contains(evs.String(), `"method":"DELETE"`) && time.Now().Before(deadline) {
@@ -95,7 +119,8 @@ func runWithCredentials(t *testing.T, extra ...string) (stdout, recording, event
 }
 
 // TestCredentialsNeverLeaveInClear: credentials in headers (any name
-// with auth, token, key...), in URL queries and in tool arguments are
+// with auth, token, key...), in URL queries, in tool arguments and at
+// --redact-path paths (escaped keys, arrays, broken JSON) are
 // redacted from --headless output, the recording (its header line too),
 // the control API's events and the stderr line naming the upstream; the
 // progress token, the session id and ordinary parameters are kept.
@@ -112,7 +137,7 @@ func TestCredentialsNeverLeaveInClear(t *testing.T) {
 			continue
 		}
 		for _, want := range []string{`"Api-Key":["[redacted]"]`, `"X-Goog-Api-Key":["[redacted]"]`, `?api_key=[redacted]&token=[redacted]&page=1`,
-			`\"password\":\"[redacted]\"`, `\"progressToken\":\"progress-token-kept\"`, `"Mcp-Session-Id":["`} { // messages are JSON strings within the lines
+			`\"password\":\"[redacted]\"`, `\"progressToken\":\"progress-token-kept\"`, `"Mcp-Session-Id":["`, `{\"code\":\"kept\"}`} { // messages are JSON strings within the lines
 			if !strings.Contains(text, want) {
 				t.Errorf("%s lacks %s", name, want)
 			}
@@ -131,7 +156,7 @@ func TestNoRedactKeepsCredentials(t *testing.T) {
 		if !strings.Contains(text, "SECRET-q-api-key") {
 			t.Errorf("%s lacks the query's api_key with --no-redact", name)
 		}
-		if name != "stderr" && (!strings.Contains(text, "SECRET-goog") || !strings.Contains(text, "SECRET-arg-password")) {
+		if name != "stderr" && (!strings.Contains(text, "SECRET-goog") || !strings.Contains(text, "SECRET-arg-password") || !strings.Contains(text, "SECRET-broken-json")) {
 			t.Errorf("%s lacks a header or argument with --no-redact", name)
 		}
 	}
