@@ -25,8 +25,9 @@ FILE is a recording (--record) or the output of --headless. Formats:
   markdown  a readable transcript to paste into a bug report (also: md)
   jsonl     the observations again, as a recording (e.g. one session's)
 Without --format, the format follows OUT's extension (.har, .md, .jsonl),
-else har. Every format redacts credentials (the Authorization, Cookie,
-Set-Cookie and X-Api-Key headers, URL passwords) and --redact-path fields.
+else har. Every format redacts credentials (headers and query parameters
+named like auth, token, key, cookie..., secret arguments such as password or
+api_key, URL passwords; see the README) and --redact-path fields.
 
 Examples:
   mcpscope -u http://127.0.0.1:3001/mcp --record traffic.jsonl

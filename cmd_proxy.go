@@ -16,6 +16,7 @@ import (
 	"mcpscope/control"
 	"mcpscope/internal/plural"
 	"mcpscope/proxy"
+	"mcpscope/record"
 )
 
 const proxyUsage = `mcpscope — an interactive debugging proxy for MCP
@@ -74,7 +75,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	upstreams, err := parseUpstreams(o.upstream)
 	if err != nil {
-		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		fmt.Fprintf(stderr, "mcpscope: %s\n", o.redactor().Text(err.Error()))
 		return 2
 	}
 	logger, closeLog, err := o.openLogger()
@@ -90,7 +91,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer p.Store.Close()
 	if err := serve(ctx, &o, p, stdout, stderr, nil); err != nil {
-		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+		fmt.Fprintf(stderr, "mcpscope: %s\n", o.redactor().Text(err.Error()))
 		return 1
 	}
 	return 0
@@ -139,7 +140,10 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	srv := p.NewServer()
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, p.Upstream.Redacted(), clientURL(addr, p.Upstream))
+	redactor := o.redactor()
+	upstream, _ := redactor.URL(p.Upstream.Redacted())
+	client, _ := redactor.URL(clientURL(addr, p.Upstream))
+	fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, upstream, client)
 	if set := p.Rules(); set != nil && o.rulesFile != "" {
 		fmt.Fprintf(stderr, "mcpscope: %s from %s (reloaded when it changes)\n", plural.Count(len(set.Rules), "rule"), o.rulesFile)
 	}
@@ -208,8 +212,12 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 	if token == "" {
 		token = control.NewToken()
 	}
+	redactor := o.redactor()
+	if redactor == nil {
+		redactor = &record.Redactor{} // --no-redact
+	}
 	api := &http.Server{
-		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins},
+		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins, Redactor: redactor},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {

@@ -25,8 +25,9 @@ const (
 // display returns what shows the observations: the TUI when stdin and
 // stdout are a terminal and --headless is off, JSON Lines otherwise.
 func (o *options) display(p *proxy.Proxy, stdout, stderr io.Writer, addr string) func(context.Context, *proxy.Subscription) error {
+	redactor := o.redactor()
 	headless := func(ctx context.Context, sub *proxy.Subscription) error {
-		return record.WriteJSONLines(ctx, sub, stdout)
+		return record.WriteJSONLines(ctx, sub, stdout, redactor)
 	}
 	if o.headless {
 		return headless

@@ -15,6 +15,7 @@ import (
 
 	"mcpscope/proxy"
 	"mcpscope/proxy/store"
+	"mcpscope/record"
 	"mcpscope/rules"
 )
 
@@ -53,7 +54,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 		fs.StringArrayVarP(&o.upstream, "upstream", "u", nil, "URL of the MCP server to proxy (required), e.g. http://127.0.0.1:3001/mcp; give it again for fallbacks, tried in order when one refuses connections (sessions move, re-initialized)")
 	}
 	fs.StringVarP(&o.listen, "listen", "l", DefaultListen, "address to listen on (loopback by default)")
-	fs.BoolVar(&o.headless, "headless", false, "no TUI: print one JSON object per observation on stdout (JSON Lines)")
+	fs.BoolVar(&o.headless, "headless", false, "no TUI: print one JSON object per observation on stdout (JSON Lines; credentials redacted unless --no-redact)")
 	fs.StringSliceVar(&o.allowHosts, "allow-host", nil, "also accept requests with this Host header (repeatable; '*' for any)")
 	fs.StringSliceVar(&o.allowOrigins, "allow-origin", nil, "also accept requests with this Origin, e.g. http://app.test:3000 (repeatable; '*' for any)")
 	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBodySize, "largest client request body accepted, in bytes")
@@ -70,10 +71,20 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.DurationVar(&o.resume.Age, "resume-age", 10*time.Minute, "replay log per stream: forget events older than this")
 	fs.StringVar(&o.rulesFile, "rules", "", "interceptor rules (YAML); reloaded when the file changes, a bad edit keeps the rules in force")
 	fs.StringVar(&o.recordFile, "record", "", "record every observation to this file (JSON Lines; open, export or replay it later)")
-	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in recorded messages, e.g. params.arguments.password (repeatable)")
-	fs.BoolVar(&o.noRedact, "no-redact", false, "keep credentials (Authorization, Cookie, X-Api-Key...) in the recording")
+	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.pin or params.list.*.key (repeatable)")
+	fs.BoolVar(&o.noRedact, "no-redact", false, "keep credentials (secret headers, query parameters and arguments) in the recording, --headless output and the control API's events")
 	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
+}
+
+// redactor is what removes credentials from what leaves the process
+// (recording, --headless, the control API's events, messages on stderr):
+// nil with --no-redact.
+func (o *options) redactor() *record.Redactor {
+	if o.noRedact {
+		return nil
+	}
+	return record.NewRedactor(o.redactPaths)
 }
 
 // newProxy builds the engine from the options; a rules file that does not

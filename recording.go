@@ -25,12 +25,10 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), 
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
-	var redactor *record.Redactor
-	if !o.noRedact {
-		redactor = record.NewRedactor(o.redactPaths)
-	}
+	redactor := o.redactor()
 	sub := p.Bus.SubscribeLossless(record.LosslessBuffer, proxy.Borrow) // the recorder writes each batch out before its next
-	header := record.NewHeader(p.Upstream.Redacted(), redactor != nil)
+	upstream, _ := redactor.URL(p.Upstream.Redacted())
+	header := record.NewHeader(upstream, redactor != nil)
 	var progress record.Progress
 	var abandoned atomic.Bool // stop gave up waiting: what fails after is its doing, and told by it
 	done := make(chan struct{})

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"mcpscope/proxy"
+	"mcpscope/record"
 )
 
 // Server is the control API for one proxy. Set its fields before serving.
@@ -39,6 +40,11 @@ type Server struct {
 	// Keepalive is how often /api/events sends a comment while idle
 	// (15 s if 0).
 	Keepalive time.Duration
+
+	// Redactor removes credentials from the observations /api/events
+	// sends, as from recordings. Nil means record.NewRedactor(nil) (the
+	// defaults); &record.Redactor{} redacts nothing.
+	Redactor *record.Redactor
 }
 
 // NewToken returns a random token (128 bits, hex).
@@ -230,6 +236,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if keepalive <= 0 {
 		keepalive = 15 * time.Second
 	}
+	redactor := s.Redactor
+	if redactor == nil {
+		redactor = record.NewRedactor(nil)
+	}
+	printer := record.NewPrinter(redactor)
+	var line []byte
 	for {
 		ctx, cancel := context.WithTimeout(r.Context(), keepalive)
 		batch, err := sub.Next(ctx)
@@ -243,15 +255,17 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		for _, o := range batch {
-			data, err := json.Marshal(o)
-			if err != nil {
+			line = line[:0]
+			if o.Seq != 0 { // "dropped" notices are not on the bus and have none
+				line = strconv.AppendUint(append(line, "id: "...), o.Seq, 10)
+				line = append(line, '\n')
+			}
+			line = append(append(append(line, "event: "...), o.Type...), "\ndata: "...)
+			var err error
+			if line, err = printer.AppendLine(line, o); err != nil { // the line ends in "\n"; JSON has no other
 				continue
 			}
-			frame := "event: " + string(o.Type) + "\ndata: " + string(data) + "\n\n"
-			if o.Seq != 0 { // "dropped" notices are not on the bus and have none
-				frame = "id: " + strconv.FormatUint(o.Seq, 10) + "\n" + frame
-			}
-			if _, err := w.Write([]byte(frame)); err != nil {
+			if _, err := w.Write(append(line, '\n')); err != nil {
 				return
 			}
 		}

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -15,7 +16,11 @@ import (
 // once (see fieldCodec) instead of encoding/json's reflection per value.
 //
 // With bodyAt off, a line is byte for byte what a json.Encoder with HTML
-// escaping off writes for the observation (the tests hold it to that). With
+// escaping off writes for the observation (the tests hold it to that),
+// except for two additions: C1 controls and bidirectional overrides are
+// escaped (see appendString), and a raw or body that is not valid UTF-8
+// is followed by "raw_b64" or "body_b64", its exact bytes (see
+// appendExact). With
 // bodyAt on (recordings, Version 2), an observation whose body lies within
 // its raw bytes has it written once: the raw string, then
 // "body_at":[start,end], the byte offsets of the body in raw (Read sets
@@ -44,7 +49,7 @@ func (e *lineEncoder) appendLine(dst []byte, o *Observation) ([]byte, error) {
 		if err := e.enc.Encode(o); err != nil {
 			return dst, fmt.Errorf("encoding an observation: %w", err)
 		}
-		return append(dst, e.spill.Bytes()...), nil
+		return append(dst, escapeInvisible(e.spill.Bytes())...), nil
 	}
 	orig := dst
 	bodyStart, bodyEnd := -1, -1
@@ -70,6 +75,9 @@ func (e *lineEncoder) appendLine(dst []byte, o *Observation) ([]byte, error) {
 		if dst, exact, err = e.appendValue(dst, f, p); err != nil {
 			return orig, err
 		}
+		if !exact && (i == c.raw || i == c.body) {
+			dst = appendExact(dst, f.name, *(*string)(p))
+		}
 		if i != c.raw || bodyStart < 0 {
 			continue
 		}
@@ -79,12 +87,24 @@ func (e *lineEncoder) appendLine(dst []byte, o *Observation) ([]byte, error) {
 			dst = append(dst, ',')
 			dst = strconv.AppendInt(dst, int64(bodyEnd), 10)
 			dst = append(dst, ']')
-		} else { // raw will not read back exactly, so neither would offsets into it
+		} else { // raw does not read back as it is (older readers ignore raw_b64), so neither would offsets into it
 			dst = append(dst, `,"body":`...)
-			dst, _ = appendString(dst, o.Body)
+			if dst, exact = appendString(dst, o.Body); !exact {
+				dst = appendExact(dst, "body", o.Body)
+			}
 		}
 	}
 	return append(dst, '}', '\n'), nil
+}
+
+// appendExact appends `,"NAME_b64":"..."`: the exact bytes of a string
+// that is not valid UTF-8 (whose JSON string has U+FFFD in their place),
+// base64-encoded, for Read to restore: raw and body stay byte for byte
+// what was forwarded, for exports and replay.
+func appendExact(dst []byte, name, s string) []byte {
+	dst = append(append(append(dst, `,"`...), name...), `_b64":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, []byte(s))
+	return append(dst, '"')
 }
 
 // appendValue appends the value of field f at p; exact is false for a
@@ -122,7 +142,7 @@ func (e *lineEncoder) appendValue(dst []byte, f *fieldCodec, p unsafe.Pointer) (
 		if err := e.enc.Encode(reflect.NewAt(f.typ, p).Interface()); err != nil {
 			return dst, false, fmt.Errorf("encoding the observation's %s: %w", f.name, err)
 		}
-		dst = append(dst, bytes.TrimSuffix(e.spill.Bytes(), []byte("\n"))...)
+		dst = append(dst, escapeInvisible(bytes.TrimSuffix(e.spill.Bytes(), []byte("\n")))...)
 	}
 	if err != nil {
 		return dst, false, fmt.Errorf("encoding the observation's %s: %w", f.name, err)

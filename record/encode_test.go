@@ -3,8 +3,11 @@ package record
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +18,9 @@ import (
 	"mcpscope/proxy"
 )
 
-// stdLine is what encoding/json writes for v with HTML escaping off.
+// stdLine is what encoding/json writes for v with HTML escaping off, and
+// then the C1 controls and bidirectional overrides escaped as \uXXXX (the
+// one thing the line encoder does beyond it).
 func stdLine(t interface{ Fatal(...any) }, v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -23,7 +28,21 @@ func stdLine(t interface{ Fatal(...any) }, v any) []byte {
 	if err := enc.Encode(v); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return escapeLikeRecord(buf.Bytes())
+}
+
+// escapeLikeRecord escapes U+0080–U+009F, U+202A–U+202E and
+// U+2066–U+2069 in encoding/json's output (valid UTF-8).
+func escapeLikeRecord(b []byte) []byte {
+	var out []byte
+	for _, r := range string(b) {
+		if r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return out
 }
 
 // arbitraryText draws strings that exercise every escaping case: control
@@ -32,7 +51,8 @@ func stdLine(t interface{ Fatal(...any) }, v any) []byte {
 // enough for the eight-byte scan.
 func arbitraryText() *rapid.Generator[string] {
 	piece := rapid.SampledFrom([]string{"a", "xxxxxxxxxxxxxxxx", `"`, `\`, "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f",
-		"é", "☃", "\u2028", "\u2029", "😀", "\x80", "\xe2\x98", "\xff", "<&>", " ", "{}"})
+		"é", "☃", "\u2028", "\u2029", "😀", "\x80", "\xe2\x98", "\xff", "<&>", " ", "{}",
+		"\u0080", "\u0085", "\u009b", "\u009f", "\u00a0", "\u202a", "\u202e", "\u202f", "\u2066", "\u2069", "\u206a"})
 	return rapid.Custom(func(t *rapid.T) string {
 		return strings.Join(rapid.SliceOfN(piece, 0, 40).Draw(t, "pieces"), "")
 	})
@@ -75,7 +95,8 @@ func FuzzAppendString(f *testing.F) {
 }
 
 // TestLineEncoderMatchesEncodingJSON: without body_at, a line is exactly
-// what encoding/json writes (and the --headless output stays so).
+// what encoding/json writes (and the --headless output stays so), but for
+// the invisible characters it escapes too.
 func TestLineEncoderMatchesEncodingJSON(t *testing.T) {
 	if !obsCodec.exact {
 		t.Fatalf("the field table falls back to encoding/json for every line: %s", obsCodec.unhandled)
@@ -99,10 +120,28 @@ func TestLineEncoderMatchesEncodingJSON(t *testing.T) {
 			}
 			return
 		}
-		if want := append([]byte("{}\n"), std.Bytes()...); !bytes.Equal(got, want) {
+		got = takeExact(t, got, "raw", o.Raw)
+		got = takeExact(t, got, "body", o.Body)
+		if want := append([]byte("{}\n"), escapeLikeRecord(std.Bytes())...); !bytes.Equal(got, want) {
 			t.Fatalf("line differs:\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// takeExact checks that line carries NAME_b64 with s's exact bytes when s
+// is not valid UTF-8 (and not otherwise), and returns line without it.
+func takeExact(t *rapid.T, line []byte, name, s string) []byte {
+	m := regexp.MustCompile(`,"` + name + `_b64":"([A-Za-z0-9+/=]*)"`).FindSubmatchIndex(line)
+	if (m != nil) == utf8.ValidString(s) {
+		t.Fatalf("%s_b64 written: %v, for %q", name, m != nil, s)
+	}
+	if m == nil {
+		return line
+	}
+	if b, err := base64.StdEncoding.DecodeString(string(line[m[2]:m[3]])); err != nil || string(b) != s {
+		t.Fatalf("%s_b64 gives %q, %v; want %q", name, b, err, s)
+	}
+	return append(line[:m[0]:m[0]], line[m[1]:]...)
 }
 
 // TestLineEncoderEveryField sets every field of Observation, whatever
@@ -176,7 +215,8 @@ func fill(v reflect.Value, n int) {
 }
 
 // TestBodyWrittenOnce: a recorded single-line event carries its body's
-// bytes once, as offsets into raw, and reads back with the same body.
+// bytes once, as offsets into raw, and reads back with the same body (and
+// raw bytes that are not UTF-8 as they were).
 func TestBodyWrittenOnce(t *testing.T) {
 	body := `{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"` + strings.Repeat(`\"q\" `, 2000) + `"}}`
 	raw := "event: message\nid: 7\ndata: " + body + "\n\n"
@@ -200,7 +240,7 @@ func TestBodyWrittenOnce(t *testing.T) {
 				t.Errorf("the recording is %d bytes: the body was written twice", len(file))
 			}
 			got := readAll(t, file)
-			if len(got) != 1 || got[0].Body != tc.o.Body || got[0].Raw != strings.ToValidUTF8(tc.o.Raw, "\uFFFD") {
+			if len(got) != 1 || got[0].Body != tc.o.Body || got[0].Raw != tc.o.Raw {
 				t.Fatalf("read back %d observations, body %.80q raw %.80q", len(got), got[0].Body, got[0].Raw)
 			}
 		})

@@ -5,10 +5,13 @@ import (
 	"unicode/utf8"
 )
 
-// appendString appends s as a JSON string, escaped byte for byte as
-// encoding/json escapes it with HTML escaping off: `"`, `\` and control
-// characters escaped (\b \f \n \r \t, else \u00XX), invalid UTF-8 replaced
-// by \ufffd, U+2028 and U+2029 escaped, everything else copied.
+// appendString appends s as a JSON string, escaped as encoding/json
+// escapes it with HTML escaping off — `"`, `\` and control characters
+// escaped (\b \f \n \r \t, else \u00XX), invalid UTF-8 replaced by \ufffd,
+// U+2028 and U+2029 escaped, everything else copied — and, beyond it, the
+// invisible characters a terminal or editor would act on or draw
+// misleadingly (see invisible) escaped as \uXXXX. It is still JSON, and
+// decodes to the same text.
 //
 // It goes eight bytes at a time: runs of words that need nothing are
 // copied at once, and a word that does is escaped byte by byte without
@@ -80,10 +83,40 @@ func escapeRare(out []byte, n int, s string, i int) ([]byte, int, int, bool) {
 	switch {
 	case c == utf8.RuneError && size == 1:
 		return out, n + copy(out[n:], `\ufffd`), i + 1, false
-	case c == '\u2028' || c == '\u2029':
-		return out, n + copy(out[n:], []byte{'\\', 'u', '2', '0', '2', hexDigits[c&0xF]}), i + size, true
+	case c == '\u2028' || c == '\u2029' || invisible(c):
+		return out, n + copy(out[n:], []byte{'\\', 'u', hexDigits[c>>12], hexDigits[c>>8&0xF], hexDigits[c>>4&0xF], hexDigits[c&0xF]}), i + size, true
 	}
 	return out, n + copy(out[n:], s[i:i+size]), i + size, true
+}
+
+// invisible reports whether c is escaped although encoding/json copies
+// it: the C1 controls (U+0080–U+009F: U+009B is a terminal's CSI) and the
+// bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069),
+// which make text read other than it is.
+func invisible(c rune) bool {
+	return c >= 0x80 && c <= 0x9f || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069
+}
+
+// escapeInvisible escapes, in JSON text that encoding/json wrote, the
+// characters appendString escapes beyond it (see invisible). Outside
+// strings such JSON is ASCII, so any such character is within a string.
+func escapeInvisible(text []byte) []byte {
+	for i := 0; i < len(text); {
+		b := text[i]
+		if b < utf8.RuneSelf || b != 0xc2 && b != 0xe2 {
+			i++
+			continue
+		}
+		c, size := utf8.DecodeRune(text[i:])
+		if !invisible(c) {
+			i += size
+			continue
+		}
+		esc := []byte{'\\', 'u', hexDigits[c>>12], hexDigits[c>>8&0xF], hexDigits[c>>4&0xF], hexDigits[c&0xF]}
+		text = append(text[:i], append(esc, text[i+size:]...)...)
+		i += len(esc)
+	}
+	return text
 }
 
 // reserve returns buf, its first n bytes kept, with at least room bytes

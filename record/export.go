@@ -93,7 +93,7 @@ func (e Exporter) prepare(obs []*Observation) []*Observation {
 // Read reads it back.
 func (e Exporter) WriteJSONL(w io.Writer, obs []*Observation) error {
 	sorted := e.prepare(obs)
-	h := Header{Format: Format, Version: exportVersion, Redacted: e.Redactor == nil || len(e.Redactor.Headers)+len(e.Redactor.Paths) > 0}
+	h := Header{Format: Format, Version: exportVersion, Redacted: e.Redactor == nil || e.Redactor.Active()}
 	if len(sorted) > 0 {
 		h.Started = sorted[0].Time
 	}

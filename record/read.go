@@ -2,6 +2,7 @@ package record
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,9 @@ func Read(r io.Reader, each func(*Observation) error) error {
 			}
 			if l.Type != "" {
 				o := &l.Observation
+				if err := l.restoreExact(); err != nil {
+					return fmt.Errorf("line %d: %v", n, err)
+				}
 				if l.BodyAt != nil {
 					start, end := l.BodyAt[0], l.BodyAt[1]
 					if o.Body != "" || start < 0 || start > end || end > len(o.Raw) {
@@ -68,12 +72,33 @@ func Read(r io.Reader, each func(*Observation) error) error {
 }
 
 // recordedLine is a line of a recording: an observation, perhaps with its
-// body as offsets into its raw bytes, or the header.
+// body as offsets into its raw bytes and raw or body bytes that are not
+// valid UTF-8 in base64, or the header.
 type recordedLine struct {
 	Observation
 	BodyAt  *[2]int `json:"body_at"`
+	RawB64  *string `json:"raw_b64"`
+	BodyB64 *string `json:"body_b64"`
 	Format  string  `json:"format"`
 	Version int     `json:"version"`
+}
+
+// restoreExact sets raw and body from their exact bytes, where given.
+func (l *recordedLine) restoreExact() error {
+	for _, f := range []struct {
+		b64 *string
+		to  *string
+	}{{l.RawB64, &l.Raw}, {l.BodyB64, &l.Body}} {
+		if f.b64 == nil {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(*f.b64)
+		if err != nil {
+			return fmt.Errorf("raw_b64 or body_b64: %v", err)
+		}
+		*f.to = string(b)
+	}
+	return nil
 }
 
 // readLine reads one line without its newline; err is io.EOF when the

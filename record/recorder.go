@@ -79,7 +79,7 @@ func RecordCounting(ctx context.Context, sub *proxy.Subscription, w io.Writer, h
 	if err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
-	if _, err := w.Write(append(head, '\n')); err != nil {
+	if _, err := w.Write(append(escapeInvisible(head), '\n')); err != nil {
 		return fmt.Errorf("writing the recording: %w", err)
 	}
 	err = writeLines(ctx, sub, w, newLineEncoder(true), redactor.Apply, progress)
@@ -89,13 +89,13 @@ func RecordCounting(ctx context.Context, sub *proxy.Subscription, w io.Writer, h
 	return err
 }
 
-// WriteJSONLines writes every observation sub delivers to w, one JSON
-// object per line (exactly as encoding/json writes it, with HTML escaping
-// off), writing after each batch. It returns when ctx ends or the
-// subscription closes (nil), or when writing fails (the error, naming the
-// output). It does not close sub or w.
-func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer) error {
-	return writeLines(ctx, sub, w, newLineEncoder(false), nil, nil)
+// WriteJSONLines writes every observation sub delivers to w (through
+// redactor, if not nil), one JSON object per line (see Printer), writing
+// after each batch. It returns when ctx ends or the subscription closes
+// (nil), or when writing fails (the error, naming the output). It does not
+// close sub or w.
+func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, redactor *Redactor) error {
+	return writeLines(ctx, sub, w, newLineEncoder(false), redactor.Apply, nil)
 }
 
 // writeChunk is how many bytes of lines writeLines gathers before writing

@@ -1,155 +1,222 @@
 package record
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/url"
 	"strings"
 
 	"mcpscope/proxy"
-	"mcpscope/rules"
 )
 
 // Redacted replaces what is redacted.
 const Redacted = "[redacted]"
 
-// DefaultRedactedHeaders are the credentials redacted unless --no-redact.
+// DefaultRedactedHeaders are headers redacted by name unless --no-redact
+// (DefaultSecretPatterns catch them too).
 var DefaultRedactedHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"}
 
-// Redactor removes credentials from observations before they are written
-// down: header values, JSON paths of messages (in the body, the raw SSE
-// bytes and rule decisions), and passwords in URLs. The zero Redactor
-// changes nothing.
-type Redactor struct {
-	Headers []string // header names, case-insensitive
-	Paths   []string // dotted JSON paths, e.g. params.arguments.password
-	edit    *rules.Rule
+// DefaultSecretPatterns: a header or URL query parameter whose name
+// contains one of these (case-insensitive) has its value redacted, unless
+// it is one of DefaultKeptNames.
+var DefaultSecretPatterns = []string{"auth", "token", "key", "secret", "cookie", "session", "password", "passwd", "credential", "signature"}
+
+// DefaultKeptNames are headers and query parameters kept although a
+// pattern matches them: the session ids (the client's are the proxy's own,
+// and replay and exports regroup by them) and WWW-Authenticate (a
+// challenge, not a credential: what one reads to debug an OAuth flow).
+var DefaultKeptNames = []string{"Mcp-Session-Id", "sessionId", "WWW-Authenticate"}
+
+// DefaultSecretNames are JSON member names whose string or number values
+// are redacted at any depth of a message. Names are compared in lower case
+// with '_' and '-' ignored (apiKey, api_key and API-KEY are one), and
+// whole: progressToken and nextCursor are not secrets.
+var DefaultSecretNames = []string{
+	"password", "passwd", "passphrase", "secret", "token",
+	"api_key", "api_secret", "api_token", "access_token", "refresh_token", "id_token", "auth_token",
+	"bearer_token", "session_token", "authorization", "client_secret", "private_key", "secret_key",
+	"secret_access_key",
 }
 
-// NewRedactor redacts the default headers and the given JSON paths.
+// Redactor removes credentials from observations before they leave the
+// process (recordings, exports, --headless, the control API's events):
+// header values, query parameter values and passwords in URLs, secret
+// member names and JSON paths of messages (in the body, the raw SSE bytes
+// and rule decisions). The zero Redactor changes nothing; NewRedactor
+// gives the defaults.
+type Redactor struct {
+	Headers  []string // header names redacted, case-insensitive
+	Patterns []string // headers and query parameters whose name contains one of these (case-insensitive)
+	Keep     []string // header and query parameter names never redacted, case-insensitive
+	Names    []string // JSON member names whose scalar values are redacted at any depth (see DefaultSecretNames)
+	Paths    []string // dotted JSON paths, e.g. params.arguments.password or params.list.*.key (see jsonRedaction)
+
+	json *jsonRedaction // compiled from Names and Paths by NewRedactor: a Redactor built otherwise redacts no message
+}
+
+// NewRedactor redacts the defaults and the given JSON paths.
 func NewRedactor(paths []string) *Redactor {
-	r := &Redactor{Headers: DefaultRedactedHeaders, Paths: paths}
-	if len(paths) > 0 {
-		r.edit = &rules.Rule{Name: "redaction"}
-		for _, p := range paths {
-			r.edit.Set = append(r.edit.Set, rules.Assignment{Path: p, Value: json.RawMessage(`"` + Redacted + `"`)})
-		}
-	}
+	r := &Redactor{Headers: DefaultRedactedHeaders, Patterns: DefaultSecretPatterns, Keep: DefaultKeptNames, Names: DefaultSecretNames, Paths: paths}
+	r.compile()
 	return r
 }
 
+// compile lowers the lists for matching.
+func (r *Redactor) compile() {
+	if len(r.Names) == 0 && len(r.Paths) == 0 {
+		return
+	}
+	j := &jsonRedaction{lastKeys: map[string]bool{}}
+	for _, n := range r.Names {
+		j.addName(n)
+	}
+	for _, p := range r.Paths {
+		segs := compilePath(p)
+		j.paths = append(j.paths, segs)
+		j.longest = max(j.longest, len(segs))
+		if k := lastKey(segs); k != "" {
+			j.lastKeys[k] = true
+		}
+	}
+	r.json = j
+}
+
+// Active reports whether r redacts anything.
+func (r *Redactor) Active() bool {
+	return r != nil && len(r.Headers)+len(r.Patterns)+len(r.Names)+len(r.Paths) > 0
+}
+
 // Apply returns o with credentials redacted: o itself when there is
-// nothing to redact, else a copy (observations are shared and immutable).
+// nothing to redact, else a copy. o is never modified: observations are
+// shared, and a borrowed or recycled one may be read by others (or reused)
+// once the batch is done, which the copy, used within the batch, is not.
 func (r *Redactor) Apply(o *proxy.Observation) *proxy.Observation {
-	if r == nil || o.HTTP == nil && (r.edit == nil || o.Body == "" && o.Decision == nil) {
-		return o // nothing it could redact; no copy (most observations: SSE events without message paths to redact)
+	if r == nil {
+		return o
 	}
-	c := *o
-	changed := false
+	var c *proxy.Observation
+	edit := func() *proxy.Observation {
+		if c == nil {
+			v := *o
+			c = &v
+		}
+		return c
+	}
 	if h := o.HTTP; h != nil {
-		hc := *h
-		if u, err := url.Parse(h.URL); err == nil && u.User != nil {
-			hc.URL, changed = u.Redacted(), true
-		}
-		var reqChanged, respChanged bool
-		hc.RequestHeaders, reqChanged = r.headers(h.RequestHeaders)
-		hc.ResponseHeaders, respChanged = r.headers(h.ResponseHeaders)
-		if reqChanged || respChanged || changed {
-			c.HTTP, changed = &hc, true
+		if hc, ok := r.exchange(h); ok {
+			edit().HTTP = hc
 		}
 	}
-	if r.edit != nil && o.Body != "" && r.touches(o.Body) {
-		if body, err := r.redactMessage(o.Body); err == nil && body != o.Body {
-			c.Raw = strings.Replace(o.Raw, o.Body, body, 1)
+	if o.Body != "" {
+		if body, ok := r.message(o.Body); ok {
+			c := edit()
+			c.Body, c.Raw = body, strings.Replace(o.Raw, o.Body, body, 1)
 			if c.Raw == o.Raw && o.Raw != "" {
 				c.Raw = "" // the body was not verbatim in the raw bytes (multi-line data): drop them rather than leak
 				c.Flags = append(append([]string(nil), o.Flags...), "raw_redacted")
 			}
-			c.Body, changed = body, true
+		}
+	} else if o.EventType == "endpoint" && o.Raw != "" { // the legacy transport's message URL
+		if raw, ok := r.endpoint(o.Raw); ok {
+			edit().Raw = raw
 		}
 	}
-	if d := o.Decision; d != nil && r.edit != nil && (d.Before != "" || d.After != "") {
-		dc := *d
-		dc.Before, _ = r.redactMessage(d.Before)
-		dc.After, _ = r.redactMessage(d.After)
-		c.Decision, changed = &dc, true
+	if d := o.Decision; d != nil {
+		before, b := r.message(d.Before)
+		after, a := r.message(d.After)
+		if a || b {
+			dc := *d
+			dc.Before, dc.After = before, after
+			edit().Decision = &dc
+		}
 	}
-	if !changed {
+	if o.Reason != "" {
+		if reason, ok := r.urlsIn(o.Reason); ok {
+			edit().Reason = reason
+		}
+	}
+	if c == nil {
 		return o
 	}
-	return &c
+	return c
 }
 
-// touches reports cheaply whether a message may hold a redacted path (its
-// last key appears in the text).
-func (r *Redactor) touches(body string) bool {
-	for _, p := range r.Paths {
-		last := p[strings.LastIndexByte(p, '.')+1:]
-		if strings.Contains(body, `"`+last+`"`) {
+// message redacts a JSON-RPC message's text.
+func (r *Redactor) message(msg string) (string, bool) {
+	if r.json == nil || msg == "" {
+		return msg, false
+	}
+	return r.json.redact(msg)
+}
+
+// exchange returns h with its URL, error and headers redacted, or h and
+// false when nothing is.
+func (r *Redactor) exchange(h *proxy.HTTPExchange) (*proxy.HTTPExchange, bool) {
+	u, urlChanged := r.URL(h.URL)
+	e, errChanged := r.urlsIn(h.Error)
+	req, reqChanged := r.headers(h.RequestHeaders)
+	resp, respChanged := r.headers(h.ResponseHeaders)
+	if !urlChanged && !errChanged && !reqChanged && !respChanged {
+		return h, false
+	}
+	hc := *h
+	hc.URL, hc.Error, hc.RequestHeaders, hc.ResponseHeaders = u, e, req, resp
+	return &hc, true
+}
+
+// headers returns h with the values of secret headers replaced (a copy),
+// or h and false when it has none.
+func (r *Redactor) headers(h map[string][]string) (map[string][]string, bool) {
+	var out map[string][]string
+	for k, v := range h {
+		if !r.secretName(k, true) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string][]string, len(h))
+			for k2, v2 := range h {
+				out[k2] = v2
+			}
+		}
+		red := make([]string, len(v))
+		for i := range red {
+			red[i] = Redacted
+		}
+		out[k] = red
+	}
+	if out == nil {
+		return h, false
+	}
+	return out, true
+}
+
+// secretName reports whether a header (header true) or query parameter of
+// this name has its value redacted.
+func (r *Redactor) secretName(name string, header bool) bool {
+	for _, k := range r.Keep {
+		if strings.EqualFold(k, name) {
+			return false
+		}
+	}
+	if header {
+		for _, h := range r.Headers {
+			if strings.EqualFold(h, name) {
+				return true
+			}
+		}
+	}
+	for _, p := range r.Patterns {
+		if containsFold(name, p) {
 			return true
 		}
 	}
 	return false
 }
 
-// redactMessage sets every redacted path that exists in the message.
-func (r *Redactor) redactMessage(msg string) (string, error) {
-	if msg == "" {
-		return msg, nil
-	}
-	var doc any
-	if err := json.Unmarshal([]byte(msg), &doc); err != nil {
-		return msg, err
-	}
-	present := &rules.Rule{Name: "redaction"}
-	for _, a := range r.edit.Set {
-		if has(doc, strings.Split(a.Path, ".")) {
-			present.Set = append(present.Set, a)
+// containsFold reports whether s contains the lower-case ASCII pattern p,
+// ignoring case.
+func containsFold(s, p string) bool {
+	for i := 0; i+len(p) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(p)], p) {
+			return true
 		}
 	}
-	if len(present.Set) == 0 {
-		return msg, nil
-	}
-	return present.Modify(msg)
-}
-
-func has(doc any, path []string) bool {
-	for _, p := range path {
-		m, ok := doc.(map[string]any)
-		if !ok {
-			return false
-		}
-		if doc, ok = m[p]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// headers returns h with the redacted headers' values replaced.
-func (r *Redactor) headers(h map[string][]string) (map[string][]string, bool) {
-	var out map[string][]string
-	for _, name := range r.Headers {
-		canonical := http.CanonicalHeaderKey(name)
-		for k, v := range h {
-			if http.CanonicalHeaderKey(k) != canonical {
-				continue
-			}
-			if out == nil {
-				out = make(map[string][]string, len(h))
-				for k2, v2 := range h {
-					out[k2] = v2
-				}
-			}
-			red := make([]string, len(v))
-			for i := range red {
-				red[i] = Redacted
-			}
-			out[k] = red
-		}
-	}
-	if out == nil {
-		return h, false
-	}
-	return out, true
+	return false
 }

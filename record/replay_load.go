@@ -123,9 +123,12 @@ func newRecordedMessage(o *proxy.Observation) recordedMessage {
 
 // requestKey is what replay matches requests by: the method and the
 // parameters, canonical (keys sorted, spacing gone), without _meta (which
-// carries per-run details such as the progress token). It also returns the
-// progress token.
+// carries per-run details such as the progress token), and with secret
+// arguments redacted (see DefaultSecretNames: a recording holds them
+// redacted, the live request in clear). It also returns the progress
+// token.
 func requestKey(body string) (key, token string) {
+	body, _ = keyRedactor.message(body)
 	var msg struct {
 		Method string                     `json:"method"`
 		Params map[string]json.RawMessage `json:"params"`
@@ -143,6 +146,10 @@ func requestKey(body string) (key, token string) {
 	params, _ := json.Marshal(canonical(msg.Params))
 	return msg.Method + " " + string(params), token
 }
+
+// keyRedactor redacts what requestKey ignores: the default secret
+// arguments (it has no paths).
+var keyRedactor = NewRedactor(nil)
 
 // canonical re-decodes raw JSON values so that marshalling sorts every
 // object's keys.

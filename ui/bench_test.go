@@ -219,7 +219,7 @@ func newBenchRig(b *testing.B, display string) *benchRig {
 	case "none":
 	case "headless":
 		sub := p.Bus.Subscribe(uiBuffer)
-		observer.Go(func() { record.WriteJSONLines(ctx, sub, &jsonDropCounter{n: &r.dropped}) })
+		observer.Go(func() { record.WriteJSONLines(ctx, sub, &jsonDropCounter{n: &r.dropped}, record.NewRedactor(nil)) })
 		r.closers = append(r.closers, func() { cancel(); observer.Wait(); sub.Close() })
 	case "tui":
 		realisticColours(b)

@@ -1,0 +1,378 @@
+package record
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// redactedJSON is what replaces a redacted JSON value: the marker, as a
+// JSON string.
+const redactedJSON = `"` + Redacted + `"`
+
+// jsonRedaction redacts values in JSON-RPC message text, in place: every
+// byte other than the redacted values is kept, so a message reads as it was
+// sent and a body that lies within its SSE event's raw bytes still does.
+//
+// It is one tolerant pass over the text (strings, numbers, literals and
+// punctuation; no tree is built), so it works on text that is not valid
+// JSON too. Member names are compared by their decoded value ("api\u004bey"
+// is apiKey).
+type jsonRedaction struct {
+	// names are normalized member names (see normalizeName) whose string
+	// or number values are secrets, at any depth. Objects and arrays under
+	// such a name are walked into, not redacted whole: a tool's inputSchema
+	// declares "password": {"type": "string"}, and that is no secret.
+	names map[string]bool
+	first [256]bool // the bytes a name in names may start with
+	// paths are --redact-path paths: the value there is redacted, whatever
+	// it is. In text that is not valid JSON, where positions cannot be
+	// trusted, the value of every member named like a path's last key is
+	// redacted instead, at any depth.
+	paths    [][]pathSeg
+	lastKeys map[string]bool
+	longest  int // segments of the longest path: deeper frames are not kept
+}
+
+// pathSeg is one segment of a --redact-path path.
+type pathSeg struct {
+	key   string // a member name (also tried as an array index)
+	index int    // the array index key spells, or -1
+	any   bool   // "*": any member or element
+}
+
+func compilePath(p string) []pathSeg {
+	var segs []pathSeg
+	for _, k := range strings.Split(p, ".") {
+		s := pathSeg{key: k, index: -1, any: k == "*"}
+		if n, err := strconv.Atoi(k); err == nil && n >= 0 {
+			s.index = n
+		}
+		segs = append(segs, s)
+	}
+	return segs
+}
+
+// lastKey is the last segment of a path that names a member, or "".
+func lastKey(segs []pathSeg) string {
+	for i := len(segs) - 1; i >= 0; i-- {
+		if !segs[i].any && segs[i].index < 0 {
+			return segs[i].key
+		}
+	}
+	return ""
+}
+
+// frame is an open object or array, and the member or element being read.
+type frame struct {
+	array bool
+	key   string // the current member's name
+	index int    // the current element's index
+}
+
+// redact returns text with its secret values replaced by "[redacted]",
+// and whether it replaced any.
+func (j *jsonRedaction) redact(text string) (string, bool) {
+	w := jsonWalker{j: j, s: text}
+	if len(j.paths) > 0 && j.mayHoldPath(text) {
+		w.paths = true
+		w.lenient = !json.Valid([]byte(text))
+	}
+	w.walk()
+	if w.out == nil {
+		return text, false
+	}
+	w.out = append(w.out, text[w.copied:]...)
+	return string(w.out), true
+}
+
+// mayHoldPath reports cheaply whether text may hold a path's value: one of
+// the last keys appears in it, or an escape that could spell one.
+func (j *jsonRedaction) mayHoldPath(text string) bool {
+	if strings.IndexByte(text, '\\') >= 0 {
+		return true
+	}
+	for k := range j.lastKeys {
+		if strings.Contains(text, k) {
+			return true
+		}
+	}
+	return len(j.lastKeys) < len(j.paths) // a path of indexes and wildcards only
+}
+
+// jsonWalker is one pass of a jsonRedaction over one text.
+type jsonWalker struct {
+	j       *jsonRedaction
+	s       string
+	paths   bool // match --redact-path paths
+	lenient bool // the text is not valid JSON: match paths by their last key
+	stack   []frame
+	depth   int // open containers, including those deeper than stack keeps
+	out     []byte
+	copied  int // s[:copied] is in out
+}
+
+func (w *jsonWalker) walk() {
+	s := w.s
+	atValue := true // a value may start here (top level, after ':', '[' or ',' in an array)
+	key, member := "", false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			i++
+			continue
+		}
+		if atValue && c != ']' && c != '}' && c != ',' {
+			atValue = false
+			if end, ok := w.secret(i, key, member); ok {
+				w.replace(i, end)
+				i, member = end, false
+				continue
+			}
+			member = false
+		}
+		switch c {
+		case '{':
+			w.push(false)
+			i++
+		case '[':
+			w.push(true)
+			i++
+			atValue = true
+		case '}', ']':
+			if w.depth > 0 {
+				if w.depth <= len(w.stack) {
+					w.stack = w.stack[:len(w.stack)-1]
+				}
+				w.depth--
+			}
+			i++
+		case ',':
+			if w.depth > 0 && w.depth <= len(w.stack) && w.stack[w.depth-1].array {
+				w.stack[w.depth-1].index++
+				atValue = true
+			} else if w.depth == 0 {
+				atValue = true
+			}
+			i++
+		case ':':
+			atValue = true
+			i++
+		case '"':
+			end := stringEnd(s, i)
+			if next := skipSpace(s, end); next < len(s) && s[next] == ':' {
+				key, member = decodeKey(s[i:end]), true
+				if w.depth > 0 && w.depth <= len(w.stack) {
+					w.stack[w.depth-1].key = key
+				}
+			}
+			i = end
+		default:
+			i = scalarEnd(s, i)
+		}
+	}
+}
+
+func (w *jsonWalker) push(array bool) {
+	w.depth++
+	if w.paths && w.depth <= w.j.longest {
+		w.stack = append(w.stack, frame{array: array})
+	}
+}
+
+// secret reports whether the value starting at s[i] is redacted, and where
+// it ends. key is the name of the member it is the value of, if member.
+func (w *jsonWalker) secret(i int, key string, member bool) (end int, ok bool) {
+	s := w.s
+	if member && w.j.names != nil && s[i] != '{' && s[i] != '[' && w.j.secretName(key) {
+		end = valueEnd(s, i)
+		if lit := s[i:end]; lit != "null" && lit != "true" && lit != "false" {
+			return end, true
+		}
+	}
+	if !w.paths {
+		return 0, false
+	}
+	if w.lenient {
+		if member && w.j.lastKeys[key] {
+			return valueEnd(s, i), true
+		}
+		return 0, false
+	}
+	if w.depth == 0 || w.depth > len(w.stack) {
+		return 0, false
+	}
+	for _, p := range w.j.paths {
+		if len(p) == w.depth && w.at(p) {
+			return valueEnd(s, i), true
+		}
+	}
+	return 0, false
+}
+
+// at reports whether the value being read is at path p (as long as the
+// stack).
+func (w *jsonWalker) at(p []pathSeg) bool {
+	for d, seg := range p {
+		f := &w.stack[d]
+		switch {
+		case seg.any:
+		case f.array && seg.index != f.index:
+			return false
+		case !f.array && seg.key != f.key:
+			return false
+		}
+	}
+	return true
+}
+
+// replace puts the marker in place of s[start:end].
+func (w *jsonWalker) replace(start, end int) {
+	if w.out == nil {
+		w.out = make([]byte, 0, len(w.s)+len(redactedJSON))
+	}
+	w.out = append(w.out, w.s[w.copied:start]...)
+	w.out = append(w.out, redactedJSON...)
+	w.copied = end
+}
+
+// stringEnd returns the index after the string starting at s[i] (a quote),
+// or len(s) if it is never closed.
+func stringEnd(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++ // the escaped byte
+		}
+	}
+	return len(s)
+}
+
+// valueEnd returns the index after the value starting at s[i]: a string,
+// an object or array (its brackets counted, strings skipped; the rest of
+// the text if one is never closed), or any other token.
+func valueEnd(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return stringEnd(s, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(s); {
+			switch s[j] {
+			case '"':
+				j = stringEnd(s, j)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+			j++
+		}
+		return len(s)
+	}
+	return scalarEnd(s, i)
+}
+
+// scalarEnd returns the index after a number, literal or stray token.
+func scalarEnd(s string, i int) int {
+	j := i + 1
+	for j < len(s) && !delimiter[s[j]] {
+		j++
+	}
+	return j
+}
+
+// delimiter marks the bytes that end a number or literal.
+var delimiter = func() (t [256]bool) {
+	for _, c := range ",:{}[]\" \t\r\n" {
+		t[c] = true
+	}
+	return t
+}()
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// decodeKey returns a member name's decoded value from its quoted text
+// (an unclosed or undecodable one as it is written).
+func decodeKey(quoted string) string {
+	inner := strings.TrimPrefix(quoted, `"`)
+	if len(quoted) >= 2 && quoted[len(quoted)-1] == '"' {
+		inner = quoted[1 : len(quoted)-1]
+	}
+	if strings.IndexByte(inner, '\\') < 0 {
+		return inner
+	}
+	var k string
+	if json.Unmarshal([]byte(`"`+inner+`"`), &k) != nil {
+		return inner
+	}
+	return k
+}
+
+// normalizeName returns name in lower case without '_' and '-', the form
+// secret names are compared in (apiKey, api_key and API-KEY are one).
+func normalizeName(name string) string {
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '_' || c == '-':
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// maxNameLen bounds the member names compared with names.
+const maxNameLen = 48
+
+// secretName reports whether a member name, normalized, is one of names,
+// without allocating; most names are turned away by their first letter.
+func (j *jsonRedaction) secretName(name string) bool {
+	if len(name) < 3 || len(name) > maxNameLen || !j.first[name[0]] {
+		return false
+	}
+	var buf [maxNameLen]byte
+	n := 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '_' || c == '-':
+		case 'A' <= c && c <= 'Z':
+			buf[n] = c + 'a' - 'A'
+			n++
+		default:
+			buf[n] = c
+			n++
+		}
+	}
+	return j.names[string(buf[:n])]
+}
+
+// addName adds a secret name.
+func (j *jsonRedaction) addName(name string) {
+	n := normalizeName(name)
+	if n == "" || len(n) > maxNameLen {
+		return
+	}
+	if j.names == nil {
+		j.names = map[string]bool{}
+	}
+	j.names[n] = true
+	j.first[n[0]] = true
+	if 'a' <= n[0] && n[0] <= 'z' {
+		j.first[n[0]-'a'+'A'] = true
+	}
+	j.first['_'], j.first['-'] = true, true // a name may start with a separator
+}

@@ -1,0 +1,123 @@
+package record
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"mcpscope/proxy"
+)
+
+// TestRedactsHeadersByPattern: any header whose name holds auth, token,
+// key, secret, cookie, session, password or credential is redacted, not
+// only a fixed list; Mcp-Session-Id and ordinary headers are kept.
+func TestRedactsHeadersByPattern(t *testing.T) {
+	secret := map[string][]string{
+		"Api-Key": {"s1"}, "X-Auth-Token": {"s2"}, "X-Goog-Api-Key": {"s3"}, "X-Client-Secret": {"s4"},
+		"X-Session-Token": {"s5"}, "X-Password": {"s6"}, "X-Amz-Credential": {"s7"}, "Proxy-Authorization": {"s8"},
+		"authorization": {"s9"}, "Set-Cookie": {"s10"}, "X-Csrf-Token": {"s11"},
+	}
+	kept := map[string][]string{"Mcp-Session-Id": {"proxy-session"}, "Accept": {"text/event-stream"}, "Content-Type": {"application/json"}, "Mcp-Protocol-Version": {"2025-11-25"}}
+	req := map[string][]string{}
+	for k, v := range secret {
+		req[k] = v
+	}
+	for k, v := range kept {
+		req[k] = v
+	}
+	o := &proxy.Observation{Type: proxy.TypeHTTP, HTTP: &proxy.HTTPExchange{URL: "http://u/mcp", RequestHeaders: req}}
+	got := NewRedactor(nil).Apply(o).HTTP.RequestHeaders
+	for k := range secret {
+		if v := got[k]; len(v) != 1 || v[0] != Redacted {
+			t.Errorf("%s = %v, want it redacted", k, v)
+		}
+	}
+	for k, v := range kept {
+		if g := got[k]; len(g) != 1 || g[0] != v[0] {
+			t.Errorf("%s = %v, want %v kept", k, g, v)
+		}
+	}
+	if o.HTTP.RequestHeaders["Api-Key"][0] != "s1" {
+		t.Errorf("the shared observation was modified")
+	}
+}
+
+// TestRedactsQueryParameters: secret query parameter values are redacted
+// in the exchange's URL and in URLs quoted in its error, names kept; the
+// legacy transport's sessionId is kept, in URLs and in its endpoint event.
+func TestRedactsQueryParameters(t *testing.T) {
+	url := "http://h/mcp?api_key=K1&token=K2&access_token=K3&key=K4&sessionId=S&page=2&X-Amz-Signature=K5#frag"
+	o := &proxy.Observation{Type: proxy.TypeHTTP, HTTP: &proxy.HTTPExchange{URL: url,
+		Error: `reading upstream: Post "` + url + `": dial tcp: connection refused`}}
+	got := NewRedactor(nil).Apply(o)
+	want := "http://h/mcp?api_key=[redacted]&token=[redacted]&access_token=[redacted]&key=[redacted]&sessionId=S&page=2&X-Amz-Signature=[redacted]#frag"
+	if got.HTTP.URL != want {
+		t.Errorf("URL = %s\nwant  %s", got.HTTP.URL, want)
+	}
+	if got.HTTP.Error != `reading upstream: Post "`+want+`": dial tcp: connection refused` {
+		t.Errorf("error = %s", got.HTTP.Error)
+	}
+	ev := &proxy.Observation{Type: proxy.TypeSSEEvent, EventType: "endpoint", Raw: "event: endpoint\ndata: /messages?sessionId=S&auth=K6\n\n"}
+	if got := NewRedactor(nil).Apply(ev); got.Raw != "event: endpoint\ndata: /messages?sessionId=S&auth=[redacted]\n\n" {
+		t.Errorf("endpoint event raw = %q", got.Raw)
+	}
+	closed := &proxy.Observation{Type: proxy.TypeStreamClosed, Reason: `reading upstream: Get "https://h/sse?token=K7": EOF`}
+	if got := NewRedactor(nil).Apply(closed); strings.Contains(got.Reason, "K7") {
+		t.Errorf("reason = %q", got.Reason)
+	}
+}
+
+// TestRedactPathHardCases: --redact-path matches a key written with a
+// JSON escape, goes through arrays (an index or *), and a message that is
+// not valid JSON has the value of its path's last key redacted anyway.
+func TestRedactPathHardCases(t *testing.T) {
+	r := NewRedactor([]string{"params.arguments.apiKey", "params.list.0.key", "params.all.*.pin"})
+	for _, tc := range []struct{ body, secret, keep string }{
+		{`{"method":"m","params":{"arguments":{"api\u004bey":"S1","n":1}}}`, "S1", `"n":1`},
+		{`{"method":"m","params":{"list":[{"key":"S2"},{"key":"other"}]}}`, "S2", `"key":"other"`},
+		{`{"method":"m","params":{"all":[{"pin":"S3"},{"pin":"S4","x":[1,2]}]}}`, "S4", `"x":[1,2]`},
+		{`{"method":"m","params":{"arguments":{"apiKey":"S5"}`, "S5", `"method":"m"`},             // cut short
+		{`{"method":"m","params":{"arguments":{"apiKey":"S6",}}}`, "S6", `"method":"m"`},          // a trailing comma
+		{`{"method":"m","params":{"arguments":{"apiKey": "S7 never closed`, "S7", `"method":"m"`}, // unclosed string
+	} {
+		o := &proxy.Observation{Type: proxy.TypeMessage, Body: tc.body}
+		got := r.Apply(o).Body
+		if strings.Contains(got, tc.secret) || !strings.Contains(got, Redacted) || !strings.Contains(got, tc.keep) {
+			t.Errorf("%s\nredacted to %s", tc.body, got)
+		}
+	}
+}
+
+// TestRedactsSecretArguments: members named like a secret are redacted at
+// any depth of a message, without --redact-path, case and '_'/'-'
+// ignored; progressToken, nextCursor and schemas that merely declare a
+// password are kept; every other byte of the message is kept.
+func TestRedactsSecretArguments(t *testing.T) {
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"progressToken":"pt-1"},"name":"login",` +
+		`"arguments":{"user":"ann","password":"P1","nested":{"apiKey":"P2","API-KEY":"P3","Client_Secret":"P4"},` +
+		`"list":[{"access_token":"P5"},{"refresh_token":12345}],"token":null,"passwd":"P6","private_key":"P7"}}}`
+	raw := "data: " + body + "\n\n"
+	o := &proxy.Observation{Type: proxy.TypeSSEEvent, Raw: raw, Body: raw[6 : 6+len(body)]}
+	got := NewRedactor(nil).Apply(o)
+	for _, s := range []string{"P1", "P2", "P3", "P4", "P5", "12345", "P6", "P7"} {
+		if strings.Contains(got.Body, s) || strings.Contains(got.Raw, s) {
+			t.Errorf("%s is still in %s", s, got.Body)
+		}
+	}
+	want := strings.NewReplacer(`"P1"`, `"[redacted]"`, `"P2"`, `"[redacted]"`, `"P3"`, `"[redacted]"`, `"P4"`, `"[redacted]"`,
+		`"P5"`, `"[redacted]"`, `12345`, `"[redacted]"`, `"P6"`, `"[redacted]"`, `"P7"`, `"[redacted]"`).Replace(body)
+	if got.Body != want || got.Raw != "data: "+want+"\n\n" {
+		t.Errorf("body %s\nwant %s", got.Body, want)
+	}
+	if !json.Valid([]byte(got.Body)) {
+		t.Errorf("the redacted body is not JSON")
+	}
+	list := `{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"login","inputSchema":{"type":"object","properties":{"password":{"type":"string"},"token":{"type":"string"}}}}],"nextCursor":"c2"}}`
+	if got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: list}); got.Body != list {
+		t.Errorf("a tool's schema was redacted: %s", got.Body)
+	}
+	progress := `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"pt-1","progress":1}}`
+	if got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: progress}); got.Body != progress {
+		t.Errorf("a progress notification was redacted: %s", got.Body)
+	}
+}

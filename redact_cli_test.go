@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+)
+
+// credentialTransport sends credentials in headers, as real clients do
+// (and as the default header list used to miss).
+type credentialTransport struct{ base http.RoundTripper }
+
+func (c credentialTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range credentialHeaders {
+		r.Header.Set(k, v)
+	}
+	return c.base.RoundTrip(r)
+}
+
+var credentialHeaders = map[string]string{
+	"Authorization": "Bearer SECRET-authorization", "Cookie": "sid=SECRET-cookie", "X-Api-Key": "SECRET-x-api-key",
+	"Api-Key": "SECRET-api-key", "X-Auth-Token": "SECRET-x-auth-token", "X-Goog-Api-Key": "SECRET-goog",
+}
+
+// trickyMessages hide --redact-path values where a naive redactor misses
+// them: behind a JSON escape in the key, in an array, in broken JSON.
+var trickyMessages = []string{
+	`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"pi\u006e":"SECRET-escaped-key"}}}`,
+	`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","list":[{"code":"SECRET-in-array"},{"code":"kept"}]}}`,
+	`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"pin":"SECRET-broken-json"`,
+}
+
+func mustRequest(t *testing.T, url, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	return req
+}
+
+// credentialQuery is the upstream URL's query, which clients repeat.
+const credentialQuery = "api_key=SECRET-q-api-key&token=SECRET-q-token&page=1"
+
+// runWithCredentials proxies a go-sdk session that sends credentials in
+// headers, in the URL's query and in tool arguments, with --headless, a
+// recording and the control API's event stream, and returns what left
+// the process: stdout, the recording, the events and the stderr line
+// naming the upstream.
+func runWithCredentials(t *testing.T, extra ...string) (stdout, recording, events, listening string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "session.jsonl")
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	args := append([]string{"-u", up.URL + "?" + credentialQuery, "--headless", "-l", "127.0.0.1:0", "--record", file,
+		"--control", "127.0.0.1:0", "--control-token", "tok", "--redact-path", "params.arguments.pin", "--redact-path", "params.list.0.code"}, extra...)
+	found, out, stop := startCLIStoppable(t, args, `(listening on http://\S+ .*)`, `control API on http://(\S+)`)
+	listening = found[0]
+	addr := strings.Fields(strings.TrimPrefix(listening, "listening on http://"))[0]
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+found[1]+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := &syncBuffer{}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		lines := bufio.NewScanner(resp.Body)
+		lines.Buffer(nil, 1<<20)
+		for lines.Scan() {
+			evs.Write([]byte(lines.Text() + "\n"))
+		}
+	}()
+
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+addr+"/mcp?"+credentialQuery,
+		mcptest.ClientOptions{HTTPClient: &http.Client{Transport: credentialTransport{tr}}})
+	p := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hello", "password": "SECRET-arg-password", "apiKey": "SECRET-arg-apikey"}}
+	p.SetProgressToken("progress-token-kept")
+	cs.CallTool(t.Context(), p)          // the server may refuse the extra arguments; the proxy has seen them
+	for _, msg := range trickyMessages { // the upstream refuses them (no session); the proxy has seen them
+		if resp, err := tr.RoundTrip(mustRequest(t, "http://"+addr+"/mcp", msg)); err == nil {
+			resp.Body.Close()
+		}
+	}
+	cs.Close()
+	deadline := time.Now().Add(5 * time.Second) // the events stream sees the DELETE's exchange last
+	for !strings.Contains(evs.String(), `"method":"DELETE"`) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	resp.Body.Close()
+	<-read
+	http.DefaultClient.CloseIdleConnections()
+	stop()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), string(data), evs.String(), listening
+}
+
+// TestCredentialsNeverLeaveInClear: credentials in headers (any name
+// with auth, token, key...), in URL queries, in tool arguments and at
+// --redact-path paths (escaped keys, arrays, broken JSON) are
+// redacted from --headless output, the recording (its header line too),
+// the control API's events and the stderr line naming the upstream; the
+// progress token, the session id and ordinary parameters are kept.
+func TestCredentialsNeverLeaveInClear(t *testing.T) {
+	stdout, recording, events, listening := runWithCredentials(t)
+	for name, text := range map[string]string{"--headless output": stdout, "recording": recording, "control API events": events, "stderr": listening} {
+		if i := strings.Index(text, "SECRET"); i >= 0 {
+			t.Errorf("%s holds a credential in clear: …%s…", name, text[max(0, i-80):min(len(text), i+40)])
+		}
+		if name == "stderr" {
+			if !strings.Contains(text, "api_key=[redacted]&token=[redacted]&page=1") {
+				t.Errorf("stderr: %s", text)
+			}
+			continue
+		}
+		for _, want := range []string{`"Api-Key":["[redacted]"]`, `"X-Goog-Api-Key":["[redacted]"]`, `?api_key=[redacted]&token=[redacted]&page=1`,
+			`\"password\":\"[redacted]\"`, `\"progressToken\":\"progress-token-kept\"`, `"Mcp-Session-Id":["`, `{\"code\":\"kept\"}`} { // messages are JSON strings within the lines
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %s", name, want)
+			}
+		}
+	}
+	header, _, _ := strings.Cut(recording, "\n")
+	if !strings.Contains(header, `"upstream":"http://`) || !strings.Contains(header, "api_key=[redacted]") {
+		t.Errorf("recording header: %s", header)
+	}
+}
+
+// TestNoRedactKeepsCredentials: --no-redact keeps them, in every output.
+func TestNoRedactKeepsCredentials(t *testing.T) {
+	stdout, recording, events, listening := runWithCredentials(t, "--no-redact")
+	for name, text := range map[string]string{"--headless output": stdout, "recording": recording, "control API events": events, "stderr": listening} {
+		if !strings.Contains(text, "SECRET-q-api-key") {
+			t.Errorf("%s lacks the query's api_key with --no-redact", name)
+		}
+		if name != "stderr" && (!strings.Contains(text, "SECRET-goog") || !strings.Contains(text, "SECRET-arg-password") || !strings.Contains(text, "SECRET-broken-json")) {
+			t.Errorf("%s lacks a header or argument with --no-redact", name)
+		}
+	}
+}
