@@ -262,7 +262,9 @@ func term(t token) (node, error) {
 		}
 		f.value = d
 	}
-	f.glob = op == ":" && strings.ContainsAny(f.value, "*?")
+	if op == ":" && strings.ContainsAny(f.value, "*?") {
+		f.glob = compileGlob(f.value)
+	}
 	return f, nil
 }
 
