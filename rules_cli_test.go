@@ -127,3 +127,47 @@ func TestRulesTestPrintsNoEscapes(t *testing.T) {
 		t.Errorf("rules test printed the recording's escape sequences raw:\n%q", out.String())
 	}
 }
+
+// TestRulesHostileFiles is issue 14: a match of 1.5 million nested "("
+// ended mcpscope with "fatal error: stack overflow" in rules check, at
+// start and on reload. Every hostile file is an error naming the file, and
+// a running mcpscope keeps the rules in force.
+func TestRulesHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "deep.yaml")
+	writeFile(t, deep, "- name: deep\n  match: \""+strings.Repeat("(", 1_500_000)+"\"\n  action: drop\n")
+	var out, errOut bytes.Buffer
+	if status := run(context.Background(), []string{"rules", "check", deep}, &out, &errOut); status != 1 || !strings.Contains(errOut.String(), "deep.yaml: the file is larger than") {
+		t.Errorf("rules check: %d %.300q, want status 1 and the reason", status, errOut.String())
+	}
+	errOut.Reset()
+	if status := run(context.Background(), []string{"-u", "http://127.0.0.1:1/mcp", "--rules", deep}, &out, &errOut); status != 2 || !strings.Contains(errOut.String(), "larger than") {
+		t.Errorf("--rules: %d %.300q, want it refused", status, errOut.String())
+	}
+
+	file := filepath.Join(dir, "rules.yaml")
+	writeFile(t, file, "- name: no echo\n  match: tool:echo\n  action: block\n")
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	found, stdout := startCLIWaiting(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--rules", file}, `listening on http://(\S+)`)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+found[0]+"/mcp", mcptest.ClientOptions{})
+	for i, content := range []string{
+		"- name: deep\n  match: \"" + strings.Repeat("(", 1_000_000) + "method:x" + strings.Repeat(")", 20) + "\"\n  action: drop\n",
+		"- name: deep\n  match: \"" + strings.Repeat("(", 5000) + "method:x" + strings.Repeat(")", 5000) + "\"\n  action: drop\n",
+		"a: &a [x, *a]\nrules:\n  - name: loop\n    match: tool:*\n    action: continue\n",
+		"- name: a\n  match: [\n",
+	} {
+		writeFile(t, file, content)
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(stdout.String(), "kept the rules in force") <= i {
+			if time.Now().After(deadline) {
+				t.Fatalf("file %d: no refused reload in the output", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+		var rpcErr *jsonrpc.Error
+		if !errors.As(err, &rpcErr) || rpcErr.Code != -32001 {
+			t.Errorf("file %d: echo returned %v, want the old rule still blocking", i, err)
+		}
+	}
+}

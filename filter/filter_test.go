@@ -135,8 +135,8 @@ func TestGlobFold(t *testing.T) {
 		{"a*b", "a12c", false}, {"abc", "ab", false}, {"*/*", "tools/call", true}, {"**a", "bba", true},
 	}
 	for _, c := range cases {
-		if got := globFold(c.p, c.s); got != c.want {
-			t.Errorf("globFold(%q, %q) = %v", c.p, c.s, got)
+		if got := compileGlob(c.p).match(c.s); got != c.want {
+			t.Errorf("glob %q against %q: %v", c.p, c.s, got)
 		}
 	}
 }
@@ -152,8 +152,14 @@ func TestCheapFieldsFirst(t *testing.T) {
 	}
 }
 
+// FuzzParse: no expression panics or exhausts the stack (issue 14: 1.5
+// million nested "(" did), and every parsed filter matches without
+// panicking. The seeds include nesting far past MaxDepth.
 func FuzzParse(f *testing.F) {
-	for _, seed := range []string{"method:tools/call and not (kind:error or status>=400)", `tool:"a b" -x !y`, "params.a.0.b<=3", "((a)"} {
+	for _, seed := range []string{"method:tools/call and not (kind:error or status>=400)", `tool:"a b" -x !y`, "params.a.0.b<=3", "((a)",
+		"method:*a?b*c* or *", strings.Repeat("(", 5000), strings.Repeat("!", 5000) + "x", strings.Repeat("not ", 1000) + "x",
+		strings.Repeat("(", MaxDepth) + "a" + strings.Repeat(")", MaxDepth), strings.Repeat("(", MaxDepth+1) + "a" + strings.Repeat(")", MaxDepth+1),
+		strings.Repeat("-(", 40) + "a" + strings.Repeat(")", 40), strings.Repeat("a or ", 300) + "b"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
@@ -161,12 +167,41 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if len(expr) > MaxLen {
+			t.Fatalf("a %d-byte filter parsed", len(expr))
+		}
 		for _, s := range []*Subject{call, progress, failed, read} {
 			c := *s
 			c.Invalidate()
 			flt.Match(&c)
 		}
 	})
+}
+
+// FuzzGlob: the glob matcher agrees with a regular expression built from
+// the glob (ASCII, where a byte is a character).
+func FuzzGlob(f *testing.F) {
+	for _, seed := range [][2]string{{"*", ""}, {"a*b?c", "AxxbYc"}, {"*ab*ab*", "abab"}, {"**a**", "a"}, {"?*?", "x"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if !isASCII(pattern) || !isASCII(s) || len(pattern) > 64 {
+			return
+		}
+		pattern = strings.ToLower(pattern)
+		if got, want := compileGlob(pattern).match(s), globRegexp(pattern).MatchString(s); got != want {
+			t.Fatalf("glob %q against %q: %v, want %v", pattern, s, got, want)
+		}
+	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func BenchmarkNoMatch(b *testing.B) {

@@ -65,23 +65,23 @@ func cheapestFirst(n andNode) andNode {
 
 // textNode is a bare word: a case-insensitive substring of the subject's
 // main fields.
-type textNode struct{ lower string }
+type textNode struct{ seg *segment }
 
-func newText(s string) textNode { return textNode{strings.ToLower(s)} }
+func newText(s string) textNode { return textNode{newSegment(strings.ToLower(s), false)} }
 
 func (n textNode) match(s *Subject) bool {
 	for _, f := range [...]string{s.Method, s.ID, s.Session, s.Stream, s.Kind, s.EventType} {
-		if containsFold(f, n.lower) {
+		if n.seg.index(f) >= 0 {
 			return true
 		}
 	}
 	for _, f := range s.Flags {
-		if containsFold(f, n.lower) {
+		if n.seg.index(f) >= 0 {
 			return true
 		}
 	}
 	if s.Kind == "request" && (strings.Contains(s.Body, `"name"`) || strings.Contains(s.Body, `"uri"`)) {
-		if name, ok := s.name("name"); ok && containsFold(name, n.lower) {
+		if name, ok := s.name("name"); ok && n.seg.index(name) >= 0 {
 			return true
 		}
 	}
@@ -94,7 +94,7 @@ type fieldNode struct {
 	path  []string // for key "json"
 	op    string
 	value string // lower-case
-	glob  bool
+	glob  *glob  // the value compiled, when it is a glob
 	num   float64
 	isNum bool
 }
@@ -163,8 +163,8 @@ func (f *fieldNode) text(v string, present bool) bool {
 		eq = false
 	case f.value == "*":
 		eq = true
-	case f.glob:
-		eq = globFold(f.value, v)
+	case f.glob != nil:
+		eq = f.glob.match(v)
 	case f.isNum && f.op != ":" && f.op != "=" && f.op != "!=":
 		n, err := strconv.ParseFloat(v, 64)
 		return err == nil && f.number(n, true)
@@ -200,53 +200,9 @@ func (f *fieldNode) number(v float64, present bool) bool {
 	return v == f.num
 }
 
-// globFold matches pattern (lower-case; * any run, ? any one byte) against
-// s, ignoring ASCII case, without allocating.
-func globFold(pattern, s string) bool {
-	p, i := 0, 0
-	starP, starI := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == lower(s[i])):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			starP, starI = p, i
-			p++
-		case starP >= 0:
-			starI++
-			p, i = starP+1, starI
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
 func lower(c byte) byte {
 	if c >= 'A' && c <= 'Z' {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// containsFold reports whether s contains the lower-case sub, ignoring
-// ASCII case, without allocating.
-func containsFold(s, sub string) bool {
-	if sub == "" {
-		return true
-	}
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for j < len(sub) && lower(s[i+j]) == sub[j] {
-			j++
-		}
-		if j == len(sub) {
-			return true
-		}
-	}
-	return false
 }

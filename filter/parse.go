@@ -31,7 +31,15 @@ type Filter struct {
 //	X or Y   X || Y              either
 //	( ... )                      grouping
 //	key:"with spaces"            a quoted value
+//
+// An expression is at most MaxLen bytes and MaxTerms terms, nested at most
+// MaxDepth levels (parentheses and negations): past that Parse returns an
+// error, so no input, however hostile, costs more than a bounded stack and
+// a match costs at most about MaxLen steps per byte of the subject.
 func Parse(text string) (*Filter, error) {
+	if len(text) > MaxLen {
+		return nil, &Error{MaxLen, fmt.Sprintf("the filter is longer than %d bytes", MaxLen)}
+	}
 	toks, err := lex(text)
 	if err != nil {
 		return nil, err
@@ -71,9 +79,18 @@ func (f *Filter) String() string {
 // Match reports whether s matches.
 func (f *Filter) Match(s *Subject) bool { return f == nil || f.root == nil || f.root.match(s) }
 
+// The bounds of an expression (see Parse).
+const (
+	MaxLen   = 8 << 10 // bytes
+	MaxTerms = 256     // terms and bare words
+	MaxDepth = 64      // nested parentheses and negations
+)
+
 type parser struct {
-	toks []token
-	i    int
+	toks  []token
+	i     int
+	depth int // open parentheses and negations around the current token
+	terms int
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -124,15 +141,41 @@ func (p *parser) and() (node, error) {
 	}
 }
 
+// nest enters one more level of nesting at t, or fails past MaxDepth.
+func (p *parser) nest(t token) error {
+	p.depth++
+	if p.depth > MaxDepth {
+		return &Error{t.pos, fmt.Sprintf("nested deeper than %d levels", MaxDepth)}
+	}
+	return nil
+}
+
+// count counts one more term at t, or fails past MaxTerms.
+func (p *parser) count(t token) error {
+	p.terms++
+	if p.terms > MaxTerms {
+		return &Error{t.pos, fmt.Sprintf("more than %d terms", MaxTerms)}
+	}
+	return nil
+}
+
 func (p *parser) unary() (node, error) {
 	switch t := p.next(); t.kind {
 	case tokNot:
+		if err := p.nest(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		inner, err := p.unary()
 		if err != nil {
 			return nil, err
 		}
 		return notNode{inner}, nil
 	case tokOpen:
+		if err := p.nest(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		inner, err := p.or()
 		if err != nil {
 			return nil, err
@@ -142,8 +185,14 @@ func (p *parser) unary() (node, error) {
 		}
 		return inner, nil
 	case tokString:
+		if err := p.count(t); err != nil {
+			return nil, err
+		}
 		return newText(t.text), nil
 	case tokWord:
+		if err := p.count(t); err != nil {
+			return nil, err
+		}
 		return term(t)
 	case tokEnd:
 		return nil, &Error{t.pos, "expression ends too soon"}
@@ -213,7 +262,9 @@ func term(t token) (node, error) {
 		}
 		f.value = d
 	}
-	f.glob = op == ":" && strings.ContainsAny(f.value, "*?")
+	if op == ":" && strings.ContainsAny(f.value, "*?") {
+		f.glob = compileGlob(f.value)
+	}
 	return f, nil
 }
 

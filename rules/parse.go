@@ -16,10 +16,20 @@ import (
 // key holds the list. Every mistake is reported with its line:
 //
 //	rules.yaml:7: rule "slow search": unknown action "dealy" (want one of continue, block, ...)
+//
+// A file is at most MaxFileSize bytes, and its aliases expand to at most
+// maxAliasNodes nodes (a YAML "billion laughs" is refused before anything
+// decodes it); each filter is bounded as filter.Parse says.
 func Parse(data []byte, source string) (*Set, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: the file is larger than %d bytes (the limit of a rules file)", source, MaxFileSize)
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %v", source, err)
+	}
+	if err := checkAliases(&doc); err != nil {
+		return nil, fmt.Errorf("%s:%v", source, err)
 	}
 	set := &Set{Source: source}
 	if len(doc.Content) == 0 {

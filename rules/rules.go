@@ -6,6 +6,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -76,9 +77,17 @@ type Set struct {
 	Rules  []*Rule
 }
 
-// Load reads and validates a rules file.
+// MaxFileSize is the largest rules file Load and Parse accept.
+const MaxFileSize = 1 << 20
+
+// Load reads and validates a rules file of at most MaxFileSize bytes.
 func Load(path string) (*Set, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading rules: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading rules: %w", err)
 	}

@@ -55,3 +55,54 @@ func TestWatchReloadsAndKeepsOldOnError(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestWatchKeepsOldOnHostileFiles: a reload of any file, however hostile,
+// reports an error and applies nothing (issue 14).
+func TestWatchKeepsOldOnHostileFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(path, []byte("- name: a\n  match: method:x\n  action: drop\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	applied, errs := 0, []string{}
+	done := make(chan struct{})
+	w := NewWatcher(path)
+	go func() {
+		defer close(done)
+		w.Run(ctx, 10*time.Millisecond,
+			func(*Set) { mu.Lock(); applied++; mu.Unlock() },
+			func(err error) { mu.Lock(); errs = append(errs, err.Error()); mu.Unlock() })
+	}()
+	defer func() { cancel(); <-done }()
+	for name, c := range hostile {
+		mu.Lock()
+		before := len(errs)
+		mu.Unlock()
+		if err := os.WriteFile(path, []byte(c.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			n, last, a := len(errs), "", applied
+			if n > before {
+				last = errs[n-1]
+			}
+			mu.Unlock()
+			if a != 0 {
+				t.Fatalf("%s: the watcher applied it", name)
+			}
+			if n > before {
+				if !strings.Contains(last, c.want[len("rules.yaml"):]) {
+					t.Errorf("%s: reload error %.200q, want %q", name, last, c.want)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no reload error", name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
