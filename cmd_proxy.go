@@ -179,16 +179,20 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	stopProxy(srv, p)
 	sub.Close() // a printer drains what is queued, then returns
 	stopDisplayUnlessHeadless(o, stopDisplay)
-	if derr := awaitDisplay(displayed, sub, stderr); err == nil {
+	if o.tui { // stopped above: it ends promptly
+		if derr := <-displayed; err == nil {
+			err = derr
+		}
+	} else if derr := awaitPrinter(displayed, sub, stderr); err == nil {
 		err = derr
 	}
 	return err
 }
 
-// awaitDisplay waits for the display to end, a printer to drain its queue
-// for up to shutdownGrace: output nobody reads (a stalled pipe) must not
-// hold the exit. Giving up, it says on stderr what was not printed.
-func awaitDisplay(displayed <-chan error, sub *proxy.Subscription, stderr io.Writer) error {
+// awaitPrinter waits for the headless printer to drain its queue for up
+// to shutdownGrace: output nobody reads (a stalled pipe) must not hold the
+// exit. Giving up, it says on stderr what was not printed.
+func awaitPrinter(displayed <-chan error, sub *proxy.Subscription, stderr io.Writer) error {
 	timer := time.NewTimer(shutdownGrace)
 	defer timer.Stop()
 	select {

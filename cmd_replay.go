@@ -21,7 +21,11 @@ Answers each request with what was recorded for the same method and
 parameters (JSON-RPC ids and _meta ignored), with the live id; SSE answers
 are paced as recorded. Initialize mints a fresh session id. A request the
 recording cannot answer gets a JSON-RPC error naming the closest recorded
-request. Streamable HTTP only (not the legacy HTTP+SSE transport).
+request. Answers are kept per session: a client's session is matched at
+its initialize to the first recorded session not yet replayed (one whose
+initialize has the same parameters first), and takes answers from that
+session only. Streamable HTTP only: a recording made over the legacy
+HTTP+SSE transport is refused.
 
 Usage:
   mcpscope replay FILE [flags]
@@ -62,9 +66,17 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	rp := record.NewReplayer(obs, speed)
 	rp.AllowedHosts, rp.AllowedOrigins = allowHosts, allowOrigins
-	if rp.Requests() == 0 {
+	switch legacy := rp.Legacy(); {
+	case legacy > 0 && rp.Requests() == 0:
+		fmt.Fprintf(stderr, "mcpscope replay: %s was recorded over the legacy HTTP+SSE transport (2024-11-05), which replay does not serve: "+
+			"its answers came on the /sse stream, not on the requests, so a client would wait for them for ever. Record over Streamable HTTP to replay.\n", fs.Arg(0))
+		return 1
+	case rp.Requests() == 0:
 		fmt.Fprintf(stderr, "mcpscope replay: %s holds no requests to answer\n", fs.Arg(0))
 		return 1
+	case legacy > 0:
+		fmt.Fprintf(stderr, "mcpscope replay: warning: %s of %s, made over the legacy HTTP+SSE transport, cannot be replayed and are left out\n",
+			plural.Count(legacy, "request"), fs.Arg(0))
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -49,5 +53,31 @@ func TestRecordThenReplayCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReplayRefusesLegacyRecording records a session over the legacy
+// HTTP+SSE transport, whose answers come on the /sse stream, not on the
+// POSTs: replay cannot serve it, and must say so at start and exit
+// non-zero (it once served the POSTs' empty 202s, and the client hung).
+func TestReplayRefusesLegacyRecording(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "legacy.jsonl")
+	up := mcptest.StartUpstream(t, mcpserver.LegacySSE)
+	addrs, _, stop := startCLIStoppable(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--record", file}, `listening on http://(\S+)`)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.LegacySSE, "http://"+addrs[0]+"/sse", mcptest.ClientOptions{})
+	if _, err := cs.ListTools(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	cs.Close()
+	stop()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	stderr := &syncBuffer{}
+	status := run(ctx, []string{"replay", file, "-l", "127.0.0.1:0", "--speed", "0"}, io.Discard, stderr)
+	if ctx.Err() != nil {
+		t.Fatalf("replay served the legacy recording (until the test stopped it); stderr:\n%s", stderr.String())
+	}
+	if status == 0 || !strings.Contains(stderr.String(), "legacy HTTP+SSE") {
+		t.Errorf("replay of a legacy recording: status %d, stderr %q; want a non-zero exit saying it cannot replay the legacy transport", status, stderr.String())
 	}
 }

@@ -30,9 +30,12 @@ import (
 // client serves another. Notifications and client answers get 202; GET
 // streams replay the recorded standalone streams; initialize mints a fresh
 // session id. Any other unmatched request gets a JSON-RPC error naming the
-// closest recorded one.
+// closest recorded one. Answers are kept per session: a live session takes
+// them only from the recorded session matched to it at its initialize (see
+// replay_sessions.go).
 //
-// The legacy HTTP+SSE transport is not replayed.
+// The legacy HTTP+SSE transport is not replayed: its requests are left out
+// (Legacy counts them).
 type Replayer struct {
 	// Speed scales time: 1 replays at the recorded pace, 2 twice as fast,
 	// 0 without any delay.
@@ -42,8 +45,11 @@ type Replayer struct {
 
 	idx     *replayIndex
 	mu      sync.Mutex
-	used    map[string]int // request key → answers given
-	getsOut int            // standalone streams handed out
+	used    map[string]int // request key → answers given, to requests without a session
+	getsOut int            // standalone streams handed out, to requests without a session
+
+	live      map[string]*liveSession // minted session id → the live session
+	liveOrder []string                // the ids in live, oldest first
 
 	serving, streaming atomic.Int64 // requests being served, and those of them streaming (Settled)
 }
@@ -57,6 +63,10 @@ func (rp *Replayer) Settled() bool { return rp.serving.Load() <= rp.streaming.Lo
 func NewReplayer(obs []*proxy.Observation, speed float64) *Replayer {
 	return &Replayer{Speed: speed, idx: indexRecording(obs), used: map[string]int{}}
 }
+
+// Legacy says how many requests of the recording were made over the legacy
+// HTTP+SSE transport, which replay does not serve.
+func (rp *Replayer) Legacy() int { return rp.idx.legacy }
 
 // Requests says how many requests the recording can answer.
 func (rp *Replayer) Requests() int {
@@ -106,12 +116,7 @@ func (rp *Replayer) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, token := requestKey(string(body))
-	ex, recorded := rp.take(key)
-	if ex == nil && handshakes[msg.Method] {
-		if first := rp.idx.firstKey(msg.Method); first != "" {
-			ex, recorded = rp.take(first)
-		}
-	}
+	ex, recorded, ls := rp.answerFor(r.Header.Get("Mcp-Session-Id"), key, msg.Method)
 	if ex == nil {
 		replayError(w, http.StatusOK, string(msg.ID), "mcpscope replay: no recorded request matches "+key+"; "+rp.closest(key))
 		return
@@ -119,7 +124,13 @@ func (rp *Replayer) servePost(w http.ResponseWriter, r *http.Request) {
 	rw := rewriter{recordedID: recorded.id, liveID: string(msg.ID), recordedToken: recorded.token, liveToken: token}
 	rp.pause(r.Context(), ex.latency)
 	if ex.session {
-		w.Header().Set("Mcp-Session-Id", newSessionID())
+		id := newSessionID()
+		if ls != nil {
+			rp.mu.Lock()
+			rp.bind(id, ls)
+			rp.mu.Unlock()
+		}
+		w.Header().Set("Mcp-Session-Id", id)
 	}
 	switch {
 	case ex.mimeType == "text/event-stream":
@@ -133,18 +144,53 @@ func (rp *Replayer) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// take returns the next recorded exchange answering key, and the recorded
-// request it answers.
-func (rp *Replayer) take(key string) (*recordedExchange, recordedMessage) {
+// answerFor returns the recorded exchange that answers a request of
+// method with key in the live session sid ("" for none), the recorded
+// request it answers, and — for an initialize — the live session it
+// starts. A session's requests take from its recorded session only; a
+// handshake that matches none there takes the first of its method (there,
+// else anywhere).
+func (rp *Replayer) answerFor(sid, key, method string) (*recordedExchange, recordedMessage, *liveSession) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
+	ls := rp.live[sid]
+	if sid == "" && method == "initialize" {
+		ls = rp.claim(key)
+	}
+	if ls != nil {
+		ex, m := ls.takeFrom(key)
+		if ex == nil && handshakes[method] {
+			if first := ls.rec.firstKey(method); first != "" {
+				ex, m = ls.takeFrom(first)
+			} else if first := rp.idx.firstKey(method); first != "" {
+				ex, m = rp.take(first)
+			}
+		}
+		return ex, m, ls
+	}
+	ex, m := rp.take(key)
+	if ex == nil && handshakes[method] {
+		if first := rp.idx.firstKey(method); first != "" {
+			ex, m = rp.take(first)
+		}
+	}
+	return ex, m, nil
+}
+
+// take returns the next recorded exchange answering key, and the recorded
+// request it answers, counting over the whole recording. rp.mu is held.
+func (rp *Replayer) take(key string) (*recordedExchange, recordedMessage) {
 	exs := rp.idx.byKey[key]
 	if len(exs) == 0 {
 		return nil, recordedMessage{}
 	}
 	n := rp.used[key]
 	rp.used[key] = n + 1
-	ex := exs[min(n, len(exs)-1)]
+	return answerOf(exs[min(n, len(exs)-1)], key)
+}
+
+// answerOf returns ex and its request of key.
+func answerOf(ex *recordedExchange, key string) (*recordedExchange, recordedMessage) {
 	for _, m := range ex.requests {
 		if m.key == key {
 			return ex, m
@@ -164,7 +210,12 @@ func (rp *Replayer) serveGet(w http.ResponseWriter, r *http.Request) {
 	}
 	rp.mu.Lock()
 	var ex *recordedExchange
-	if rp.getsOut < len(rp.idx.gets) {
+	if ls := rp.live[r.Header.Get("Mcp-Session-Id")]; ls != nil {
+		if ls.getsOut < len(ls.rec.gets) {
+			ex = ls.rec.gets[ls.getsOut]
+			ls.getsOut++
+		}
+	} else if rp.getsOut < len(rp.idx.gets) {
 		ex = rp.idx.gets[rp.getsOut]
 		rp.getsOut++
 	}

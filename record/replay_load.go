@@ -17,6 +17,7 @@ type recordedExchange struct {
 	status   int
 	mimeType string // of the answer: application/json, text/event-stream or ""
 	session  bool   // the upstream issued a session id here (initialize)
+	recorded string // the recorded session it belongs to (proxy session id, or the client connection)
 	started  time.Time
 	latency  time.Duration        // until the response headers
 	requests []recordedMessage    // client→server messages of the body
@@ -56,6 +57,8 @@ type replayIndex struct {
 	byKey     map[string][]*recordedExchange // request key → exchanges, in recorded order
 	gets      []*recordedExchange            // standalone GET streams, in order
 	byEventID map[string]eventPos            // SSE event id → where it is, for Last-Event-ID
+	sessions  []*recordedSession             // sessions that began with an initialize, in recorded order
+	legacy    int                            // requests recorded over the legacy HTTP+SSE transport (not served)
 }
 
 type eventPos struct {
@@ -78,17 +81,24 @@ func indexRecording(obs []*proxy.Observation) *replayIndex {
 		return ex
 	}
 	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Seq < obs[j].Seq })
+	legacy := legacySessions(obs)
 	for _, o := range obs {
 		if o.Exchange == "" || o.Has("local") || o.Has("injected") {
 			continue
 		}
 		ex := get(o.Exchange)
+		if ex.recorded == "" {
+			ex.recorded = o.Session
+		}
 		switch {
 		case o.Type == proxy.TypeHTTP && o.HTTP != nil:
 			ex.method, ex.status, ex.started, ex.latency = o.HTTP.Method, o.HTTP.Status, o.HTTP.Started, o.HTTP.HeaderLatency
 			ex.mimeType = mediaType(o.HTTP.ContentType)
 			ex.session = o.HTTP.NewSession != ""
 			ex.path = pathOf(o.HTTP.URL)
+			if ex.session {
+				ex.recorded = o.HTTP.NewSession
+			}
 		case o.Type == proxy.TypeMessage && o.Direction == proxy.ClientToServer:
 			ex.requests = append(ex.requests, newRecordedMessage(o))
 		case o.Type == proxy.TypeMessage && o.Direction == proxy.ServerToClient && o.Stream == "":
@@ -100,17 +110,65 @@ func indexRecording(obs []*proxy.Observation) *replayIndex {
 			ex.events = append(ex.events, o)
 		}
 	}
+	sessions := map[string]*recordedSession{}
 	for _, ex := range idx.exchanges {
+		if legacy[ex.recorded] {
+			for _, m := range ex.requests {
+				if m.id != "" && m.method != "" {
+					idx.legacy++
+				}
+			}
+			continue
+		}
+		if ex.session && sessions[ex.recorded] == nil {
+			for _, m := range ex.requests {
+				if m.method == "initialize" {
+					rs := &recordedSession{id: ex.recorded, initKey: m.key, byKey: map[string][]*recordedExchange{}}
+					sessions[ex.recorded] = rs
+					idx.sessions = append(idx.sessions, rs)
+				}
+			}
+		}
+		rs := sessions[ex.recorded]
+		if rs != nil {
+			rs.exchanges = append(rs.exchanges, ex)
+		}
 		if ex.method == "GET" {
 			idx.gets = append(idx.gets, ex)
+			if rs != nil {
+				rs.gets = append(rs.gets, ex)
+			}
 		}
 		for _, m := range ex.requests {
 			if m.id != "" && m.method != "" {
 				idx.byKey[m.key] = append(idx.byKey[m.key], ex)
+				if rs != nil {
+					rs.byKey[m.key] = append(rs.byKey[m.key], ex)
+				}
 			}
 		}
 	}
 	return idx
+}
+
+// legacySessions returns the sessions (and client connections) that used
+// the legacy HTTP+SSE transport: those of its streams' observations. Their
+// answers came on the stream, not on the POSTs, so replay cannot serve
+// them.
+func legacySessions(obs []*proxy.Observation) map[string]bool {
+	streams := map[string]bool{}
+	for _, o := range obs {
+		if o.StreamKind == proxy.StreamLegacy {
+			streams[o.Stream] = true
+		}
+	}
+	sessions := map[string]bool{}
+	for _, o := range obs {
+		if o.Stream != "" && streams[o.Stream] && o.Session != "" {
+			sessions[o.Session] = true
+		}
+	}
+	return sessions
 }
 
 func newRecordedMessage(o *proxy.Observation) recordedMessage {

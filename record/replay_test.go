@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,16 @@ func script(t *testing.T, endpoint string) session {
 // recordThroughProxy runs the script through a proxy and returns the
 // recording's observations, written to and read back from the format.
 func recordThroughProxy(t *testing.T) (session, []*proxy.Observation) {
-	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	var live session
+	obs := recordWith(t, mcpserver.Stateful, func(endpoint string, _ *mcptest.Upstream) { live = script(t, endpoint) })
+	return live, obs
+}
+
+// recordWith records what clients does through a proxy in front of a
+// go-sdk upstream of kind, and returns the recording's observations,
+// written to and read back from the format.
+func recordWith(t *testing.T, kind mcpserver.Kind, clients func(endpoint string, up *mcptest.Upstream)) []*proxy.Observation {
+	up := mcptest.StartUpstream(t, kind)
 	u, _ := url.Parse(up.URL)
 	p := proxy.New(u)
 	tr := proxy.NewTransport(0)
@@ -83,7 +93,7 @@ func recordThroughProxy(t *testing.T) (session, []*proxy.Observation) {
 	var file bytes.Buffer
 	done := make(chan error, 1)
 	go func() { done <- Record(context.Background(), sub, &file, NewHeader(up.URL, true), NewRedactor(nil)) }()
-	live := script(t, "http://"+ln.Addr().String()+"/mcp")
+	clients("http://"+ln.Addr().String()+kind.Path(), up)
 	srv.Close()
 	tr.CloseIdleConnections()
 	p.Drain(t.Context()) // the streams' last observations reach the recorder before it stops
@@ -95,7 +105,7 @@ func recordThroughProxy(t *testing.T) (session, []*proxy.Observation) {
 	if err := Read(&file, func(o *Observation) error { obs = append(obs, o); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	return live, obs
+	return obs
 }
 
 // TestReplayAsRecorded records a go-sdk session, replays the recording at
@@ -235,5 +245,57 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met within 10s")
 		}
+	}
+}
+
+// toolNames connects a go-sdk client to endpoint, lists the tools times
+// times, and returns the names each listing gave, joined.
+func toolNames(t *testing.T, endpoint string, times int) []string {
+	t.Helper()
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, endpoint, mcptest.ClientOptions{DisableStandaloneSSE: true})
+	defer cs.Close()
+	var lists []string
+	for range times {
+		res, err := cs.ListTools(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tool := range res.Tools {
+			names = append(names, tool.Name)
+		}
+		lists = append(lists, strings.Join(names, ","))
+	}
+	return lists
+}
+
+// TestReplayKeepsSessionsApart records two sessions whose tools/list
+// answers differ (the server dropped a tool between them; the first
+// session listed twice) and replays them to two clients in turn that list
+// once each: each gets its own recorded session's answer. (The second once
+// got the first session's second answer: answers were taken in recorded
+// order across sessions.)
+func TestReplayKeepsSessionsApart(t *testing.T) {
+	var first, second []string
+	obs := recordWith(t, mcpserver.Stateful, func(endpoint string, up *mcptest.Upstream) {
+		first = toolNames(t, endpoint, 2)
+		up.Server.RemoveTools("echo")
+		second = toolNames(t, endpoint, 1)
+	})
+	if first[0] == second[0] {
+		t.Fatalf("the two recorded sessions listed the same tools %v; the test needs them to differ", first[0])
+	}
+	srv := httptest.NewServer(NewReplayer(obs, 0))
+	defer srv.Close()
+	defer srv.CloseClientConnections()
+	for i, want := range []string{first[0], second[0]} {
+		if got := toolNames(t, srv.URL+"/mcp", 1); got[0] != want {
+			t.Errorf("replayed client %d listed %v; its recorded session listed %v", i+1, got[0], want)
+		}
+	}
+	// A third client finds every recorded session replayed: it gets the
+	// first again, whole (both of its listings).
+	if got := toolNames(t, srv.URL+"/mcp", 2); !slices.Equal(got, first) {
+		t.Errorf("a third client listed %v, want the first session's %v", got, first)
 	}
 }
