@@ -121,3 +121,27 @@ func TestRedactsSecretArguments(t *testing.T) {
 		t.Errorf("a progress notification was redacted: %s", got.Body)
 	}
 }
+
+// FuzzRedactMessage: any text is redacted without a panic; valid JSON
+// stays valid JSON; a secret argument's string value never survives.
+func FuzzRedactMessage(f *testing.F) {
+	for _, s := range []string{`{"params":{"arguments":{"password":"x"}}}`, `{"a":[{"pin":1},{"b":"\"}"}]}`, `{"api\u004bey":"k"`, `[[[[`, `"unclosed`, `{"password":}`, `{"password":"a\"b","list":[1,{"token":2}]}`} {
+		f.Add(s)
+	}
+	r := NewRedactor([]string{"a.0.pin", "params.*.password", "x"})
+	f.Fuzz(func(t *testing.T, text string) {
+		got, _ := r.message(text)
+		if json.Valid([]byte(text)) && !json.Valid([]byte(got)) {
+			t.Fatalf("%s redacted to invalid JSON %s", text, got)
+		}
+		var doc map[string]any
+		if json.Unmarshal([]byte(text), &doc) == nil {
+			if p, ok := doc["password"].(string); ok && p != Redacted && len(p) > 0 {
+				var out map[string]any
+				if json.Unmarshal([]byte(got), &out) != nil || out["password"] != Redacted {
+					t.Fatalf("%s redacted to %s", text, got)
+				}
+			}
+		}
+	})
+}
