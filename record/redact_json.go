@@ -24,7 +24,7 @@ type jsonRedaction struct {
 	// such a name are walked into, not redacted whole: a tool's inputSchema
 	// declares "password": {"type": "string"}, and that is no secret.
 	names map[string]bool
-	first [256]bool // the bytes a name in names may start with
+	ends  [256]uint32 // by a name's first byte, a bit per last byte (&31): most names are turned away without hashing
 	// paths are --redact-path paths: the value there is redacted, whatever
 	// it is. In text that is not valid JSON, where positions cannot be
 	// trusted, the value of every member named like a path's last key is
@@ -339,9 +339,10 @@ func normalizeName(name string) string {
 const maxNameLen = 48
 
 // secretName reports whether a member name, normalized, is one of names,
-// without allocating; most names are turned away by their first letter.
+// without allocating; most names are turned away by their first and last
+// letters.
 func (j *jsonRedaction) secretName(name string) bool {
-	if len(name) < 3 || len(name) > maxNameLen || !j.first[name[0]] {
+	if len(name) < 3 || len(name) > maxNameLen {
 		return false
 	}
 	var buf [maxNameLen]byte
@@ -357,6 +358,9 @@ func (j *jsonRedaction) secretName(name string) bool {
 			n++
 		}
 	}
+	if n == 0 || j.ends[buf[0]]&(1<<(buf[n-1]&31)) == 0 {
+		return false
+	}
 	return j.names[string(buf[:n])]
 }
 
@@ -370,9 +374,5 @@ func (j *jsonRedaction) addName(name string) {
 		j.names = map[string]bool{}
 	}
 	j.names[n] = true
-	j.first[n[0]] = true
-	if 'a' <= n[0] && n[0] <= 'z' {
-		j.first[n[0]-'a'+'A'] = true
-	}
-	j.first['_'], j.first['-'] = true, true // a name may start with a separator
+	j.ends[n[0]] |= 1 << (n[len(n)-1] & 31)
 }
