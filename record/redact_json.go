@@ -20,9 +20,10 @@ const redactedJSON = `"` + Redacted + `"`
 // is apiKey).
 type jsonRedaction struct {
 	// names are normalized member names (see normalizeName) whose string
-	// or number values are secrets, at any depth. Objects and arrays under
-	// such a name are walked into, not redacted whole: a tool's inputSchema
-	// declares "password": {"type": "string"}, and that is no secret.
+	// or number values are secrets, at any depth, and so are those of an
+	// array that is such a value. Objects under such a name are walked
+	// into, not redacted whole: a tool's inputSchema declares "password":
+	// {"type": "string"}, and that is no secret.
 	names map[string]bool
 	ends  [256]uint32 // by a name's first byte, a bit per last byte (&31): most names are turned away without hashing
 	// paths are --redact-path paths: the value there is redacted, whatever
@@ -108,8 +109,11 @@ type jsonWalker struct {
 	lenient bool // the text is not valid JSON: match paths by their last key
 	stack   []frame
 	depth   int // open containers, including those deeper than stack keeps
-	out     []byte
-	copied  int // s[:copied] is in out
+	// secretArrays are the depths of the open arrays that are a secret
+	// name's value (their string and number elements are redacted).
+	secretArrays []int
+	out          []byte
+	copied       int // s[:copied] is in out
 }
 
 func (w *jsonWalker) walk() {
@@ -122,6 +126,7 @@ func (w *jsonWalker) walk() {
 			i++
 			continue
 		}
+		secretArray := false
 		if atValue && c != ']' && c != '}' && c != ',' {
 			atValue = false
 			if end, ok := w.secret(i, key, member); ok {
@@ -129,6 +134,7 @@ func (w *jsonWalker) walk() {
 				i, member = end, false
 				continue
 			}
+			secretArray = c == '[' && member && w.j.names != nil && w.j.secretName(key)
 			member = false
 		}
 		switch c {
@@ -137,9 +143,15 @@ func (w *jsonWalker) walk() {
 			i++
 		case '[':
 			w.push(true)
+			if secretArray {
+				w.secretArrays = append(w.secretArrays, w.depth)
+			}
 			i++
 			atValue = true
 		case '}', ']':
+			if w.inSecretArray() {
+				w.secretArrays = w.secretArrays[:len(w.secretArrays)-1]
+			}
 			if w.depth > 0 {
 				if w.depth <= len(w.stack) {
 					w.stack = w.stack[:len(w.stack)-1]
@@ -151,7 +163,7 @@ func (w *jsonWalker) walk() {
 			if w.depth > 0 && w.depth <= len(w.stack) && w.stack[w.depth-1].array {
 				w.stack[w.depth-1].index++
 				atValue = true
-			} else if w.depth == 0 {
+			} else if w.depth == 0 || w.inSecretArray() {
 				atValue = true
 			}
 			i++
@@ -173,6 +185,16 @@ func (w *jsonWalker) walk() {
 	}
 }
 
+// maxSecretArrays bounds the secret arrays followed within one another;
+// one deeper is redacted whole.
+const maxSecretArrays = 64
+
+// inSecretArray reports whether the innermost open container is an array
+// that is a secret name's value.
+func (w *jsonWalker) inSecretArray() bool {
+	return len(w.secretArrays) > 0 && w.secretArrays[len(w.secretArrays)-1] == w.depth
+}
+
 func (w *jsonWalker) push(array bool) {
 	w.depth++
 	if w.paths && w.depth <= w.j.longest {
@@ -184,7 +206,11 @@ func (w *jsonWalker) push(array bool) {
 // it ends. key is the name of the member it is the value of, if member.
 func (w *jsonWalker) secret(i int, key string, member bool) (end int, ok bool) {
 	s := w.s
-	if member && w.j.names != nil && s[i] != '{' && s[i] != '[' && w.j.secretName(key) {
+	named := member && w.j.names != nil && w.j.secretName(key)
+	if named && s[i] == '[' && len(w.secretArrays) >= maxSecretArrays {
+		return valueEnd(s, i), true // too deep to follow: the whole array
+	}
+	if (named || !member && w.inSecretArray()) && s[i] != '{' && s[i] != '[' {
 		end = valueEnd(s, i)
 		if lit := s[i:end]; lit != "null" && lit != "true" && lit != "false" {
 			return end, true
