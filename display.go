@@ -37,7 +37,8 @@ func (o *options) display(p *proxy.Proxy, stdout, stderr io.Writer, addr string)
 		return headless
 	}
 	o.tui = true
-	info := ui.Info{Listen: addr, Upstream: p.Upstream.Redacted(), Recording: o.recordFile, Store: p.Store.Name()}
+	upstream, _ := redactor.URL(p.Upstream.Redacted()) // screenshots are shared too
+	info := ui.Info{Listen: addr, Upstream: upstream, Recording: o.recordFile, Store: p.Store.Name()}
 	return func(ctx context.Context, sub *proxy.Subscription) error {
 		return ui.Run(ctx, p, sub, ui.Options{Info: info, MaxRows: o.uiRows})
 	}

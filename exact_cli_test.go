@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -124,6 +126,15 @@ func TestRecordingKeepsInvalidUTF8(t *testing.T) {
 	if !bytes.Contains(data, []byte(`"raw_b64":"`)) {
 		t.Errorf("no raw_b64 in the recording")
 	}
+	for _, format := range []string{"jsonl", "har"} { // exports keep the bytes too
+		var out bytes.Buffer
+		if err := (record.Exporter{}).Export(&out, obs, format); err != nil {
+			t.Fatal(err)
+		}
+		if got := exported(t, format, out.Bytes()); got != forwarded {
+			t.Errorf("the %s export holds\n%q\nforwarded\n%q", format, got, forwarded)
+		}
+	}
 	rs := httptest.NewServer(record.NewReplayer(obs, 0))
 	defer rs.Close()
 	// The events with odd bytes are served as forwarded; the answer is
@@ -133,4 +144,38 @@ func TestRecordingKeepsInvalidUTF8(t *testing.T) {
 	if odd := trickyEvents[0] + trickyEvents[1]; !strings.HasPrefix(replayed, odd) || !strings.Contains(replayed[len(odd):], `"result"`) {
 		t.Errorf("replay served\n%q\nforwarded\n%q", replayed, forwarded)
 	}
+}
+
+// exported returns the stream's bytes an export holds: the raw bytes of
+// the SSE events of a JSONL export, the response content of a HAR.
+func exported(t *testing.T, format string, out []byte) string {
+	t.Helper()
+	if format == "jsonl" {
+		var raws []string
+		if err := record.Read(bytes.NewReader(out), func(o *record.Observation) error {
+			if o.Type == "sse_event" {
+				raws = append(raws, o.Raw)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(raws, "")
+	}
+	var har record.HAR
+	if err := json.Unmarshal(out, &har); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range har.Log.Entries {
+		if c := e.Response.Content; c.Encoding == "base64" {
+			b, err := base64.StdEncoding.DecodeString(c.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		} else if strings.Contains(c.Text, "notifications/message") {
+			return c.Text
+		}
+	}
+	return ""
 }

@@ -161,3 +161,18 @@ func TestNoRedactKeepsCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestTUIHeaderRedactsQuery: the TUI's header names the upstream with its
+// secret query values redacted (screenshots are shared too).
+func TestTUIHeaderRedactsQuery(t *testing.T) {
+	requireTmux(t)
+	bin := buildBinary(t)
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	term := startInTmux(t, bin, "-u", up.URL+"?key=SECRETK", "-l", "127.0.0.1:0")
+	screen := term.waitScreen("the header naming the upstream", 20*time.Second, func(s string) bool {
+		return strings.Contains(s, "Traffic") && strings.Contains(s, "?key=")
+	})
+	if strings.Contains(screen, "SECRETK") || !strings.Contains(screen, "?key=[redacted]") {
+		t.Errorf("the header shows the query's key:\n%s", screen)
+	}
+}

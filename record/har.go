@@ -9,6 +9,7 @@ package record
 // an underscore; mcpscope's are documented on the types.
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"mcpscope/internal/plural"
 	"mcpscope/proxy"
@@ -128,11 +130,14 @@ type HARPostData struct {
 	Text     string `json:"text"`
 }
 
-// HARContent is a response body.
+// HARContent is a response body. A body that is not valid UTF-8 is given
+// in base64 (Encoding "base64"), so that it stays byte for byte what was
+// forwarded.
 type HARContent struct {
 	Size     int    `json:"size"`
 	MimeType string `json:"mimeType"`
 	Text     string `json:"text,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
 	Comment  string `json:"comment,omitempty"`
 }
 
@@ -385,6 +390,9 @@ func harEntry(g *exchangeGroup) (HAREntry, time.Time) {
 		e.Response.BodySize = 0
 	default:
 		c.Comment = "body forwarded without being recorded (not JSON, or too large to inspect)"
+	}
+	if !utf8.ValidString(c.Text) {
+		c.Text, c.Encoding = base64.StdEncoding.EncodeToString([]byte(c.Text)), "base64"
 	}
 	e.Response.Content = c
 

@@ -20,11 +20,12 @@ const redactedJSON = `"` + Redacted + `"`
 // is apiKey).
 type jsonRedaction struct {
 	// names are normalized member names (see normalizeName) whose string
-	// or number values are secrets, at any depth. Objects and arrays under
-	// such a name are walked into, not redacted whole: a tool's inputSchema
-	// declares "password": {"type": "string"}, and that is no secret.
+	// or number values are secrets, at any depth, and so are those of an
+	// array that is such a value. Objects under such a name are walked
+	// into, not redacted whole: a tool's inputSchema declares "password":
+	// {"type": "string"}, and that is no secret.
 	names map[string]bool
-	first [256]bool // the bytes a name in names may start with
+	ends  [256]uint32 // by a name's first byte, a bit per last byte (&31): most names are turned away without hashing
 	// paths are --redact-path paths: the value there is redacted, whatever
 	// it is. In text that is not valid JSON, where positions cannot be
 	// trusted, the value of every member named like a path's last key is
@@ -108,8 +109,11 @@ type jsonWalker struct {
 	lenient bool // the text is not valid JSON: match paths by their last key
 	stack   []frame
 	depth   int // open containers, including those deeper than stack keeps
-	out     []byte
-	copied  int // s[:copied] is in out
+	// secretArrays are the depths of the open arrays that are a secret
+	// name's value (their string and number elements are redacted).
+	secretArrays []int
+	out          []byte
+	copied       int // s[:copied] is in out
 }
 
 func (w *jsonWalker) walk() {
@@ -122,6 +126,7 @@ func (w *jsonWalker) walk() {
 			i++
 			continue
 		}
+		secretArray := false
 		if atValue && c != ']' && c != '}' && c != ',' {
 			atValue = false
 			if end, ok := w.secret(i, key, member); ok {
@@ -129,6 +134,7 @@ func (w *jsonWalker) walk() {
 				i, member = end, false
 				continue
 			}
+			secretArray = c == '[' && member && w.j.names != nil && w.j.secretName(key)
 			member = false
 		}
 		switch c {
@@ -137,9 +143,15 @@ func (w *jsonWalker) walk() {
 			i++
 		case '[':
 			w.push(true)
+			if secretArray {
+				w.secretArrays = append(w.secretArrays, w.depth)
+			}
 			i++
 			atValue = true
 		case '}', ']':
+			if w.inSecretArray() {
+				w.secretArrays = w.secretArrays[:len(w.secretArrays)-1]
+			}
 			if w.depth > 0 {
 				if w.depth <= len(w.stack) {
 					w.stack = w.stack[:len(w.stack)-1]
@@ -151,7 +163,7 @@ func (w *jsonWalker) walk() {
 			if w.depth > 0 && w.depth <= len(w.stack) && w.stack[w.depth-1].array {
 				w.stack[w.depth-1].index++
 				atValue = true
-			} else if w.depth == 0 {
+			} else if w.depth == 0 || w.inSecretArray() {
 				atValue = true
 			}
 			i++
@@ -173,6 +185,16 @@ func (w *jsonWalker) walk() {
 	}
 }
 
+// maxSecretArrays bounds the secret arrays followed within one another;
+// one deeper is redacted whole.
+const maxSecretArrays = 64
+
+// inSecretArray reports whether the innermost open container is an array
+// that is a secret name's value.
+func (w *jsonWalker) inSecretArray() bool {
+	return len(w.secretArrays) > 0 && w.secretArrays[len(w.secretArrays)-1] == w.depth
+}
+
 func (w *jsonWalker) push(array bool) {
 	w.depth++
 	if w.paths && w.depth <= w.j.longest {
@@ -184,7 +206,11 @@ func (w *jsonWalker) push(array bool) {
 // it ends. key is the name of the member it is the value of, if member.
 func (w *jsonWalker) secret(i int, key string, member bool) (end int, ok bool) {
 	s := w.s
-	if member && w.j.names != nil && s[i] != '{' && s[i] != '[' && w.j.secretName(key) {
+	named := member && w.j.names != nil && w.j.secretName(key)
+	if named && s[i] == '[' && len(w.secretArrays) >= maxSecretArrays {
+		return valueEnd(s, i), true // too deep to follow: the whole array
+	}
+	if (named || !member && w.inSecretArray()) && s[i] != '{' && s[i] != '[' {
 		end = valueEnd(s, i)
 		if lit := s[i:end]; lit != "null" && lit != "true" && lit != "false" {
 			return end, true
@@ -234,145 +260,4 @@ func (w *jsonWalker) replace(start, end int) {
 	w.out = append(w.out, w.s[w.copied:start]...)
 	w.out = append(w.out, redactedJSON...)
 	w.copied = end
-}
-
-// stringEnd returns the index after the string starting at s[i] (a quote),
-// or len(s) if it is never closed.
-func stringEnd(s string, i int) int {
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			j++ // the escaped byte
-		}
-	}
-	return len(s)
-}
-
-// valueEnd returns the index after the value starting at s[i]: a string,
-// an object or array (its brackets counted, strings skipped; the rest of
-// the text if one is never closed), or any other token.
-func valueEnd(s string, i int) int {
-	switch s[i] {
-	case '"':
-		return stringEnd(s, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(s); {
-			switch s[j] {
-			case '"':
-				j = stringEnd(s, j)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-			j++
-		}
-		return len(s)
-	}
-	return scalarEnd(s, i)
-}
-
-// scalarEnd returns the index after a number, literal or stray token.
-func scalarEnd(s string, i int) int {
-	j := i + 1
-	for j < len(s) && !delimiter[s[j]] {
-		j++
-	}
-	return j
-}
-
-// delimiter marks the bytes that end a number or literal.
-var delimiter = func() (t [256]bool) {
-	for _, c := range ",:{}[]\" \t\r\n" {
-		t[c] = true
-	}
-	return t
-}()
-
-func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// decodeKey returns a member name's decoded value from its quoted text
-// (an unclosed or undecodable one as it is written).
-func decodeKey(quoted string) string {
-	inner := strings.TrimPrefix(quoted, `"`)
-	if len(quoted) >= 2 && quoted[len(quoted)-1] == '"' {
-		inner = quoted[1 : len(quoted)-1]
-	}
-	if strings.IndexByte(inner, '\\') < 0 {
-		return inner
-	}
-	var k string
-	if json.Unmarshal([]byte(`"`+inner+`"`), &k) != nil {
-		return inner
-	}
-	return k
-}
-
-// normalizeName returns name in lower case without '_' and '-', the form
-// secret names are compared in (apiKey, api_key and API-KEY are one).
-func normalizeName(name string) string {
-	b := make([]byte, 0, len(name))
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == '_' || c == '-':
-		case 'A' <= c && c <= 'Z':
-			b = append(b, c+'a'-'A')
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b)
-}
-
-// maxNameLen bounds the member names compared with names.
-const maxNameLen = 48
-
-// secretName reports whether a member name, normalized, is one of names,
-// without allocating; most names are turned away by their first letter.
-func (j *jsonRedaction) secretName(name string) bool {
-	if len(name) < 3 || len(name) > maxNameLen || !j.first[name[0]] {
-		return false
-	}
-	var buf [maxNameLen]byte
-	n := 0
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == '_' || c == '-':
-		case 'A' <= c && c <= 'Z':
-			buf[n] = c + 'a' - 'A'
-			n++
-		default:
-			buf[n] = c
-			n++
-		}
-	}
-	return j.names[string(buf[:n])]
-}
-
-// addName adds a secret name.
-func (j *jsonRedaction) addName(name string) {
-	n := normalizeName(name)
-	if n == "" || len(n) > maxNameLen {
-		return
-	}
-	if j.names == nil {
-		j.names = map[string]bool{}
-	}
-	j.names[n] = true
-	j.first[n[0]] = true
-	if 'a' <= n[0] && n[0] <= 'z' {
-		j.first[n[0]-'a'+'A'] = true
-	}
-	j.first['_'], j.first['-'] = true, true // a name may start with a separator
 }

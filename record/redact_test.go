@@ -95,19 +95,23 @@ func TestRedactPathHardCases(t *testing.T) {
 func TestRedactsSecretArguments(t *testing.T) {
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"progressToken":"pt-1"},"name":"login",` +
 		`"arguments":{"user":"ann","password":"P1","nested":{"apiKey":"P2","API-KEY":"P3","Client_Secret":"P4"},` +
-		`"list":[{"access_token":"P5"},{"refresh_token":12345}],"token":null,"passwd":"P6","private_key":"P7"}}}`
+		`"list":[{"access_token":"P5"},{"refresh_token":12345}],"token":null,"passwd":"P6","private_key":"P7","api_keys":["no"],"apiKey":["P8",{"x":"kept"},"P9"]}}}`
 	raw := "data: " + body + "\n\n"
 	o := &proxy.Observation{Type: proxy.TypeSSEEvent, Raw: raw, Body: raw[6 : 6+len(body)]}
 	got := NewRedactor(nil).Apply(o)
-	for _, s := range []string{"P1", "P2", "P3", "P4", "P5", "12345", "P6", "P7"} {
+	for _, s := range []string{"P1", "P2", "P3", "P4", "P5", "12345", "P6", "P7", "P8", "P9"} {
 		if strings.Contains(got.Body, s) || strings.Contains(got.Raw, s) {
 			t.Errorf("%s is still in %s", s, got.Body)
 		}
 	}
 	want := strings.NewReplacer(`"P1"`, `"[redacted]"`, `"P2"`, `"[redacted]"`, `"P3"`, `"[redacted]"`, `"P4"`, `"[redacted]"`,
-		`"P5"`, `"[redacted]"`, `12345`, `"[redacted]"`, `"P6"`, `"[redacted]"`, `"P7"`, `"[redacted]"`).Replace(body)
+		`"P5"`, `"[redacted]"`, `12345`, `"[redacted]"`, `"P6"`, `"[redacted]"`, `"P7"`, `"[redacted]"`, `"P8"`, `"[redacted]"`, `"P9"`, `"[redacted]"`).Replace(body)
 	if got.Body != want || got.Raw != "data: "+want+"\n\n" {
 		t.Errorf("body %s\nwant %s", got.Body, want)
+	}
+	nested := `{"token":[{"token":["N1"]},"N2"],"x":1}`
+	if got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: nested}); got.Body != `{"token":[{"token":["[redacted]"]},"[redacted]"],"x":1}` {
+		t.Errorf("nested secret arrays: %s", got.Body)
 	}
 	if !json.Valid([]byte(got.Body)) {
 		t.Errorf("the redacted body is not JSON")
@@ -120,4 +124,28 @@ func TestRedactsSecretArguments(t *testing.T) {
 	if got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: progress}); got.Body != progress {
 		t.Errorf("a progress notification was redacted: %s", got.Body)
 	}
+}
+
+// FuzzRedactMessage: any text is redacted without a panic; valid JSON
+// stays valid JSON; a secret argument's string value never survives.
+func FuzzRedactMessage(f *testing.F) {
+	for _, s := range []string{`{"params":{"arguments":{"password":"x"}}}`, `{"a":[{"pin":1},{"b":"\"}"}]}`, `{"api\u004bey":"k"`, `[[[[`, `"unclosed`, `{"password":}`, `{"password":"a\"b","list":[1,{"token":2}]}`} {
+		f.Add(s)
+	}
+	r := NewRedactor([]string{"a.0.pin", "params.*.password", "x"})
+	f.Fuzz(func(t *testing.T, text string) {
+		got, _ := r.message(text)
+		if json.Valid([]byte(text)) && !json.Valid([]byte(got)) {
+			t.Fatalf("%s redacted to invalid JSON %s", text, got)
+		}
+		var doc map[string]any
+		if json.Unmarshal([]byte(text), &doc) == nil {
+			if p, ok := doc["password"].(string); ok && p != Redacted && len(p) > 0 {
+				var out map[string]any
+				if json.Unmarshal([]byte(got), &out) != nil || out["password"] != Redacted {
+					t.Fatalf("%s redacted to %s", text, got)
+				}
+			}
+		}
+	})
 }
