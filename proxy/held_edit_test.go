@@ -1,0 +1,39 @@
+package proxy_test
+
+import (
+	"strings"
+	"testing"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/proxy"
+)
+
+// TestEditedRequestAnswerCarriesEditedMethod is issue 14: when a
+// breakpoint edit changed a request's method, its answer was labelled with
+// the method the client sent, not the one the upstream answered.
+func TestEditedRequestAnswerCarriesEditedMethod(t *testing.T) {
+	_, hs, cs, _ := sdkThrough(t, mcpserver.Stateful, `
+- name: hold ping
+  match: method:ping kind:request
+  action: breakpoint
+  timeout: 20s
+`)
+	done := make(chan error, 1)
+	go func() { done <- cs.Ping(t.Context(), nil) }()
+	var held []proxy.HeldInfo
+	waitFor(t, func() bool { held = hs.Proxy.Held(); return len(held) == 1 })
+	edited := strings.Replace(held[0].Message, `"ping"`, `"tools/list"`, 1)
+	if edited == held[0].Message {
+		t.Fatalf("no method to edit in %s", held[0].Message)
+	}
+	if err := hs.Proxy.ResumeHeld(held[0].ID, edited, "test"); err != nil {
+		t.Fatal(err)
+	}
+	<-done // the client gets the tools/list result as its ping's answer: whatever it makes of it
+	answers := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
+		return o.Direction == proxy.ServerToClient && o.Kind == proxy.KindResult && o.RequestSeq == held[0].Seq
+	})
+	if answers[0].Method != "tools/list" {
+		t.Errorf("the answer to the edited request is labelled %q, want tools/list", answers[0].Method)
+	}
+}
