@@ -64,6 +64,9 @@ func TestBreakpointResumedWithEditOverAPI(t *testing.T) {
 	if h["rule"] != "hold echo" || !strings.Contains(message, "original") {
 		t.Errorf("held = %v", h)
 	}
+	if h["timeout_ns"] != float64(rules.DefaultBreakpointTimeout) || h["on_timeout"] != "resume" {
+		t.Errorf("held = %v, want the default timeout (a rule without one no longer holds for ever)", h)
+	}
 	if status, _, _ := r.call(t, "POST", "/api/held/"+id+"/resume", func(q *http.Request) { q.Body = readCloser("{broken") }); status != http.StatusBadRequest {
 		t.Errorf("resume with a broken edit: %d, want 400", status)
 	}

@@ -1,8 +1,13 @@
 package proxy_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"mcpscope/internal/mcpserver"
 	"mcpscope/proxy"
@@ -35,5 +40,30 @@ func TestEditedRequestAnswerCarriesEditedMethod(t *testing.T) {
 	})
 	if answers[0].Method != "tools/list" {
 		t.Errorf("the answer to the edited request is labelled %q, want tools/list", answers[0].Method)
+	}
+}
+
+// TestRuleBreakpointTimeoutApplies: when a breakpoint's timeout passes,
+// its on_timeout applies (here: the rule's error answers the call).
+func TestRuleBreakpointTimeoutApplies(t *testing.T) {
+	up, _, cs, _ := sdkThrough(t, mcpserver.Stateful, `
+- name: hold echo
+  match: tool:echo
+  action: breakpoint
+  timeout: 100ms
+  on_timeout: error
+  error: {code: -32042, message: "held too long"}
+`)
+	start := time.Now()
+	_, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+	var rpcErr *jsonrpc.Error
+	if !errors.As(err, &rpcErr) || rpcErr.Code != -32042 {
+		t.Errorf("the held call returned %v, want the rule's error once the timeout passed", err)
+	}
+	if took := time.Since(start); took < 100*time.Millisecond {
+		t.Errorf("the call returned after %v, before the timeout", took)
+	}
+	if n := up.Methods()["tools/call"]; n != 0 {
+		t.Errorf("the timed-out call reached the upstream %d times", n)
 	}
 }
