@@ -11,7 +11,7 @@ import (
 // still asks for no timeout.
 func TestBreakpointDefaultTimeout(t *testing.T) {
 	cases := map[string]time.Duration{
-		"":                DefaultBreakpointTimeout,
+		"":                 DefaultBreakpointTimeout,
 		"  timeout: 30s\n": 30 * time.Second,
 		"  timeout: 0s\n":  0,
 	}
