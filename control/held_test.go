@@ -64,6 +64,9 @@ func TestBreakpointResumedWithEditOverAPI(t *testing.T) {
 	if h["rule"] != "hold echo" || !strings.Contains(message, "original") {
 		t.Errorf("held = %v", h)
 	}
+	if h["timeout_ns"] != float64(rules.DefaultBreakpointTimeout) || h["on_timeout"] != "resume" {
+		t.Errorf("held = %v, want the default timeout (a rule without one no longer holds for ever)", h)
+	}
 	if status, _, _ := r.call(t, "POST", "/api/held/"+id+"/resume", func(q *http.Request) { q.Body = readCloser("{broken") }); status != http.StatusBadRequest {
 		t.Errorf("resume with a broken edit: %d, want 400", status)
 	}
@@ -76,5 +79,70 @@ func TestBreakpointResumedWithEditOverAPI(t *testing.T) {
 	}
 	if status, _, _ := r.call(t, "POST", "/api/held/"+id+"/drop", nil); status != http.StatusNotFound {
 		t.Errorf("resolving twice: %d, want 404", status)
+	}
+}
+
+// TestFailHeldSamplingOverAPI is issue 14: POST /api/held/{id}/error on a
+// held server→client request (sampling) answered {"ok":"error"} but sent
+// the server nothing, so its tool call hung. The server's CreateMessage now
+// fails with the rule's error and the tool call returns.
+func TestFailHeldSamplingOverAPI(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	u, _ := url.Parse(up.URL)
+	p := proxy.New(u)
+	tr := proxy.NewTransport(0)
+	p.Transport = tr
+	set, err := rules.Parse([]byte("- name: hold sampling\n  match: method:sampling/createMessage kind:request\n  action: breakpoint\n"+
+		"  error: {code: -32042, message: \"no sampling today\"}\n"), "r.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetRules(set)
+	ps := httptest.NewServer(p)
+	api := httptest.NewServer(&control.Server{Proxy: p, Token: token})
+	client := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		api.Close()
+		ps.Close()
+		tr.CloseIdleConnections()
+		p.Bus.Close()
+	})
+	r := &rig{proxy: ps.URL, api: api.URL, p: p, client: client}
+	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, ps.URL+"/mcp", mcptest.ClientOptions{})
+	result := make(chan string, 1)
+	go func() {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "why?"}})
+		switch {
+		case err != nil:
+			result <- "error: " + err.Error()
+		case len(res.Content) == 1:
+			text, _ := res.Content[0].(*mcp.TextContent)
+			result <- text.Text
+		default:
+			result <- "no content"
+		}
+	}()
+	var held []any
+	for deadline := time.Now().Add(5 * time.Second); len(held) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		_, _, held = r.call(t, "GET", "/api/held", nil)
+	}
+	if len(held) != 1 {
+		t.Fatalf("/api/held = %v, want the held sampling request", held)
+	}
+	id := held[0].(map[string]any)["id"].(string)
+	if status, obj, _ := r.call(t, "POST", "/api/held/"+id+"/error", nil); status != 200 {
+		t.Fatalf("error: %d %v", status, obj)
+	}
+	select {
+	case got := <-result:
+		if !strings.Contains(got, "no sampling today") {
+			t.Errorf("the tool call ended with %q, want the server's sampling to have failed with the rule's error", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tool call still hangs 10 s after its sampling request was failed")
+	}
+	if n := len(rec.Events(mcptest.MethodSampling)); n != 0 {
+		t.Errorf("the client got the failed sampling request")
 	}
 }

@@ -111,6 +111,8 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 			out.answer = r.ErrorAnswer(string(o.ID))
 		case !toServer && (o.Kind == KindResult || o.Kind == KindError):
 			out.text = r.ErrorAnswer(string(o.ID))
+		case !toServer && o.Kind == KindRequest:
+			out.reply, out.drop = r.ErrorAnswer(string(o.ID)), true // the server waits for an answer
 		default:
 			out.drop = true
 		}
@@ -121,8 +123,8 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	if out.text != text {
 		d.Before, d.After = text, out.text
 	}
-	if out.answer != "" {
-		d.After = out.answer
+	if out.answer != "" || out.reply != "" {
+		d.After = out.answer + out.reply
 	}
 	p.bus().Publish(&Observation{Type: TypeDecision, Session: o.Session, Stream: o.Stream, Exchange: o.Exchange, Direction: o.Direction, Kind: o.Kind,
 		Method: o.Method, ID: o.ID, RequestSeq: o.Seq, Decision: d})
@@ -159,7 +161,9 @@ func (p *Proxy) DropHeld(id, by string) error {
 }
 
 // FailHeld answers a held request (or replaces a held answer) with the
-// breakpoint rule's error.
+// breakpoint rule's error. A held server→client request never reaches the
+// client: the error goes to the server in its session, as the client would
+// send it.
 func (p *Proxy) FailHeld(id, by string) error {
 	return p.resolveHeld(id, resolution{action: "error", by: by})
 }

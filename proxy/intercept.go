@@ -55,6 +55,7 @@ type outcome struct {
 	text   string        // the message to forward (changed by modify, block or mock on the way to the client)
 	drop   bool          // forward nothing
 	answer string        // client→server: answer the client with this instead of forwarding
+	reply  string        // server→client request: answer the server with this, as the client would (see replyUpstream)
 	status int           // the HTTP status for answer (0: 200)
 	delay  time.Duration // wait this long before forwarding
 	rule   *rules.Rule   // the deciding rule, for stream faults (cut, malformed, inject)
@@ -169,6 +170,9 @@ func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string,
 		out := p.judge(ctx, o, m, batch > 0, nil)
 		if !out.published {
 			p.bus().Publish(o)
+		}
+		if out.text != m && !out.drop {
+			env = readEnvelope(out.text) // edited or modified: its answer answers what was forwarded
 		}
 		p.noteRequest(o, env, scope)
 		delay = max(delay, out.delay)

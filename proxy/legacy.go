@@ -17,7 +17,8 @@ type legacyEndpoint struct {
 	upstream   *url.URL
 	clientHost string // the Host the client used to reach the proxy
 	clientTLS  bool
-	sessionID  string // the proxy's session id for the stream, once mapped
+	sessionID  string   // the proxy's session id for the stream, once mapped
+	post       *url.URL // where the client was told to POST, once the endpoint event came
 }
 
 // rewrite returns the block to forward and whether it differs from b.
@@ -42,6 +43,7 @@ func (l *legacyEndpoint) rewrite(b *sse.Block, mapSession func(upstreamID string
 			u.Scheme = "https"
 		}
 	}
+	l.post = u
 	if !changed {
 		return b.Raw, false
 	}

@@ -26,6 +26,7 @@ type sseStream struct {
 	rc             *http.ResponseController
 	parser         sse.Parser
 	buf            readBuffer
+	client         *http.Request   // the client's request that opened the stream
 	legacy         *legacyEndpoint // set on a legacy GET /sse stream
 	gate           *streamGate
 	cutBy          string    // the rule that cut the stream, if one did
@@ -47,6 +48,7 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		id:             "st-" + strconv.FormatUint(p.streamSeq.Add(1), 10),
 		exchange:       ex.id,
 		scope:          ex.scope,
+		client:         r,
 		kind:           streamKind(r),
 		w:              &batchWriter{w: w},
 		rc:             http.NewResponseController(w),

@@ -109,6 +109,18 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	if c.describe && batch == "" {
 		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })
 		out, changed = s.applyToEvent(o, b, c.data, v, out, changed)
+		if v.text != c.data && !v.drop {
+			env = readEnvelope(v.text) // edited or modified: its answer answers what was forwarded
+		}
+		if v.published && env.kind == KindRequest {
+			// Held, so published already: noted now, before the client
+			// (or a reply in its place) can answer it.
+			s.p.noteRequest(o, env, s.scope)
+			env = envelope{}
+		}
+		if v.reply != "" {
+			s.replyUpstream(ctx, v.reply)
+		}
 	}
 	if c.lease != nil {
 		s.outbox.leased += len(c.raw)

@@ -228,6 +228,9 @@ func (r *Rule) checkRequired(fields map[string]*yaml.Node, fail func(*yaml.Node,
 	if r.Action == Breakpoint && r.OnTimeout == "" {
 		r.OnTimeout = "resume"
 	}
+	if r.Action == Breakpoint && fields["timeout"] == nil {
+		r.Timeout = DefaultBreakpointTimeout
+	}
 	return nil
 }
 

@@ -61,7 +61,7 @@ type Rule struct {
 
 	Delay time.Duration // delay
 
-	Timeout   time.Duration // breakpoint: how long to hold (0: until the user acts)
+	Timeout   time.Duration // breakpoint: how long to hold (DefaultBreakpointTimeout when the file gives none; 0: until the user acts)
 	OnTimeout string        // breakpoint: "resume", "drop" or "error"
 
 	After int // cut: events forwarded before the cut
@@ -113,6 +113,12 @@ func (set *Set) Match(s *filter.Subject) []*Rule {
 	}
 	return out
 }
+
+// DefaultBreakpointTimeout is how long a breakpoint holds a message when
+// its rule gives no timeout, so that a forgotten breakpoint cannot hang a
+// client for ever; then on_timeout applies (resume, unless the rule says).
+// "timeout: 0" holds until the user acts.
+const DefaultBreakpointTimeout = 5 * time.Minute
 
 // DefaultError is the JSON-RPC error a block answers with when the rule
 // names none.
