@@ -238,3 +238,61 @@ func TestIdleStreamRSSPerStream(t *testing.T) {
 		t.Logf("an idle stream costs %d bytes of anonymous memory", per)
 	}
 }
+
+// burstUpstream serves a stream of n events of size bytes, written as fast
+// as the client takes them, then ends.
+func burstUpstream(n, size int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := startSSE(w)
+		var buf []byte
+		for i := range n {
+			buf = appendProgress(buf[:0], int64(i), size, nil)
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+		}
+		f.Flush()
+	})
+}
+
+// BenchmarkStalledSubscriber measures what a subscriber that stops
+// reading costs while 64 MiB of 16 KiB events flow through the proxy to a
+// client that reads them all: the live heap after the stream, with the
+// stalled subscriber's queue still full, minus before. "borrow" is a
+// borrowing subscriber (the headless printer, /api/events), "keep" one
+// that keeps copies (the TUI). One op is one stream.
+//
+// Metric: held-MiB.
+func BenchmarkStalledSubscriber(b *testing.B) {
+	const events, size = 4096, 16 << 10
+	for _, kind := range []string{"borrow", "keep"} {
+		b.Run("subscriber="+kind, func(b *testing.B) {
+			up := startUpstream(b, burstUpstream(events, size))
+			hs := startProxyKeeping(b, up.URL, nil, func(*proxy.Observation) bool { return false })
+			var held float64
+			for b.Loop() {
+				var opts []proxy.SubscribeOption
+				if kind == "borrow" {
+					opts = append(opts, proxy.Borrow)
+				}
+				heap0, _ := liveMemory()
+				stalled := hs.Proxy.Bus.Subscribe(0, opts...)
+				resp, err := hs.Client.Get(hs.URL + "/burst")
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if n != events*size {
+					b.Fatalf("the client read %d bytes, want %d", n, events*size)
+				}
+				hs.Proxy.Bus.Flush()
+				heap1, _ := liveMemory()
+				held += float64(heap1 - heap0)
+				stalled.Close()
+				stalled.Release()
+			}
+			b.ReportMetric(held/float64(b.N)/(1<<20), "held-MiB")
+		})
+	}
+}
