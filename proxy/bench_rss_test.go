@@ -180,6 +180,9 @@ func BenchmarkIdleStreamRSSProcess(b *testing.B) {
 			before, stats0 := proc.ask(b, "rss"), proc.ask(b, "memstats")
 			conns := openIdleStreams(b, r, idleRSSStreams)
 			after, stats1 := proc.ask(b, "rss"), proc.ask(b, "memstats")
+			if os.Getenv(benchChildProfileEnv) != "" {
+				proc.ask(b, "heapprofile")
+			}
 			if testing.Verbose() {
 				per := make([]int64, 5)
 				for i := range per {
