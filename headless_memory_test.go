@@ -39,7 +39,10 @@ func TestHeadlessIntoAStalledPipeCostsAFewMiB(t *testing.T) {
 	errR, errW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0"}, stdout, errW); errW.Close() }()
+	go func() {
+		done <- run(ctx, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0"}, stdout, errW)
+		errW.Close()
+	}()
 	defer func() { cancel(); close(stdout.release); <-done }()
 	addr := make(chan string, 1)
 	go func() {
