@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -227,6 +228,9 @@ func TestIdleStreamRSSPerStream(t *testing.T) {
 	if _, anon := residentMemory(); anon == 0 {
 		t.Skip("no /proc/self/status RssAnon here: resident memory cannot be measured")
 	}
+	if raceBuild() {
+		t.Skip("built with -race: the race detector's memory per goroutine is not what mcpscope costs")
+	}
 	const streams, most = 1000, 54 << 10
 	r, proc := newProcessRig(t, "mcpscope", idleUpstream())
 	before := proc.ask(t, "rss")
@@ -298,4 +302,16 @@ func BenchmarkStalledSubscriber(b *testing.B) {
 			b.ReportMetric(held/float64(b.N)/(1<<20), "held-MiB")
 		})
 	}
+}
+
+// raceBuild reports whether the test binary was built with -race.
+func raceBuild() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
 }
