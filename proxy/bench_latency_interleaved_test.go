@@ -21,7 +21,7 @@ import (
 // Metrics per route: <route>-p50-µs and <route>-p99-µs; for the proxies
 // <route>-added-p50-µs and <route>-added-p99-µs (minus direct's).
 func BenchmarkLatencyInterleaved(b *testing.B) {
-	latencyInterleaved(b, newRig)
+	latencyInterleaved(b, func(b *testing.B, route string, h http.Handler) *rig { return newRig(b, route, h) })
 }
 
 // BenchmarkLatencyProcess is BenchmarkLatencyInterleaved with each proxy

@@ -17,7 +17,7 @@ import (
 // what an option costs: 50 rules of which none matches (issue 5), and
 // recording every observation to a file (issue 6). closers gets what to
 // undo at the end.
-func configureRoute(b *testing.B, route string, p *proxy.Proxy, closers *[]func()) {
+func configureRoute(b testing.TB, route string, p *proxy.Proxy, closers *[]func()) {
 	switch route {
 	case "mcpscope+rules50":
 		set, err := rules.Parse([]byte(benchrules.NoneMatching(50)), "bench.yaml")

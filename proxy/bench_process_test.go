@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -33,14 +34,17 @@ const (
 	benchChildEnv         = "MCPSCOPE_BENCH_CHILD"            // the route the child serves
 	benchChildUpstreamEnv = "MCPSCOPE_BENCH_UPSTREAM"         // the upstream's base URL
 	benchChildProfileEnv  = "MCPSCOPE_BENCH_CHILD_CPUPROFILE" // set by hand: each child writes a CPU profile to this path + "." + its route
+	benchChildPrintEnv    = "MCPSCOPE_BENCH_CHILD_PRINT"      // set: mcpscope's subscriber encodes every observation as --headless does, to nowhere
 )
 
 // runBenchChild serves route in front of upstream on a loopback port. It
 // prints "listening ADDR" on stdout, then answers one command per stdin
 // line — "cpu": its user+system CPU time in ns, and its read and write
 // system calls so far; "observed": the SSE event
-// and stream_closed observations its subscriber counted — and returns when
-// stdin closes.
+// and stream_closed observations its subscriber counted; "rss": its
+// resident memory, all and anonymous, in bytes; "memstats": its heap in
+// use, heap kept but idle, stacks in use, the runtime's other memory, live
+// heap and collections so far — and returns when stdin closes.
 func runBenchChild(route, upstream string) int {
 	u, err := url.Parse(upstream)
 	if err != nil {
@@ -62,7 +66,11 @@ func runBenchChild(route, upstream string) int {
 		proxy.StopPoisoning() // a benchmark measures the proxy, not the tests' safety net
 		p := proxy.New(u)
 		p.Transport = tr
-		go countObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
+		if os.Getenv(benchChildPrintEnv) != "" {
+			go printObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
+		} else {
+			go countObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
+		}
 		handler = p
 	default:
 		fmt.Fprintf(os.Stderr, "bench child: unknown route %q\n", route)
@@ -89,6 +97,22 @@ func runBenchChild(route, upstream string) int {
 			fmt.Println(int64(cpuTime()), reads, writes)
 		case "observed":
 			fmt.Println(events.Load(), closed.Load())
+		case "rss":
+			all, anon := residentMemory()
+			fmt.Println(all, anon)
+		case "heapprofile": // set by hand: MCPSCOPE_BENCH_CHILD_CPUPROFILE names where, as for CPU profiles
+			if path := os.Getenv(benchChildProfileEnv); path != "" {
+				if f, err := os.Create(path + ".heap." + route); err == nil {
+					runtime.GC()
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+			fmt.Println(0)
+		case "memstats":
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			fmt.Println(m.HeapInuse, m.HeapIdle-m.HeapReleased, m.StackInuse, m.Sys-m.HeapSys-m.StackSys, m.HeapAlloc, m.NumGC)
 		}
 	}
 	srv.Close()
@@ -105,7 +129,7 @@ type childProxy struct {
 // newProcessRig starts an upstream serving h in this process and route in
 // a child process in front of it, and points the rig's client at the
 // child.
-func newProcessRig(b *testing.B, route string, h http.Handler) (*rig, *childProxy) {
+func newProcessRig(b testing.TB, route string, h http.Handler) (*rig, *childProxy) {
 	b.Helper()
 	r := newRig(b, "direct", h)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -134,7 +158,7 @@ func newProcessRig(b *testing.B, route string, h http.Handler) (*rig, *childProx
 }
 
 // line reads the child's next line of output.
-func (c *childProxy) line(b *testing.B) string {
+func (c *childProxy) line(b testing.TB) string {
 	if !c.out.Scan() {
 		b.Fatalf("bench child: output ended (%v)", c.out.Err())
 	}
@@ -142,7 +166,7 @@ func (c *childProxy) line(b *testing.B) string {
 }
 
 // ask sends the child a command and returns its answer's fields.
-func (c *childProxy) ask(b *testing.B, command string) []int64 {
+func (c *childProxy) ask(b testing.TB, command string) []int64 {
 	fmt.Fprintln(c.in, command)
 	var v []int64
 	for _, f := range strings.Fields(c.line(b)) {

@@ -57,7 +57,7 @@ type rig struct {
 // newRig starts an upstream serving h and, unless route is direct, a
 // proxy of that kind in front of it. Its teardown is registered with
 // b.Cleanup.
-func newRig(b *testing.B, route string, h http.Handler) *rig {
+func newRig(b testing.TB, route string, h http.Handler) *rig {
 	b.Helper()
 	r := &rig{}
 	upURL, closeUpstream := serve(b, &http.Server{
@@ -141,7 +141,7 @@ func initialize(w http.ResponseWriter, r *http.Request) {
 // initialize opens the MCP session every request of the benchmark then
 // names: mcpscope answers unknown session ids with 404, and maps the one it
 // issues here to the upstream's.
-func (r *rig) initialize(b *testing.B) {
+func (r *rig) initialize(b testing.TB) {
 	body := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`
 	req, err := http.NewRequest(http.MethodPost, r.URL+initPath, strings.NewReader(body))
 	if err != nil {
@@ -189,7 +189,7 @@ func (l *lockedBuffer) String() string {
 
 // serve serves srv on a fresh loopback port. It returns the base URL and
 // a func that closes the server and waits for Serve to return.
-func serve(b *testing.B, srv *http.Server) (string, func()) {
+func serve(b testing.TB, srv *http.Server) (string, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -43,10 +43,9 @@ func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request) (body []byte, h
 		size = r.ContentLength + 1 // room to see the end without growing
 	}
 	if !p.takeBody(size, 0) {
-		refuseBody(w, http.StatusServiceUnavailable, bodyRetryAfter, "mcpscope: too many request bodies in flight (raise --max-body-inflight); retry shortly")
+		refuseBody(w, http.StatusServiceUnavailable, bodyRetryAfter, msgBodiesInFlight)
 		return nil, 0, false
 	}
-	held = size
 	if timeout := p.bodyTimeout(); timeout > 0 {
 		rc := http.NewResponseController(w)
 		if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
@@ -57,44 +56,59 @@ func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request) (body []byte, h
 			}()
 		}
 	}
-	body = make([]byte, 0, size)
+	body, held, err := p.readBodyWithin(r.Body, size, limit)
+	if err == nil {
+		return body, held, true
+	}
+	p.releaseBody(held)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		refuseBody(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body exceeds %d bytes (raise --max-body)", limit))
+	case errors.Is(err, errBodiesInFlight):
+		refuseBody(w, http.StatusServiceUnavailable, bodyRetryAfter, msgBodiesInFlight)
+	case isTimeout(err):
+		refuseBody(w, http.StatusRequestTimeout, "", fmt.Sprintf("mcpscope: reading client request body: not finished after %v (raise --body-timeout)", p.bodyTimeout()))
+	default:
+		writeRPCError(w, http.StatusBadRequest, "", "mcpscope: reading client request body: "+err.Error())
+	}
+	return nil, 0, false
+}
+
+var (
+	errBodyTooLarge   = errors.New("request body too large")
+	errBodiesInFlight = errors.New("too many request bodies in flight")
+)
+
+const msgBodiesInFlight = "mcpscope: too many request bodies in flight (raise --max-body-inflight); retry shortly"
+
+// readBodyWithin reads src whole into a buffer of size bytes (already
+// taken from the budget), doubling it as needed, each growth taken from
+// the budget too, up to limit+1 bytes: one more than limit is
+// errBodyTooLarge. held is what the buffer took of the budget, on error
+// too.
+func (p *Proxy) readBodyWithin(src io.Reader, size, limit int64) (body []byte, held int64, err error) {
+	body, held = make([]byte, 0, size), size
 	for {
 		if len(body) == cap(body) {
 			if int64(len(body)) > limit {
-				p.releaseBody(held)
-				refuseBody(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body exceeds %d bytes (raise --max-body)", limit))
-				return nil, 0, false
+				return nil, held, errBodyTooLarge
 			}
 			grown := min(2*int64(cap(body)), limit+1)
 			if !p.takeBody(grown-held, held) {
-				p.releaseBody(held)
-				refuseBody(w, http.StatusServiceUnavailable, bodyRetryAfter, "mcpscope: too many request bodies in flight (raise --max-body-inflight); retry shortly")
-				return nil, 0, false
+				return nil, held, errBodiesInFlight
 			}
-			held = grown
-			body = append(make([]byte, 0, grown), body...)
+			held, body = grown, append(make([]byte, 0, grown), body...)
 		}
-		n, err := r.Body.Read(body[len(body):cap(body)])
+		n, err := src.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
 		switch {
-		case err == nil:
-			continue
-		case errors.Is(err, io.EOF):
-		case isTimeout(err):
-			p.releaseBody(held)
-			refuseBody(w, http.StatusRequestTimeout, "", fmt.Sprintf("mcpscope: reading client request body: not finished after %v (raise --body-timeout)", p.bodyTimeout()))
-			return nil, 0, false
-		default:
-			p.releaseBody(held)
-			writeRPCError(w, http.StatusBadRequest, "", "mcpscope: reading client request body: "+err.Error())
-			return nil, 0, false
+		case err == io.EOF && int64(len(body)) > limit:
+			return nil, held, errBodyTooLarge
+		case err == io.EOF:
+			return body, held, nil
+		case err != nil:
+			return nil, held, err
 		}
-		if int64(len(body)) > limit {
-			p.releaseBody(held)
-			refuseBody(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body exceeds %d bytes (raise --max-body)", limit))
-			return nil, 0, false
-		}
-		return body, held, true
 	}
 }
 

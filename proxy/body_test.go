@@ -162,3 +162,31 @@ func TestUnfinishedBodyTimesOut(t *testing.T) {
 		t.Errorf("the upstream got %d requests, want none", n)
 	}
 }
+
+// TestChunkedBodiesCountAsTheyGrow: a chunked body (no Content-Length)
+// takes from the in-flight budget as it grows, so a second one that grows
+// past what the first leaves gets 503 while the first still arrives.
+func TestChunkedBodiesCountAsTheyGrow(t *testing.T) {
+	var upstream atomic.Int64
+	hs := through(t, countingUpstream(&upstream), func(p *proxy.Proxy) {
+		p.MaxBodySize = 1 << 20
+		p.MaxBodyInflight = 128 << 10
+	})
+	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
+	part := `{"jsonrpc":"2.0","id":1,"method":"ping"}` + strings.Repeat(" ", 70<<10)
+	first, firstBR := rawPOST(t, hs, "Transfer-Encoding: chunked\r\n", chunk(part)) // holds 128 KiB once grown past 64
+	time.Sleep(100 * time.Millisecond)
+	c, br := rawPOST(t, hs, "Transfer-Encoding: chunked\r\n", chunk(part))
+	resp := readStatus(t, c, br, 3*time.Second)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("second body: status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	expectClosed(t, c, br, resp)
+	io.WriteString(first, "0\r\n\r\n")
+	if resp := readStatus(t, first, firstBR, 5*time.Second); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the first body: status %d, want 200", resp.StatusCode)
+	}
+	if n := upstream.Load(); n != 1 {
+		t.Errorf("the upstream got %d requests, want 1", n)
+	}
+}

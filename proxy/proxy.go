@@ -142,6 +142,8 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 		ResponseHeaderTimeout: responseHeaderTimeout,
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     true,
+		ReadBufferSize:        upstreamReadBuffer,
+		WriteBufferSize:       upstreamWriteBuffer,
 	}
 }
 
@@ -247,3 +249,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer resp.Body.Close()
 	p.forwardResponse(w, r, ex, resp)
 }
+
+// The upstream connection's buffers. Every open stream holds one
+// connection, so their size is paid per stream. Reading a stream's body
+// bypasses the read buffer once the proxy reads at least as much at once
+// (see readBuffer), so it mostly holds response headers; the write buffer
+// holds request headers (bodies larger than it are written directly).
+// net/http's default is 4 KiB each.
+const (
+	upstreamReadBuffer  = 1 << 10
+	upstreamWriteBuffer = 1 << 10
+)

@@ -35,7 +35,7 @@ type readBuffer struct {
 }
 
 const (
-	smallReadBuffer = 4 << 10
+	smallReadBuffer = 1 << 10 // an idle stream holds it: one notification's worth
 	largeReadBuffer = 64 << 10
 	minLeaseRoom    = 32 << 10 // a read into a lease gets at least this much room
 )
