@@ -14,11 +14,11 @@ import (
 	"time"
 )
 
-// stuckWriter is a --headless stdout piped into a reader that stopped:
+// stalledStdout is a --headless stdout piped into a reader that stopped:
 // every write blocks until the test lets go.
-type stuckWriter struct{ release chan struct{} }
+type stalledStdout struct{ release chan struct{} }
 
-func (w stuckWriter) Write(p []byte) (int, error) {
+func (w stalledStdout) Write(p []byte) (int, error) {
 	<-w.release
 	return len(p), nil
 }
@@ -35,7 +35,7 @@ func TestHeadlessIntoAStalledPipeCostsAFewMiB(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	stdout := stuckWriter{release: make(chan struct{})}
+	stdout := stalledStdout{release: make(chan struct{})}
 	errR, errW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
