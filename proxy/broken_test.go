@@ -130,8 +130,21 @@ func TestUpstreamBreakBreaksTheClient(t *testing.T) {
 				t.Errorf("client got %q, directly %q", gotBody, wantBody)
 			}
 			if !c.stream {
-				if notices := hs.Seen.Matching(isBreak); (len(notices) > 0) != c.broken {
-					t.Errorf("break notices %d, want them only when broken", len(notices))
+				if c.broken {
+					if notices := hs.Seen.Await(t, 1, isBreak); len(notices) != 1 {
+						t.Errorf("%d break notices, want 1", len(notices))
+					}
+					return
+				}
+				// A notice would be published before the response ended;
+				// the http observation of a later exchange is published
+				// after, so once it is seen, so would the notice be.
+				fetch(t, hs.Client, c.method, hs.URL)
+				if got := hs.Seen.Await(t, 2, isHTTP); len(got) != 2 {
+					t.Fatalf("%d http observations, want 2", len(got))
+				}
+				if notices := hs.Seen.Matching(isBreak); len(notices) != 0 {
+					t.Errorf("a clean end was told as a break: %v", notices[0].Reason)
 				}
 				return
 			}
@@ -146,6 +159,8 @@ func TestUpstreamBreakBreaksTheClient(t *testing.T) {
 		})
 	}
 }
+
+func isHTTP(o *proxy.Observation) bool { return o.Type == proxy.TypeHTTP }
 
 func isBreak(o *proxy.Observation) bool {
 	return o.Type == proxy.TypeNotice && o.Has(proxy.FlagUpstreamBroke)
