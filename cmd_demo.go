@@ -103,9 +103,5 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
-	if err := serve(ctx, &o, p, stdout, stderr, ready); err != nil {
-		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
-		return 1
-	}
-	return 0
+	return exitStatus(stderr, "mcpscope demo", o.redactor().Text, serve(ctx, &o, p, stdout, stderr, ready))
 }

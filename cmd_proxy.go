@@ -90,18 +90,15 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer p.Store.Close()
-	if err := serve(ctx, &o, p, stdout, stderr, nil); err != nil {
-		fmt.Fprintf(stderr, "mcpscope: %s\n", o.redactor().Text(err.Error()))
-		return 1
-	}
-	return 0
+	return exitStatus(stderr, "mcpscope", o.redactor().Text, serve(ctx, &o, p, stdout, stderr, nil))
 }
 
 // serve listens, prints where, forwards until ctx ends (or the user quits
 // the UI) and shows the observations: the TUI, or JSON Lines on stdout.
 // ready, if not nil, is called with the bound address once the proxy
-// accepts connections.
-func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Writer, ready func(addr string)) error {
+// accepts connections. It returns errOutputLost if the shutdown gave up
+// on an output (awaitPrinter, startRecording) and nothing else failed.
+func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Writer, ready func(addr string)) (err error) {
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
@@ -129,13 +126,19 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	}
 	sub := p.Bus.Subscribe(uiBuffer, subOpts...)
 	defer sub.Close()
+	stopRecording := func(time.Time) error { return nil }
 	if o.recordFile != "" { // before the first request can arrive: the recording misses nothing
-		stopRecording, err := startRecording(o, p, stderr)
+		stop, err := startRecording(o, p, stderr)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		defer stopRecording()
+		stopRecording = stop
+		defer func() { // on the early returns; the shutdown below stops it first
+			if rerr := stopRecording(time.Now().Add(shutdownGrace)); err == nil {
+				err = rerr
+			}
+		}()
 	}
 	srv := p.NewServer()
 	serveErr := make(chan error, 2)
@@ -177,32 +180,37 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		return err
 	}
 	stopProxy(srv, p)
+	// The printer and the recorder drain their queues at once, and both
+	// within one grace: a stalled output is given up at this deadline.
+	outputs := time.Now().Add(shutdownGrace)
 	sub.Close() // a printer drains what is queued, then returns
 	stopDisplayUnlessHeadless(o, stopDisplay)
+	var derr error
 	if o.tui { // stopped above: it ends promptly
-		if derr := <-displayed; err == nil {
-			err = derr
+		derr = <-displayed
+	} else {
+		derr = awaitPrinter(displayed, sub, stderr, outputs)
+	}
+	rerr := stopRecording(outputs)
+	for _, e := range []error{derr, rerr} { // the first error says most; output lost, only if nothing else failed
+		if e != nil && (err == nil || errors.Is(err, errOutputLost)) {
+			err = e
 		}
-	} else if derr := awaitPrinter(displayed, sub, stderr); err == nil {
-		err = derr
 	}
 	return err
 }
 
-// awaitPrinter waits for the headless printer to drain its queue for up
-// to shutdownGrace: output nobody reads (a stalled pipe) must not hold the
-// exit. Giving up, it says on stderr what was not printed.
-func awaitPrinter(displayed <-chan error, sub *proxy.Subscription, stderr io.Writer) error {
-	timer := time.NewTimer(shutdownGrace)
-	defer timer.Stop()
-	select {
-	case err := <-displayed:
+// awaitPrinter waits for the headless printer to drain its queue until
+// deadline: output nobody reads (a stalled pipe) must not hold the exit.
+// Giving up, it says on stderr (bounded: sayBounded) what was not printed
+// and returns errOutputLost.
+func awaitPrinter(displayed <-chan error, sub *proxy.Subscription, stderr io.Writer, deadline time.Time) error {
+	if err, came := waitUntil(displayed, deadline); came {
 		return err
-	case <-timer.C:
-		fmt.Fprintf(stderr, "mcpscope: output: gave up on stdout %v after the shutdown began (it stopped taking what was written): at least %s not printed\n",
-			shutdownGrace, plural.Count(sub.Queued(), "observation"))
-		return nil
 	}
+	sayBounded(stderr, "mcpscope: output: gave up on stdout at the end of the shutdown (it stopped taking what was written): at least "+
+		plural.Count(sub.Queued(), "observation")+" not printed\n")
+	return errOutputLost
 }
 
 // startControl serves the control API on o.control; a failure to serve
@@ -271,7 +279,9 @@ func stopServer(srv *http.Server, settled func() bool) {
 }
 
 // shutdownGrace bounds how long a shutdown waits for the requests in
-// flight, and then for their handlers to end.
+// flight, then for their handlers to end, then for the outputs (the
+// headless printer and the recorder, at once) to write what is queued:
+// three graces in all, plus messageWait for each message on stderr.
 var shutdownGrace = 2 * time.Second
 
 // clientURL is the URL a client should use: the proxy's address with the

@@ -14,13 +14,14 @@ import (
 )
 
 // startRecording records the bus to o.recordFile until the returned stop
-// is called (stop drains what is queued, then closes the file). A failure
-// stops the recording, says so (on the bus, and on stderr when no UI owns
-// the terminal), and never the proxy. stop waits for the drain at most
-// shutdownGrace: a target that does not keep up (a pipe nobody reads, a
-// stalled disk) is closed then, and stderr says how many observations were
-// not written.
-func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), err error) {
+// is called: the recorder then writes what is queued and closes the file.
+// A failure stops the recording, says so (on the bus, and on stderr when
+// no UI owns the terminal), and never the proxy. stop waits for the
+// recorder until deadline and no later: a target that does not keep up (a
+// pipe nobody reads, a stalled disk) is closed then, stderr says (bounded:
+// sayBounded) how many observations were not written, and stop returns
+// errOutputLost. Calls of stop after the first return nil at once.
+func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(deadline time.Time) error, err error) {
 	f, err := os.OpenFile(o.recordFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
@@ -46,14 +47,14 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), 
 			}
 		}
 	}()
-	return func() {
+	var stopped atomic.Bool
+	return func(deadline time.Time) error {
+		if stopped.Swap(true) {
+			return nil
+		}
 		sub.Close()
-		timer := time.NewTimer(shutdownGrace)
-		defer timer.Stop()
-		select {
-		case <-done:
-			return
-		case <-timer.C:
+		if _, came := waitUntil(done, deadline); came {
+			return nil
 		}
 		abandoned.Store(true)
 		lost := progress.Unwritten(sub)
@@ -62,11 +63,8 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), 
 		if lost == 1 {
 			verb = " was"
 		}
-		fmt.Fprintf(stderr, "mcpscope: recording: gave up on %s %v after the shutdown began (it stopped taking what was written): %s%s not written; the recording is incomplete\n",
-			o.recordFile, shutdownGrace, plural.Count(int(lost), "observation"), verb)
-		select {
-		case <-done:
-		case <-time.After(time.Second):
-		}
+		sayBounded(stderr, fmt.Sprintf("mcpscope: recording: gave up on %s at the end of the shutdown (it stopped taking what was written): %s%s not written; the recording is incomplete\n",
+			o.recordFile, plural.Count(int(lost), "observation"), verb))
+		return errOutputLost
 	}, nil
 }

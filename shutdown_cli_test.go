@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,14 +65,17 @@ func bigAnswers(t *testing.T) string {
 	return up.URL
 }
 
-// runStalled runs mcpscope with args and stdout, posts 1 MiB of answers
-// through it, then stops it as SIGTERM does and fails the test unless it
-// exits within 5 s (status 0). It returns its stderr.
-func runStalled(t *testing.T, args []string, stdout io.Writer) string {
+// runStalled runs mcpscope with args, stdout and stderr, posts 1 MiB of
+// answers through it, then stops it as SIGTERM does and fails the test
+// unless it exits within the given time with status 1 (output was lost).
+// It returns its stderr.
+func runStalled(t *testing.T, args []string, stdout io.Writer, stderr interface {
+	io.Writer
+	String() string
+}, within time.Duration) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &syncBuffer{}
 	exited := make(chan int, 1)
 	go func() { exited <- run(ctx, args, stdout, stderr) }()
 	addr := ""
@@ -95,11 +99,11 @@ func runStalled(t *testing.T, args []string, stdout io.Writer) string {
 	cancel()
 	select {
 	case status := <-exited:
-		if took := time.Since(start); took > 5*time.Second {
-			t.Errorf("stopping took %v", took)
+		if took := time.Since(start); took > within {
+			t.Errorf("stopping took %v, want at most %v", took, within)
 		}
-		if status != 0 {
-			t.Errorf("exit status %d", status)
+		if status != 1 {
+			t.Errorf("exit status %d, want 1: output was lost", status)
 		}
 	case <-time.After(10 * time.Second):
 		t.Errorf("mcpscope did not stop within 10 s; stderr:\n%s", stderr.String())
@@ -117,27 +121,44 @@ func TestShutdownWithAStalledRecording(t *testing.T) {
 	grace := shutdownGrace
 	shutdownGrace = 500 * time.Millisecond
 	t.Cleanup(func() { shutdownGrace = grace })
-	fifo := filepath.Join(t.TempDir(), "rec.fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	reader, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0) // open, never read
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reader.Close() }) // lets a recorder still blocked end (with EPIPE)
-	stderr := runStalled(t, []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0", "--record", fifo}, io.Discard)
+	stderr := runStalled(t, []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0", "--record", stalledFIFO(t)}, io.Discard, &syncBuffer{}, 5*time.Second)
 	if !regexp.MustCompile(`recording: .* [1-9]\d* observations? (was|were) not written`).MatchString(stderr) {
 		t.Errorf("stderr does not say how many observations were not written:\n%s", stderr)
 	}
 }
 
-// stuckWriter blocks every Write until it is released.
-type stuckWriter struct{ release chan struct{} }
+// stalledPipe is a pipe whose reader stopped: it takes room bytes, then
+// blocks every Write until it is released. It is safe for concurrent use.
+type stalledPipe struct {
+	mu      sync.Mutex
+	took    strings.Builder
+	room    int
+	release chan struct{}
+}
 
-func (w stuckWriter) Write(p []byte) (int, error) {
+func newStalledPipe(t *testing.T, room int) *stalledPipe {
+	w := &stalledPipe{room: room, release: make(chan struct{})}
+	t.Cleanup(func() { close(w.release) })
+	return w
+}
+
+func (w *stalledPipe) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	n := min(len(p), w.room-w.took.Len())
+	w.took.Write(p[:n])
+	w.mu.Unlock()
+	if n == len(p) {
+		return n, nil
+	}
 	<-w.release
-	return 0, io.ErrClosedPipe
+	return n, io.ErrClosedPipe
+}
+
+// String returns what the pipe took.
+func (w *stalledPipe) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.took.String()
 }
 
 // TestShutdownWithStalledOutput prints headless JSON Lines to an output
@@ -147,10 +168,50 @@ func TestShutdownWithStalledOutput(t *testing.T) {
 	grace := shutdownGrace
 	shutdownGrace = 500 * time.Millisecond
 	t.Cleanup(func() { shutdownGrace = grace })
-	stdout := stuckWriter{release: make(chan struct{})}
-	t.Cleanup(func() { close(stdout.release) })
-	stderr := runStalled(t, []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0"}, stdout)
+	stderr := runStalled(t, []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0"}, newStalledPipe(t, 0), &syncBuffer{}, 5*time.Second)
 	if !regexp.MustCompile(`output: .* observations? not printed`).MatchString(stderr) {
 		t.Errorf("stderr does not say what was not printed:\n%s", stderr)
 	}
+}
+
+// stalledFIFO makes a FIFO that is open but never read, to record into:
+// the recorder's writes block once the pipe's buffer is full.
+func stalledFIFO(t *testing.T) string {
+	fifo := filepath.Join(t.TempDir(), "rec.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0) // open, never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Close() }) // lets a recorder still blocked end (with EPIPE)
+	return fifo
+}
+
+// TestShutdownGivesStalledOutputsOneGrace stalls both the headless output
+// and the recording: they drain at once, so the exit comes one grace after
+// the proxy stopped, not one grace each (as it once did).
+func TestShutdownGivesStalledOutputsOneGrace(t *testing.T) {
+	grace := shutdownGrace
+	shutdownGrace = time.Second
+	t.Cleanup(func() { shutdownGrace = grace })
+	args := []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0", "--record", stalledFIFO(t)}
+	stderr := runStalled(t, args, newStalledPipe(t, 0), &syncBuffer{}, 1700*time.Millisecond)
+	if !strings.Contains(stderr, "not printed") || !strings.Contains(stderr, "not written") {
+		t.Errorf("stderr does not say what both lost:\n%s", stderr)
+	}
+}
+
+// TestShutdownWithStderrOnTheStalledPipe sends stdout and stderr into one
+// pipe nobody reads (`--headless 2>&1 | stalled`): the messages that say
+// what was given up must not hold the exit themselves (they once blocked
+// it for good).
+func TestShutdownWithStderrOnTheStalledPipe(t *testing.T) {
+	grace := shutdownGrace
+	shutdownGrace = 500 * time.Millisecond
+	t.Cleanup(func() { shutdownGrace = grace })
+	pipe := newStalledPipe(t, 64<<10) // a Linux pipe's buffer
+	args := []string{"-u", bigAnswers(t) + "/mcp", "--headless", "-l", "127.0.0.1:0", "--record", stalledFIFO(t)}
+	runStalled(t, args, pipe, pipe, 3*time.Second)
 }

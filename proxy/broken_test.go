@@ -130,8 +130,21 @@ func TestUpstreamBreakBreaksTheClient(t *testing.T) {
 				t.Errorf("client got %q, directly %q", gotBody, wantBody)
 			}
 			if !c.stream {
-				if notices := hs.Seen.Matching(isBreak); (len(notices) > 0) != c.broken {
-					t.Errorf("break notices %d, want them only when broken", len(notices))
+				if c.broken {
+					if notices := hs.Seen.Await(t, 1, isBreak); len(notices) != 1 {
+						t.Errorf("%d break notices, want 1", len(notices))
+					}
+					return
+				}
+				// A notice would be published before the response ended;
+				// the http observation of a later exchange is published
+				// after, so once it is seen, so would the notice be.
+				fetch(t, hs.Client, c.method, hs.URL)
+				if got := hs.Seen.Await(t, 2, isHTTP); len(got) != 2 {
+					t.Fatalf("%d http observations, want 2", len(got))
+				}
+				if notices := hs.Seen.Matching(isBreak); len(notices) != 0 {
+					t.Errorf("a clean end was told as a break: %v", notices[0].Reason)
 				}
 				return
 			}
@@ -147,6 +160,66 @@ func TestUpstreamBreakBreaksTheClient(t *testing.T) {
 	}
 }
 
+func isHTTP(o *proxy.Observation) bool { return o.Type == proxy.TypeHTTP }
+
 func isBreak(o *proxy.Observation) bool {
 	return o.Type == proxy.TypeNotice && o.Has(proxy.FlagUpstreamBroke)
+}
+
+// fetchHTTP10 posts a tools/call to url over HTTP/1.0, to which a body of
+// unknown length goes close-delimited (no chunking), and reads the whole
+// answer: what came, and the error that ended it (nil for a clean end).
+func fetchHTTP10(t *testing.T, url string) (string, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`
+	fmt.Fprintf(conn, "POST /mcp HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: %d\r\n\r\n%s",
+		strings.TrimPrefix(url, "http://"), len(body), body)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the response head: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength >= 0 || len(resp.TransferEncoding) > 0 {
+		t.Fatalf("the answer to HTTP/1.0 has length %d, encoding %v; the test needs it close-delimited", resp.ContentLength, resp.TransferEncoding)
+	}
+	got, err := io.ReadAll(resp.Body)
+	return string(got), err
+}
+
+// TestUpstreamBreakBreaksAnHTTP10Client: to an HTTP/1.0 client the answer
+// goes close-delimited, so aborting it would end it cleanly at the close.
+// When the upstream breaks off, the client must see its connection reset,
+// in every path (SSE, JSON, other bodies); a clean end stays clean.
+func TestUpstreamBreakBreaksAnHTTP10Client(t *testing.T) {
+	cases := []struct {
+		name, head, body, want string
+		broken                 bool
+	}{
+		{"SSE, no last chunk", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked", chunk(twoEvents), twoEvents, true},
+		{"JSON, no last chunk", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked",
+			chunk(`{"jsonrpc":"2.0","id":1,"result":{`), `{"jsonrpc":"2.0","id":1,"result":{`, true},
+		{"other body, no last chunk", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked", chunk("some text"), "some text", true},
+		{"other body, clean end", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked",
+			chunk("some text") + "0\r\n\r\n", "some text", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hs := startProxy(t, rawUpstream(t, c.head, c.body, false), nil)
+			got, err := fetchHTTP10(t, hs.URL)
+			if c.broken && err == nil {
+				t.Errorf("the HTTP/1.0 client saw a clean end after %q; the upstream broke off", got)
+			}
+			if !c.broken && err != nil {
+				t.Errorf("a clean end broke: %v", err)
+			}
+			if got != c.want {
+				t.Errorf("client got %q, want %q", got, c.want)
+			}
+		})
+	}
 }

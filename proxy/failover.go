@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -64,7 +65,7 @@ func (p *Proxy) upstreamDown(err error, u *url.URL) bool {
 	if refused(err) {
 		return true
 	}
-	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !closedIdle(err) {
 		return false
 	}
 	c, derr := net.DialTimeout("tcp", u.Host, time.Second)
@@ -73,6 +74,14 @@ func (p *Proxy) upstreamDown(err error, u *url.URL) bool {
 		return false
 	}
 	return true
+}
+
+// closedIdle reports whether err is net/http's "server closed idle
+// connection": the kept-alive connection was closed by the upstream just as
+// the request went out on it, and the transport does not resend a POST. The
+// error is not exported, so its text is what can be matched.
+func closedIdle(err error) bool {
+	return strings.Contains(err.Error(), "server closed idle connection")
 }
 
 // failover sends out to the upstreams after the one that refused it, in

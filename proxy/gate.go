@@ -136,10 +136,11 @@ func (g *gates) mapped(session, upstream, protocol string) {
 	}
 }
 
-// issued reports whether this proxy issued the session (mapped it to an
-// upstream's) and has not forgotten it. A request naming any id is
-// touched, so being in the table alone proves nothing.
-func (g *gates) issued(session string) bool {
+// seenAlive reports whether this proxy has seen the session alive (created
+// it, or found it in the store for a request: mapped it to an upstream's)
+// and has not forgotten it. A request naming any id is touched, so being
+// in the table alone proves nothing.
+func (g *gates) seenAlive(session string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	e := g.sessions[session]

@@ -23,10 +23,11 @@ func (p *Proxy) checkHostAndOrigin(w http.ResponseWriter, r *http.Request) bool 
 // loopback nor in the allowed lists: a web page the developer visits must
 // not reach mcpscope (or, through it, the MCP server) by DNS rebinding or a
 // cross-origin request. A request without an Origin header is not
-// cross-origin. Every Origin the request carries is checked (repeated
-// headers, and the space- or comma-separated lists RFC 6454 allows): one
-// foreign origin refuses it. (net/http itself refuses a second Host.) The
-// control API uses the same rule.
+// cross-origin. Every Origin the request carries is checked: one foreign
+// origin refuses it. Origins come space-separated (the origin list of
+// RFC 6454, section 7.1), in repeated fields, or comma-separated where a
+// proxy combined repeated fields into one (RFC 9110, section 5.3). (net/http
+// itself refuses a second Host.) The control API uses the same rule.
 func CheckHostAndOrigin(r *http.Request, allowedHosts, allowedOrigins []string) error {
 	if !hostAllowed(r.Host, allowedHosts) {
 		return errors.New("refused request for foreign Host " + quoteForMessage(r.Host) + " (allow it with --allow-host)")

@@ -20,12 +20,19 @@ func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed b
 	if env.kind == KindInvalid {
 		o.Flags = append(o.Flags, "invalid_json")
 	}
+	p.linkAnswer(o, env, scope)
+	return env
+}
+
+// linkAnswer links o, if env is a result or an error with an id, to the
+// request it answers (noted by noteRequest): the request's method and seq,
+// and the latency.
+func (p *Proxy) linkAnswer(o *Observation, env envelope, scope string) {
 	if (env.kind == KindResult || env.kind == KindError) && env.id != "" {
 		if req, ok := p.corr.answer(scope, opposite(o.Direction), env.id); ok {
 			o.Method, o.RequestSeq, o.Latency = req.method, req.seq, time.Since(req.at)
 		}
 	}
-	return env
 }
 
 // noteRequest remembers a published request so its answer can be linked.

@@ -1,6 +1,6 @@
 package proxy
 
-import "time"
+import "strings"
 
 // maxPrefixScan bounds how much of an oversized JSON answer is scanned for
 // its id and method: they come first in practice, and the rest is piped.
@@ -8,7 +8,8 @@ const maxPrefixScan = 64 << 10
 
 // publishOversized tells that the answer to ex was a JSON body too large to
 // inspect (size bytes, forwarded unparsed): one message observation flagged
-// "oversized", with the id, method and kind its first bytes (prefix) show.
+// "oversized", with the id, method and kind its first bytes (prefix) show
+// (readEnvelopePrefix), linked to the request it answers.
 func (p *Proxy) publishOversized(ex *exchange, prefix []byte, size int64) {
 	if !p.bus().Active() {
 		return
@@ -17,23 +18,25 @@ func (p *Proxy) publishOversized(ex *exchange, prefix []byte, size int64) {
 		prefix = prefix[:maxPrefixScan]
 	}
 	env := readEnvelopePrefix(string(prefix))
+	// Copies: the envelope's strings would keep the whole scanned prefix alive.
 	o := &Observation{Type: TypeMessage, Session: ex.scope, Exchange: ex.id, Direction: ServerToClient,
-		Kind: env.kind, Method: env.method, ID: RawJSON(env.id), Size: int(size), Flags: []string{"oversized"}}
-	if (env.kind == KindResult || env.kind == KindError) && env.id != "" {
-		if req, ok := p.corr.answer(ex.scope, ClientToServer, env.id); ok {
-			o.Method, o.RequestSeq, o.Latency = req.method, req.seq, time.Since(req.at)
-		}
-	}
+		Kind: env.kind, Method: strings.Clone(env.method), ID: RawJSON(strings.Clone(env.id)), Size: int(size), Flags: flagsOversized}
+	p.linkAnswer(o, env, ex.scope)
 	p.bus().Publish(o)
 }
 
 // readEnvelopePrefix reads what it can of a JSON-RPC message from its first
-// bytes: the top-level members that end within them (id, method), and the
-// kind a "result" or "error" key names even when its value goes on past
-// them. The kind is "" when the prefix does not show it.
+// bytes, or of the first message of a batch: the top-level members that end
+// within them (id, method), and the kind a "result" or "error" key names
+// even when its value goes on past them. The kind is KindInvalid when the
+// prefix shows none: it is not a JSON object (or an array of them), or one
+// whose method, result or error comes later than the prefix.
 func readEnvelopePrefix(s string) envelope {
-	var e envelope
+	e := envelope{kind: KindInvalid}
 	i := skipSpace(s, 0)
+	if i < len(s) && s[i] == '[' { // a batch: what its first message shows
+		i = skipSpace(s, i+1)
+	}
 	if i >= len(s) || s[i] != '{' {
 		return e
 	}

@@ -22,12 +22,11 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 	switch {
 	case mediaType == "text/event-stream" && r.Method != http.MethodHead:
 		h.Del("Content-Length")
-		closeDelimited := longLivedStream(r)
-		if closeDelimited {
+		if longLivedStream(r) {
 			h.Set("Transfer-Encoding", "identity") // net/http: no chunking, the connection closes after the stream
 		}
 		w.WriteHeader(resp.StatusCode)
-		p.streamSSE(w, r, ex, resp, closeDelimited)
+		p.streamSSE(w, r, ex, resp, closeDelimited(r, h))
 	case mediaType == "application/json" && r.Method != http.MethodHead:
 		p.forwardJSON(w, r, ex, resp)
 	default:
@@ -70,7 +69,7 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 		p.publishOversized(ex, body, size)
 		p.logger().Warn("JSON response too large to inspect; forwarded unparsed", "limit", limit, "bytes", size, "session", ex.scope)
 		if upstreamBroke(r.Context(), err) {
-			p.breakResponse(ex, size, err)
+			p.breakResponse(w, r, ex, size, err)
 		}
 		return
 	}
@@ -81,7 +80,7 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 		if _, werr := w.Write(body); werr == nil {
 			_ = http.NewResponseController(w).Flush()
 		}
-		p.breakResponse(ex, int64(len(body)), err)
+		p.breakResponse(w, r, ex, int64(len(body)), err)
 	}
 	if err != nil {
 		p.logger().Debug("reading upstream JSON response", "err", err, "session", ex.scope)
@@ -107,7 +106,7 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 func (p *Proxy) pipeOrBreak(w http.ResponseWriter, r *http.Request, ex *exchange, body io.Reader) {
 	n, err := p.pipe(w, body)
 	if upstreamBroke(r.Context(), err) {
-		p.breakResponse(ex, n, err)
+		p.breakResponse(w, r, ex, n, err)
 	}
 }
 
@@ -152,12 +151,13 @@ func upstreamBroke(ctx context.Context, err error) bool {
 
 // breakResponse tells, flagged, that the upstream broke off the answer to
 // ex after n bytes, and breaks the client's response the same way (no
-// terminating chunk, or a short body), so the client sees a broken
-// response, not a truncated clean one. It does not return.
-func (p *Proxy) breakResponse(ex *exchange, n int64, err error) {
+// terminating chunk, a short body, or a reset connection: abortResponse),
+// so the client sees a broken response, not a truncated clean one. It
+// does not return.
+func (p *Proxy) breakResponse(w http.ResponseWriter, r *http.Request, ex *exchange, n int64, err error) {
 	if p.bus().Active() {
 		p.bus().Publish(&Observation{Type: TypeNotice, Session: ex.scope, Exchange: ex.id, Flags: []string{FlagUpstreamBroke},
 			Reason: "upstream broke off its answer to " + ex.id + " after " + strconv.FormatInt(n, 10) + " bytes: " + err.Error() + "; the client's response was broken too"})
 	}
-	panic(http.ErrAbortHandler)
+	abortResponse(http.NewResponseController(w), closeDelimited(r, w.Header()))
 }

@@ -55,19 +55,20 @@ const (
 
 // sessionNotFound answers 404 for a request naming proxyID, which the store
 // does not have, saying what the proxy knows: that it expired (the proxy
-// issued it, or remembers its end), was closed, or is unknown to it (never
-// issued here, or ended too long ago to remember). Only what the proxy
+// saw it alive — created it, or served it from a store another instance
+// shares — or remembers its end), was closed, or is unknown to it (never
+// seen alive here, or ended too long ago to remember). Only what the proxy
 // knows is claimed.
 func (p *Proxy) sessionNotFound(w http.ResponseWriter, ex *exchange, proxyID string) {
 	how, ended := p.ended.lookup(proxyID)
-	if !ended && p.gates.issued(proxyID) {
+	if !ended && p.gates.seenAlive(proxyID) {
 		how, ended = sessionExpired, true
 		p.ended.note(proxyID, how)
 	}
 	p.gates.forget(proxyID) // the request's touch must not leave an unknown id in the table
 	if !ended {
-		p.publishSession(proxyID, "", "unknown (not issued by this proxy, or ended too long ago to remember): answered 404 (the client should initialize again)")
-		writeRPCError(w, http.StatusNotFound, ex.firstID, "mcpscope: unknown session "+quoteForMessage(proxyID)+": this proxy did not issue it, or no longer remembers it; initialize a new one")
+		p.publishSession(proxyID, "", "unknown (never seen alive by this proxy, or ended too long ago to remember): answered 404 (the client should initialize again)")
+		writeRPCError(w, http.StatusNotFound, ex.firstID, "mcpscope: unknown session "+quoteForMessage(proxyID)+": this proxy never saw it alive, or no longer remembers it; initialize a new one")
 		return
 	}
 	p.publishSession(proxyID, "", how+": answered 404 (the client should initialize again)")

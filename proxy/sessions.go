@@ -62,6 +62,7 @@ func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange,
 		return false
 	}
 	ex.session = sess
+	p.gates.mapped(proxyID, sess.UpstreamID, sess.ProtocolVersion) // seen alive here, if another instance created it
 	setUpstreamSession(out, param, sess.UpstreamID)
 	return true
 }

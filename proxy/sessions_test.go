@@ -108,7 +108,7 @@ func TestUnknownSessionIs404(t *testing.T) {
 		if status != http.StatusNotFound || len(up.Requests()) != 0 {
 			t.Errorf("unknown session: status %d, %d requests reached the upstream; want 404 and none", status, len(up.Requests()))
 		}
-		if !strings.Contains(msg, "unknown session") || !strings.Contains(msg, "did not issue it") || strings.Contains(msg, "expired") {
+		if !strings.Contains(msg, "unknown session") || !strings.Contains(msg, "never saw it alive") || strings.Contains(msg, "expired") {
 			t.Errorf("request %d on a never-issued session: %q; want it called unknown, not expired", i+1, msg)
 		}
 	}
@@ -189,6 +189,25 @@ func TestConnectionReuse(t *testing.T) {
 	}
 	if n := accepted.Load(); n > 4 {
 		t.Errorf("1000 calls opened %d upstream connections, want a handful", n)
+	}
+}
+
+// TestExpiredSessionServedByAnotherInstance: two proxies share a store
+// (as instances sharing Redis do, or one restarted): a session created
+// through the first and served by the second is, once it expires, called
+// expired by the second too. The second once said it had never issued it.
+func TestExpiredSessionServedByAnotherInstance(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	shared := store.NewMemory(200 * time.Millisecond)
+	withShared := func(p *proxy.Proxy) { p.Store = shared }
+	first, second := startProxy(t, up.URL, withShared), startProxy(t, up.URL, withShared)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, first.URL+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
+	if status, _ := postOnSession(t, second, cs.ID()); status != http.StatusOK {
+		t.Fatalf("the second instance served the shared session with %d, want 200", status)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if status, msg := postOnSession(t, second, cs.ID()); status != http.StatusNotFound || !strings.Contains(msg, "expired") {
+		t.Errorf("the second instance answered the expired session %d %q, want 404 saying it expired", status, msg)
 	}
 }
 

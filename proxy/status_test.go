@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -128,12 +129,13 @@ func TestForeignHostAndOrigin(t *testing.T) {
 }
 
 // TestEveryOriginIsChecked sends raw requests whose Origin is given twice,
-// or as a list, with a foreign origin after a loopback one: the guard must
+// or as a list (space-separated, or comma-separated as repeated fields
+// combined), with a foreign origin after a loopback one: the guard must
 // refuse them (it once read only the first value), and must not refuse
 // two loopback origins.
 func TestEveryOriginIsChecked(t *testing.T) {
-	reached := 0
-	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }), nil)
+	var reached atomic.Int32
+	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }), nil)
 	addr := strings.TrimPrefix(hs.URL, "http://")
 	cases := []struct {
 		name, origins string
@@ -141,7 +143,9 @@ func TestEveryOriginIsChecked(t *testing.T) {
 	}{
 		{"second header foreign", "Origin: http://localhost:5173\r\nOrigin: https://evil.example\r\n", http.StatusForbidden},
 		{"list with a foreign origin", "Origin: http://localhost:5173 https://evil.example\r\n", http.StatusForbidden},
+		{"combined fields with a foreign origin", "Origin: http://localhost:5173, https://evil.example\r\n", http.StatusForbidden},
 		{"two loopback headers", "Origin: http://localhost:5173\r\nOrigin: http://127.0.0.1:5173\r\n", http.StatusOK},
+		{"combined loopback fields", "Origin: http://localhost:5173,http://127.0.0.1:5173\r\n", http.StatusOK},
 	}
 	for _, c := range cases {
 		conn, err := net.Dial("tcp", addr)
@@ -160,7 +164,7 @@ func TestEveryOriginIsChecked(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", c.name, resp.StatusCode, c.want)
 		}
 	}
-	if reached != 1 {
-		t.Errorf("upstream reached %d times, want 1 (refused requests must not reach it)", reached)
+	if n := reached.Load(); n != 2 {
+		t.Errorf("upstream reached %d times, want 2 (refused requests must not reach it)", n)
 	}
 }

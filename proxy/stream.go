@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -31,7 +30,7 @@ type sseStream struct {
 	gate           *streamGate
 	cutBy          string    // the rule that cut the stream, if one did
 	broke          bool      // the upstream's body broke off: the client's breaks too
-	closeDelimited bool      // the body is not chunked: its end is the connection's close (longLivedStream)
+	closeDelimited bool      // the body is not chunked: its end is the connection's close (closeDelimited)
 	outbox         outbox    // observations published once the client has the bytes
 	mint           *minter   // set once the stream's ids are the proxy's (mint.go)
 	drain          drainer   // how the stream goes on without its client (mint.go)
@@ -92,20 +91,10 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 
 // breakConnection ends the response so the client sees the connection
 // break, not a clean end: a rule's cut, or the upstream's own break, which
-// the client must see as one to take its reconnect path. A chunked body that stops without its
-// last chunk is broken already; a close-delimited body would end cleanly
-// at the close, so its connection is reset instead.
+// the client must see as one to take its reconnect path (abortResponse).
+// It does not return.
 func (s *sseStream) breakConnection() {
-	if s.closeDelimited {
-		if conn, _, err := s.rc.Hijack(); err == nil {
-			if tcp, ok := conn.(*net.TCPConn); ok {
-				tcp.SetLinger(0) // close with a reset
-			}
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
+	abortResponse(s.rc, s.closeDelimited)
 }
 
 // streamKind tells what opened a stream from the request that did.

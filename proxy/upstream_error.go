@@ -49,8 +49,14 @@ func upstreamFailure(err error) (status int, what string) {
 }
 
 // isTLSError reports whether err comes from the TLS handshake: the
-// certificate, or the protocol.
+// certificate, the protocol, or an alert the server sent ("remote error:
+// tls: handshake failure", "certificate required"), which crypto/tls
+// returns as a *net.OpError with Op "remote error".
 func isTLSError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		return true
+	}
 	var verify *tls.CertificateVerificationError
 	var record tls.RecordHeaderError
 	var alert tls.AlertError

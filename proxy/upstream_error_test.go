@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log"
@@ -30,6 +31,23 @@ func TestUpstreamErrorsSayWhatHappened(t *testing.T) {
 	tlsUp.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake it fails is the point
 	tlsUp.StartTLS()
 	defer tlsUp.Close()
+	// An upstream that wants a client certificate: its certificate is
+	// trusted, so the handshake gets as far as the server's alert.
+	mtlsUp := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	mtlsUp.Config.ErrorLog = log.New(io.Discard, "", 0)
+	mtlsUp.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	mtlsUp.StartTLS()
+	defer mtlsUp.Close()
+	mtls12Up := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	mtls12Up.Config.ErrorLog = log.New(io.Discard, "", 0)
+	mtls12Up.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MaxVersion: tls.VersionTLS12}
+	mtls12Up.StartTLS()
+	defer mtls12Up.Close()
+	trusting := func(up *httptest.Server) func(*proxy.Proxy) {
+		return func(p *proxy.Proxy) {
+			p.Transport.(*http.Transport).TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+		}
+	}
 	withDial := func(d *net.Dialer) func(*proxy.Proxy) {
 		return func(p *proxy.Proxy) { p.Transport.(*http.Transport).DialContext = d.DialContext }
 	}
@@ -46,6 +64,8 @@ func TestUpstreamErrorsSayWhatHappened(t *testing.T) {
 		{"DNS", "http://mcp.example:80", withDial(&net.Dialer{Resolver: noDNS}), 502, "could not be resolved (DNS)"},
 		{"connect timeout", closedPort, withDial(&net.Dialer{Deadline: time.Now().Add(-time.Second)}), 504, "did not accept the connection in time"},
 		{"TLS", tlsUp.URL, nil, 502, "failed the TLS handshake"},
+		{"TLS alert", mtlsUp.URL, trusting(mtlsUp), 502, "failed the TLS handshake"},
+		{"TLS 1.2 alert", mtls12Up.URL, trusting(mtls12Up), 502, "failed the TLS handshake"},
 		{"reset", rawServer(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) }), nil, 502, "reset the connection before answering"},
 		{"closed", rawServer(t, func(net.Conn) {}), nil, 502, "closed the connection before answering"},
 		{"malformed", rawServer(t, func(c net.Conn) { io.WriteString(c, "NOT HTTP AT ALL\r\n\r\n") }), nil, 502, "sent a malformed HTTP response"},
