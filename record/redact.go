@@ -1,6 +1,7 @@
 package record
 
 import (
+	"slices"
 	"strings"
 
 	"mcpscope/proxy"
@@ -104,18 +105,21 @@ func (r *Redactor) Apply(o *proxy.Observation) *proxy.Observation {
 			edit().HTTP = hc
 		}
 	}
-	if o.Body != "" {
-		if body, ok := r.message(o.Body); ok {
-			c := edit()
-			c.Body, c.Raw = body, strings.Replace(o.Raw, o.Body, body, 1)
-			if c.Raw == o.Raw && o.Raw != "" {
-				c.Raw = "" // the body was not verbatim in the raw bytes (multi-line data): drop them rather than leak
-				c.Flags = append(append([]string(nil), o.Flags...), "raw_redacted")
-			}
-		}
-	} else if o.EventType == "endpoint" && o.Raw != "" { // the legacy transport's message URL
+	body, bodyChanged := r.message(o.Body)
+	if bodyChanged {
+		edit().Body = body
+	}
+	if o.EventType == "endpoint" && o.Body == "" && o.Raw != "" { // the legacy transport's message URL
 		if raw, ok := r.endpoint(o.Raw); ok {
 			edit().Raw = raw
+		}
+	} else if o.Raw != "" {
+		if raw, dropped, ok := r.eventRaw(o.Raw, o.Body, body, slices.Contains(o.Flags, "oversized")); ok {
+			c := edit()
+			c.Raw = raw
+			if dropped {
+				c.Flags = append(slices.Clip(o.Flags), "raw_redacted")
+			}
 		}
 	}
 	if d := o.Decision; d != nil {
