@@ -3,9 +3,12 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"mcpscope/proxy"
 )
@@ -37,5 +40,28 @@ func TestEscapesInvisible(t *testing.T) {
 		if len(back) != 1 || !reflect.DeepEqual(back[0], o) {
 			t.Errorf("body_at %v: read back %+v\nwant %+v", bodyAt, back[0], o)
 		}
+	}
+}
+
+// TestEscapeInvisibleLinear: text dense with characters to escape (128K
+// of them in a header, as a hostile upstream may send) is escaped in one
+// pass, well within a second, and as a rune-by-rune reference does.
+func TestEscapeInvisibleLinear(t *testing.T) {
+	text := []byte(`{"X-Note":["` + strings.Repeat("a\u0085\u202e", 64<<10) + `"]}`)
+	var want []byte
+	for _, c := range string(text) {
+		if invisible(c) {
+			want = fmt.Appendf(want, `\u%04x`, c)
+		} else {
+			want = utf8.AppendRune(want, c)
+		}
+	}
+	start := time.Now()
+	got := escapeInvisible(bytes.Clone(text))
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("escaped differently from the reference (%d bytes, want %d)", len(got), len(want))
 	}
 }
