@@ -21,9 +21,9 @@ const redactedJSON = `"` + Redacted + `"`
 type jsonRedaction struct {
 	// names are normalized member names (see normalizeName) whose string
 	// or number values are secrets, at any depth, and so are those of an
-	// array that is such a value. Objects under such a name are walked
-	// into, not redacted whole: a tool's inputSchema declares "password":
-	// {"type": "string"}, and that is no secret.
+	// array that is such a value, and of arrays within it. Objects under
+	// such a name are walked into, not redacted whole: a tool's inputSchema
+	// declares "password": {"type": "string"}, and that is no secret.
 	names map[string]bool
 	ends  [256]uint32 // by a name's first byte, a bit per last byte (&31): most names are turned away without hashing
 	// paths are --redact-path paths: the value there is redacted, whatever
@@ -134,7 +134,8 @@ func (w *jsonWalker) walk() {
 				i, member = end, false
 				continue
 			}
-			secretArray = c == '[' && member && w.j.names != nil && w.j.secretName(key)
+			// an array that is a secret name's value, or an element of one
+			secretArray = c == '[' && (member && w.j.names != nil && w.j.secretName(key) || !member && w.inSecretArray())
 			member = false
 		}
 		switch c {
@@ -207,7 +208,7 @@ func (w *jsonWalker) push(array bool) {
 func (w *jsonWalker) secret(i int, key string, member bool) (end int, ok bool) {
 	s := w.s
 	named := member && w.j.names != nil && w.j.secretName(key)
-	if named && s[i] == '[' && len(w.secretArrays) >= maxSecretArrays {
+	if (named || !member && w.inSecretArray()) && s[i] == '[' && len(w.secretArrays) >= maxSecretArrays {
 		return valueEnd(s, i), true // too deep to follow: the whole array
 	}
 	if (named || !member && w.inSecretArray()) && s[i] != '{' && s[i] != '[' {

@@ -110,11 +110,14 @@ func TestRedactsSecretArguments(t *testing.T) {
 		t.Errorf("body %s\nwant %s", got.Body, want)
 	}
 	nested := `{"token":[{"token":["N1"]},"N2"],"x":1}`
-	if got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: nested}); got.Body != `{"token":[{"token":["[redacted]"]},"[redacted]"],"x":1}` {
-		t.Errorf("nested secret arrays: %s", got.Body)
+	gotNested := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: nested}).Body
+	if gotNested != `{"token":[{"token":["[redacted]"]},"[redacted]"],"x":1}` {
+		t.Errorf("nested secret arrays: %s", gotNested)
 	}
-	if !json.Valid([]byte(got.Body)) {
-		t.Errorf("the redacted body is not JSON")
+	for _, b := range []string{got.Body, gotNested} {
+		if !json.Valid([]byte(b)) {
+			t.Errorf("the redacted body is not JSON: %s", b)
+		}
 	}
 	list := `{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"login","inputSchema":{"type":"object","properties":{"password":{"type":"string"},"token":{"type":"string"}}}}],"nextCursor":"c2"}}`
 	if got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: list}); got.Body != list {
@@ -148,4 +151,21 @@ func FuzzRedactMessage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRedactsNestedSecretArrays: arrays within a secret name's array are
+// secret too, at any depth; an object within one is walked into.
+func TestRedactsNestedSecretArrays(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"token":[["N1"]]}`:                      `{"token":[["[redacted]"]]}`,
+		`{"token":[1,[2,["N3",null]],{"x":"k"}]}`: `{"token":["[redacted]",["[redacted]",["[redacted]",null]],{"x":"k"}]}`,
+		`{"list":[["kept"]],"token":[[]]}`:        `{"list":[["kept"]],"token":[[]]}`,
+		`{"token":` + strings.Repeat("[", 100) + `"N4"` + strings.Repeat("]", 100) + `}`:// too deep to follow: the rest whole
+		`{"token":` + strings.Repeat("[", maxSecretArrays) + `"[redacted]"` + strings.Repeat("]", maxSecretArrays) + `}`,
+	} {
+		got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: body}).Body
+		if got != want {
+			t.Errorf("%s\nredacted to %s\nwant        %s", body, got, want)
+		}
+	}
 }
