@@ -169,3 +169,24 @@ func TestRedactsNestedSecretArrays(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactsUserinfo: the user info of a URL is redacted in its text,
+// whether or not the URL parses: a password (the user name kept), a lone
+// user name (a token, often); the rest of the URL is kept.
+func TestRedactsUserinfo(t *testing.T) {
+	r := NewRedactor(nil)
+	for in, want := range map[string]string{
+		"http://u:hunter2@h/mcp":           "http://u:[redacted]@h/mcp",
+		"http://u:hunter2@h:port/mcp":      "http://u:[redacted]@h:port/mcp",
+		"https://ghp_abc@github.com/x?y=1": "https://[redacted]@github.com/x?y=1",
+		"http://u:p@ss@h/a@b":              "http://u:[redacted]@h/a@b",
+		"http://h/path@x?next=1":           "http://h/path@x?next=1",
+		"http://u:xxxxx@h/":                "http://u:xxxxx@h/",
+		"http://h:80/mcp?token=T#a@b":      "http://h:80/mcp?token=[redacted]#a@b",
+		`parse "http://u:pw@h:port/": bad`: `parse "http://u:[redacted]@h:port/": bad`,
+	} {
+		if got := r.Text(in); got != want {
+			t.Errorf("%s\nredacted to %s\nwant        %s", in, got, want)
+		}
+	}
+}

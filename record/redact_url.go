@@ -5,21 +5,19 @@ import (
 	"strings"
 )
 
-// URL returns raw with the password of its user info replaced (as
-// url.URL.Redacted does) and the value of every secret query parameter
-// (see Redactor.Patterns) replaced by the marker, the parameter's name
-// kept; and whether it changed anything. The rest of the text is kept as
-// written. A nil Redactor changes nothing.
+// URL returns raw with its user info redacted — the password replaced by
+// the marker, the user name kept; a lone user name (often a token:
+// https://ghp_…@github.com) replaced — and the value of every secret query
+// parameter (see Redactor.Patterns) replaced by the marker, the
+// parameter's name kept; and whether it changed anything. The rest of the
+// text is kept as written. The user info is found in the text, not by
+// url.Parse, so a URL that does not parse (a bad port, say, quoted in the
+// parse error) has it redacted too. A nil Redactor changes nothing.
 func (r *Redactor) URL(raw string) (string, bool) {
 	if r == nil || raw == "" {
 		return raw, false
 	}
-	out, changed := raw, false
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			out, changed = u.Redacted(), true
-		}
-	}
+	out, changed := redactUserinfo(raw)
 	q := strings.IndexByte(out, '?')
 	if q < 0 {
 		return out, changed
@@ -33,6 +31,35 @@ func (r *Redactor) URL(raw string) (string, bool) {
 		return out, changed
 	}
 	return out[:q+1] + query + out[end:], true
+}
+
+// redactUserinfo redacts the user info of the URL in raw: the text
+// between "://" and the last '@' before the first '/', '?' or '#' after
+// it.
+func redactUserinfo(raw string) (string, bool) {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw, false
+	}
+	start := i + len("://")
+	end := len(raw)
+	if j := strings.IndexAny(raw[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	at := strings.LastIndexByte(raw[start:end], '@')
+	if at < 0 {
+		return raw, false
+	}
+	red := Redacted
+	if user, pass, ok := strings.Cut(raw[start:start+at], ":"); ok && pass != "" {
+		if pass == Redacted || pass == "xxxxx" { // already redacted (url.URL.Redacted writes xxxxx)
+			return raw, false
+		}
+		red = user + ":" + Redacted
+	} else if user == "" || user == Redacted {
+		return raw, false
+	}
+	return raw[:start] + red + raw[start+at:], true
 }
 
 // query redacts the values of the secret parameters of a URL's query.
