@@ -1,6 +1,7 @@
 package record
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -165,23 +166,33 @@ func (r *Redactor) exchange(h *proxy.HTTPExchange) (*proxy.HTTPExchange, bool) {
 	return &hc, true
 }
 
-// headers returns h with the values of secret headers replaced (a copy),
-// or h and false when it has none.
+// headers returns h with the values of secret headers replaced and the
+// URLs in the others redacted (see headerValue), a copy, or h and false
+// when there is nothing to redact.
 func (r *Redactor) headers(h map[string][]string) (map[string][]string, bool) {
 	var out map[string][]string
 	for k, v := range h {
-		if !r.secretName(k, true) {
-			continue
-		}
-		if out == nil {
-			out = make(map[string][]string, len(h))
-			for k2, v2 := range h {
-				out[k2] = v2
+		var red []string
+		if r.secretName(k, true) {
+			red = make([]string, len(v))
+			for i := range red {
+				red[i] = Redacted
+			}
+		} else {
+			for i, val := range v {
+				if rv, ok := r.headerValue(k, val); ok {
+					if red == nil {
+						red = slices.Clone(v)
+					}
+					red[i] = rv
+				}
+			}
+			if red == nil {
+				continue
 			}
 		}
-		red := make([]string, len(v))
-		for i := range red {
-			red[i] = Redacted
+		if out == nil {
+			out = maps.Clone(h)
 		}
 		out[k] = red
 	}
@@ -189,6 +200,47 @@ func (r *Redactor) headers(h map[string][]string) (map[string][]string, bool) {
 		return h, false
 	}
 	return out, true
+}
+
+// headerValue redacts the URLs in a header's value: the whole value of
+// one that is a URL, absolute or relative (Location, Content-Location,
+// Referer), each <URI-reference> of a Link, and any absolute URL in the
+// others (a WWW-Authenticate's resource_metadata, say).
+func (r *Redactor) headerValue(name, value string) (string, bool) {
+	switch {
+	case strings.EqualFold(name, "Location") || strings.EqualFold(name, "Content-Location") || strings.EqualFold(name, "Referer"):
+		return r.URL(value)
+	case strings.EqualFold(name, "Link"):
+		return r.linkURLs(value)
+	}
+	return r.urlsIn(value)
+}
+
+// linkURLs redacts each <URI-reference> of a Link header's value.
+func (r *Redactor) linkURLs(value string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	rest := value
+	for {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i:], '>')
+		if j < 0 {
+			break
+		}
+		u, ok := r.URL(rest[i+1 : i+j])
+		b.WriteString(rest[:i+1])
+		b.WriteString(u)
+		changed = changed || ok
+		rest = rest[i+j:]
+	}
+	if !changed {
+		return value, false
+	}
+	b.WriteString(rest)
+	return b.String(), true
 }
 
 // secretName reports whether a header (header true) or query parameter of

@@ -190,3 +190,39 @@ func TestRedactsUserinfo(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactsURLsInHeaders: the URLs in header values (Location,
+// Content-Location, Referer, a Link's references, an absolute URL in any
+// other) have their secrets redacted like the exchange's URL.
+func TestRedactsURLsInHeaders(t *testing.T) {
+	resp := map[string][]string{
+		"Location":         {"https://h/cb?state=s&access_token=T1"},
+		"Content-Location": {"/x?token=T2&page=1"},
+		"Link":             {`<https://h/p?api_key=T3>; rel="next", </q?token=T4>; rel="prev"`},
+		"Www-Authenticate": {`Bearer resource_metadata="https://h/meta?token=T5"`},
+		"X-Plain":          {"/kept?page=2"},
+	}
+	req := map[string][]string{"Referer": {"http://u:T6@h/"}}
+	o := &proxy.Observation{Type: proxy.TypeHTTP, HTTP: &proxy.HTTPExchange{URL: "http://h/mcp", RequestHeaders: req, ResponseHeaders: resp}}
+	got := NewRedactor(nil).Apply(o).HTTP
+	want := map[string]string{
+		"Location":         "https://h/cb?state=s&access_token=[redacted]",
+		"Content-Location": "/x?token=[redacted]&page=1",
+		"Link":             `<https://h/p?api_key=[redacted]>; rel="next", </q?token=[redacted]>; rel="prev"`,
+		"Www-Authenticate": `Bearer resource_metadata="https://h/meta?token=[redacted]"`,
+		"X-Plain":          "/kept?page=2",
+		"Referer":          "http://u:[redacted]@h/",
+	}
+	for k, w := range want {
+		v := got.ResponseHeaders[k]
+		if k == "Referer" {
+			v = got.RequestHeaders[k]
+		}
+		if len(v) != 1 || v[0] != w {
+			t.Errorf("%s = %q, want %q", k, v, w)
+		}
+	}
+	if resp["Location"][0] != "https://h/cb?state=s&access_token=T1" {
+		t.Errorf("the shared observation was modified")
+	}
+}
