@@ -226,3 +226,42 @@ func TestRedactsURLsInHeaders(t *testing.T) {
 		t.Errorf("the shared observation was modified")
 	}
 }
+
+// TestZeroRedactorChangesNothing: a Redactor that is not Active (the
+// zero one, --no-redact's for the control API) leaves URLs, errors and
+// reasons as they are, as a nil one does, so /api/events and --headless
+// agree.
+func TestZeroRedactorChangesNothing(t *testing.T) {
+	u := "http://u:pw@h/mcp?token=T"
+	o := &proxy.Observation{Type: proxy.TypeHTTP, Reason: `Get "` + u + `": EOF`, HTTP: &proxy.HTTPExchange{URL: u, Error: `Post "` + u + `": EOF`}}
+	for _, r := range []*Redactor{nil, {}} {
+		if got := r.Apply(o); got != o {
+			t.Errorf("%#v: Apply changed %+v", r, got.HTTP)
+		}
+		if got, ok := r.URL(u); ok || got != u {
+			t.Errorf("%#v: URL = %s", r, got)
+		}
+		if got := r.Text(o.Reason); got != o.Reason {
+			t.Errorf("%#v: Text = %s", r, got)
+		}
+	}
+}
+
+// TestKeptNamesNormalized: kept names are compared as member names are:
+// the Python SDK's session_id is the legacy transport's sessionId.
+func TestKeptNamesNormalized(t *testing.T) {
+	in := "http://h/messages/?session_id=S1&Session-Id=S2&token=T"
+	if got, _ := NewRedactor(nil).URL(in); got != "http://h/messages/?session_id=S1&Session-Id=S2&token=[redacted]" {
+		t.Errorf("%s redacted to %s", in, got)
+	}
+}
+
+// TestLongSecretNames: a member name is bounded by its normalized length,
+// not its raw one: api_key spelled with many '_' is still api_key.
+func TestLongSecretNames(t *testing.T) {
+	body := `{"api` + strings.Repeat("_", 60) + `key":"S1","` + strings.Repeat("x", 100) + `":"kept"}`
+	got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: body}).Body
+	if strings.Contains(got, "S1") || !strings.Contains(got, "kept") {
+		t.Errorf("%s redacted to %s", body, got)
+	}
+}

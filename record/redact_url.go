@@ -12,9 +12,10 @@ import (
 // parameter's name kept; and whether it changed anything. The rest of the
 // text is kept as written. The user info is found in the text, not by
 // url.Parse, so a URL that does not parse (a bad port, say, quoted in the
-// parse error) has it redacted too. A nil Redactor changes nothing.
+// parse error) has it redacted too. A Redactor that is not Active changes
+// nothing.
 func (r *Redactor) URL(raw string) (string, bool) {
-	if r == nil || raw == "" {
+	if !r.Active() || raw == "" {
 		return raw, false
 	}
 	out, changed := redactUserinfo(raw)
@@ -74,7 +75,7 @@ func (r *Redactor) query(q string) (string, bool) {
 		if n, err := url.QueryUnescape(name); err == nil {
 			name = n
 		}
-		if r.secretName(name, false) {
+		if r.secretParam(name, false) {
 			parts[i], changed = part[:len(part)-len(value)]+Redacted, true
 		}
 	}
@@ -88,7 +89,7 @@ func (r *Redactor) query(q string) (string, bool) {
 // message, say: Go quotes the URL a request failed on). A URL ends at
 // white space, a quote or an angle bracket.
 func (r *Redactor) urlsIn(text string) (string, bool) {
-	if r == nil || !strings.Contains(text, "://") {
+	if !r.Active() || !strings.Contains(text, "://") {
 		return text, false
 	}
 	var b strings.Builder
@@ -152,7 +153,7 @@ func (r *Redactor) endpoint(raw string) (string, bool) {
 }
 
 // Text returns text (an error message, say) with the URLs in it redacted
-// as URL does. A nil Redactor changes nothing.
+// as URL does. A Redactor that is not Active changes nothing.
 func (r *Redactor) Text(text string) string {
 	out, _ := r.urlsIn(text)
 	return out
