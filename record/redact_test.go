@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"mcpscope/proxy"
 )
@@ -263,5 +264,31 @@ func TestLongSecretNames(t *testing.T) {
 	got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: body}).Body
 	if strings.Contains(got, "S1") || !strings.Contains(got, "kept") {
 		t.Errorf("%s redacted to %s", body, got)
+	}
+}
+
+// TestURLsInText: URLs in text are found whatever their scheme's case,
+// ws and wss too, and in one pass: text dense with "http://" (a hostile
+// error message) is redacted in time linear in its length.
+func TestURLsInText(t *testing.T) {
+	r := NewRedactor(nil)
+	for in, want := range map[string]string{
+		`Get "HTTPS://h/x?token=T1": EOF`:              `Get "HTTPS://h/x?token=[redacted]": EOF`,
+		"dial ws://u:T2@h/ and Wss://h/?key=T3 failed": "dial ws://u:[redacted]@h/ and Wss://h/?key=[redacted] failed",
+		"ftp://u:kept@h/ http://h/?page=1":             "ftp://u:kept@h/ http://h/?page=1",
+		"a://b http://h/?auth=T4":                      "a://b http://h/?auth=[redacted]",
+	} {
+		if got := r.Text(in); got != want {
+			t.Errorf("%s\nredacted to %s\nwant        %s", in, got, want)
+		}
+	}
+	dense := strings.Repeat("http://h/?page=1 ", 100000) + "https://h/?token=T5"
+	start := time.Now()
+	got := r.Text(dense)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+	if !strings.HasSuffix(got, " https://h/?token=[redacted]") || len(got) != len(dense)+len("[redacted]")-2 {
+		t.Errorf("dense text redacted to ...%s", got[len(got)-60:])
 	}
 }

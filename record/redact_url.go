@@ -85,49 +85,63 @@ func (r *Redactor) query(q string) (string, bool) {
 	return strings.Join(parts, "&"), true
 }
 
-// urlsIn redacts every http:// or https:// URL within text (an error
-// message, say: Go quotes the URL a request failed on). A URL ends at
-// white space, a quote or an angle bracket.
+// urlsIn redacts every http, https, ws or wss URL within text (an error
+// message, say: Go quotes the URL a request failed on), the scheme in any
+// case. A URL ends at white space, a quote or an angle bracket. It is one
+// pass over text.
 func (r *Redactor) urlsIn(text string) (string, bool) {
 	if !r.Active() || !strings.Contains(text, "://") {
 		return text, false
 	}
 	var b strings.Builder
 	changed := false
-	rest := text
-	for {
-		i := urlStart(rest)
-		if i < 0 {
+	done := 0 // text[:done] is in b, or needs nothing
+	for from := 0; ; {
+		sep := strings.Index(text[from:], "://")
+		if sep < 0 {
 			break
 		}
-		end := i + strings.IndexFunc(rest[i:], func(c rune) bool { return strings.ContainsRune(" \t\r\n\"'<>`", c) })
-		if end < i {
-			end = len(rest)
+		sep += from
+		start := sep
+		for start > done && isSchemeByte(text[start-1]) {
+			start--
 		}
-		u, ok := r.URL(rest[i:end])
-		b.WriteString(rest[:i])
-		b.WriteString(u)
-		changed = changed || ok
-		rest = rest[end:]
+		end := len(text)
+		if n := strings.IndexAny(text[sep:], " \t\r\n\"'<>`"); n >= 0 {
+			end = sep + n
+		}
+		from = end
+		if !webScheme(text[start:sep]) {
+			from = sep + len("://")
+			continue
+		}
+		if u, ok := r.URL(text[start:end]); ok {
+			b.WriteString(text[done:start])
+			b.WriteString(u)
+			done, changed = end, true
+		}
 	}
 	if !changed {
 		return text, false
 	}
-	b.WriteString(rest)
+	b.WriteString(text[done:])
 	return b.String(), true
 }
 
-// urlStart returns where the first http:// or https:// URL in s starts,
-// or -1.
-func urlStart(s string) int {
-	i, j := strings.Index(s, "http://"), strings.Index(s, "https://")
-	switch {
-	case i < 0:
-		return j
-	case j < 0:
-		return i
+// isSchemeByte reports whether c may be part of a URL's scheme.
+func isSchemeByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+// webScheme reports whether scheme, in any case, is http, https, ws or wss,
+// the schemes whose URLs urlsIn redacts.
+func webScheme(scheme string) bool {
+	for _, s := range []string{"http", "https", "ws", "wss"} {
+		if strings.EqualFold(scheme, s) {
+			return true
+		}
 	}
-	return min(i, j)
+	return false
 }
 
 // endpoint redacts the URL of a legacy transport's endpoint event, given
