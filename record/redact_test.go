@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -131,9 +132,12 @@ func TestRedactsSecretArguments(t *testing.T) {
 }
 
 // FuzzRedactMessage: any text is redacted without a panic; valid JSON
-// stays valid JSON; a secret argument's string value never survives.
+// stays valid JSON; the string or number value of a secret name never
+// survives, at any depth, nor those of an array (or nested arrays) under
+// such a name.
 func FuzzRedactMessage(f *testing.F) {
-	for _, s := range []string{`{"params":{"arguments":{"password":"x"}}}`, `{"a":[{"pin":1},{"b":"\"}"}]}`, `{"api\u004bey":"k"`, `[[[[`, `"unclosed`, `{"password":}`, `{"password":"a\"b","list":[1,{"token":2}]}`} {
+	for _, s := range []string{`{"params":{"arguments":{"password":"x"}}}`, `{"a":[{"pin":1},{"b":"\"}"}]}`, `{"api\u004bey":"k"`, `[[[[`, `"unclosed`, `{"password":}`,
+		`{"password":"a\"b","list":[1,{"token":2}]}`, `{"token":[["n",[3]],{"apiKey":"k"}]}`, `[{"x":{"Client_Secret":"s"}}]`} {
 		f.Add(s)
 	}
 	r := NewRedactor([]string{"a.0.pin", "params.*.password", "x"})
@@ -142,16 +146,58 @@ func FuzzRedactMessage(f *testing.F) {
 		if json.Valid([]byte(text)) && !json.Valid([]byte(got)) {
 			t.Fatalf("%s redacted to invalid JSON %s", text, got)
 		}
-		var doc map[string]any
-		if json.Unmarshal([]byte(text), &doc) == nil {
-			if p, ok := doc["password"].(string); ok && p != Redacted && len(p) > 0 {
-				var out map[string]any
-				if json.Unmarshal([]byte(got), &out) != nil || out["password"] != Redacted {
-					t.Fatalf("%s redacted to %s", text, got)
-				}
+		in, errIn := decodeNumbers(text)
+		out, errOut := decodeNumbers(got)
+		if errIn == nil && errOut == nil {
+			if where := secretLeft(r.json, in, out, false); where != "" {
+				t.Fatalf("%s redacted to %s: %s left", text, got, where)
 			}
 		}
 	})
+}
+
+func decodeNumbers(text string) (any, error) {
+	d := json.NewDecoder(strings.NewReader(text))
+	d.UseNumber()
+	var v any
+	return v, d.Decode(&v)
+}
+
+// secretLeft returns where in out a secret of in is left in clear, or "":
+// the string or number value of a secret name, or an element of an array
+// that is one (secret true). A value out has redacted whole (a path's) is
+// done with.
+func secretLeft(j *jsonRedaction, in, out any, secret bool) string {
+	if out == Redacted {
+		return ""
+	}
+	switch v := in.(type) {
+	case string, json.Number:
+		if secret && v != "" {
+			return fmt.Sprint(v)
+		}
+	case []any:
+		o, ok := out.([]any)
+		if !ok || len(o) != len(v) {
+			return "an array reshaped"
+		}
+		for i := range v {
+			if w := secretLeft(j, v[i], o[i], secret); w != "" {
+				return fmt.Sprintf("[%d] %s", i, w)
+			}
+		}
+	case map[string]any:
+		o, ok := out.(map[string]any)
+		if !ok {
+			return "an object reshaped"
+		}
+		for k, e := range v {
+			if w := secretLeft(j, e, o[k], j.secretName(k)); w != "" {
+				return k + ": " + w
+			}
+		}
+	}
+	return ""
 }
 
 // TestRedactsNestedSecretArrays: arrays within a secret name's array are
