@@ -97,17 +97,17 @@ func TestRedactPathHardCases(t *testing.T) {
 func TestRedactsSecretArguments(t *testing.T) {
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"progressToken":"pt-1"},"name":"login",` +
 		`"arguments":{"user":"ann","password":"P1","nested":{"apiKey":"P2","API-KEY":"P3","Client_Secret":"P4"},` +
-		`"list":[{"access_token":"P5"},{"refresh_token":12345}],"token":null,"passwd":"P6","private_key":"P7","api_keys":["no"],"apiKey":["P8",{"x":"kept"},"P9"]}}}`
+		`"list":[{"access_token":"P5"},{"refresh_token":12345}],"token":null,"passwd":"P6","private_key":"P7","api_keys":["no"],"apiKey":["P8",{"x":"P10"},"P9"]}}}`
 	raw := "data: " + body + "\n\n"
 	o := &proxy.Observation{Type: proxy.TypeSSEEvent, Raw: raw, Body: raw[6 : 6+len(body)]}
 	got := NewRedactor(nil).Apply(o)
-	for _, s := range []string{"P1", "P2", "P3", "P4", "P5", "12345", "P6", "P7", "P8", "P9"} {
+	for _, s := range []string{"P1", "P2", "P3", "P4", "P5", "12345", "P6", "P7", "P8", "P9", "P10"} {
 		if strings.Contains(got.Body, s) || strings.Contains(got.Raw, s) {
 			t.Errorf("%s is still in %s", s, got.Body)
 		}
 	}
 	want := strings.NewReplacer(`"P1"`, `"[redacted]"`, `"P2"`, `"[redacted]"`, `"P3"`, `"[redacted]"`, `"P4"`, `"[redacted]"`,
-		`"P5"`, `"[redacted]"`, `12345`, `"[redacted]"`, `"P6"`, `"[redacted]"`, `"P7"`, `"[redacted]"`, `"P8"`, `"[redacted]"`, `"P9"`, `"[redacted]"`).Replace(body)
+		`"P5"`, `"[redacted]"`, `12345`, `"[redacted]"`, `"P6"`, `"[redacted]"`, `"P7"`, `"[redacted]"`, `"P8"`, `"[redacted]"`, `"P9"`, `"[redacted]"`, `"P10"`, `"[redacted]"`).Replace(body)
 	if got.Body != want || got.Raw != "data: "+want+"\n\n" {
 		t.Errorf("body %s\nwant %s", got.Body, want)
 	}
@@ -133,11 +133,12 @@ func TestRedactsSecretArguments(t *testing.T) {
 
 // FuzzRedactMessage: any text is redacted without a panic; valid JSON
 // stays valid JSON; the string or number value of a secret name never
-// survives, at any depth, nor those of an array (or nested arrays) under
-// such a name.
+// survives, at any depth, nor the leaves of an array or object (not a
+// schema) under such a name.
 func FuzzRedactMessage(f *testing.F) {
 	for _, s := range []string{`{"params":{"arguments":{"password":"x"}}}`, `{"a":[{"pin":1},{"b":"\"}"}]}`, `{"api\u004bey":"k"`, `[[[[`, `"unclosed`, `{"password":}`,
-		`{"password":"a\"b","list":[1,{"token":2}]}`, `{"token":[["n",[3]],{"apiKey":"k"}]}`, `[{"x":{"Client_Secret":"s"}}]`} {
+		`{"password":"a\"b","list":[1,{"token":2}]}`, `{"token":[["n",[3]],{"apiKey":"k"}]}`, `[{"x":{"Client_Secret":"s"}}]`,
+		`{"password":{"type":"string","token":{"v":1}},"properties":{"secret":{"a":"b"}}}`} {
 		f.Add(s)
 	}
 	r := NewRedactor([]string{"a.0.pin", "params.*.password", "x"})
@@ -149,7 +150,7 @@ func FuzzRedactMessage(f *testing.F) {
 		in, errIn := decodeNumbers(text)
 		out, errOut := decodeNumbers(got)
 		if errIn == nil && errOut == nil {
-			if where := secretLeft(r.json, in, out, false); where != "" {
+			if where := secretLeft(r.json, in, out, 0, false); where != "" {
 				t.Fatalf("%s redacted to %s: %s left", text, got, where)
 			}
 		}
@@ -163,17 +164,18 @@ func decodeNumbers(text string) (any, error) {
 	return v, d.Decode(&v)
 }
 
-// secretLeft returns where in out a secret of in is left in clear, or "":
-// the string or number value of a secret name, or an element of an array
-// that is one (secret true). A value out has redacted whole (a path's) is
-// done with.
-func secretLeft(j *jsonRedaction, in, out any, secret bool) string {
+// secretLeft returns where in out a secret of in is left in clear, or "".
+// mode says where in is: 0 nowhere secret, named the value of a secret
+// name, within a secret container. A value out has redacted whole (a
+// path's) is done with.
+func secretLeft(j *jsonRedaction, in, out any, mode int, schema bool) string {
+	const named, within = 1, 2
 	if out == Redacted {
 		return ""
 	}
 	switch v := in.(type) {
 	case string, json.Number:
-		if secret && v != "" {
+		if mode != 0 && v != "" {
 			return fmt.Sprint(v)
 		}
 	case []any:
@@ -181,8 +183,11 @@ func secretLeft(j *jsonRedaction, in, out any, secret bool) string {
 		if !ok || len(o) != len(v) {
 			return "an array reshaped"
 		}
+		if mode != 0 {
+			mode = within
+		}
 		for i := range v {
-			if w := secretLeft(j, v[i], o[i], secret); w != "" {
+			if w := secretLeft(j, v[i], o[i], mode, schema); w != "" {
 				return fmt.Sprintf("[%d] %s", i, w)
 			}
 		}
@@ -191,8 +196,17 @@ func secretLeft(j *jsonRedaction, in, out any, secret bool) string {
 		if !ok {
 			return "an object reshaped"
 		}
+		if _, typed := v["type"]; mode == named && (typed || schema) {
+			mode = 0
+		}
 		for k, e := range v {
-			if w := secretLeft(j, e, o[k], j.secretName(k)); w != "" {
+			m := mode
+			if m == 0 && j.secretName(k) {
+				m = named
+			} else if m != 0 {
+				m = within
+			}
+			if w := secretLeft(j, e, o[k], m, schema || k == "properties" || k == "inputSchema" || k == "outputSchema"); w != "" {
 				return k + ": " + w
 			}
 		}
@@ -201,14 +215,14 @@ func secretLeft(j *jsonRedaction, in, out any, secret bool) string {
 }
 
 // TestRedactsNestedSecretArrays: arrays within a secret name's array are
-// secret too, at any depth; an object within one is walked into.
+// secret too, at any depth, and so are objects within one.
 func TestRedactsNestedSecretArrays(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"token":[["N1"]]}`:                      `{"token":[["[redacted]"]]}`,
-		`{"token":[1,[2,["N3",null]],{"x":"k"}]}`: `{"token":["[redacted]",["[redacted]",["[redacted]",null]],{"x":"k"}]}`,
+		`{"token":[1,[2,["N3",null]],{"x":"k"}]}`: `{"token":["[redacted]",["[redacted]",["[redacted]",null]],{"x":"[redacted]"}]}`,
 		`{"list":[["kept"]],"token":[[]]}`:        `{"list":[["kept"]],"token":[[]]}`,
 		`{"token":` + strings.Repeat("[", 100) + `"N4"` + strings.Repeat("]", 100) + `}`:// too deep to follow: the rest whole
-		`{"token":` + strings.Repeat("[", maxSecretArrays) + `"[redacted]"` + strings.Repeat("]", maxSecretArrays) + `}`,
+		`{"token":` + strings.Repeat("[", maxSecretContainers) + `"[redacted]"` + strings.Repeat("]", maxSecretContainers) + `}`,
 	} {
 		got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: body}).Body
 		if got != want {
@@ -336,5 +350,31 @@ func TestURLsInText(t *testing.T) {
 	}
 	if !strings.HasSuffix(got, " https://h/?token=[redacted]") || len(got) != len(dense)+len("[redacted]")-2 {
 		t.Errorf("dense text redacted to ...%s", got[len(got)-60:])
+	}
+}
+
+// TestRedactsSecretObjects: the string and number leaves of an object
+// under a secret name are redacted, at any depth, unless it looks like a
+// JSON Schema (a "type" member, or under properties, inputSchema or
+// outputSchema), where secret names are still redacted.
+func TestRedactsSecretObjects(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"password":{"value":"V1","n":2,"ok":true,"deep":{"k":["V2",{"type":"V3"}]}}}`: `{"password":{"value":"[redacted]","n":"[redacted]","ok":true,"deep":{"k":["[redacted]",{"type":"[redacted]"}]}}}`,
+		`{"token":{"type":"string","default":"d","token":"V4"}}`:                        `{"token":{"type":"string","default":"d","token":"[redacted]"}}`,
+		`{"properties":{"token":{"$ref":"#/x"},"secret":{"enum":["a"]}}}`:               `{"properties":{"token":{"$ref":"#/x"},"secret":{"enum":["a"]}}}`,
+		`{"inputSchema":{"anyOf":[{"password":{"const":"c"}}]},"password":{"v":"V5"}}`:  `{"inputSchema":{"anyOf":[{"password":{"const":"c"}}]},"password":{"v":"[redacted]"}}`,
+		`{"secret":{"a":{"b":"V6"}},"type":"kept"}`:                                     `{"secret":{"a":{"b":"[redacted]"}},"type":"kept"}`,
+		`{"secret":{"x":{"type":"V7"}}}`:                                                `{"secret":{"x":{"type":"[redacted]"}}}`,
+	} {
+		got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: body}).Body
+		if got != want {
+			t.Errorf("%s\nredacted to %s\nwant        %s", body, got, want)
+		}
+	}
+	deep := `{` + strings.Repeat(`"token":{`, 20000) + `"token":"V8"` + strings.Repeat(`,"type":1}`, 20000) + `}` // "type" last: each object scanned to its end
+	start := time.Now()
+	got := NewRedactor(nil).Apply(&proxy.Observation{Type: proxy.TypeMessage, Body: deep}).Body
+	if d := time.Since(start); strings.Contains(got, "V8") || d > time.Second {
+		t.Errorf("schema-like secret objects within one another: %v, secret left %v", d, strings.Contains(got, "V8"))
 	}
 }
