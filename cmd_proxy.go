@@ -226,7 +226,7 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 	}
 	redactor := o.redactor()
 	if redactor == nil {
-		redactor = &record.Redactor{} // --no-redact
+		redactor = &record.Redactor{} // --no-redact: not Active, so /api/events redacts nothing, as --headless does
 	}
 	api := &http.Server{
 		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins, Redactor: redactor},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net/http"
 	"os"
@@ -174,5 +175,17 @@ func TestTUIHeaderRedactsQuery(t *testing.T) {
 	})
 	if strings.Contains(screen, "SECRETK") || !strings.Contains(screen, "?key=[redacted]") {
 		t.Errorf("the header shows the query's key:\n%s", screen)
+	}
+}
+
+// TestBadUpstreamURLRedacted: an upstream URL that does not parse (a bad
+// port) is quoted in the error on stderr with its password redacted.
+func TestBadUpstreamURLRedacted(t *testing.T) {
+	for _, u := range []string{"http://u:hunter2@h:port/mcp", "https://ghp_hunter2@h:port/mcp"} {
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), []string{"-u", u, "--headless"}, &stdout, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), "[redacted]@h:port") || strings.Contains(stderr.String()+stdout.String(), "hunter2") {
+			t.Errorf("-u %s: exit %d, stderr %q", u, code, stderr.String())
+		}
 	}
 }

@@ -43,7 +43,7 @@ type Server struct {
 
 	// Redactor removes credentials from the observations /api/events
 	// sends, as from recordings. Nil means record.NewRedactor(nil) (the
-	// defaults); &record.Redactor{} redacts nothing.
+	// defaults); &record.Redactor{} redacts nothing at all (URLs included).
 	Redactor *record.Redactor
 }
 

@@ -32,10 +32,11 @@ import (
 //     stopped reading can cause.
 //   - A borrowing subscriber (Borrow) pins the read buffers its queued
 //     observations share (leases of 128 KiB). Its queue counts each lease
-//     it starts to hold as a whole lease, and past maxPinnedPerSubscriber
-//     it queues copies that pin nothing instead: a borrowing subscriber
-//     that stops reading pins at most that much (twice, counting the batch
-//     it was last given), not the leases of every stream.
+//     it holds as a whole lease, once however its streams interleave,
+//     and past maxPinnedPerSubscriber it queues copies that pin nothing
+//     instead: a borrowing subscriber that stops reading pins at most that
+//     much (twice, counting the batch it was last given), not the leases
+//     of every stream.
 //   - A lossless subscriber (SubscribeLossless, for the recorder) never
 //     misses an observation. Its queue is bounded in bytes instead; if the
 //     subscriber falls so far behind that the bound is reached, it is cut
@@ -268,10 +269,9 @@ type Subscription struct {
 	spare      []*Observation // the slice returned by the previous Next, reused
 	dropped    int64
 	closed     bool
-	queuedSize int    // bytes queued, by Footprint
-	pinned     int    // borrowing: lease bytes the queue holds, a whole lease for each run of observations sharing one
-	lastLease  *lease // borrowing: the lease of the newest queued observation that shares one
-	overflowed bool   // lossless: cut off
+	queuedSize int      // bytes queued, by Footprint
+	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinnedPerSubscriber/leaseSize
+	overflowed bool     // lossless: cut off
 }
 
 func mustDeliver(o *Observation) bool {
@@ -326,15 +326,16 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 
 // hold takes the references a queued observation keeps, to its lease and
 // (pooled) to itself, until the subscriber is done with it (Next lets go
-// one call later). Once the queue pins maxPinnedPerSubscriber of leases,
-// it returns a copy that holds neither instead.
+// one call later). Each distinct lease counts once, however the
+// observations of streams interleave; once the queue pins
+// maxPinnedPerSubscriber of leases, an observation of another lease is
+// returned as a copy that holds neither instead.
 func (s *Subscription) hold(o *Observation) *Observation {
-	if o.lease != nil && o.lease != s.lastLease {
-		if s.pinned+leaseSize > maxPinnedPerSubscriber {
+	if o.lease != nil && !s.pins(o.lease) {
+		if (len(s.pinned)+1)*leaseSize > maxPinnedPerSubscriber {
 			return o.owned()
 		}
-		s.pinned += leaseSize
-		s.lastLease = o.lease
+		s.pinned = append(s.pinned, o.lease)
 	}
 	if o.lease != nil {
 		o.lease.retain()
@@ -348,7 +349,19 @@ func (s *Subscription) hold(o *Observation) *Observation {
 // emptied resets the queue's byte counts once it was handed over or let
 // go of. s.mu is held.
 func (s *Subscription) emptied() {
-	s.queuedSize, s.pinned, s.lastLease = 0, 0, nil
+	clear(s.pinned)
+	s.queuedSize, s.pinned = 0, s.pinned[:0]
+}
+
+// pins reports whether the queue already holds l. The newest lease is
+// checked first: consecutive observations mostly share one. s.mu is held.
+func (s *Subscription) pins(l *lease) bool {
+	for i := len(s.pinned) - 1; i >= 0; i-- {
+		if s.pinned[i] == l {
+			return true
+		}
+	}
+	return false
 }
 
 // letGo releases the leases of the batch the subscriber is done with and

@@ -129,3 +129,44 @@ func TestDeferredWorkIsBoundedInBytes(t *testing.T) {
 		t.Fatalf("%d pieces ran, want every one", ran)
 	}
 }
+
+// TestBorrowerCountsDistinctLeases: a borrowing subscriber counts each
+// lease it pins once, however often the queued observations switch between
+// them: two streams interleaving their events over 200 observations pin two
+// leases, far below maxPinnedPerSubscriber, and every observation is queued
+// as published, not copied.
+func TestBorrowerCountsDistinctLeases(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(0, Borrow)
+	defer sub.Close()
+	budget := leaseBudget{max: maxLeases}
+	a, la := leasedObservation(t, &budget)
+	c, lc := leasedObservation(t, &budget)
+	const published = 200
+	var sent []*Observation
+	for i := range published { // the two streams' events alternate
+		o := *a
+		if i%2 == 1 {
+			o = *c
+		}
+		o.pool = nil
+		sent = append(sent, &o)
+		b.PublishAll([]*Observation{&o})
+	}
+	la.release()
+	lc.release()
+	got := nextOrNothing(t, sub)
+	if len(got) != published {
+		t.Fatalf("got %d observations, want %d", len(got), published)
+	}
+	for i, o := range got {
+		if o != sent[i] {
+			t.Fatalf("observation %d was copied: with 2 leases pinned the queue is far from its bound of %d", i, maxPinnedPerSubscriber/leaseSize)
+		}
+	}
+	sub.Close()
+	sub.Release()
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases still out after Release", out)
+	}
+}

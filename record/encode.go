@@ -179,7 +179,8 @@ func appendTime(dst []byte, t time.Time) ([]byte, error) {
 }
 
 // appendRawJSON appends JSON text as encoding/json writes a Marshaler's
-// output: validated, insignificant space removed; null when empty.
+// output: validated, insignificant space removed; null when empty; and,
+// as appendString does, C1 controls and bidirectional overrides escaped.
 func appendRawJSON(dst []byte, text string) ([]byte, error) {
 	if text == "" {
 		return append(dst, "null"...), nil
@@ -191,7 +192,7 @@ func appendRawJSON(dst []byte, text string) ([]byte, error) {
 	if err := json.Compact(&buf, []byte(text)); err != nil {
 		return dst, fmt.Errorf("%q: %w", text, err)
 	}
-	return append(dst, buf.Bytes()...), nil
+	return append(dst, escapeInvisible(buf.Bytes())...), nil
 }
 
 // plainToken reports whether text is JSON that encoding/json would copy as

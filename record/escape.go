@@ -75,16 +75,17 @@ func appendString(dst []byte, s string) (_ []byte, exact bool) {
 // the input goes on, and false for invalid UTF-8.
 func escapeRare(out []byte, n int, s string, i int) ([]byte, int, int, bool) {
 	out = reserve(out, n, 6)
+	var esc [6]byte
 	b := s[i]
 	if b < utf8.RuneSelf {
-		return out, n + copy(out[n:], []byte{'\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF]}), i + 1, true
+		return out, n + copy(out[n:], appendUnicodeEscape(esc[:0], rune(b))), i + 1, true
 	}
 	c, size := utf8.DecodeRuneInString(s[i:])
 	switch {
 	case c == utf8.RuneError && size == 1:
 		return out, n + copy(out[n:], `\ufffd`), i + 1, false
 	case c == '\u2028' || c == '\u2029' || invisible(c):
-		return out, n + copy(out[n:], []byte{'\\', 'u', hexDigits[c>>12], hexDigits[c>>8&0xF], hexDigits[c>>4&0xF], hexDigits[c&0xF]}), i + size, true
+		return out, n + copy(out[n:], appendUnicodeEscape(esc[:0], c)), i + size, true
 	}
 	return out, n + copy(out[n:], s[i:i+size]), i + size, true
 }
@@ -100,10 +101,14 @@ func invisible(c rune) bool {
 // escapeInvisible escapes, in JSON text that encoding/json wrote, the
 // characters appendString escapes beyond it (see invisible). Outside
 // strings such JSON is ASCII, so any such character is within a string.
+// It is one pass: text itself when there is nothing to escape, else a new
+// buffer.
 func escapeInvisible(text []byte) []byte {
+	var out []byte
+	copied := 0 // text[:copied] is in out
 	for i := 0; i < len(text); {
 		b := text[i]
-		if b < utf8.RuneSelf || b != 0xc2 && b != 0xe2 {
+		if b != 0xc2 && b != 0xe2 {
 			i++
 			continue
 		}
@@ -112,11 +117,22 @@ func escapeInvisible(text []byte) []byte {
 			i += size
 			continue
 		}
-		esc := []byte{'\\', 'u', hexDigits[c>>12], hexDigits[c>>8&0xF], hexDigits[c>>4&0xF], hexDigits[c&0xF]}
-		text = append(text[:i], append(esc, text[i+size:]...)...)
-		i += len(esc)
+		if out == nil {
+			out = make([]byte, 0, len(text)+len(text)/4)
+		}
+		out = appendUnicodeEscape(append(out, text[copied:i]...), c)
+		i += size
+		copied = i
 	}
-	return text
+	if out == nil {
+		return text
+	}
+	return append(out, text[copied:]...)
+}
+
+// appendUnicodeEscape appends c (of the Basic Multilingual Plane) as \uXXXX.
+func appendUnicodeEscape(dst []byte, c rune) []byte {
+	return append(dst, '\\', 'u', hexDigits[c>>12&0xF], hexDigits[c>>8&0xF], hexDigits[c>>4&0xF], hexDigits[c&0xF])
 }
 
 // reserve returns buf, its first n bytes kept, with at least room bytes

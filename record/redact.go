@@ -1,6 +1,8 @@
 package record
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"mcpscope/proxy"
@@ -9,19 +11,21 @@ import (
 // Redacted replaces what is redacted.
 const Redacted = "[redacted]"
 
-// DefaultRedactedHeaders are headers redacted by name unless --no-redact
-// (DefaultSecretPatterns catch them too).
-var DefaultRedactedHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"}
-
 // DefaultSecretPatterns: a header or URL query parameter whose name
 // contains one of these (case-insensitive) has its value redacted, unless
-// it is one of DefaultKeptNames.
+// it is one of DefaultKeptNames. They catch Authorization,
+// Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, among others.
 var DefaultSecretPatterns = []string{"auth", "token", "key", "secret", "cookie", "session", "password", "passwd", "credential", "signature"}
 
 // DefaultKeptNames are headers and query parameters kept although a
-// pattern matches them: the session ids (the client's are the proxy's own,
-// and replay and exports regroup by them) and WWW-Authenticate (a
-// challenge, not a credential: what one reads to debug an OAuth flow).
+// pattern matches them. The session ids (Mcp-Session-Id; the legacy
+// transport's sessionId, session_id in the Python SDK): a recording's
+// headers are those the upstream saw, so its Mcp-Session-Id values are
+// the upstream's, not the proxy's; they are kept anyway because a session
+// id is a handle on a session, not a credential (the specification: "MUST
+// NOT be used for authentication"), and replay and exports regroup by it.
+// WWW-Authenticate is a challenge, not a credential: what one reads to
+// debug an OAuth flow.
 var DefaultKeptNames = []string{"Mcp-Session-Id", "sessionId", "WWW-Authenticate"}
 
 // DefaultSecretNames are JSON member names whose string or number values
@@ -37,37 +41,28 @@ var DefaultSecretNames = []string{
 
 // Redactor removes credentials from observations before they leave the
 // process (recordings, exports, --headless, the control API's events):
-// header values, query parameter values and passwords in URLs, secret
+// header values, query parameter values and user info in URLs, secret
 // member names and JSON paths of messages (in the body, the raw SSE bytes
-// and rule decisions). The zero Redactor changes nothing; NewRedactor
-// gives the defaults.
+// and rule decisions). A Redactor that is not Active (nil, or the zero
+// Redactor) changes nothing at all, URLs included; NewRedactor gives the
+// defaults, and is the only way to redact messages.
 type Redactor struct {
 	Headers  []string // header names redacted, case-insensitive
 	Patterns []string // headers and query parameters whose name contains one of these (case-insensitive)
-	Keep     []string // header and query parameter names never redacted, case-insensitive
-	Names    []string // JSON member names whose scalar values are redacted at any depth (see DefaultSecretNames)
-	Paths    []string // dotted JSON paths, e.g. params.arguments.password or params.list.*.key (see jsonRedaction)
+	Keep     []string // header and query parameter names never redacted, compared as JSON member names are (case, '_' and '-' ignored)
 
-	json *jsonRedaction // compiled from Names and Paths by NewRedactor: a Redactor built otherwise redacts no message
+	json *jsonRedaction // secret member names and --redact-path paths, set by NewRedactor
 }
 
-// NewRedactor redacts the defaults and the given JSON paths.
+// NewRedactor redacts the defaults (DefaultSecretPatterns,
+// DefaultKeptNames, DefaultSecretNames) and the given JSON paths (dotted,
+// e.g. params.arguments.password or params.list.*.key; see jsonRedaction).
 func NewRedactor(paths []string) *Redactor {
-	r := &Redactor{Headers: DefaultRedactedHeaders, Patterns: DefaultSecretPatterns, Keep: DefaultKeptNames, Names: DefaultSecretNames, Paths: paths}
-	r.compile()
-	return r
-}
-
-// compile lowers the lists for matching.
-func (r *Redactor) compile() {
-	if len(r.Names) == 0 && len(r.Paths) == 0 {
-		return
-	}
 	j := &jsonRedaction{lastKeys: map[string]bool{}}
-	for _, n := range r.Names {
+	for _, n := range DefaultSecretNames {
 		j.addName(n)
 	}
-	for _, p := range r.Paths {
+	for _, p := range paths {
 		segs := compilePath(p)
 		j.paths = append(j.paths, segs)
 		j.longest = max(j.longest, len(segs))
@@ -75,12 +70,12 @@ func (r *Redactor) compile() {
 			j.lastKeys[k] = true
 		}
 	}
-	r.json = j
+	return &Redactor{Patterns: DefaultSecretPatterns, Keep: DefaultKeptNames, json: j}
 }
 
 // Active reports whether r redacts anything.
 func (r *Redactor) Active() bool {
-	return r != nil && len(r.Headers)+len(r.Patterns)+len(r.Names)+len(r.Paths) > 0
+	return r != nil && (len(r.Headers)+len(r.Patterns) > 0 || r.json != nil)
 }
 
 // Apply returns o with credentials redacted: o itself when there is
@@ -88,7 +83,7 @@ func (r *Redactor) Active() bool {
 // shared, and a borrowed or recycled one may be read by others (or reused)
 // once the batch is done, which the copy, used within the batch, is not.
 func (r *Redactor) Apply(o *proxy.Observation) *proxy.Observation {
-	if r == nil {
+	if !r.Active() {
 		return o
 	}
 	var c *proxy.Observation
@@ -104,18 +99,21 @@ func (r *Redactor) Apply(o *proxy.Observation) *proxy.Observation {
 			edit().HTTP = hc
 		}
 	}
-	if o.Body != "" {
-		if body, ok := r.message(o.Body); ok {
-			c := edit()
-			c.Body, c.Raw = body, strings.Replace(o.Raw, o.Body, body, 1)
-			if c.Raw == o.Raw && o.Raw != "" {
-				c.Raw = "" // the body was not verbatim in the raw bytes (multi-line data): drop them rather than leak
-				c.Flags = append(append([]string(nil), o.Flags...), "raw_redacted")
-			}
-		}
-	} else if o.EventType == "endpoint" && o.Raw != "" { // the legacy transport's message URL
+	body, bodyChanged := r.message(o.Body)
+	if bodyChanged {
+		edit().Body = body
+	}
+	if o.EventType == "endpoint" && o.Body == "" && o.Raw != "" { // the legacy transport's message URL
 		if raw, ok := r.endpoint(o.Raw); ok {
 			edit().Raw = raw
+		}
+	} else if o.Raw != "" {
+		if raw, dropped, ok := r.eventRaw(o.Raw, o.Body, body, slices.Contains(o.Flags, "oversized")); ok {
+			c := edit()
+			c.Raw = raw
+			if dropped {
+				c.Flags = append(slices.Clip(o.Flags), "raw_redacted")
+			}
 		}
 	}
 	if d := o.Decision; d != nil {
@@ -161,23 +159,33 @@ func (r *Redactor) exchange(h *proxy.HTTPExchange) (*proxy.HTTPExchange, bool) {
 	return &hc, true
 }
 
-// headers returns h with the values of secret headers replaced (a copy),
-// or h and false when it has none.
+// headers returns h with the values of secret headers replaced and the
+// URLs in the others redacted (see headerValue), a copy, or h and false
+// when there is nothing to redact.
 func (r *Redactor) headers(h map[string][]string) (map[string][]string, bool) {
 	var out map[string][]string
 	for k, v := range h {
-		if !r.secretName(k, true) {
-			continue
-		}
-		if out == nil {
-			out = make(map[string][]string, len(h))
-			for k2, v2 := range h {
-				out[k2] = v2
+		var red []string
+		if r.secretParam(k, true) {
+			red = make([]string, len(v))
+			for i := range red {
+				red[i] = Redacted
+			}
+		} else {
+			for i, val := range v {
+				if rv, ok := r.headerValue(k, val); ok {
+					if red == nil {
+						red = slices.Clone(v)
+					}
+					red[i] = rv
+				}
+			}
+			if red == nil {
+				continue
 			}
 		}
-		red := make([]string, len(v))
-		for i := range red {
-			red[i] = Redacted
+		if out == nil {
+			out = maps.Clone(h)
 		}
 		out[k] = red
 	}
@@ -187,11 +195,52 @@ func (r *Redactor) headers(h map[string][]string) (map[string][]string, bool) {
 	return out, true
 }
 
-// secretName reports whether a header (header true) or query parameter of
-// this name has its value redacted.
-func (r *Redactor) secretName(name string, header bool) bool {
+// headerValue redacts the URLs in a header's value: the whole value of
+// one that is a URL, absolute or relative (Location, Content-Location,
+// Referer), each <URI-reference> of a Link, and any absolute URL in the
+// others (a WWW-Authenticate's resource_metadata, say).
+func (r *Redactor) headerValue(name, value string) (string, bool) {
+	switch {
+	case strings.EqualFold(name, "Location") || strings.EqualFold(name, "Content-Location") || strings.EqualFold(name, "Referer"):
+		return r.URL(value)
+	case strings.EqualFold(name, "Link"):
+		return r.linkURLs(value)
+	}
+	return r.urlsIn(value)
+}
+
+// linkURLs redacts each <URI-reference> of a Link header's value.
+func (r *Redactor) linkURLs(value string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	rest := value
+	for {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i:], '>')
+		if j < 0 {
+			break
+		}
+		u, ok := r.URL(rest[i+1 : i+j])
+		b.WriteString(rest[:i+1])
+		b.WriteString(u)
+		changed = changed || ok
+		rest = rest[i+j:]
+	}
+	if !changed {
+		return value, false
+	}
+	b.WriteString(rest)
+	return b.String(), true
+}
+
+// secretParam reports whether a header (header true) or query parameter
+// of this name has its value redacted.
+func (r *Redactor) secretParam(name string, header bool) bool {
 	for _, k := range r.Keep {
-		if strings.EqualFold(k, name) {
+		if sameName(k, name) {
 			return false
 		}
 	}

@@ -20,10 +20,14 @@ const redactedJSON = `"` + Redacted + `"`
 // is apiKey).
 type jsonRedaction struct {
 	// names are normalized member names (see normalizeName) whose string
-	// or number values are secrets, at any depth, and so are those of an
-	// array that is such a value. Objects under such a name are walked
-	// into, not redacted whole: a tool's inputSchema declares "password":
-	// {"type": "string"}, and that is no secret.
+	// or number values are secrets, at any depth, and so are the string
+	// and number leaves of an array or object that is such a value, at any
+	// depth within it. An object that looks like a JSON Schema is the
+	// exception, walked into instead (secret names within it still
+	// redacted): one with a "type" member, or one anywhere under a
+	// "properties", "inputSchema" or "outputSchema" member. A tool's
+	// inputSchema declares "password": {"type": "string"}, and that is no
+	// secret; {"password": {"value": "…"}} is.
 	names map[string]bool
 	ends  [256]uint32 // by a name's first byte, a bit per last byte (&31): most names are turned away without hashing
 	// paths are --redact-path paths: the value there is redacted, whatever
@@ -109,11 +113,19 @@ type jsonWalker struct {
 	lenient bool // the text is not valid JSON: match paths by their last key
 	stack   []frame
 	depth   int // open containers, including those deeper than stack keeps
-	// secretArrays are the depths of the open arrays that are a secret
-	// name's value (their string and number elements are redacted).
-	secretArrays []int
-	out          []byte
-	copied       int // s[:copied] is in out
+	// secrets are the open containers that are secret: a secret name's
+	// value, or within one (their string and number leaves are redacted).
+	secrets     []secretFrame
+	schemaDepth int // the depth of the outermost open container under a schema member, or 0
+	lookahead   int // bytes scanned by hasTypeMember, bounded by a multiple of len(s)
+	out         []byte
+	copied      int // s[:copied] is in out
+}
+
+// secretFrame is an open container whose leaves are secret.
+type secretFrame struct {
+	depth int
+	array bool
 }
 
 func (w *jsonWalker) walk() {
@@ -126,31 +138,36 @@ func (w *jsonWalker) walk() {
 			i++
 			continue
 		}
-		secretArray := false
+		secretContainer, schema := false, false
 		if atValue && c != ']' && c != '}' && c != ',' {
 			atValue = false
-			if end, ok := w.secret(i, key, member); ok {
+			container := c == '[' || c == '{'
+			secretContainer = container && w.secretContainer(i, key, member)
+			if end, ok := w.secret(i, key, member, secretContainer); ok {
 				w.replace(i, end)
 				i, member = end, false
 				continue
 			}
-			secretArray = c == '[' && member && w.j.names != nil && w.j.secretName(key)
+			schema = container && member && w.schemaDepth == 0 && (key == "properties" || key == "inputSchema" || key == "outputSchema")
 			member = false
 		}
 		switch c {
-		case '{':
-			w.push(false)
-			i++
-		case '[':
-			w.push(true)
-			if secretArray {
-				w.secretArrays = append(w.secretArrays, w.depth)
+		case '{', '[':
+			w.push(c == '[')
+			if secretContainer {
+				w.secrets = append(w.secrets, secretFrame{depth: w.depth, array: c == '['})
+			}
+			if schema {
+				w.schemaDepth = w.depth
 			}
 			i++
-			atValue = true
+			atValue = c == '['
 		case '}', ']':
-			if w.inSecretArray() {
-				w.secretArrays = w.secretArrays[:len(w.secretArrays)-1]
+			if w.inSecret() {
+				w.secrets = w.secrets[:len(w.secrets)-1]
+			}
+			if w.depth == w.schemaDepth {
+				w.schemaDepth = 0
 			}
 			if w.depth > 0 {
 				if w.depth <= len(w.stack) {
@@ -163,7 +180,7 @@ func (w *jsonWalker) walk() {
 			if w.depth > 0 && w.depth <= len(w.stack) && w.stack[w.depth-1].array {
 				w.stack[w.depth-1].index++
 				atValue = true
-			} else if w.depth == 0 || w.inSecretArray() {
+			} else if w.depth == 0 || w.inSecret() && w.secrets[len(w.secrets)-1].array {
 				atValue = true
 			}
 			i++
@@ -185,14 +202,61 @@ func (w *jsonWalker) walk() {
 	}
 }
 
-// maxSecretArrays bounds the secret arrays followed within one another;
-// one deeper is redacted whole.
-const maxSecretArrays = 64
+// maxSecretContainers bounds the secret containers followed within one
+// another; one deeper is redacted whole.
+const maxSecretContainers = 64
 
-// inSecretArray reports whether the innermost open container is an array
-// that is a secret name's value.
-func (w *jsonWalker) inSecretArray() bool {
-	return len(w.secretArrays) > 0 && w.secretArrays[len(w.secretArrays)-1] == w.depth
+// inSecret reports whether the innermost open container is secret.
+func (w *jsonWalker) inSecret() bool {
+	return len(w.secrets) > 0 && w.secrets[len(w.secrets)-1].depth == w.depth
+}
+
+// secretContainer reports whether the array or object starting at s[i],
+// the value of member key if member, is secret: within a secret
+// container, or the value of a secret name and not a schema.
+func (w *jsonWalker) secretContainer(i int, key string, member bool) bool {
+	if w.inSecret() {
+		return true
+	}
+	if !member || w.j.names == nil || !w.j.secretName(key) {
+		return false
+	}
+	return w.s[i] == '[' || w.schemaDepth == 0 && !w.hasTypeMember(i)
+}
+
+// hasTypeMember reports whether the object starting at s[i] has a member
+// named "type". The bytes it scans are bounded, over the whole pass, by a
+// multiple of the text's length (objects under secret names within one
+// another are scanned again); past that it reports false, and the object
+// is redacted.
+func (w *jsonWalker) hasTypeMember(i int) bool {
+	s := w.s
+	depth := 0
+	for j := i; j < len(s); {
+		if w.lookahead++; w.lookahead > 4*len(s) {
+			return false
+		}
+		switch s[j] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth <= 0 {
+				return false
+			}
+		case '"':
+			end := stringEnd(s, j)
+			if depth == 1 {
+				if next := skipSpace(s, end); next < len(s) && s[next] == ':' && decodeKey(s[j:end]) == "type" {
+					return true
+				}
+			}
+			w.lookahead += end - j
+			j = end
+			continue
+		}
+		j++
+	}
+	return false
 }
 
 func (w *jsonWalker) push(array bool) {
@@ -204,13 +268,12 @@ func (w *jsonWalker) push(array bool) {
 
 // secret reports whether the value starting at s[i] is redacted, and where
 // it ends. key is the name of the member it is the value of, if member.
-func (w *jsonWalker) secret(i int, key string, member bool) (end int, ok bool) {
+func (w *jsonWalker) secret(i int, key string, member, secretContainer bool) (end int, ok bool) {
 	s := w.s
-	named := member && w.j.names != nil && w.j.secretName(key)
-	if named && s[i] == '[' && len(w.secretArrays) >= maxSecretArrays {
-		return valueEnd(s, i), true // too deep to follow: the whole array
+	if secretContainer && len(w.secrets) >= maxSecretContainers {
+		return valueEnd(s, i), true // too deep to follow: the whole container
 	}
-	if (named || !member && w.inSecretArray()) && s[i] != '{' && s[i] != '[' {
+	if s[i] != '{' && s[i] != '[' && (w.inSecret() || member && w.j.names != nil && w.j.secretName(key)) {
 		end = valueEnd(s, i)
 		if lit := s[i:end]; lit != "null" && lit != "true" && lit != "false" {
 			return end, true

@@ -1,43 +1,70 @@
 package record
 
+// normalByte returns c as it is compared in names — in lower case — and
+// false for the bytes names are compared without ('_' and '-').
+func normalByte(c byte) (byte, bool) {
+	switch {
+	case c == '_' || c == '-':
+		return 0, false
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A', true
+	}
+	return c, true
+}
+
 // normalizeName returns name in lower case without '_' and '-', the form
 // secret names are compared in (apiKey, api_key and API-KEY are one).
 func normalizeName(name string) string {
 	b := make([]byte, 0, len(name))
 	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == '_' || c == '-':
-		case 'A' <= c && c <= 'Z':
-			b = append(b, c+'a'-'A')
-		default:
+		if c, ok := normalByte(name[i]); ok {
 			b = append(b, c)
 		}
 	}
 	return string(b)
 }
 
-// maxNameLen bounds the member names compared with names.
+// sameName reports whether a and b are one name once normalized (see
+// normalizeName), without allocating: sessionId is session_id.
+func sameName(a, b string) bool {
+	i, j := 0, 0
+	for {
+		var ca, cb byte
+		okA, okB := false, false
+		for ; i < len(a) && !okA; i++ {
+			ca, okA = normalByte(a[i])
+		}
+		for ; j < len(b) && !okB; j++ {
+			cb, okB = normalByte(b[j])
+		}
+		if okA != okB || ca != cb {
+			return false
+		}
+		if !okA {
+			return true
+		}
+	}
+}
+
+// maxNameLen bounds the member names, normalized, compared with names.
 const maxNameLen = 48
 
 // secretName reports whether a member name, normalized, is one of names,
 // without allocating; most names are turned away by their first and last
 // letters.
 func (j *jsonRedaction) secretName(name string) bool {
-	if len(name) < 3 || len(name) > maxNameLen {
-		return false
-	}
 	var buf [maxNameLen]byte
 	n := 0
 	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == '_' || c == '-':
-		case 'A' <= c && c <= 'Z':
-			buf[n] = c + 'a' - 'A'
-			n++
-		default:
-			buf[n] = c
-			n++
+		c, ok := normalByte(name[i])
+		if !ok {
+			continue
 		}
+		if n == maxNameLen {
+			return false
+		}
+		buf[n] = c
+		n++
 	}
 	if n == 0 || j.ends[buf[0]]&(1<<(buf[n-1]&31)) == 0 {
 		return false
