@@ -130,18 +130,20 @@ func TestRulesTestPrintsNoEscapes(t *testing.T) {
 
 // TestRulesHostileFiles is issue 14: a match of 1.5 million nested "("
 // ended mcpscope with "fatal error: stack overflow" in rules check, at
-// start and on reload. Every hostile file is an error naming the file, and
-// a running mcpscope keeps the rules in force.
+// start and on reload. The size limits of a file and of a filter now refuse
+// that much; nesting within them (here 4000 levels) meets the depth limit.
+// Every hostile file is an error naming the file, and a running mcpscope
+// keeps the rules in force.
 func TestRulesHostileFiles(t *testing.T) {
 	dir := t.TempDir()
 	deep := filepath.Join(dir, "deep.yaml")
-	writeFile(t, deep, "- name: deep\n  match: \""+strings.Repeat("(", 1_500_000)+"\"\n  action: drop\n")
+	writeFile(t, deep, "- name: deep\n  match: \""+strings.Repeat("(", 4000)+"method:x"+strings.Repeat(")", 4000)+"\"\n  action: drop\n")
 	var out, errOut bytes.Buffer
-	if status := run(context.Background(), []string{"rules", "check", deep}, &out, &errOut); status != 1 || !strings.Contains(errOut.String(), "deep.yaml: the file is larger than") {
+	if status := run(context.Background(), []string{"rules", "check", deep}, &out, &errOut); status != 1 || !strings.Contains(errOut.String(), `deep.yaml:2: rule "deep": filter: at column 65: nested deeper than 64 levels`) {
 		t.Errorf("rules check: %d %.300q, want status 1 and the reason", status, errOut.String())
 	}
 	errOut.Reset()
-	if status := run(context.Background(), []string{"-u", "http://127.0.0.1:1/mcp", "--rules", deep}, &out, &errOut); status != 2 || !strings.Contains(errOut.String(), "larger than") {
+	if status := run(context.Background(), []string{"-u", "http://127.0.0.1:1/mcp", "--rules", deep}, &out, &errOut); status != 2 || !strings.Contains(errOut.String(), "nested deeper than 64 levels") {
 		t.Errorf("--rules: %d %.300q, want it refused", status, errOut.String())
 	}
 

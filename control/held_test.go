@@ -110,19 +110,7 @@ func TestFailHeldSamplingOverAPI(t *testing.T) {
 	})
 	r := &rig{proxy: ps.URL, api: api.URL, p: p, client: client}
 	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, ps.URL+"/mcp", mcptest.ClientOptions{})
-	result := make(chan string, 1)
-	go func() {
-		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "why?"}})
-		switch {
-		case err != nil:
-			result <- "error: " + err.Error()
-		case len(res.Content) == 1:
-			text, _ := res.Content[0].(*mcp.TextContent)
-			result <- text.Text
-		default:
-			result <- "no content"
-		}
-	}()
+	result := mcptest.SampleInBackground(t, cs)
 	var held []any
 	for deadline := time.Now().Add(5 * time.Second); len(held) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		_, _, held = r.call(t, "GET", "/api/held", nil)

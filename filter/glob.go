@@ -54,7 +54,9 @@ func (g *glob) match(s string) bool {
 
 // segment is a run of lower-case pattern bytes without a star, with what
 // Shift-And needs to find it: for each class of subject byte, a mask whose
-// bit j says that byte may stand at text[j].
+// bit j says that byte may stand at text[j]. text is lower case (newSegment
+// requires it), so it holds at most 256-26 = 230 distinct bytes: with class
+// 0, at most 231 classes, and a class number fits a uint8.
 type segment struct {
 	text  string
 	wild  bool       // '?' matches any one byte (in a glob; a bare word's '?' is itself)
@@ -63,6 +65,7 @@ type segment struct {
 	masks []uint64   // words per class
 }
 
+// newSegment compiles text, which must hold no ASCII upper-case letter.
 func newSegment(text string, wild bool) *segment {
 	g := &segment{text: text, wild: wild, words: (len(text) + 63) / 64}
 	var slot [256]int // lower-case byte → its class, 0 if none yet

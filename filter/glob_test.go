@@ -16,11 +16,11 @@ import (
 func TestGlobLinear(t *testing.T) {
 	subject := &Subject{Direction: "client_to_server", Kind: "request", Method: strings.Repeat("a", 200_000)}
 	for _, expr := range []string{
-		"method:*" + strings.Repeat("a", 8100) + "b*",                    // a long segment, nearly found at every byte
-		"method:" + strings.Repeat("*a", 3000) + "*b*",                   // many stars
-		"method:*" + strings.Repeat("a?", 3000) + "b*",                   // wildcards in the segment
-		"method:" + strings.Repeat("*"+strings.Repeat("a", 60)+"c", 100), // many segments
-		strings.Repeat("a", 8100) + "b",                                  // a bare word: a substring search
+		"method:*" + strings.Repeat("a", 8100) + "b*",                          // a long segment, nearly found at every byte
+		"method:" + strings.Repeat("*a", 3000) + "*b*",                         // many stars
+		"method:*" + strings.Repeat("a?", 3000) + "b*",                         // wildcards in the segment
+		"method:" + strings.Repeat("*"+strings.Repeat("a", 60)+"c", 100) + "*", // many segments, each searched for
+		strings.Repeat("a", 8100) + "b",                                        // a bare word: a substring search
 	} {
 		f := MustParse(expr)
 		start := time.Now()
@@ -66,6 +66,43 @@ func TestGlobAgreesWithRegexp(t *testing.T) {
 		word := strings.ReplaceAll(pattern, "*", "")
 		if got, want := newText(word).seg.index(s) >= 0, strings.Contains(strings.ToLower(s), word); got != want {
 			t.Fatalf("bare word %q in %q: %v, want %v", word, s, got, want)
+		}
+	})
+}
+
+// TestGlobAgreesWithRegexpLong is TestGlobAgreesWithRegexp with patterns
+// of up to 4 segments of up to 128 bytes (so several 64-bit words), against
+// subjects made from the pattern (each star some bytes, each ? one byte,
+// letters in either case), one byte of them sometimes changed, so that
+// they match about as often as not.
+func TestGlobAgreesWithRegexpLong(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		segs := make([]string, rapid.IntRange(1, 4).Draw(t, "segments"))
+		for i := range segs { // rapid keeps drawn lengths small: draw each length itself
+			n := rapid.IntRange(0, 128).Draw(t, "length")
+			segs[i] = rapid.StringOfN(rapid.SampledFrom([]rune("aaab/?")), n, n, -1).Draw(t, "segment")
+		}
+		pattern := strings.Join(segs, "*")
+		var b strings.Builder
+		for i := 0; i < len(pattern); i++ {
+			switch c := pattern[i]; c {
+			case '*':
+				b.WriteString(rapid.StringOfN(rapid.SampledFrom([]rune("ab")), 0, 8, -1).Draw(t, "star"))
+			case '?':
+				b.WriteByte(rapid.SampledFrom([]byte("abAB/")).Draw(t, "any"))
+			default:
+				if rapid.Bool().Draw(t, "upper") {
+					c = byte(strings.ToUpper(string(c))[0])
+				}
+				b.WriteByte(c)
+			}
+		}
+		s := []byte(b.String())
+		if len(s) > 0 && rapid.Bool().Draw(t, "change") {
+			s[rapid.IntRange(0, len(s)-1).Draw(t, "at")] = rapid.SampledFrom([]byte("abc/")).Draw(t, "to")
+		}
+		if got, want := compileGlob(pattern).match(string(s)), globRegexp(pattern).MatchString(string(s)); got != want {
+			t.Fatalf("glob %q against %q: %v, want %v", pattern, s, got, want)
 		}
 	})
 }

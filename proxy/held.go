@@ -99,21 +99,13 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	p.held.mu.Unlock()
 
 	out := outcome{text: text, published: true}
-	toServer := o.Direction == ClientToServer
 	switch res.action {
 	case "resume":
 		if res.edited != "" {
 			out.text = res.edited
 		}
 	case "error":
-		switch {
-		case toServer && o.Kind == KindRequest:
-			out.answer = r.ErrorAnswer(string(o.ID))
-		case !toServer && (o.Kind == KindResult || o.Kind == KindError):
-			out.text = r.ErrorAnswer(string(o.ID))
-		case !toServer && o.Kind == KindRequest:
-			out.reply, out.drop = r.ErrorAnswer(string(o.ID)), true // the server waits for an answer
-		default:
+		if !answerInstead(o, &out, r.ErrorAnswer(string(o.ID))) {
 			out.drop = true
 		}
 	default:

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"mcpscope/internal/mcpserver"
 	"mcpscope/internal/mcptest"
 	"mcpscope/proxy"
@@ -20,26 +18,6 @@ const holdSampling = `
   error: {code: -32042, message: "sampling refused at the breakpoint"}
 `
 
-// sampleInBackground calls the demo's sample tool (its server asks the
-// client to sample) and sends what the call ended with: the tool's text,
-// or its error.
-func sampleInBackground(t *testing.T, cs *mcp.ClientSession) <-chan string {
-	done := make(chan string, 1)
-	go func() {
-		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "why?"}})
-		switch {
-		case err != nil:
-			done <- "error: " + err.Error()
-		case len(res.Content) > 0:
-			text, _ := res.Content[0].(*mcp.TextContent)
-			done <- text.Text
-		default:
-			done <- "no content"
-		}
-	}()
-	return done
-}
-
 // TestFailHeldServerRequestAnswersServer is issue 14: failing a held
 // server→client request (sampling) said ok but sent the server nothing,
 // so its tool call hung until the client gave up. The error now goes to
@@ -49,7 +27,7 @@ func TestFailHeldServerRequestAnswersServer(t *testing.T) {
 	for _, kind := range []mcpserver.Kind{mcpserver.Stateful, mcpserver.StatefulJSON, mcpserver.LegacySSE} {
 		t.Run(string(kind), func(t *testing.T) {
 			up, hs, cs, rec := sdkThrough(t, kind, holdSampling)
-			done := sampleInBackground(t, cs)
+			done := mcptest.SampleInBackground(t, cs)
 			var held []proxy.HeldInfo
 			waitFor(t, func() bool { held = hs.Proxy.Held(); return len(held) == 1 })
 			if held[0].Method != "sampling/createMessage" || held[0].Direction != proxy.ServerToClient {
@@ -87,14 +65,18 @@ func TestFailHeldServerRequestAnswersServer(t *testing.T) {
 // the method it answered.
 func TestEditedServerRequestAnswerCarriesEditedMethod(t *testing.T) {
 	_, hs, cs, _ := sdkThrough(t, mcpserver.Stateful, holdSampling)
-	done := sampleInBackground(t, cs)
+	done := mcptest.SampleInBackground(t, cs)
 	var held []proxy.HeldInfo
 	waitFor(t, func() bool { held = hs.Proxy.Held(); return len(held) == 1 })
 	edited := strings.Replace(held[0].Message, `"sampling/createMessage"`, `"ping"`, 1)
 	if err := hs.Proxy.ResumeHeld(held[0].ID, edited, "test"); err != nil {
 		t.Fatal(err)
 	}
-	<-done // the server gets a ping's answer to its sampling request: whatever it makes of it
+	select { // the server gets a ping's answer to its sampling request: whatever it makes of it
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tool call still hangs 10 s after its edited sampling request was resumed")
+	}
 	answers := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
 		return o.Direction == proxy.ClientToServer && o.Kind == proxy.KindResult && o.RequestSeq == held[0].Seq
 	})

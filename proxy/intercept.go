@@ -65,12 +65,14 @@ type outcome struct {
 
 // judge applies the rules to one message whose observation o is described
 // but not yet published. It records the decision on o and returns what to
-// do. A breakpoint waits here (ctx bounds the wait) until the user acts,
-// calling beforeWait (if not nil) first.
+// do. A breakpoint waits here until the user acts or its timeout (5 minutes
+// unless the rule says otherwise; rules.DefaultBreakpointTimeout) applies
+// on_timeout, or ctx ends; beforeWait (if not nil) runs first. A reply
+// mcpscope sends in the client's place (isReply(ctx)) is not judged.
 func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch bool, beforeWait func()) outcome {
 	out := outcome{text: text}
 	set := p.rules.Load()
-	if set == nil {
+	if set == nil || isReply(ctx) { // mcpscope's own reply to the server is not judged
 		return out
 	}
 	subject := o.Subject()
@@ -102,8 +104,6 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 		return out
 	}
 	toServer := o.Direction == ClientToServer
-	isRequest := o.Kind == KindRequest
-	answers := o.Kind == KindResult || o.Kind == KindError
 	switch r.Action {
 	case rules.Modify:
 		changed, err := r.Modify(text)
@@ -116,22 +116,15 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 		out.delay = r.Delay
 	case rules.Block:
 		switch {
-		case toServer && isRequest:
-			out.answer, out.status = r.ErrorAnswer(string(o.ID)), r.Status
-		case !toServer && answers:
-			out.text = r.ErrorAnswer(string(o.ID))
-		default:
+		case !answerInstead(o, &out, r.ErrorAnswer(string(o.ID))):
 			out.drop = true
 			d.Note = "blocked a message that is not a request or an answer: dropped"
+		case out.answer != "":
+			out.status = r.Status
 		}
 	case rules.Mock:
-		switch {
-		case toServer && isRequest:
-			out.answer = r.MockAnswer(string(o.ID))
-		case !toServer && answers:
-			out.text = r.MockAnswer(string(o.ID))
-		default:
-			d.Note = "not applied: mock answers requests (or replaces answers)"
+		if !answerInstead(o, &out, r.MockAnswer(string(o.ID))) {
+			d.Note = "not applied: mock answers requests (or replaces answers); this message is neither"
 		}
 	case rules.Drop:
 		out.drop = true
@@ -148,7 +141,32 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 		d.Before, d.After = text, out.text
 		o.Body = out.text
 	}
+	if out.reply != "" && !out.published {
+		d.After, d.Note = out.reply, "answered the server in the client's place; the client never sees the request"
+	}
 	return out
+}
+
+// answerInstead makes out answer the message o with answer (a rule's
+// error or mock answer) in place of the other side: a client's request is
+// answered to the client and not forwarded, an answer to the client is
+// replaced, and a server's request is answered to the server in the
+// client's place (see replyUpstream) and never reaches the client. It
+// returns false, leaving out as it was, for a message that is neither a
+// request nor an answer (a notification).
+func answerInstead(o *Observation, out *outcome, answer string) bool {
+	toServer := o.Direction == ClientToServer
+	switch {
+	case toServer && o.Kind == KindRequest:
+		out.answer = answer
+	case !toServer && (o.Kind == KindResult || o.Kind == KindError):
+		out.text = answer
+	case !toServer && o.Kind == KindRequest:
+		out.reply, out.drop = answer, true // the server waits for an answer
+	default:
+		return false
+	}
+	return true
 }
 
 // interceptBody judges and publishes every message of a body: a client's
@@ -164,6 +182,9 @@ func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string,
 	for i, m := range msgs {
 		o := &Observation{Type: TypeMessage, Session: scope, Exchange: exchange, Direction: dir, Batch: batch}
 		env := p.describeMessage(o, m, scope, ok)
+		if dir == ClientToServer && isReply(ctx) {
+			o.Flags = append(o.Flags, "by_mcpscope")
+		}
 		if i == 0 {
 			firstID = env.id
 		}

@@ -94,7 +94,8 @@ type Observation struct {
 	Bytes      int64         `json:"bytes,omitempty"`    // on stream_closed: bytes forwarded
 
 	// Flags mark what is unusual: "invalid_json", "oversized", "partial",
-	// "incomplete", "comment", "rewritten", "no_dispatch".
+	// "incomplete", "comment", "rewritten", "no_dispatch", "by_mcpscope" (a
+	// message mcpscope sent the server in the client's place).
 	Flags []string `json:"flags,omitempty"`
 
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed

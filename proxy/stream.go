@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"mcpscope/rules"
@@ -35,6 +36,8 @@ type sseStream struct {
 	mint           *minter   // set once the stream's ids are the proxy's (mint.go)
 	drain          drainer   // how the stream goes on without its client (mint.go)
 	minted         eventMint // what minting did to the current event, for its observation
+
+	replies sync.WaitGroup // answers to the server under way (replyUpstream); waited for at close
 
 	readAt time.Time // when the last chunk was read: when its blocks arrived
 	last   time.Time // when the previous block arrived
@@ -77,6 +80,7 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	if reason == "" {
 		reason = s.run(r.Context(), resp.Body)
 	}
+	s.replies.Wait() // each ends within replyTimeout
 	s.buf.close()
 	s.drain.stop()
 	closed := &Observation{Type: TypeStreamClosed, StreamKind: s.kind, Reason: reason, Events: s.gate.events.Load(), Bytes: s.gate.bytes.Load()}

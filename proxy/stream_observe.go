@@ -112,9 +112,17 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 		if v.text != c.data && !v.drop {
 			env = readEnvelope(v.text) // edited or modified: its answer answers what was forwarded
 		}
+		if v.reply != "" && !v.published {
+			// Answered in the client's place (block, mock): published
+			// now, after what came before, so that the request is noted
+			// before the reply's answer to it is described.
+			s.flush()
+			s.p.bus().Publish(o)
+			v.published = true
+		}
 		if v.published && env.kind == KindRequest {
-			// Held, so published already: noted now, before the client
-			// (or a reply in its place) can answer it.
+			// Held (or answered), so published already: noted now, before
+			// the client (or a reply in its place) can answer it.
 			s.p.noteRequest(o, env, s.scope)
 			env = envelope{}
 		}

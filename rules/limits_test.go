@@ -10,10 +10,13 @@ import (
 // hostile are rules files no load may accept, each with what its error
 // says: issue 14 ("rules must never take the proxy down").
 var hostile = map[string]struct{ file, want string }{
-	"deep filter": {
+	"deep filter": { // within every size limit: the depth limit stops the parser, not its stack
 		"- name: deep\n  match: \"" + strings.Repeat("(", 2000) + "method:x" + strings.Repeat(")", 2000) + "\"\n  action: drop\n",
 		`rules.yaml:2: rule "deep": filter: at column 65: nested deeper than 64 levels`},
-	"1.5 million (": { // once a stack overflow: fatal, whatever recovers
+	"100 thousand (": { // within the file's size limit, past the filter's
+		"- name: deep\n  match: \"" + strings.Repeat("(", 100_000) + "\"\n  action: drop\n",
+		`rules.yaml:2: rule "deep": filter: at column 8193: the filter is longer than 8192 bytes`},
+	"1.5 million (": { // once a stack overflow (fatal, whatever recovers); now past the file's size limit first
 		"- name: deep\n  match: \"" + strings.Repeat("(", 1_500_000) + "\"\n  action: drop\n",
 		"rules.yaml: the file is larger than 1048576 bytes"},
 	"huge file": {
