@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,5 +189,45 @@ func TestBadUpstreamURLRedacted(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr.String(), "[redacted]@h:port") || strings.Contains(stderr.String()+stdout.String(), "hunter2") {
 			t.Errorf("-u %s: exit %d, stderr %q", u, code, stderr.String())
 		}
+	}
+}
+
+// TestHeadlessRedactsEventRaw: secrets in the raw bytes of SSE events
+// never reach --headless output, whether the event's data is a batch
+// (no body of its own), spread over several data lines, repeated in a
+// comment, oversized (in fragments), or an unfinished block at the end of
+// the stream; the client still gets every byte.
+func TestHeadlessRedactsEventRaw(t *testing.T) {
+	events := []string{
+		"id: b1\ndata: [{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"password\":\"SECRET-batch\"}}]\n\n",
+		"id: b2\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\ndata: \"params\":{\"token\":\"SECRET-lines\"}}\n\n",
+		": {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"token\":\"SECRET-comment\"}}\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"token\":\"SECRET-comment\"}}\n\n",
+		"data: {\"jsonrpc\":\"2.0\",\"method\":\"m\",\"params\":{\"pad\":\"" + strings.Repeat("x", 300) + "\",\"passwd\":\"SECRET-oversized\"}}\n\n",
+		"data: {\"jsonrpc\":\"2.0\",\"method\":\"m\",\ndata: \"params\":{\"secret\":\"SECRET-unfinished\"}}",
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, e := range events {
+			io.WriteString(w, e)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer up.Close()
+	addr, stdout := startCLI(t, "-u", up.URL+"/mcp", "--headless", "-l", "127.0.0.1:0", "--max-event-size", "256")
+	defer http.DefaultClient.CloseIdleConnections()
+	if got := postTricky(t, "http://"+addr+"/mcp"); got != strings.Join(events, "") {
+		t.Fatalf("the client got %q", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stdout.String(), `"stream_closed"`) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, `"stream_closed"`) || !strings.Contains(out, `\"id\":1`) {
+		t.Fatalf("no stream in the output: %s", out)
+	}
+	if strings.Contains(out, "SECRET") {
+		t.Errorf("a secret left in clear:\n%s", out)
 	}
 }
