@@ -255,7 +255,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer resp.Body.Close()
 	// Past the retries and the failover, which send the body again, nothing
 	// reads it: a response that lasts (a tool call's stream) holds none of
-	// the budget.
+	// the budget. (An upstream that answered before reading the whole body
+	// may still be sent its end by the transport, from this buffer, for as
+	// long as that takes.)
 	ex.body = nil
 	p.releaseBody(&held)
 	p.forwardResponse(w, r, ex, resp)
