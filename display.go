@@ -13,14 +13,26 @@ import (
 	"mcpscope/ui"
 )
 
-// uiBuffer and uiBytes bound the observations queued for the TUI, in
-// number and in bytes; the UI drops (and counts) events past them rather
-// than slow the proxy. (The headless printer keeps the bus's default byte
-// bound: a pipe nobody drains costs a few MiB.)
+// displayBuffer and displayBytes bound the observations queued for the
+// display (the TUI or the headless printer), in number and in bytes; it
+// drops (and counts) events past them rather than slow the proxy. The
+// byte bound lets a burst of about 25 000 small messages wait for a display
+// that falls behind (an observation costs some 600 bytes), while a display
+// nobody drains (a stalled pipe) costs at most that much. The control
+// API's /api/events keeps the bus's default of 4 MiB per client.
 const (
-	uiBuffer = 1 << 16
-	uiBytes  = 8 << 20
+	displayBuffer = 1 << 16
+	displayBytes  = 16 << 20
 )
+
+// subscribeDisplay subscribes the display to the bus. The printer borrows
+// (it writes each batch out before its next); the TUI keeps what it gets.
+func subscribeDisplay(b *proxy.Bus, tui bool) *proxy.Subscription {
+	if tui {
+		return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes))
+	}
+	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes), proxy.Borrow)
+}
 
 // display returns what shows the observations: the TUI when stdin and
 // stdout are a terminal and --headless is off, JSON Lines otherwise.

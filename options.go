@@ -59,7 +59,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringSliceVar(&o.allowOrigins, "allow-origin", nil, "also accept requests with this Origin, e.g. http://app.test:3000 (repeatable; '*' for any)")
 	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBodySize, "largest client request body accepted, in bytes")
 	fs.Int64Var(&o.maxInflight, "max-body-inflight", proxy.DefaultMaxBodyInflight, "request bodies held at once, in bytes, across all requests (503 past it)")
-	fs.DurationVar(&o.bodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "longest time to receive a request body (408 after it)")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "longest wait for the next bytes of a request body; a whole body may take 10× it (408 past either)")
 	fs.IntVar(&o.maxEvent, "max-event-size", 1<<20, "largest SSE event parsed; larger ones are forwarded in pieces, unparsed")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"time"
 )
@@ -12,23 +13,27 @@ import (
 // package doc), so they are bounded three ways: each by MaxBodySize (413;
 // a Content-Length above it is refused before a byte is read, a chunked
 // body at the limit), all of them together by MaxBodyInflight (503 with
-// Retry-After), and in time by BodyTimeout (408: a body that never
-// finishes holds no handler forever). A refused request is never forwarded,
-// and its connection is closed, since the rest of its body is not read.
+// Retry-After), and in time by BodyTimeout (408: a body that stops
+// arriving holds no handler forever; see bodyDeadline). A refused request
+// is never forwarded, and its connection is closed, since the rest of its
+// body is not read. A body's buffer, and its share of the budget, grows as
+// its bytes arrive, whatever its Content-Length announces.
 const (
 	DefaultMaxBodyInflight = 128 << 20
 	DefaultBodyTimeout     = 30 * time.Second
-	bodyRetryAfter         = "1" // seconds, on a 503 for the in-flight budget
-	firstBodyChunk         = 4 << 10
+	bodyRetryAfter         = "1"      // seconds, on a 503 for the in-flight budget
+	firstBodyChunk         = 4 << 10  // the first buffer of a chunked body
+	firstSizedBodyChunk    = 64 << 10 // at most, the first buffer of a body with a Content-Length
 )
 
-// readBody reads the client's body within the bounds above. held is what
-// it took of the in-flight budget, which the caller gives back (releaseBody)
-// once the request is done with the body. On false the client has been
-// answered and nothing is held.
-func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, ok bool) {
+// readBody reads the client's body within the bounds above. What it takes
+// of the in-flight budget is added to *held as it is taken, so the caller,
+// which gives *held back (releaseBody) once the request is done with the
+// body, gives back all of it even if something panics on the way. On false
+// the client has been answered and *held is 0.
+func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request, held *int64) (body []byte, ok bool) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, 0, true
+		return nil, true
 	}
 	limit := p.MaxBodySize
 	if limit <= 0 {
@@ -36,29 +41,31 @@ func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request) (body []byte, h
 	}
 	if r.ContentLength > limit {
 		refuseBody(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body of %d bytes exceeds %d (raise --max-body)", r.ContentLength, limit))
-		return nil, 0, false
+		return nil, false
 	}
+	most := plusOne(limit) // room to see the end without growing
 	size := int64(firstBodyChunk)
 	if r.ContentLength >= 0 {
-		size = r.ContentLength + 1 // room to see the end without growing
+		most = plusOne(r.ContentLength)
+		size = min(most, firstSizedBodyChunk)
 	}
-	if !p.takeBody(size, 0) {
+	if !p.takeBody(size, held) {
 		refuseBody(w, http.StatusServiceUnavailable, bodyRetryAfter, msgBodiesInFlight)
-		return nil, 0, false
+		return nil, false
 	}
-	if timeout := p.bodyTimeout(); timeout > 0 {
-		rc := http.NewResponseController(w)
-		if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
-			defer func() {
-				if ok { // a refused body's connection stays unreadable (refuseBody)
-					rc.SetReadDeadline(time.Time{})
-				}
-			}()
-		}
+	src := io.Reader(r.Body)
+	deadline := p.bodyDeadline(w)
+	if deadline != nil {
+		src = deadline.reader(r.Body)
+		defer func() {
+			if ok { // a refused body's connection stays unreadable (refuseBody)
+				deadline.clear()
+			}
+		}()
 	}
-	body, held, err := p.readBodyWithin(r.Body, size, limit)
+	body, err := p.readBodyWithin(src, size, most, limit, held)
 	if err == nil {
-		return body, held, true
+		return body, true
 	}
 	p.releaseBody(held)
 	switch {
@@ -66,12 +73,12 @@ func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request) (body []byte, h
 		refuseBody(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: client request body exceeds %d bytes (raise --max-body)", limit))
 	case errors.Is(err, errBodiesInFlight):
 		refuseBody(w, http.StatusServiceUnavailable, bodyRetryAfter, msgBodiesInFlight)
-	case isTimeout(err):
-		refuseBody(w, http.StatusRequestTimeout, "", fmt.Sprintf("mcpscope: reading client request body: not finished after %v (raise --body-timeout)", p.bodyTimeout()))
+	case isTimeout(err) && deadline != nil:
+		refuseBody(w, http.StatusRequestTimeout, "", "mcpscope: reading client request body: "+deadline.explain())
 	default:
 		writeRPCError(w, http.StatusBadRequest, "", "mcpscope: reading client request body: "+err.Error())
 	}
-	return nil, 0, false
+	return nil, false
 }
 
 var (
@@ -81,65 +88,68 @@ var (
 
 const msgBodiesInFlight = "mcpscope: too many request bodies in flight (raise --max-body-inflight); retry shortly"
 
+// plusOne is n+1, or n at math.MaxInt64.
+func plusOne(n int64) int64 {
+	if n == math.MaxInt64 {
+		return n
+	}
+	return n + 1
+}
+
 // readBodyWithin reads src whole into a buffer of size bytes (already
-// taken from the budget), doubling it as needed, each growth taken from
-// the budget too, up to limit+1 bytes: one more than limit is
-// errBodyTooLarge. held is what the buffer took of the budget, on error
-// too.
-func (p *Proxy) readBodyWithin(src io.Reader, size, limit int64) (body []byte, held int64, err error) {
-	body, held = make([]byte, 0, size), size
+// taken from the budget into *held), doubling it as bytes arrive, up to
+// most bytes, each growth taken from the budget too. A body of more than
+// limit bytes is errBodyTooLarge.
+func (p *Proxy) readBodyWithin(src io.Reader, size, most, limit int64, held *int64) (body []byte, err error) {
+	body = make([]byte, 0, size)
 	for {
 		if len(body) == cap(body) {
-			if int64(len(body)) > limit {
-				return nil, held, errBodyTooLarge
+			if int64(len(body)) > limit || int64(len(body)) >= most {
+				return nil, errBodyTooLarge
 			}
-			grown := min(2*int64(cap(body)), limit+1)
-			if !p.takeBody(grown-held, held) {
-				return nil, held, errBodiesInFlight
+			grown := min(2*int64(cap(body)), most)
+			if !p.takeBody(grown-int64(cap(body)), held) {
+				return nil, errBodiesInFlight
 			}
-			held, body = grown, append(make([]byte, 0, grown), body...)
+			body = append(make([]byte, 0, grown), body...)
 		}
 		n, err := src.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
 		switch {
 		case err == io.EOF && int64(len(body)) > limit:
-			return nil, held, errBodyTooLarge
+			return nil, errBodyTooLarge
 		case err == io.EOF:
-			return body, held, nil
+			return body, nil
 		case err != nil:
-			return nil, held, err
+			return nil, err
 		}
 	}
 }
 
 // takeBody takes n bytes of the in-flight budget for a body that holds
-// mine already; false when that would pass MaxBodyInflight while other
-// bodies are in flight (a body alone may always be read, up to
-// MaxBodySize).
-func (p *Proxy) takeBody(n, mine int64) bool {
+// *held already, and adds them to *held; false (taking nothing) when that
+// would pass MaxBodyInflight while other bodies are in flight (a body alone
+// may always be read, up to MaxBodySize).
+func (p *Proxy) takeBody(n int64, held *int64) bool {
 	budget := p.MaxBodyInflight
 	if budget <= 0 {
 		budget = DefaultMaxBodyInflight
 	}
-	if total := p.bodies.Add(n); total > budget && total > mine+n {
+	if total := p.bodies.Add(n); total > budget && total > *held+n {
 		p.bodies.Add(-n)
 		return false
 	}
+	*held += n
 	return true
 }
 
-// releaseBody gives back what readBody took of the budget.
-func (p *Proxy) releaseBody(held int64) {
-	if held != 0 {
-		p.bodies.Add(-held)
+// releaseBody gives back what readBody took of the budget into *held, and
+// zeroes it.
+func (p *Proxy) releaseBody(held *int64) {
+	if *held != 0 {
+		p.bodies.Add(-*held)
+		*held = 0
 	}
-}
-
-func (p *Proxy) bodyTimeout() time.Duration {
-	if p.BodyTimeout == 0 {
-		return DefaultBodyTimeout
-	}
-	return p.BodyTimeout
 }
 
 // refuseBody answers a request whose body the proxy stops reading, and

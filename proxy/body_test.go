@@ -121,16 +121,17 @@ func TestBodiesInFlightAreBounded(t *testing.T) {
 		p.MaxBodyInflight = 1 << 20
 	})
 	body := `{"jsonrpc":"2.0","id":1,"method":"ping"}` + strings.Repeat(" ", 700<<10)
-	slow, slowBR := rawPOST(t, hs, fmt.Sprintf("Content-Length: %d\r\n", len(body)), body[:1000]) // holds 700 KiB of the budget
-	time.Sleep(100 * time.Millisecond)                                                            // the proxy reads its headers and starts on its body
-	c, br := rawPOST(t, hs, fmt.Sprintf("Content-Length: %d\r\n", len(body)), "")
+	rest := len(body) - 1000
+	slow, slowBR := rawPOST(t, hs, fmt.Sprintf("Content-Length: %d\r\n", len(body)), body[:rest]) // holds 700 KiB of the budget once read
+	waitFor(t, func() bool { return hs.Proxy.BodiesHeld() > int64(rest) })
+	c, br := rawPOST(t, hs, fmt.Sprintf("Content-Length: %d\r\n", len(body)), body)
 	resp := readStatus(t, c, br, 3*time.Second)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("second body: status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	expectClosed(t, c, br, resp)
 
-	io.WriteString(slow, body[1000:]) // the first finishes, goes upstream, and gives its share back
+	io.WriteString(slow, body[rest:]) // the first finishes, goes upstream, and gives its share back
 	if resp := readStatus(t, slow, slowBR, 5*time.Second); resp.StatusCode != http.StatusOK {
 		t.Fatalf("the first body: status %d, want 200", resp.StatusCode)
 	}

@@ -20,7 +20,6 @@ type exchange struct {
 	id        string // names the exchange in observations
 	scope     string // session the request belongs to: Mcp-Session-Id, legacy sessionId, or the client connection
 	body      []byte
-	bodyHeld  int64  // of the in-flight budget for bodies, given back when the request ends
 	firstID   string // the id of the first request in the body, for error answers
 	started   time.Time
 	http      *HTTPExchange
@@ -71,11 +70,11 @@ func (p *Proxy) requestScope(r *http.Request) string {
 }
 
 // readRequest reads the client's body whole and publishes its messages.
-func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request) (*exchange, bool) {
+func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64) (*exchange, bool) {
 	ex := &exchange{id: "ex-" + strconv.FormatUint(p.exchangeSeq.Add(1), 10), scope: p.requestScope(r), started: time.Now()}
 	p.gates.touch(ex.scope, ex.started)
 	var ok bool
-	if ex.body, ex.bodyHeld, ok = p.readBody(w, r); !ok { // see body.go
+	if ex.body, ok = p.readBody(w, r, held); !ok { // see body.go
 		return nil, false
 	}
 	switch {

@@ -80,7 +80,7 @@ type Observation struct {
 	HasID     bool          `json:"has_id,omitempty"`
 	EventType string        `json:"event_type,omitempty"`
 	Retry     int64         `json:"retry,omitempty"`
-	Size      int           `json:"size,omitempty"` // bytes of the block (or fragment) on the wire
+	Size      int           `json:"size,omitempty"` // bytes of the block (or fragment) on the wire; on a session flagged initialize_not_kept, of that initialize
 	Gap       time.Duration `json:"gap_ns,omitempty"`
 	Raw       string        `json:"raw,omitempty"` // the block's bytes as forwarded
 
@@ -95,7 +95,8 @@ type Observation struct {
 
 	// Flags mark what is unusual: "invalid_json", "oversized", "partial",
 	// "incomplete", "comment", "rewritten", "no_dispatch", "by_mcpscope" (a
-	// message mcpscope sent the server in the client's place).
+	// message mcpscope sent the server in the client's place),
+	// "initialize_not_kept" (FlagInitializeNotKept).
 	Flags []string `json:"flags,omitempty"`
 
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed

@@ -66,12 +66,18 @@ type Proxy struct {
 
 	// MaxBodyInflight bounds the request bodies held at once, across all
 	// requests (503 with Retry-After past it); 0 means
-	// DefaultMaxBodyInflight. See body.go.
+	// DefaultMaxBodyInflight. A body counts the buffer it has grown to as
+	// its bytes arrive (not what its Content-Length announces), from its
+	// first byte until the upstream answers; a response that streams on
+	// holds none. The memory the bodies take is roughly twice this when
+	// the proxy is observed, since each body is also copied into the
+	// observation that shows it.
 	MaxBodyInflight int64
 
-	// BodyTimeout bounds the time to read a request body (408 past it,
-	// and the request is not forwarded); 0 means DefaultBodyTimeout,
-	// negative none.
+	// BodyTimeout is the longest the proxy waits for the next bytes of a
+	// request body; a whole body may take at most 10 times it. Past either,
+	// the client gets 408 and the request is not forwarded. 0 means
+	// DefaultBodyTimeout, negative none.
 	BodyTimeout time.Duration
 
 	// MaxJSONResponse bounds the JSON response bodies the proxy parses;
@@ -228,11 +234,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !p.checkHostAndOrigin(w, r) {
 		return
 	}
-	ex, ok := p.readRequest(w, r)
+	var held int64 // of the in-flight budget for bodies (see body.go)
+	defer p.releaseBody(&held)
+	ex, ok := p.readRequest(w, r, &held)
 	if !ok {
 		return
 	}
-	defer p.releaseBody(ex.bodyHeld)
 	if ex.local.answer != "" || ex.local.status != 0 {
 		p.answerLocally(w, r, ex)
 		return
@@ -247,6 +254,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	// Past the retries and the failover, which send the body again, nothing
+	// reads it: a response that lasts (a tool call's stream) holds none of
+	// the budget. (An upstream that answered before reading the whole body
+	// may still be sent its end by the transport, from this buffer, for as
+	// long as that takes.)
+	ex.body = nil
+	p.releaseBody(&held)
 	p.forwardResponse(w, r, ex, resp)
 }
 

@@ -120,14 +120,26 @@ func (p *Proxy) newSession(ctx context.Context, upstream *url.URL, upstreamID st
 	}
 	p.gates.touch(sess.ProxyID, time.Now())
 	p.gates.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
-	what := "created"
 	if sess.InitializeDropped > 0 {
-		what = fmt.Sprintf("created; its initialize request (%d bytes) is over %d and not kept, so it cannot be re-initialized if the upstream loses it", sess.InitializeDropped, store.MaxInitialize)
 		p.logger().Info("initialize request not kept", "session", sess.ProxyID, "bytes", sess.InitializeDropped, "max", store.MaxInitialize)
 	}
-	p.publishSession(sess.ProxyID, upstreamID, what)
+	if p.bus().Active() {
+		o := &Observation{Type: TypeSession, Session: sess.ProxyID, UpstreamSession: upstreamID, Reason: "created"}
+		if sess.InitializeDropped > 0 {
+			o.Flags, o.Size = flagsInitializeNotKept, sess.InitializeDropped
+		}
+		p.bus().Publish(o)
+	}
 	return sess, nil
 }
+
+// flagsInitializeNotKept marks a created session whose initialize request
+// was over store.MaxInitialize (Size says how large): it cannot be
+// re-initialized if the upstream loses it.
+var flagsInitializeNotKept = []string{FlagInitializeNotKept}
+
+// FlagInitializeNotKept is flagsInitializeNotKept's flag.
+const FlagInitializeNotKept = "initialize_not_kept"
 
 // forgetSession drops a session the client deleted.
 func (p *Proxy) forgetSession(ctx context.Context, ex *exchange, resp *http.Response) {

@@ -71,8 +71,13 @@ func TestLargeInitializesAreNotKept(t *testing.T) {
 		t.Fatalf("a small initialize: kept %q, client info %q, %v; want both kept", small.Initialize, small.ClientInfo, err)
 	}
 	if len(hs.Seen.Await(t, 1, func(o *proxy.Observation) bool {
-		return o.Session == large[0] && strings.Contains(o.Reason, "cannot be re-initialized")
+		return o.Session == large[0] && o.Reason == "created" && o.Has(proxy.FlagInitializeNotKept) && o.Size == len(initializeBody(20<<20))
 	})) == 0 {
-		t.Error("no session observation says the large initialize was not kept")
+		t.Errorf("no session observation %q flagged %s with the initialize's size", "created", proxy.FlagInitializeNotKept)
+	}
+	if small := hs.Seen.Matching(func(o *proxy.Observation) bool {
+		return o.Type == proxy.TypeSession && o.Reason == "created" && !o.Has(proxy.FlagInitializeNotKept)
+	}); len(small) != 1 {
+		t.Errorf("%d plain %q session observations, want 1 (the small initialize)", len(small), "created")
 	}
 }

@@ -174,7 +174,7 @@ func TestLoadKeysResponsive(t *testing.T) {
 	}
 }
 
-// uiBuffer is the bus queue the CLI gives the UI (uiBuffer in display.go).
+// uiBuffer is the bus queue the CLI gives the UI (displayBuffer in display.go).
 const uiBuffer = 1 << 16
 
 // publishAt publishes synthetic progress events on one stream at rate per

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
 
@@ -186,7 +187,10 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			m.say(o.Reason)
 		case proxy.TypeSession:
 			gateChanged = true
-			if o.Reason != "created" {
+			switch {
+			case o.Has(proxy.FlagInitializeNotKept):
+				m.say("session " + shortID(o.Session) + ": its initialize request (" + plural.Count(o.Size, "byte") + ") was too large to keep; it cannot be re-initialized if the upstream loses it")
+			case o.Reason != "created":
 				m.say("session " + shortID(o.Session) + " " + o.Reason)
 			}
 		case proxy.TypeNotice:

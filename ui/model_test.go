@@ -369,3 +369,23 @@ func TestUpstreamBreakIsARow(t *testing.T) {
 		t.Errorf("the broken stream is not on screen:\n%s", screen)
 	}
 }
+
+// TestSessionObservationsSaid: a created session is not worth a notice,
+// unless its initialize was too large to keep; other session changes are
+// said as they come.
+func TestSessionObservationsSaid(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30)
+	m.notice = ""
+	m.Update(observationsMsg{{Type: proxy.TypeSession, Session: "s-plain", Reason: "created"}})
+	if m.notice != "" {
+		t.Errorf("a plain created session said %q", m.notice)
+	}
+	m.Update(observationsMsg{{Type: proxy.TypeSession, Session: "s-large", Reason: "created", Flags: []string{proxy.FlagInitializeNotKept}, Size: 20 << 20}})
+	if !strings.Contains(m.notice, "cannot be re-initialized") || !strings.Contains(m.notice, "20971520 bytes") {
+		t.Errorf("a session whose initialize was not kept said %q", m.notice)
+	}
+	m.Update(observationsMsg{{Type: proxy.TypeSession, Session: "s-plain", Reason: "closed"}})
+	if !strings.Contains(m.notice, "closed") {
+		t.Errorf("a closed session said %q", m.notice)
+	}
+}
