@@ -23,7 +23,8 @@ type sseStream struct {
 	scope          string // correlation scope of the exchange that opened it
 	kind           StreamKind
 	w              *batchWriter
-	rc             *http.ResponseController
+	rc             *http.ResponseController // nil once handed over
+	conn           net.Conn                 // the client's connection, once handed over (handover.go)
 	parser         sse.Parser
 	buf            readBuffer
 	client         *http.Request   // the client's request that opened the stream
@@ -66,17 +67,27 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	if err := s.rc.Flush(); err != nil { // the client learns the stream is open now
 		return
 	}
+	if closeDelimited && s.handOver(ex, resp.Body) {
+		return
+	}
+	s.serve(r.Context(), ex.resume, resp.Body)
+}
+
+// serve runs the stream from its opened observation to its closed one,
+// replaying resume first if it is set. ctx ends when the client leaves.
+func (s *sseStream) serve(ctx context.Context, resume *resumeState, body io.Reader) {
+	p := s.p
 	s.gate = p.gates.open(s.id, s.session, s.kind)
 	defer p.gates.close(s.gate)
 	s.publish(&Observation{Type: TypeStreamOpened, StreamKind: s.kind})
 	reason := ""
-	if ex.resume != nil {
-		if err := s.replayLogged(ex.resume); err != nil {
-			reason = "writing client: " + err.Error()
+	if resume != nil {
+		if err := s.replayLogged(resume); err != nil {
+			reason = s.writeFailed(err)
 		}
 	}
 	if reason == "" {
-		reason = s.run(r.Context(), resp.Body)
+		reason = s.run(ctx, body)
 	}
 	s.buf.close()
 	s.drain.stop()
@@ -96,16 +107,25 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 // last chunk is broken already; a close-delimited body would end cleanly
 // at the close, so its connection is reset instead.
 func (s *sseStream) breakConnection() {
+	if s.conn != nil { // handed over: the connection is the stream's already
+		resetConn(s.conn)
+		return
+	}
 	if s.closeDelimited {
 		if conn, _, err := s.rc.Hijack(); err == nil {
-			if tcp, ok := conn.(*net.TCPConn); ok {
-				tcp.SetLinger(0) // close with a reset
-			}
-			conn.Close()
+			resetConn(conn)
 			return
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// resetConn closes conn with a reset where it is TCP.
+func resetConn(conn net.Conn) {
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0) // close with a reset
+	}
+	conn.Close()
 }
 
 // streamKind tells what opened a stream from the request that did.
@@ -140,7 +160,7 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 				}
 			}
 			if werr := s.flush(); werr != nil && !s.keepDraining() {
-				return "writing client: " + werr.Error()
+				return s.writeFailed(werr)
 			}
 		}
 		if err != nil {
@@ -149,7 +169,7 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 					return reason
 				}
 				if werr := s.flush(); werr != nil && !s.keepDraining() {
-					return "writing client: " + werr.Error()
+					return s.writeFailed(werr)
 				}
 			}
 			s.broke = upstreamBroke(ctx, err)
@@ -176,7 +196,7 @@ func endReason(ctx context.Context, err error) string {
 // the data path, see outbox).
 func (s *sseStream) flush() error {
 	defer s.outbox.handOff(s)
-	if err := s.w.flushPending(); err != nil {
+	if err := s.w.flushPending(); err != nil || s.rc == nil { // handed over: written to the connection itself
 		return err
 	}
 	return s.rc.Flush()
@@ -219,7 +239,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	if r := v.rule; r != nil && r.Action == rules.Cut && s.gate.events.Load() >= int64(r.After) {
 		s.cutBy = r.Name
 		if err := s.flush(); err != nil {
-			return "writing client: " + err.Error()
+			return s.writeFailed(err)
 		}
 		return "cut by rule " + strconv.Quote(r.Name)
 	}
@@ -232,7 +252,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 			if ctx.Err() != nil {
 				return "client disconnected"
 			}
-			return "writing client: " + err.Error()
+			return s.writeFailed(err)
 		}
 	}
 	s.gate.events.Add(1)
