@@ -27,11 +27,16 @@ func abortResponse(rc *http.ResponseController, closeDelimited bool) {
 	if closeDelimited {
 		_ = rc.Flush()
 		if conn, _, err := rc.Hijack(); err == nil {
-			if tcp, ok := conn.(*net.TCPConn); ok {
-				tcp.SetLinger(0) // close with a reset
-			}
-			conn.Close()
+			resetConn(conn)
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// resetConn closes conn with a reset where it is TCP.
+func resetConn(conn net.Conn) {
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0) // close with a reset
+	}
+	conn.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -40,7 +41,8 @@ const (
 // runBenchChild serves route in front of upstream on a loopback port. It
 // prints "listening ADDR" on stdout, then answers one command per stdin
 // line — "cpu": its user+system CPU time in ns, and its read and write
-// system calls so far; "observed": the SSE event
+// system calls so far; "settle": collect garbage and return free memory
+// to the system; "observed": the SSE event
 // and stream_closed observations its subscriber counted; "rss": its
 // resident memory, all and anonymous, in bytes; "memstats": its heap in
 // use, heap kept but idle, stacks in use, the runtime's other memory, live
@@ -100,6 +102,10 @@ func runBenchChild(route, upstream string) int {
 		case "rss":
 			all, anon := residentMemory()
 			fmt.Println(all, anon)
+		case "settle": // what an idle process comes to: the periodic collection has run and the scavenger returned the free pages
+			runtime.GC()
+			debug.FreeOSMemory()
+			fmt.Println(0)
 		case "heapprofile": // set by hand: MCPSCOPE_BENCH_CHILD_CPUPROFILE names where, as for CPU profiles
 			if path := os.Getenv(benchChildProfileEnv); path != "" {
 				if f, err := os.Create(path + ".heap." + route); err == nil {

@@ -34,20 +34,39 @@ type exchange struct {
 	// replay log; endUpstream ends it when the handler returns.
 	followClient func() bool
 	endUpstream  func()
+
+	// A long-lived GET stream's upstream context: it outlives the handler
+	// once the stream is handed over to a goroutine of its own (handover.go),
+	// which then ends it; handedOff tells the handler it did.
+	streamCtx context.Context
+	handedOff bool
 }
 
 // upstreamContext returns the context for the upstream request: it ends
 // when the client's request does, or, once detached, when the handler
 // returns. Only a POST that may mint ids and drain (see drainer) can
-// detach; every other request simply uses the client's context.
+// detach, and a long-lived GET stream, which may be handed over to a
+// goroutine of its own (handover.go) that ends it; every other request
+// simply uses the client's context.
 func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 	client := r.Context()
-	if p.ReplayLog == nil || p.DrainFor <= 0 || r.Method != http.MethodPost {
+	drains := p.ReplayLog != nil && p.DrainFor > 0 && r.Method == http.MethodPost
+	if !drains && !longLivedStream(r) {
 		return client
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(client))
+	parent := context.WithoutCancel(client)
+	if !drains {
+		// A stream handed over keeps its context for as long as it is
+		// open: not the server's, which the handler's end cancels (only
+		// requestScope reads a value of it).
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	ex.followClient = context.AfterFunc(client, cancel)
 	ex.endUpstream = cancel
+	if !drains {
+		ex.streamCtx = ctx
+	}
 	return ctx
 }
 

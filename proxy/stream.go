@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,7 +24,8 @@ type sseStream struct {
 	scope          string // correlation scope of the exchange that opened it
 	kind           StreamKind
 	w              *batchWriter
-	rc             *http.ResponseController
+	rc             *http.ResponseController // nil once handed over
+	conn           net.Conn                 // the client's connection, once handed over (handover.go)
 	parser         sse.Parser
 	buf            readBuffer
 	client         *http.Request   // the client's request that opened the stream
@@ -68,17 +70,27 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	if err := s.rc.Flush(); err != nil { // the client learns the stream is open now
 		return
 	}
+	if closeDelimited && s.handOver(ex, resp.Body) {
+		return
+	}
+	s.serve(r.Context(), ex.resume, resp.Body)
+}
+
+// serve runs the stream from its opened observation to its closed one,
+// replaying resume first if it is set. ctx ends when the client leaves.
+func (s *sseStream) serve(ctx context.Context, resume *resumeState, body io.Reader) {
+	p := s.p
 	s.gate = p.gates.open(s.id, s.session, s.kind)
 	defer p.gates.close(s.gate)
 	s.publish(&Observation{Type: TypeStreamOpened, StreamKind: s.kind})
 	reason := ""
-	if ex.resume != nil {
-		if err := s.replayLogged(ex.resume); err != nil {
-			reason = "writing client: " + err.Error()
+	if resume != nil {
+		if err := s.replayLogged(resume); err != nil {
+			reason = s.writeFailed(err)
 		}
 	}
 	if reason == "" {
-		reason = s.run(r.Context(), resp.Body)
+		reason = s.run(ctx, body)
 	}
 	s.replies.Wait() // each ends within replyTimeout
 	s.buf.close()
@@ -96,8 +108,13 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 // breakConnection ends the response so the client sees the connection
 // break, not a clean end: a rule's cut, or the upstream's own break, which
 // the client must see as one to take its reconnect path (abortResponse).
-// It does not return.
+// A stream handed over (see handover.go) has its connection reset; any
+// other does not return.
 func (s *sseStream) breakConnection() {
+	if s.conn != nil { // handed over: the connection is the stream's already
+		resetConn(s.conn)
+		return
+	}
 	abortResponse(s.rc, s.closeDelimited)
 }
 
@@ -133,7 +150,7 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 				}
 			}
 			if werr := s.flush(); werr != nil && !s.keepDraining() {
-				return "writing client: " + werr.Error()
+				return s.writeFailed(werr)
 			}
 		}
 		if err != nil {
@@ -142,7 +159,7 @@ func (s *sseStream) run(ctx context.Context, body io.Reader) string {
 					return reason
 				}
 				if werr := s.flush(); werr != nil && !s.keepDraining() {
-					return "writing client: " + werr.Error()
+					return s.writeFailed(werr)
 				}
 			}
 			s.broke = upstreamBroke(ctx, err)
@@ -169,7 +186,7 @@ func endReason(ctx context.Context, err error) string {
 // the data path, see outbox).
 func (s *sseStream) flush() error {
 	defer s.outbox.handOff(s)
-	if err := s.w.flushPending(); err != nil {
+	if err := s.w.flushPending(); err != nil || s.rc == nil { // handed over: written to the connection itself
 		return err
 	}
 	return s.rc.Flush()
@@ -212,7 +229,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	if r := v.rule; r != nil && r.Action == rules.Cut && s.gate.events.Load() >= int64(r.After) {
 		s.cutBy = r.Name
 		if err := s.flush(); err != nil {
-			return "writing client: " + err.Error()
+			return s.writeFailed(err)
 		}
 		return "cut by rule " + strconv.Quote(r.Name)
 	}
@@ -225,7 +242,7 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 			if ctx.Err() != nil {
 				return "client disconnected"
 			}
-			return "writing client: " + err.Error()
+			return s.writeFailed(err)
 		}
 	}
 	s.gate.events.Add(1)

@@ -1,0 +1,136 @@
+package proxy
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// clientConns are the client connections of the streams handed over
+// (handover.go), which the http.Server no longer tracks, each with what
+// ends its stream when the client is gone.
+//
+// A goroutine per stream blocked reading its connection would notice a
+// client leaving at once, as the server's background read did, but costs
+// every idle stream a goroutine (a 2 KiB stack and its descriptor). Instead
+// one goroutine, running while any stream is handed over, probes every
+// connection each clientProbeInterval without blocking (probeClient): a
+// client that closes its connection is noticed within the interval, and a
+// stream that writes notices sooner, when writing fails. Where a
+// connection cannot be probed so (not a socket, or not on this platform),
+// a goroutine reads it (watchClient).
+type clientConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]func()
+	stop  chan struct{} // closed when the probing goroutine must end: nothing to probe
+}
+
+// clientProbeInterval is how often the client connections of streams
+// handed over are probed: how long an idle stream may outlive its client.
+var clientProbeInterval = 500 * time.Millisecond
+
+// add tracks conn; gone ends its stream.
+func (c *clientConns) add(conn net.Conn, gone func()) {
+	if !probeable(conn) {
+		go watchClient(conn, gone)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.track(conn, nil)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.track(conn, gone)
+	if c.stop == nil {
+		c.stop = make(chan struct{})
+		go c.probe(c.stop)
+	}
+}
+
+func (c *clientConns) track(conn net.Conn, gone func()) {
+	if c.conns == nil {
+		c.conns = make(map[net.Conn]func())
+	}
+	c.conns[conn] = gone
+}
+
+// remove stops tracking conn, once its stream has ended.
+func (c *clientConns) remove(conn net.Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.conns, conn)
+	c.stopIfIdle()
+}
+
+// stopIfIdle ends the probing goroutine when no connection is left to probe.
+func (c *clientConns) stopIfIdle() {
+	if c.stop == nil {
+		return
+	}
+	for _, gone := range c.conns {
+		if gone != nil {
+			return
+		}
+	}
+	close(c.stop)
+	c.stop = nil
+}
+
+// probe probes every probeable connection each clientProbeInterval until
+// stop is closed, and ends the streams whose clients are gone.
+func (c *clientConns) probe(stop chan struct{}) {
+	t := time.NewTicker(clientProbeInterval)
+	defer t.Stop()
+	var gone []func()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		for conn, end := range c.conns {
+			if end != nil && !probeClient(conn) {
+				gone = append(gone, end)
+				c.conns[conn] = nil // its stream removes it when it ends
+			}
+		}
+		c.mu.Unlock()
+		for i, end := range gone {
+			end()
+			gone[i] = nil
+		}
+		gone = gone[:0]
+	}
+}
+
+// closeAll closes every connection and ends its stream.
+func (c *clientConns) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for conn, end := range c.conns {
+		conn.Close()
+		if end != nil {
+			end()
+		}
+	}
+}
+
+// watchClient reads the client's connection until it fails (the client
+// closed it, or the stream did) and then calls gone. The client sends
+// nothing after its request; what it does send is dropped.
+func watchClient(conn net.Conn, gone func()) {
+	var b [64]byte
+	for {
+		if _, err := conn.Read(b[:]); err != nil {
+			gone()
+			return
+		}
+	}
+}
+
+// CloseStreams closes the client connections of the streams handed over to
+// goroutines of their own (long-lived GET streams on HTTP/1.1), which the
+// http.Server no longer tracks: they end as if their clients had left. The
+// server from NewServer calls it on Shutdown.
+func (p *Proxy) CloseStreams() { p.clientConns.closeAll() }
