@@ -42,7 +42,7 @@ func TestBorrowersUnderBulk(t *testing.T) {
 		}
 	})
 	hs := startProxy(t, startUpstream(t, up).URL, nil)
-	checker := hs.Proxy.Bus.Subscribe(0, proxy.Borrow)
+	checker := hs.Proxy.Bus.Subscribe(0, proxy.Borrow, proxy.MaxBytes(64<<20)) // it checks every event: room for all 600 (up to 40 KiB each), past the default byte bound
 	dropper := hs.Proxy.Bus.Subscribe(4, proxy.Borrow)
 	var wg sync.WaitGroup
 	var checked, mismatches int
