@@ -104,7 +104,7 @@ func (o *observed) caughtUp() bool { return o.sub.Queued() == 0 }
 
 func observe(bus *proxy.Bus, keep func(*proxy.Observation) bool) *observed {
 	o := &observed{done: make(chan struct{})}
-	sub := bus.Subscribe(1 << 20)
+	sub := bus.Subscribe(1<<20, proxy.MaxBytes(256<<20)) // tests count on seeing everything: far past the default byte bound
 	o.sub = sub
 	go func() {
 		defer close(o.done)
