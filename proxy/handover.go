@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -41,7 +40,7 @@ func (s *sseStream) handOver(ex *exchange, body io.ReadCloser) bool {
 	end, resume := ex.endUpstream, ex.resume // the goroutine keeps no more of the exchange: it is garbage once published
 	ex.endUpstream, ex.handedOff = nil, true
 	s.w.w, s.rc, s.conn = conn, nil, conn
-	s.client = s.client.WithContext(context.Background()) // the server's context, and what hangs on it, go with the handler
+	s.client = s.client.WithContext(connIDOnly(s.client.Context())) // the server's context, and what hangs on it, go with the handler
 	s.p.clientConns.add(conn, end)
 	go func() {
 		defer s.p.serving.Add(-1)
