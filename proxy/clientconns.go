@@ -77,10 +77,13 @@ func (c *clientConns) stopIfIdle() {
 }
 
 // probe probes every probeable connection each clientProbeInterval until
-// stop is closed, and ends the streams whose clients are gone.
+// stop is closed, and ends the streams whose clients are gone. It probes
+// outside the lock, on a copy of the list, so adding and removing streams
+// never waits for a probe.
 func (c *clientConns) probe(stop chan struct{}) {
 	t := time.NewTicker(clientProbeInterval)
 	defer t.Stop()
+	var conns []net.Conn
 	var gone []func()
 	for {
 		select {
@@ -90,12 +93,24 @@ func (c *clientConns) probe(stop chan struct{}) {
 		}
 		c.mu.Lock()
 		for conn, end := range c.conns {
-			if end != nil && !probeClient(conn) {
-				gone = append(gone, end)
-				c.conns[conn] = nil // its stream removes it when it ends
+			if end != nil {
+				conns = append(conns, conn)
 			}
 		}
 		c.mu.Unlock()
+		for i, conn := range conns {
+			conns[i] = nil
+			if probeClient(conn) {
+				continue
+			}
+			c.mu.Lock()
+			if end := c.conns[conn]; end != nil { // not removed meanwhile
+				gone = append(gone, end)
+				c.conns[conn] = nil // its stream removes it when it ends
+			}
+			c.mu.Unlock()
+		}
+		conns = conns[:0]
 		for i, end := range gone {
 			end()
 			gone[i] = nil
