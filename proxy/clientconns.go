@@ -23,23 +23,31 @@ type clientConns struct {
 	mu    sync.Mutex
 	conns map[net.Conn]func()
 	stop  chan struct{} // closed when the probing goroutine must end: nothing to probe
+	// closed is set by closeAll: the proxy is shutting down, and a stream
+	// handed over later (a GET answered meanwhile) ends at once.
+	closed bool
 }
 
 // clientProbeInterval is how often the client connections of streams
 // handed over are probed: how long an idle stream may outlive its client.
 var clientProbeInterval = 500 * time.Millisecond
 
-// add tracks conn; gone ends its stream.
+// add tracks conn; gone ends its stream. Once closeAll has run, it closes
+// conn and ends the stream instead.
 func (c *clientConns) add(conn net.Conn, gone func()) {
-	if !probeable(conn) {
-		go watchClient(conn, gone)
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.track(conn, nil)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		conn.Close()
+		gone()
 		return
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !probeable(conn) {
+		c.track(conn, nil)
+		go watchClient(conn, gone)
+		return
+	}
 	c.track(conn, gone)
 	if c.stop == nil {
 		c.stop = make(chan struct{})
@@ -119,10 +127,12 @@ func (c *clientConns) probe(stop chan struct{}) {
 	}
 }
 
-// closeAll closes every connection and ends its stream.
+// closeAll closes every connection and ends its stream, and every one
+// added from now on (see add).
 func (c *clientConns) closeAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for conn, end := range c.conns {
 		conn.Close()
 		if end != nil {
@@ -146,6 +156,7 @@ func watchClient(conn net.Conn, gone func()) {
 
 // CloseStreams closes the client connections of the streams handed over to
 // goroutines of their own (long-lived GET streams on HTTP/1.1), which the
-// http.Server no longer tracks: they end as if their clients had left. The
-// server from NewServer calls it on Shutdown.
+// http.Server no longer tracks: they end as if their clients had left, and
+// so does every stream handed over after it (the proxy is shutting down).
+// The server from NewServer calls it on Shutdown, and Drain calls it.
 func (p *Proxy) CloseStreams() { p.clientConns.closeAll() }
