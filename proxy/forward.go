@@ -56,6 +56,7 @@ func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 	}
 	parent := context.WithoutCancel(client)
 	if !drains {
+		p.clientConns.probeScope(ex.scope) // the session's stream whose client left ends first
 		// A stream handed over keeps its context for as long as it is
 		// open: not the server's, which the handler's end cancels (only
 		// requestScope reads a value of it, connIDKey, which it keeps).

@@ -41,7 +41,7 @@ func (s *sseStream) handOver(ex *exchange, body io.ReadCloser) bool {
 	ex.endUpstream, ex.handedOff = nil, true
 	s.w.w, s.rc, s.conn = conn, nil, conn
 	s.client = s.client.WithContext(connIDOnly(s.client.Context())) // the server's context, and what hangs on it, go with the handler
-	s.p.clientConns.add(conn, end)
+	s.p.clientConns.add(conn, s.session, end)
 	go func() {
 		defer s.p.serving.Add(-1)
 		defer s.p.clientConns.remove(conn)
