@@ -59,7 +59,7 @@ func (c *clientConns) add(conn net.Conn, scope string, gone func()) {
 	c.track(conn, tracked{scope: scope, gone: gone})
 	if c.stop == nil {
 		c.stop = make(chan struct{})
-		go c.probe(c.stop)
+		go c.probe(c.stop, clientProbeInterval) // read under the lock
 	}
 }
 
@@ -92,10 +92,10 @@ func (c *clientConns) stopIfIdle() {
 	c.stop = nil
 }
 
-// probe probes every probeable connection each clientProbeInterval until
-// stop is closed, and ends the streams whose clients are gone.
-func (c *clientConns) probe(stop chan struct{}) {
-	t := time.NewTicker(clientProbeInterval)
+// probe probes every probeable connection each interval until stop is
+// closed, and ends the streams whose clients are gone.
+func (c *clientConns) probe(stop chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	var conns []net.Conn
 	for {

@@ -14,7 +14,8 @@ func StopPoisoning() { poisonReleased = func() bool { return false } }
 
 // SetClientProbeInterval sets how often the connections of streams handed
 // over are probed, for tests that must not count on a probe's tick; it
-// returns what restores it. Call it while no stream is handed over.
+// returns what restores it. Call it while no stream is handed over, and
+// restore it after CloseStreams (whose lock orders the reads before).
 func SetClientProbeInterval(d time.Duration) (restore func()) {
 	old := clientProbeInterval
 	clientProbeInterval = d

@@ -20,7 +20,7 @@ import (
 // the old one has ended there, not a probe's tick later: an upstream that
 // allows one stream per session (go-sdk answers 409) takes the new one.
 func TestReconnectEndsTheLeftStreamFirst(t *testing.T) {
-	defer proxy.SetClientProbeInterval(time.Minute)() // no tick during the test: only the new GET's probe can notice
+	restore := proxy.SetClientProbeInterval(time.Minute) // no tick during the test: only the new GET's probe can notice
 	var mu sync.Mutex
 	var open <-chan struct{} // the session's GET stream upstream, if any: closed when it ends
 	hs := through(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +50,10 @@ func TestReconnectEndsTheLeftStreamFirst(t *testing.T) {
 		case <-time.After(10 * time.Second):
 		}
 	}), nil)
+	defer func() {
+		hs.Proxy.CloseStreams() // its lock orders the streams' reads of the interval before restoring it
+		restore()
+	}()
 	u, _ := url.Parse(hs.URL)
 	resp, err := hs.Client.Post(hs.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`))
 	if err != nil {
@@ -86,5 +90,4 @@ func TestReconnectEndsTheLeftStreamFirst(t *testing.T) {
 	if status != http.StatusOK {
 		t.Errorf("the reconnected GET got %d, want 200: the left stream was still open upstream", status)
 	}
-	hs.Proxy.CloseStreams()
 }
