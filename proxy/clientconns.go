@@ -21,37 +21,53 @@ import (
 // a goroutine reads it (watchClient).
 type clientConns struct {
 	mu    sync.Mutex
-	conns map[net.Conn]func()
+	conns map[net.Conn]tracked
 	stop  chan struct{} // closed when the probing goroutine must end: nothing to probe
+	// closed is set by closeAll: the proxy is shutting down, and a stream
+	// handed over later (a GET answered meanwhile) ends at once.
+	closed bool
+}
+
+// tracked is a connection's stream: its session (scope), and what ends it
+// when the client is gone, nil once called or where a goroutine watches the
+// connection (watchClient).
+type tracked struct {
+	scope string
+	gone  func()
 }
 
 // clientProbeInterval is how often the client connections of streams
 // handed over are probed: how long an idle stream may outlive its client.
 var clientProbeInterval = 500 * time.Millisecond
 
-// add tracks conn; gone ends its stream.
-func (c *clientConns) add(conn net.Conn, gone func()) {
-	if !probeable(conn) {
-		go watchClient(conn, gone)
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.track(conn, nil)
+// add tracks conn, whose stream is in session scope; gone ends the stream. Once closeAll has run, it closes
+// conn and ends the stream instead.
+func (c *clientConns) add(conn net.Conn, scope string, gone func()) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		conn.Close()
+		gone()
 		return
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.track(conn, gone)
+	if !probeable(conn) {
+		c.track(conn, tracked{scope: scope})
+		go watchClient(conn, gone)
+		return
+	}
+	c.track(conn, tracked{scope: scope, gone: gone})
 	if c.stop == nil {
 		c.stop = make(chan struct{})
-		go c.probe(c.stop)
+		go c.probe(c.stop, clientProbeInterval) // read under the lock
 	}
 }
 
-func (c *clientConns) track(conn net.Conn, gone func()) {
+func (c *clientConns) track(conn net.Conn, t tracked) {
 	if c.conns == nil {
-		c.conns = make(map[net.Conn]func())
+		c.conns = make(map[net.Conn]tracked)
 	}
-	c.conns[conn] = gone
+	c.conns[conn] = t
 }
 
 // remove stops tracking conn, once its stream has ended.
@@ -67,8 +83,8 @@ func (c *clientConns) stopIfIdle() {
 	if c.stop == nil {
 		return
 	}
-	for _, gone := range c.conns {
-		if gone != nil {
+	for _, t := range c.conns {
+		if t.gone != nil {
 			return
 		}
 	}
@@ -76,42 +92,72 @@ func (c *clientConns) stopIfIdle() {
 	c.stop = nil
 }
 
-// probe probes every probeable connection each clientProbeInterval until
-// stop is closed, and ends the streams whose clients are gone.
-func (c *clientConns) probe(stop chan struct{}) {
-	t := time.NewTicker(clientProbeInterval)
+// probe probes every probeable connection each interval until stop is
+// closed, and ends the streams whose clients are gone.
+func (c *clientConns) probe(stop chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
-	var gone []func()
+	var conns []net.Conn
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
-		c.mu.Lock()
-		for conn, end := range c.conns {
-			if end != nil && !probeClient(conn) {
-				gone = append(gone, end)
-				c.conns[conn] = nil // its stream removes it when it ends
-			}
-		}
-		c.mu.Unlock()
-		for i, end := range gone {
-			end()
-			gone[i] = nil
-		}
-		gone = gone[:0]
+		conns = c.probeWhere(conns, func(tracked) bool { return true })
 	}
 }
 
-// closeAll closes every connection and ends its stream.
+// probeScope probes at once the connections of session scope's streams and
+// ends those whose clients are gone: a new stream of the session (a client
+// resuming or reconnecting) must not find the old one still open upstream,
+// which may refuse a second (go-sdk answers 409).
+func (c *clientConns) probeScope(scope string) {
+	c.probeWhere(nil, func(t tracked) bool { return t.scope == scope })
+}
+
+// probeWhere probes the probeable connections whose streams match, and
+// ends those whose clients are gone. It probes outside the lock, on a copy
+// of the list (in conns, returned emptied for reuse), so adding and
+// removing streams never waits for a probe.
+func (c *clientConns) probeWhere(conns []net.Conn, match func(tracked) bool) []net.Conn {
+	c.mu.Lock()
+	for conn, t := range c.conns {
+		if t.gone != nil && match(t) {
+			conns = append(conns, conn)
+		}
+	}
+	c.mu.Unlock()
+	for i, conn := range conns {
+		conns[i] = nil
+		if probeClient(conn) {
+			continue
+		}
+		c.mu.Lock()
+		t := c.conns[conn]
+		gone := t.gone
+		if gone != nil { // not removed meanwhile
+			t.gone = nil // its stream removes it when it ends
+			c.conns[conn] = t
+		}
+		c.mu.Unlock()
+		if gone != nil {
+			gone()
+		}
+	}
+	return conns[:0]
+}
+
+// closeAll closes every connection and ends its stream, and every one
+// added from now on (see add).
 func (c *clientConns) closeAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for conn, end := range c.conns {
+	c.closed = true
+	for conn, t := range c.conns {
 		conn.Close()
-		if end != nil {
-			end()
+		if t.gone != nil {
+			t.gone()
 		}
 	}
 }
@@ -131,6 +177,7 @@ func watchClient(conn net.Conn, gone func()) {
 
 // CloseStreams closes the client connections of the streams handed over to
 // goroutines of their own (long-lived GET streams on HTTP/1.1), which the
-// http.Server no longer tracks: they end as if their clients had left. The
-// server from NewServer calls it on Shutdown.
+// http.Server no longer tracks: they end as if their clients had left, and
+// so does every stream handed over after it (the proxy is shutting down).
+// The server from NewServer calls it on Shutdown, and Drain calls it.
 func (p *Proxy) CloseStreams() { p.clientConns.closeAll() }

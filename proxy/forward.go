@@ -56,10 +56,11 @@ func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 	}
 	parent := context.WithoutCancel(client)
 	if !drains {
+		p.clientConns.probeScope(ex.scope) // the session's stream whose client left ends first
 		// A stream handed over keeps its context for as long as it is
 		// open: not the server's, which the handler's end cancels (only
-		// requestScope reads a value of it).
-		parent = context.Background()
+		// requestScope reads a value of it, connIDKey, which it keeps).
+		parent = connIDOnly(client)
 	}
 	ctx, cancel := context.WithCancel(parent)
 	ex.followClient = context.AfterFunc(client, cancel)
@@ -68,6 +69,16 @@ func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 		ex.streamCtx = ctx
 	}
 	return ctx
+}
+
+// connIDOnly returns a context that never ends and holds, of ctx's values,
+// only its client connection's number (connIDKey): what a stream handed
+// over keeps of the server's context.
+func connIDOnly(ctx context.Context) context.Context {
+	if n, ok := ctx.Value(connIDKey{}).(uint64); ok {
+		return context.WithValue(context.Background(), connIDKey{}, n)
+	}
+	return context.Background()
 }
 
 const headerSessionID = "Mcp-Session-Id"

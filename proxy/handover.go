@@ -1,8 +1,11 @@
 package proxy
 
 import (
-	"context"
+	"errors"
 	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
 )
 
 // Handing a long-lived GET stream over. An open MCP notification stream
@@ -37,17 +40,33 @@ func (s *sseStream) handOver(ex *exchange, body io.ReadCloser) bool {
 	end, resume := ex.endUpstream, ex.resume // the goroutine keeps no more of the exchange: it is garbage once published
 	ex.endUpstream, ex.handedOff = nil, true
 	s.w.w, s.rc, s.conn = conn, nil, conn
-	s.client = s.client.WithContext(context.Background()) // the server's context, and what hangs on it, go with the handler
-	s.p.clientConns.add(conn, end)
+	s.client = s.client.WithContext(connIDOnly(s.client.Context())) // the server's context, and what hangs on it, go with the handler
+	s.p.clientConns.add(conn, s.session, end)
 	go func() {
 		defer s.p.serving.Add(-1)
 		defer s.p.clientConns.remove(conn)
 		defer conn.Close()
 		defer end()
 		defer body.Close()
+		defer s.p.recoverStream(conn)
 		s.serve(ctx, resume, body)
 	}()
 	return true
+}
+
+// recoverStream, deferred in a stream handed over, does for its panic what
+// net/http does for a handler's: the panic is logged with its stack (but
+// http.ErrAbortHandler, a quiet abort, is not), the client's connection is
+// reset, and the stream's other deferred cleanup runs. The proxy serves on.
+func (p *Proxy) recoverStream(conn net.Conn) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if err, ok := v.(error); !ok || !errors.Is(err, http.ErrAbortHandler) {
+		p.logger().Error("panic serving a stream handed over", "remote", conn.RemoteAddr().String(), "panic", v, "stack", string(debug.Stack()))
+	}
+	resetConn(conn)
 }
 
 // writeFailed tells why the stream ends after writing to the client

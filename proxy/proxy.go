@@ -192,7 +192,8 @@ func (p *Proxy) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 // NewServer returns an http.Server that serves p with the settings the
 // proxy expects (connection numbering, a bound on reading request headers).
 // The caller owns it: Serve, then Shutdown or Close. Shutdown also ends the
-// streams handed over (CloseStreams); Close does not reach them.
+// streams handed over (CloseStreams), and those handed over during it;
+// Close does not reach them, Drain does.
 func (p *Proxy) NewServer() *http.Server {
 	srv := &http.Server{
 		Handler:           p,
@@ -205,14 +206,17 @@ func (p *Proxy) NewServer() *http.Server {
 }
 
 // Drain is for shutting down: once the server is closed (its streams then
-// end promptly, their clients gone), it waits until no request is being
-// served, or ctx ends, and then publishes every observation still deferred
+// end promptly, their clients gone), it ends the streams handed over, which
+// the server no longer tracks (CloseStreams: Close does not reach them, and
+// one handed over during a Shutdown would outlive it), waits until no
+// request is being served, or ctx ends, and then publishes every observation still deferred
 // (a stream's last events and its stream_closed among them). Subscribers
 // that drain their queue after it (a recorder, the headless printer) miss
 // nothing the proxy saw. It returns ctx's error if requests were still
 // being served.
 func (p *Proxy) Drain(ctx context.Context) error {
 	defer p.bus().Flush()
+	p.CloseStreams()
 	for p.serving.Load() > 0 {
 		select {
 		case <-ctx.Done():
@@ -235,7 +239,7 @@ func (p *Proxy) Settled() bool {
 // A long-lived GET stream is handed over to a goroutine of its own
 // (handover.go): ServeHTTP returns while it goes on, and it counts as being
 // served (see Drain) until it ends. The server from NewServer closes such
-// streams on Shutdown; Close does not reach them.
+// streams on Shutdown, and Drain does; Close does not reach them.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.serving.Add(1)
 	handedOff := false
