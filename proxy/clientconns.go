@@ -104,25 +104,35 @@ func (c *clientConns) probe(stop chan struct{}, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		conns = c.probeWhere(conns, func(tracked) bool { return true })
+		conns = c.probeWhere(conns, 0, func(tracked) bool { return true })
 	}
 }
 
 // probeScope probes at once the connections of session scope's streams and
 // ends those whose clients are gone: a new stream of the session (a client
 // resuming or reconnecting) must not find the old one still open upstream,
-// which may refuse a second (go-sdk answers 409).
+// which may refuse a second (go-sdk answers 409). A session has one such
+// stream as clients use it; at most maxScopeProbes are probed, so a client
+// that opens thousands in one session does not make each new one probe
+// them all (that was quadratic: 2,000 streams of one session cost 12 KiB
+// of garbage each and twice the time to open).
 func (c *clientConns) probeScope(scope string) {
-	c.probeWhere(nil, func(t tracked) bool { return t.scope == scope })
+	var buf [maxScopeProbes]net.Conn
+	c.probeWhere(buf[:0], maxScopeProbes, func(t tracked) bool { return t.scope == scope })
 }
 
-// probeWhere probes the probeable connections whose streams match, and
-// ends those whose clients are gone. It probes outside the lock, on a copy
-// of the list (in conns, returned emptied for reuse), so adding and
-// removing streams never waits for a probe.
-func (c *clientConns) probeWhere(conns []net.Conn, match func(tracked) bool) []net.Conn {
+const maxScopeProbes = 4
+
+// probeWhere probes the probeable connections whose streams match (at most
+// limit of them, if limit > 0), and ends those whose clients are gone. It probes outside the lock, on a copy of the list
+// (in conns, returned emptied for reuse), so adding and removing streams
+// never waits for a probe.
+func (c *clientConns) probeWhere(conns []net.Conn, limit int, match func(tracked) bool) []net.Conn {
 	c.mu.Lock()
 	for conn, t := range c.conns {
+		if limit > 0 && len(conns) == limit {
+			break
+		}
 		if t.gone != nil && match(t) {
 			conns = append(conns, conn)
 		}

@@ -54,8 +54,10 @@ func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 	if !drains && !longLivedStream(r) {
 		return client
 	}
-	parent := context.WithoutCancel(client)
-	if !drains {
+	var parent context.Context
+	if drains {
+		parent = context.WithoutCancel(client)
+	} else {
 		p.clientConns.probeScope(ex.scope) // the session's stream whose client left ends first
 		// A stream handed over keeps its context for as long as it is
 		// open: not the server's, which the handler's end cancels (only
