@@ -156,11 +156,18 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 
 var defaultTransport = NewTransport(0)
 
+// transport is what sends requests upstream: Transport, or the default,
+// with GET streams to cleartext upstreams on connections of their own
+// where it is an *http.Transport (upstream_stream.go).
 func (p *Proxy) transport() http.RoundTripper {
-	if p.Transport != nil {
-		return p.Transport
+	t := p.Transport
+	if t == nil {
+		t = defaultTransport
 	}
-	return defaultTransport
+	if ht, ok := t.(*http.Transport); ok {
+		return streamTransport{ht}
+	}
+	return t
 }
 
 // bus returns the Bus, making one on first use for a Proxy built without

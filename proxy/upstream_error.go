@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -20,6 +21,7 @@ import (
 func upstreamFailure(err error) (status int, what string) {
 	var dns *net.DNSError
 	var op *net.OpError
+	var tooLarge *headersTooLargeError
 	dial := errors.As(err, &op) && op.Op == "dial"
 	switch {
 	case errors.As(err, &dns):
@@ -40,6 +42,10 @@ func upstreamFailure(err error) (status int, what string) {
 		return http.StatusBadGateway, "reset the connection before answering"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return http.StatusBadGateway, "closed the connection before answering"
+	case errors.As(err, &tooLarge):
+		return http.StatusBadGateway, "sent response headers larger than " + strconv.FormatInt(tooLarge.limit, 10) + " bytes"
+	case strings.Contains(err.Error(), "server response headers exceeded"): // http.Transport's words
+		return http.StatusBadGateway, "sent response headers larger than the limit"
 	case strings.Contains(err.Error(), "malformed HTTP"):
 		return http.StatusBadGateway, "sent a malformed HTTP response"
 	case dial:
