@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"sync"
@@ -73,6 +74,7 @@ type sessionEntry struct {
 	pause               *Pause
 	upstream            string // the upstream's id for it
 	protocol            string // the protocol version it initialized with
+	transport, name     string // for a stdio link's session: "stdio" and the command
 }
 
 // gates holds every gate and the session and global pauses.
@@ -124,6 +126,21 @@ func (g *gates) forgetOldestIdleSession() {
 		}
 	}
 	delete(g.sessions, oldest)
+}
+
+// label names a session that is not HTTP's: its transport and what to
+// call it (a stdio link's command).
+func (g *gates) label(session, transport, name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.init()
+	e := g.sessions[session]
+	if e == nil {
+		now := time.Now()
+		e = &sessionEntry{firstSeen: now, lastSeen: now}
+		g.sessions[session] = e
+	}
+	e.transport, e.name = transport, name
 }
 
 // mapped notes the upstream's id for a session and its protocol version.
@@ -248,6 +265,34 @@ func (g *gates) pass(s *streamGate, heldBytes int64) (ok bool, pause *Pause) {
 	return false, p
 }
 
+// await holds a stream (an SSE stream, a stdio link's server→client
+// side) at its gate until the gate lets one message through (open, or a
+// step) or ctx ends, holding heldBytes the stream has read but not
+// forwarded. The first wait publishes a "held" gate observation and the
+// release a "released" one, with publish. The caller reads nothing more
+// from its source meanwhile: that is the backpressure.
+func (g *gates) await(ctx context.Context, s *streamGate, heldBytes int64, publish func(*Observation)) error {
+	var waited *Pause
+	for {
+		ok, pause := g.pass(s, heldBytes)
+		if ok {
+			if waited != nil {
+				publish(&Observation{Type: TypeGate, Gate: &GateChange{Action: "released", Scope: "stream", By: waited.By, Since: waited.Since}})
+			}
+			return nil
+		}
+		if waited == nil {
+			waited = pause
+			publish(&Observation{Type: TypeGate, Gate: &GateChange{Action: "held", Scope: "stream", By: pause.By, Since: pause.Since, HeldBytes: heldBytes, HeldEvents: 1}})
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // StreamInfo describes an open stream for the control methods.
 type StreamInfo struct {
 	ID        string     `json:"id"`
@@ -270,6 +315,8 @@ type SessionInfo struct {
 	ID        string    `json:"id"`
 	Upstream  string    `json:"upstream,omitempty"` // the upstream's id for the session
 	Protocol  string    `json:"protocol_version,omitempty"`
+	Transport string    `json:"transport,omitempty"` // "stdio" for a wrapped or bridged stdio server; empty for HTTP
+	Name      string    `json:"name,omitempty"`      // a stdio session's command
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Requests  int64     `json:"requests"`
@@ -310,7 +357,8 @@ func (g *gates) listSessions() []SessionInfo {
 	byID := make(map[string]*SessionInfo, len(g.sessions))
 	out := make([]SessionInfo, 0, len(g.sessions))
 	for id, e := range g.sessions {
-		info := SessionInfo{ID: id, Upstream: e.upstream, Protocol: e.protocol, FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
+		info := SessionInfo{ID: id, Upstream: e.upstream, Protocol: e.protocol, Transport: e.transport, Name: e.name,
+			FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
 		if p := e.pause; p != nil {
 			info.Paused, info.PausedBy, info.Since = true, p.By, p.Since
 		}

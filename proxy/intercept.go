@@ -169,18 +169,35 @@ func answerInstead(o *Observation, out *outcome, answer string) bool {
 	return true
 }
 
+// place says where messages travel, for their observations: the session
+// (also the correlation scope), the stream that carries them (a stdio
+// link's), the HTTP exchange (for HTTP).
+type place struct{ scope, stream, exchange string }
+
 // interceptBody judges and publishes every message of a body: a client's
 // POST body or a JSON response. It returns the body to forward (changed if a
 // rule changed or dropped a message; "" when every message was dropped),
 // the id of the first message, and, for a client message, what to answer
 // instead of forwarding (zero when it is forwarded).
 func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string, dir Direction) (body, firstID string, local outcome) {
+	return p.intercept(ctx, text, place{scope: scope, exchange: exchange}, dir)
+}
+
+// intercept is the part of the data path every transport shares, for a
+// text of one JSON-RPC message or a batch travelling in direction dir:
+// each message is described, judged by the rules (a breakpoint waits
+// here), published and noted for its answer. It returns what interceptBody
+// does, and in local.reply the answers a rule gave to server→client
+// requests in the client's place, to send the server (such a request is
+// not forwarded).
+func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direction) (body, firstID string, local outcome) {
+	scope := at.scope
 	msgs, batch, ok := splitMessages(text)
 	var delay time.Duration
 	changed := false
 	kept := msgs[:0:0]
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Exchange: exchange, Direction: dir, Batch: batch}
+		o := &Observation{Type: TypeMessage, Session: scope, Stream: at.stream, Exchange: at.exchange, Direction: dir, Batch: batch}
 		env := p.describeMessage(o, m, scope, ok)
 		if dir == ClientToServer && isReply(ctx) {
 			o.Flags = append(o.Flags, "by_mcpscope")
@@ -198,6 +215,9 @@ func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string,
 		p.noteRequest(o, env, scope)
 		delay = max(delay, out.delay)
 		switch {
+		case out.reply != "":
+			local.reply = joinLines(local.reply, out.reply)
+			changed = true
 		case out.answer != "":
 			local = out
 		case out.drop && batch == 0 && dir == ClientToServer:
@@ -227,6 +247,14 @@ func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string,
 		sleep(ctx, delay)
 	}
 	return body, firstID, local
+}
+
+// joinLines appends line to lines, one per line.
+func joinLines(lines, line string) string {
+	if lines == "" {
+		return line
+	}
+	return lines + "\n" + line
 }
 
 // sleep waits d or until ctx ends.

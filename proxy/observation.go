@@ -133,6 +133,7 @@ const (
 	StreamPOST   StreamKind = "post"   // the response to a POST (Streamable HTTP)
 	StreamGET    StreamKind = "get"    // the standalone server stream (Streamable HTTP GET)
 	StreamLegacy StreamKind = "legacy" // the GET /sse stream of the 2024-11-05 HTTP+SSE transport
+	StreamStdio  StreamKind = "stdio"  // a stdio server's output, one message per line (a Link)
 )
 
 // Footprint estimates the memory an observation holds, for byte bounds:

@@ -113,6 +113,7 @@ type Proxy struct {
 	busOnce sync.Once
 
 	streamSeq   atomic.Uint64
+	linkSeq     atomic.Uint64 // stdio sessions (OpenLink)
 	exchangeSeq atomic.Uint64
 	connSeq     atomic.Uint64
 	serving     atomic.Int64 // requests in ServeHTTP, and streams handed over (see Drain)

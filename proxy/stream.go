@@ -288,23 +288,5 @@ func (s *sseStream) waitAtGate(ctx context.Context) error {
 		return err
 	}
 	held := int64(len(s.w.chunk)-s.w.pendingChunkEnd()) + int64(s.parser.Buffered())
-	var waited *Pause
-	for {
-		ok, pause := s.p.gates.pass(s.gate, held)
-		if ok {
-			if waited != nil {
-				s.publish(&Observation{Type: TypeGate, Gate: &GateChange{Action: "released", Scope: "stream", By: waited.By, Since: waited.Since}})
-			}
-			return nil
-		}
-		if waited == nil {
-			waited = pause
-			s.publish(&Observation{Type: TypeGate, Gate: &GateChange{Action: "held", Scope: "stream", By: pause.By, Since: pause.Since, HeldBytes: held, HeldEvents: 1}})
-		}
-		select {
-		case <-s.gate.wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return s.p.gates.await(ctx, s.gate, held, s.publish)
 }
