@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"mcpscope/jsonrpc"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -125,11 +127,11 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64)
 // firstRequestID returns the id of the first message in body, for error
 // answers when nobody observes.
 func firstRequestID(body []byte) string {
-	msgs, _, ok := splitMessages(string(body))
+	msgs, _, ok := jsonrpc.Split(string(body))
 	if !ok {
 		return ""
 	}
-	return readEnvelope(msgs[0]).id
+	return jsonrpc.Read(msgs[0]).ID
 }
 
 // hopHeaders are removed from both directions (RFC 9110, section 7.6.1),

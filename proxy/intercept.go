@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"mcpscope/jsonrpc"
+
 	"context"
 	"fmt"
 	"io"
@@ -192,7 +194,7 @@ func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string,
 // not forwarded).
 func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direction) (body, firstID string, local outcome) {
 	scope := at.scope
-	msgs, batch, ok := splitMessages(text)
+	msgs, batch, ok := jsonrpc.Split(text)
 	var delay time.Duration
 	changed := false
 	kept := msgs[:0:0]
@@ -203,14 +205,14 @@ func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direct
 			o.Flags = append(o.Flags, "by_mcpscope")
 		}
 		if i == 0 {
-			firstID = env.id
+			firstID = env.ID
 		}
 		out := p.judge(ctx, o, m, batch > 0, nil)
 		if !out.published {
 			p.bus().Publish(o)
 		}
 		if out.text != m && !out.drop {
-			env = readEnvelope(out.text) // edited or modified: its answer answers what was forwarded
+			env = jsonrpc.Read(out.text) // edited or modified: its answer answers what was forwarded
 		}
 		p.noteRequest(o, env, scope)
 		delay = max(delay, out.delay)

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"mcpscope/jsonrpc"
+
 	"strings"
 	"sync"
 	"time"
@@ -10,14 +12,14 @@ import (
 // and, for a result or error, links it to the request it answers.
 // wellFormed is false when the text around the message (its batch) is not
 // valid JSON: the message is then flagged invalid too.
-func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed bool) envelope {
-	env := readEnvelope(text)
+func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed bool) jsonrpc.Envelope {
+	env := jsonrpc.Read(text)
 	if !wellFormed {
-		env.kind = KindInvalid
+		env.Kind = KindInvalid
 	}
-	o.Kind, o.Method, o.Body = env.kind, env.method, text
-	o.ID = RawJSON(env.id)
-	if env.kind == KindInvalid {
+	o.Kind, o.Method, o.Body = env.Kind, env.Method, text
+	o.ID = RawJSON(env.ID)
+	if env.Kind == KindInvalid {
 		o.Flags = append(o.Flags, "invalid_json")
 	}
 	p.linkAnswer(o, env, scope)
@@ -27,18 +29,18 @@ func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed b
 // linkAnswer links o, if env is a result or an error with an id, to the
 // request it answers (noted by noteRequest): the request's method and seq,
 // and the latency.
-func (p *Proxy) linkAnswer(o *Observation, env envelope, scope string) {
-	if (env.kind == KindResult || env.kind == KindError) && env.id != "" {
-		if req, ok := p.corr.answer(scope, opposite(o.Direction), env.id); ok {
+func (p *Proxy) linkAnswer(o *Observation, env jsonrpc.Envelope, scope string) {
+	if (env.Kind == KindResult || env.Kind == KindError) && env.ID != "" {
+		if req, ok := p.corr.answer(scope, opposite(o.Direction), env.ID); ok {
 			o.Method, o.RequestSeq, o.Latency = req.method, req.seq, time.Since(req.at)
 		}
 	}
 }
 
 // noteRequest remembers a published request so its answer can be linked.
-func (p *Proxy) noteRequest(o *Observation, env envelope, scope string) {
-	if env.kind == KindRequest { // the method may borrow a lease's bytes: the correlator keeps a copy
-		p.corr.ask(scope, o.Direction, env.id, pendingRequest{seq: o.Seq, method: strings.Clone(env.method), at: o.Time})
+func (p *Proxy) noteRequest(o *Observation, env jsonrpc.Envelope, scope string) {
+	if env.Kind == KindRequest { // the method may borrow a lease's bytes: the correlator keeps a copy
+		p.corr.ask(scope, o.Direction, env.ID, pendingRequest{seq: o.Seq, method: strings.Clone(env.Method), at: o.Time})
 	}
 }
 
@@ -53,12 +55,12 @@ func (p *Proxy) publishMessages(text, scope, stream, exchange string, dir Direct
 // zero time stamps them as they are published). text may borrow the bytes
 // of l, which the caller holds a reference to until emitMessages returns.
 func (p *Proxy) emitMessages(text, scope, stream, exchange string, dir Direction, flags []string, l *lease, at time.Time, emit EmitFunc) (firstID string) {
-	msgs, batch, ok := splitMessages(text)
+	msgs, batch, ok := jsonrpc.Split(text)
 	for i, m := range msgs {
 		o := &Observation{Type: TypeMessage, Time: at, Session: scope, Stream: stream, Exchange: exchange, Direction: dir, Batch: batch, Flags: flags, lease: l}
 		env := p.describeMessage(o, m, scope, ok)
 		if i == 0 {
-			firstID = env.id
+			firstID = env.ID
 		}
 		emit([]*Observation{o})
 		p.noteRequest(o, env, scope)

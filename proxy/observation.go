@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"mcpscope/jsonrpc"
+
 	"strings"
 	"time"
 	"unsafe"
@@ -34,15 +36,15 @@ const (
 	ServerToClient Direction = "server_to_client"
 )
 
-// MessageKind classifies a JSON-RPC message.
-type MessageKind string
+// MessageKind classifies a JSON-RPC message (jsonrpc.Kind).
+type MessageKind = jsonrpc.Kind
 
 const (
-	KindRequest      MessageKind = "request"
-	KindNotification MessageKind = "notification"
-	KindResult       MessageKind = "result"
-	KindError        MessageKind = "error"
-	KindInvalid      MessageKind = "invalid" // not a JSON-RPC message (invalid JSON, or no method/result/error)
+	KindRequest      = jsonrpc.Request
+	KindNotification = jsonrpc.Notification
+	KindResult       = jsonrpc.Result
+	KindError        = jsonrpc.Error
+	KindInvalid      = jsonrpc.Invalid // not a JSON-RPC message (invalid JSON, or no method/result/error)
 )
 
 // Observation is one thing the proxy saw. It is immutable once published;

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"mcpscope/jsonrpc"
+
 	"sync"
 	"unsafe"
 )
@@ -19,11 +21,11 @@ type outbox struct {
 }
 
 type outboxEntry struct {
-	o         *Observation  // nil until built from captured
-	captured  capturedBlock // when o is nil: the block to build the observation of, off the data path; its lease is released once o is published
-	published bool          // o is out already (a breakpoint published it)
-	env       envelope      // the message o carries, to link its answer later
-	scope     string        // correlation scope when it was read
+	o         *Observation     // nil until built from captured
+	captured  capturedBlock    // when o is nil: the block to build the observation of, off the data path; its lease is released once o is published
+	published bool             // o is out already (a breakpoint published it)
+	env       jsonrpc.Envelope // the message o carries, to link its answer later
+	scope     string           // correlation scope when it was read
 
 	// batchText is an event's data that holds a JSON-RPC batch: one message
 	// observation per element is published after the event's.
@@ -31,8 +33,8 @@ type outboxEntry struct {
 }
 
 func (b *outbox) add(e outboxEntry) {
-	if e.env.kind != KindRequest {
-		e.env = envelope{} // only requests are remembered
+	if e.env.Kind != KindRequest {
+		e.env = jsonrpc.Envelope{} // only requests are remembered
 	}
 	*b.next() = e
 }
@@ -98,8 +100,8 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 		if e.o == nil {
 			e.o = newPooledObservation() // let go of below, once published
 			e.env, e.batchText = p.buildEvent(e.o, &e.captured, stream, exchange)
-			if e.env.kind != KindRequest {
-				e.env = envelope{}
+			if e.env.Kind != KindRequest {
+				e.env = jsonrpc.Envelope{}
 			}
 		}
 		if !e.published {

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"mcpscope/jsonrpc"
+
 	"context"
 	"time"
 
@@ -73,7 +75,7 @@ func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap t
 // message it describes the message on the observation; a batch comes back
 // as batchText, to be published message by message after it. o must be
 // empty, or pooled and empty.
-func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange string) (env envelope, batchText string) {
+func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange string) (env jsonrpc.Envelope, batchText string) {
 	*o = Observation{pool: o.pool, Type: TypeSSEEvent, Time: c.at, Direction: ServerToClient, Size: len(c.raw), Gap: c.gap, Raw: c.raw,
 		EventID: c.id, HasID: c.hasID, EventType: c.event, Session: c.session, Stream: stream, Exchange: exchange, lease: c.lease}
 	if c.hasRetry {
@@ -84,7 +86,7 @@ func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange st
 	}
 	c.minted.apply(o)
 	if c.describe {
-		if msgs, n, ok := singleOrSplit(c.data); n == 0 {
+		if msgs, n, ok := jsonrpc.SingleOrSplit(c.data); n == 0 {
 			env = p.describeMessage(o, msgs, c.scope, ok)
 		} else {
 			batchText = c.data
@@ -110,7 +112,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })
 		out, changed = s.applyToEvent(o, b, c.data, v, out, changed)
 		if v.text != c.data && !v.drop {
-			env = readEnvelope(v.text) // edited or modified: its answer answers what was forwarded
+			env = jsonrpc.Read(v.text) // edited or modified: its answer answers what was forwarded
 		}
 		if v.reply != "" && !v.published {
 			// Answered in the client's place (block, mock): published
@@ -120,11 +122,11 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 			s.p.bus().Publish(o)
 			v.published = true
 		}
-		if v.published && env.kind == KindRequest {
+		if v.published && env.Kind == KindRequest {
 			// Held (or answered), so published already: noted now, before
 			// the client (or a reply in its place) can answer it.
 			s.p.noteRequest(o, env, s.scope)
-			env = envelope{}
+			env = jsonrpc.Envelope{}
 		}
 		if v.reply != "" {
 			s.replyUpstream(ctx, v.reply)

@@ -1,32 +1,51 @@
-package proxy
+// Package jsonrpc reads the envelope of JSON-RPC 2.0 messages as MCP sends
+// them: what kind a message is, its method and id, and where its params,
+// result or error lie, as substrings of the text (no copies, no decoding of
+// the values). It is what the proxy reads of every message on the data
+// path, so it is fast (a scan, not a decode) and bounded (MaxDepth); it
+// never rejects a message the proxy forwards: a message it cannot read is
+// Invalid.
+package jsonrpc
 
 import (
 	"encoding/json"
 	"strings"
 )
 
-// envelope is the top-level shape of one JSON-RPC message, as substrings of
+// Kind classifies a JSON-RPC message. The names are part of mcpscope's
+// headless output and recording format.
+type Kind string
+
+const (
+	Request      Kind = "request"
+	Notification Kind = "notification"
+	Result       Kind = "result"
+	Error        Kind = "error"
+	Invalid      Kind = "invalid" // not a JSON-RPC message (invalid JSON, or no method/result/error)
+)
+
+// Envelope is the top-level shape of one JSON-RPC message, as substrings of
 // the text it was read from (no copies). It is tolerant: it reads what it
 // needs and never rejects a message the proxy forwards; a message it cannot
-// read has kind KindInvalid.
-type envelope struct {
-	kind   MessageKind
-	method string
-	id     string // the id's JSON text, "" when absent
-	params string // the params' JSON text, "" when absent
-	result string
-	err    string
+// read has kind Invalid.
+type Envelope struct {
+	Kind   Kind
+	Method string // unquoted
+	ID     string // the id's JSON text, "" when absent
+	Params string // the params' JSON text, "" when absent
+	Result string // the result's JSON text
+	Error  string // the error's JSON text
 }
 
-// maxJSONDepth bounds nesting so a hostile message cannot exhaust the stack;
+// MaxDepth bounds nesting so a hostile message cannot exhaust the stack;
 // deeper messages are forwarded and flagged invalid.
-const maxJSONDepth = 512
+const MaxDepth = 512
 
-// splitMessages returns the JSON-RPC messages in text: one per element for
+// Split returns the JSON-RPC messages in text: one per element for
 // a batch (an array; batch is its length), else text whole (batch 0). ok is
 // false for an array that is not valid JSON (text is then returned whole);
-// a single message is validated by readEnvelope, not here.
-func splitMessages(text string) (msgs []string, batch int, ok bool) {
+// a single message is validated by Read, not here.
+func Split(text string) (msgs []string, batch int, ok bool) {
 	i := skipSpace(text, 0)
 	if i < len(text) && text[i] == '[' {
 		var elems []string
@@ -36,36 +55,36 @@ func splitMessages(text string) (msgs []string, batch int, ok bool) {
 		}
 		return []string{text}, 0, false
 	}
-	// One message: readEnvelope validates it as it reads it, so it is not
+	// One message: Read validates it as it reads it, so it is not
 	// scanned twice here.
 	return []string{text}, 0, true
 }
 
-// singleOrSplit is splitMessages for the hot path: a single message comes
+// SingleOrSplit is Split for the hot path: a single message comes
 // back as itself, with no slice allocated; only an array is split.
-func singleOrSplit(text string) (first string, batch int, ok bool) {
-	if !isBatch(text) {
+func SingleOrSplit(text string) (first string, batch int, ok bool) {
+	if !IsBatch(text) {
 		return text, 0, true
 	}
-	msgs, batch, ok := splitMessages(text)
+	msgs, batch, ok := Split(text)
 	return msgs[0], batch, ok
 }
 
-// isBatch reports whether text is a JSON array (a batch, or something
-// invalid that splitMessages must look at); a single message can go
-// straight to readEnvelope without a slice.
-func isBatch(text string) bool {
+// IsBatch reports whether text is a JSON array (a batch, or something
+// invalid that Split must look at); a single message can go
+// straight to Read without a slice.
+func IsBatch(text string) bool {
 	i := skipSpace(text, 0)
 	return i < len(text) && text[i] == '['
 }
 
-// readEnvelope reads the top-level members of one message, and checks that
-// the text is exactly one well-formed JSON object (else KindInvalid).
-func readEnvelope(text string) envelope {
-	var e envelope
+// Read reads the top-level members of one message, and checks that
+// the text is exactly one well-formed JSON object (else Invalid).
+func Read(text string) Envelope {
+	var e Envelope
 	i := skipSpace(text, 0)
 	if i >= len(text) || text[i] != '{' {
-		e.kind = KindInvalid
+		e.Kind = Invalid
 		return e
 	}
 	method := ""
@@ -78,38 +97,38 @@ func readEnvelope(text string) envelope {
 			method = v
 		case `"id"`:
 			hasID = true
-			e.id = v
+			e.ID = v
 		case `"params"`:
-			e.params = v
+			e.Params = v
 		case `"result"`:
-			e.result = v
+			e.Result = v
 		case `"error"`:
-			e.err = v
+			e.Error = v
 		}
 	})
 	ok = ok && skipSpace(text, end) == len(text)
 	switch {
 	case !ok:
-		e.kind = KindInvalid
+		e.Kind = Invalid
 	case hasMethod:
-		e.method = unquote(method)
-		e.kind = KindNotification
-		if hasID && e.id != "null" {
-			e.kind = KindRequest
+		e.Method = Unquote(method)
+		e.Kind = Notification
+		if hasID && e.ID != "null" {
+			e.Kind = Request
 		}
-	case e.err != "":
-		e.kind = KindError
-	case e.result != "":
-		e.kind = KindResult
+	case e.Error != "":
+		e.Kind = Error
+	case e.Result != "":
+		e.Kind = Result
 	default:
-		e.kind = KindInvalid
+		e.Kind = Invalid
 	}
 	return e
 }
 
-// unquote returns the value of a JSON string literal, without allocating
+// Unquote returns the value of a JSON string literal, without allocating
 // when it has no escapes.
-func unquote(lit string) string {
+func Unquote(lit string) string {
 	if len(lit) < 2 || lit[0] != '"' {
 		return ""
 	}
@@ -194,7 +213,7 @@ func skipString(s string, i int) (int, bool) {
 // skipObject skips the object at s[i] == '{', calling member (if not nil)
 // with each key (as its literal, quotes included) and value span.
 func skipObject(s string, i, depth int, member func(key string, vStart, vEnd int)) (int, bool) {
-	if depth > maxJSONDepth {
+	if depth > MaxDepth {
 		return i, false
 	}
 	i = skipSpace(s, i+1)
@@ -240,7 +259,7 @@ func skipObject(s string, i, depth int, member func(key string, vStart, vEnd int
 // skipArray skips the array at s[i] == '[', calling elem (if not nil) with
 // each element's span.
 func skipArray(s string, i, depth int, elem func(start, end int)) (int, bool) {
-	if depth > maxJSONDepth {
+	if depth > MaxDepth {
 		return i, false
 	}
 	i = skipSpace(s, i+1)
@@ -269,4 +288,62 @@ func skipArray(s string, i, depth int, elem func(start, end int)) (int, bool) {
 			return i, false
 		}
 	}
+}
+
+// ReadPrefix reads what it can of a JSON-RPC message from its first
+// bytes, or of the first message of a batch: the top-level members that end
+// within them (id, method), and the kind a "result" or "error" key names
+// even when its value goes on past them. The kind is Invalid when the
+// prefix shows none: it is not a JSON object (or an array of them), or one
+// whose method, result or error comes later than the prefix.
+func ReadPrefix(s string) Envelope {
+	e := Envelope{Kind: Invalid}
+	i := skipSpace(s, 0)
+	if i < len(s) && s[i] == '[' { // a batch: what its first message shows
+		i = skipSpace(s, i+1)
+	}
+	if i >= len(s) || s[i] != '{' {
+		return e
+	}
+	i = skipSpace(s, i+1)
+	hasMethod, hasID := false, false
+	for i < len(s) && s[i] == '"' {
+		kEnd, ok := skipString(s, i)
+		if !ok {
+			break
+		}
+		key := s[i:kEnd]
+		i = skipSpace(s, kEnd)
+		if i >= len(s) || s[i] != ':' {
+			break
+		}
+		switch key {
+		case `"result"`:
+			e.Kind = Result
+		case `"error"`:
+			e.Kind = Error
+		}
+		vStart := skipSpace(s, i+1)
+		vEnd, ok := skipValue(s, vStart, 1)
+		if !ok || vEnd >= len(s) { // a number at the end may go on past the prefix
+			break
+		}
+		switch key {
+		case `"id"`:
+			hasID, e.ID = true, s[vStart:vEnd]
+		case `"method"`:
+			hasMethod, e.Method = true, Unquote(s[vStart:vEnd])
+		}
+		if i = skipSpace(s, vEnd); i >= len(s) || s[i] != ',' {
+			break
+		}
+		i = skipSpace(s, i+1)
+	}
+	if hasMethod {
+		e.Kind = Notification
+		if hasID && e.ID != "null" {
+			e.Kind = Request
+		}
+	}
+	return e
 }
