@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"os/exec"
+	"os/signal"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +22,35 @@ import (
 	"mcpscope/internal/mcptest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	mcptest.RunStdioServerIfAsked()
+	runMcpscopeIfAsked()
+	goleak.VerifyTestMain(m)
+}
+
+// mcpscopeArg marks this test binary started again to run mcpscope.
+const mcpscopeArg = "-mcptest.mcpscope"
+
+// mcpscopeCommand returns the command line that runs mcpscope with args
+// in a process of its own, as a client launches it (mcpscope wrap, replay
+// --stdio): this test binary, started again. With mcptest's
+// StdioServerCommand it makes "mcpscope wrap -- <a go-sdk stdio server>"
+// with no build step.
+func mcpscopeCommand(args ...string) []string {
+	return append([]string{os.Args[0], mcpscopeArg}, args...)
+}
+
+// runMcpscopeIfAsked runs mcpscope as main does and exits, if this process
+// was started by mcpscopeCommand.
+func runMcpscopeIfAsked() {
+	if len(os.Args) < 2 || os.Args[1] != mcpscopeArg {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	status := run(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(status)
+}
 
 // syncBuffer is an io.Writer safe for the writer and a reading test.
 type syncBuffer struct {
@@ -151,4 +183,14 @@ func TestHeadlessOutput(t *testing.T) {
 	}
 	t.Errorf("headless output: %d progress events, %d tools/call requests, %d results, %d streams opened; want 5, 1, 1, ≥1\n%s",
 		progress, calls, results, opened, stdout.String())
+}
+
+// TestMcpscopeCommandRunsMcpscope: the re-executed test binary is
+// mcpscope, in a process of its own.
+func TestMcpscopeCommandRunsMcpscope(t *testing.T) {
+	argv := mcpscopeCommand("version")
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	if err != nil || !strings.HasPrefix(string(out), "mcpscope ") {
+		t.Errorf("mcpscope version in a process of its own: %q, %v", out, err)
+	}
 }
