@@ -236,7 +236,7 @@ func openIdleStreams(tb testing.TB, r *rig, n int) []net.Conn {
 // of their start included. It cost 48.7 KiB while net/http's server kept
 // each stream's connection, buffers and goroutines, about 33 handed over
 // (handover.go), about 19 on an upstream connection of its own
-// (upstream_stream.go).
+// (upstream_transport.go).
 func TestIdleStreamRSSPerStream(t *testing.T) {
 	if _, anon := residentMemory(); anon == 0 {
 		t.Skip("no /proc/self/status RssAnon here: resident memory cannot be measured")

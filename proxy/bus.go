@@ -51,7 +51,7 @@ import (
 //     and their strings, only until its next call to Next (or Close); it
 //     must copy what it keeps. SSE events then share the bytes the proxy
 //     read instead of being copied for it (see lease), and their
-//     observations go back to a pool once it lets go (see recycle.go): it
+//     observations go back to a pool once it lets go (see observation_pool.go): it
 //     must not keep the pointers either.
 //
 // The zero Bus is not usable; call NewBus.

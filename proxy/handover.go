@@ -18,7 +18,7 @@ import (
 // So the stream takes the connection (Hijack), the handler returns, and a
 // goroutine of its own, with a shallow stack, runs the stream, writing to
 // the connection directly. The client leaving, which the server's
-// background read noticed, is noticed by probing (clientconns.go). Measured
+// background read noticed, is noticed by probing (handover_conns.go). Measured
 // by BenchmarkIdleStreamRSSProcess (docs/BENCHMARKS.md, "Memory bounds").
 
 // handOver takes the client's connection and runs the rest of the stream

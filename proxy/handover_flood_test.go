@@ -21,7 +21,7 @@ func flood(c net.Conn, done chan<- struct{}) {
 
 // TestProbeSurvivesFloodingClient: a client that keeps sending bytes on
 // its handed-over GET stream's connection does not stall the probing of
-// the others (clientconns.go): meanwhile another GET stream is handed over
+// the others (handover_conns.go): meanwhile another GET stream is handed over
 // and, when its client leaves, its upstream request ends within a
 // generous bound.
 func TestProbeSurvivesFloodingClient(t *testing.T) {

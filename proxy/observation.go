@@ -108,7 +108,7 @@ type Observation struct {
 	// Borrow for who may read them when.
 	lease *lease
 	// pool is set on an observation the bus recycles once the last of its
-	// holders lets go: what counts them (see recycle.go).
+	// holders lets go: what counts them (see observation_pool.go).
 	pool *pooledObservation
 }
 

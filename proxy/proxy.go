@@ -40,7 +40,7 @@ type Proxy struct {
 	Upstream *url.URL
 
 	// Fallbacks are further upstreams, tried in order when the one a
-	// request goes to refuses the connection (see failover.go).
+	// request goes to refuses the connection (see upstream_failover.go).
 	Fallbacks []*url.URL
 	active    atomic.Int32 // index in upstreams() of the one new sessions use
 
@@ -159,7 +159,7 @@ var defaultTransport = NewTransport(0)
 
 // transport is what sends requests upstream: Transport, or the default,
 // with GET streams to cleartext upstreams on connections of their own
-// where it is an *http.Transport (upstream_stream.go).
+// where it is an *http.Transport (upstream_transport.go).
 func (p *Proxy) transport() http.RoundTripper {
 	t := p.Transport
 	if t == nil {
@@ -259,7 +259,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !p.checkHostAndOrigin(w, r) {
 		return
 	}
-	var held int64 // of the in-flight budget for bodies (see body.go)
+	var held int64 // of the in-flight budget for bodies (see request_body.go)
 	defer p.releaseBody(&held)
 	ex, ok := p.readRequest(w, r, &held)
 	if !ok {

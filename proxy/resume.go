@@ -14,7 +14,7 @@ import (
 // Resumption through minted ids (DESIGN "Resumption"). Where no rule
 // changed a stream, upstream ids and Last-Event-ID pass through and the
 // upstream replays from its own store. A client resuming from an id the
-// proxy minted (see mint.go) is served in two parts:
+// proxy minted (see resume_mint.go) is served in two parts:
 //
 //  1. the events the stream's replay log holds after the client's one, as
 //     they were forwarded (rule changes and injected events included);

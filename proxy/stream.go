@@ -35,8 +35,8 @@ type sseStream struct {
 	broke          bool      // the upstream's body broke off: the client's breaks too
 	closeDelimited bool      // the body is not chunked: its end is the connection's close (closeDelimited)
 	outbox         outbox    // observations published once the client has the bytes
-	mint           *minter   // set once the stream's ids are the proxy's (mint.go)
-	drain          drainer   // how the stream goes on without its client (mint.go)
+	mint           *minter   // set once the stream's ids are the proxy's (resume_mint.go)
+	drain          drainer   // how the stream goes on without its client (resume_drain.go)
 	minted         eventMint // what minting did to the current event, for its observation
 
 	replies sync.WaitGroup // answers to the server under way (replyUpstream); waited for at close

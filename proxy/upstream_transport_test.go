@@ -28,7 +28,7 @@ func getStream(t *testing.T, hs *harness) *http.Response {
 }
 
 // TestGETStreamErrorsSayWhatHappened: a GET stream goes upstream on a
-// connection of its own (upstream_stream.go), not through http.Transport;
+// connection of its own (upstream_transport.go), not through http.Transport;
 // each way its request can fail before the response headers still
 // reaches the client as the error that names it, as for any request.
 func TestGETStreamErrorsSayWhatHappened(t *testing.T) {
