@@ -75,9 +75,9 @@ func (p *Proxy) onStream(id, action, by string, change func(*streamGate) error) 
 // PauseSession closes the gates of every stream of a session, including
 // streams it opens later.
 func (p *Proxy) PauseSession(id, by string) error {
-	return p.onSession(id, "pause", by, func(e *sessionEntry) {
-		if e.pause == nil {
-			e.pause = &Pause{By: by, Since: time.Now()}
+	return p.onSession(id, "pause", by, func(paused map[string]*Pause) {
+		if paused[id] == nil {
+			paused[id] = &Pause{By: by, Since: time.Now()}
 		}
 	})
 }
@@ -85,22 +85,25 @@ func (p *Proxy) PauseSession(id, by string) error {
 // ResumeSession lifts a session's pause (streams paused on their own, or by
 // a global pause, stay paused).
 func (p *Proxy) ResumeSession(id, by string) error {
-	return p.onSession(id, "resume", by, func(e *sessionEntry) { e.pause = nil })
+	return p.onSession(id, "resume", by, func(paused map[string]*Pause) { delete(paused, id) })
 }
 
-func (p *Proxy) onSession(id, action, by string, change func(*sessionEntry)) error {
+// onSession applies change to the sessions' pauses if the session table
+// knows id (holding the table's lock, so it cannot forget id meanwhile),
+// wakes the streams, and publishes the act.
+func (p *Proxy) onSession(id, action, by string, change func(paused map[string]*Pause)) error {
 	g := &p.gates
-	g.mu.Lock()
-	g.init()
-	e := g.sessions[id]
-	if e == nil {
-		g.mu.Unlock()
+	known := g.sessions.ifKnown(id, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.init()
+		change(g.paused)
+		p.publishGate(id, "", GateChange{Action: action, Scope: "session", By: by})
+		g.updateAll()
+	})
+	if !known {
 		return fmt.Errorf("%w: %q", ErrUnknownSession, id)
 	}
-	defer g.mu.Unlock()
-	change(e)
-	p.publishGate(id, "", GateChange{Action: action, Scope: "session", By: by})
-	g.updateAll()
 	return nil
 }
 
@@ -121,9 +124,7 @@ func (p *Proxy) ResumeAll(by string) {
 	g := &p.gates
 	g.mu.Lock()
 	g.global = nil
-	for _, e := range g.sessions {
-		e.pause = nil
-	}
+	clear(g.paused)
 	for _, s := range g.streams {
 		s.own, s.steps = nil, 0
 	}

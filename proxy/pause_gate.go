@@ -10,8 +10,9 @@ import (
 )
 
 // The pause gate. Every open SSE stream passes each event through its gate
-// before writing it. A gate is closed while a pause applies to its stream:
-// the stream's own, its session's, or the global one. While the stream
+// before writing it (and a stdio link each server→client line, link.go).
+// A gate is closed while a pause applies to its stream: the stream's own,
+// its session's, or the global one. While the stream
 // waits at a closed gate it does not read the upstream body, so the kernel's
 // socket buffers fill and the upstream's writes block: the pause reaches the
 // server as TCP backpressure, and the proxy holds at most one read buffer
@@ -67,121 +68,68 @@ type streamGate struct {
 	heldBytes int64
 }
 
-// sessionEntry is what the gates know of a session.
-type sessionEntry struct {
-	firstSeen, lastSeen time.Time
-	requests            int64
-	pause               *Pause
-	upstream            string // the upstream's id for it
-	protocol            string // the protocol version it initialized with
-	transport, name     string // for a stdio link's session: "stdio" and the command
-}
-
-// gates holds every gate and the session and global pauses.
+// gates holds every gate and the pauses: the streams' own (in their
+// gates), the sessions' and the global one. It also holds the table of the
+// sessions seen (session_table.go), which a stream opening registers its
+// session in and which never forgets a session the gates hold.
 type gates struct {
 	mu       sync.Mutex
 	global   *Pause
 	streams  map[string]*streamGate
-	sessions map[string]*sessionEntry
+	paused   map[string]*Pause // the paused sessions' pauses
+	sessions sessionTable      // its own lock, taken before mu where both are
 }
-
-const maxRememberedSessions = 4096
 
 func (g *gates) init() {
 	if g.streams == nil {
 		g.streams = make(map[string]*streamGate)
-		g.sessions = make(map[string]*sessionEntry)
+		g.paused = make(map[string]*Pause)
 	}
 }
 
-// touch notes a request of session.
+// touch notes a request of session in the session table, which keeps the
+// sessions the gates hold.
 func (g *gates) touch(session string, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
-	e := g.sessions[session]
-	if e == nil {
-		if len(g.sessions) >= maxRememberedSessions {
-			g.forgetOldestIdleSession()
-		}
-		e = &sessionEntry{firstSeen: now}
-		g.sessions[session] = e
-	}
-	e.lastSeen = now
-	e.requests++
+	g.sessions.touch(session, now, g.held)
 }
 
-// forgetOldestIdleSession drops the least recently seen session that has
-// no open stream and no pause.
-func (g *gates) forgetOldestIdleSession() {
-	busy := make(map[string]bool)
+// held returns the sessions the gates hold: those with an open stream or
+// a pause.
+func (g *gates) held() map[string]bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	held := make(map[string]bool, len(g.streams)+len(g.paused))
 	for _, s := range g.streams {
-		busy[s.session] = true
+		held[s.session] = true
 	}
-	var oldest string
-	var at time.Time
-	for id, e := range g.sessions {
-		if !busy[id] && e.pause == nil && (oldest == "" || e.lastSeen.Before(at)) {
-			oldest, at = id, e.lastSeen
-		}
+	for id := range g.paused {
+		held[id] = true
 	}
-	delete(g.sessions, oldest)
+	return held
 }
 
-// label names a session that is not HTTP's: its transport and what to
-// call it (a stdio link's command).
+// label names a stdio link's session in the session table.
 func (g *gates) label(session, transport, name string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
-	e := g.sessions[session]
-	if e == nil {
-		now := time.Now()
-		e = &sessionEntry{firstSeen: now, lastSeen: now}
-		g.sessions[session] = e
-	}
-	e.transport, e.name = transport, name
+	g.sessions.label(session, transport, name)
 }
 
-// mapped notes the upstream's id for a session and its protocol version.
-func (g *gates) mapped(session, upstream, protocol string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
-	if e := g.sessions[session]; e != nil {
-		e.upstream, e.protocol = upstream, protocol
-	}
-}
-
-// seenAlive reports whether this proxy has seen the session alive (created
-// it, or found it in the store for a request: mapped it to an upstream's)
-// and has not forgotten it. A request naming any id is touched, so being
-// in the table alone proves nothing.
-func (g *gates) seenAlive(session string) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	e := g.sessions[session]
-	return e != nil && e.upstream != ""
-}
-
-// forget drops a session that ended (its streams keep their own entries
-// until they close).
+// forget drops a session that ended, and its pause (its streams keep
+// their own gates until they close).
 func (g *gates) forget(session string) {
+	g.sessions.forget(session)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.sessions, session)
+	delete(g.paused, session)
 }
 
-// open registers a stream; its gate starts closed if its session or
-// everything is paused.
+// open registers a stream, and its session in the table; its gate starts
+// closed if its session or everything is paused.
 func (g *gates) open(id, session string, kind StreamKind) *streamGate {
 	s := &streamGate{id: id, session: session, kind: kind, opened: time.Now(), wake: make(chan struct{}, 1)}
+	g.sessions.seen(session, s.opened)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.init()
-	if g.sessions[session] == nil {
-		g.sessions[session] = &sessionEntry{firstSeen: s.opened, lastSeen: s.opened}
-	}
 	g.streams[id] = s
 	g.update(s)
 	return s
@@ -190,12 +138,10 @@ func (g *gates) open(id, session string, kind StreamKind) *streamGate {
 // move changes the session a stream belongs to (the legacy stream learns
 // its session from its first event).
 func (g *gates) move(s *streamGate, session string) {
+	g.sessions.seen(session, time.Now())
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s.session = session
-	if g.sessions[session] == nil {
-		g.sessions[session] = &sessionEntry{firstSeen: time.Now(), lastSeen: time.Now()}
-	}
 	g.update(s)
 }
 
@@ -218,8 +164,8 @@ func (g *gates) pauseOf(s *streamGate) (*Pause, string) {
 	switch {
 	case s.own != nil:
 		return s.own, "stream"
-	case g.sessions[s.session] != nil && g.sessions[s.session].pause != nil:
-		return g.sessions[s.session].pause, "session"
+	case g.paused[s.session] != nil:
+		return g.paused[s.session], "session"
 	case g.global != nil:
 		return g.global, "all"
 	}
@@ -310,24 +256,6 @@ type StreamInfo struct {
 	Steps     int        `json:"steps_pending,omitempty"`
 }
 
-// SessionInfo describes a session the proxy has seen.
-type SessionInfo struct {
-	ID        string    `json:"id"`
-	Upstream  string    `json:"upstream,omitempty"` // the upstream's id for the session
-	Protocol  string    `json:"protocol_version,omitempty"`
-	Transport string    `json:"transport,omitempty"` // "stdio" for a wrapped or bridged stdio server; empty for HTTP
-	Name      string    `json:"name,omitempty"`      // a stdio session's command
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	Requests  int64     `json:"requests"`
-	Streams   int       `json:"open_streams"`
-	Events    int64     `json:"events"` // forwarded on its open streams
-	Bytes     int64     `json:"bytes"`
-	Paused    bool      `json:"paused"`
-	PausedBy  string    `json:"paused_by,omitempty"`
-	Since     time.Time `json:"paused_since,omitzero"`
-}
-
 func (g *gates) streamInfo(s *streamGate) StreamInfo {
 	info := StreamInfo{ID: s.id, Session: s.session, Kind: s.kind, Opened: s.opened,
 		Events: s.events.Load(), Bytes: s.bytes.Load(), State: "flowing", Steps: s.steps}
@@ -351,21 +279,20 @@ func (g *gates) listStreams() []StreamInfo {
 	return out
 }
 
+// listSessions lists the sessions of the table, oldest first, with their
+// open streams and pauses.
 func (g *gates) listSessions() []SessionInfo {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	byID := make(map[string]*SessionInfo, len(g.sessions))
-	out := make([]SessionInfo, 0, len(g.sessions))
-	for id, e := range g.sessions {
-		info := SessionInfo{ID: id, Upstream: e.upstream, Protocol: e.protocol, Transport: e.transport, Name: e.name,
-			FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Requests: e.requests}
-		if p := e.pause; p != nil {
-			info.Paused, info.PausedBy, info.Since = true, p.By, p.Since
-		}
-		out = append(out, info)
-	}
+	out := g.sessions.list()
+	byID := make(map[string]*SessionInfo, len(out))
 	for i := range out {
 		byID[out[i].ID] = &out[i]
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for id, p := range g.paused {
+		if info := byID[id]; info != nil {
+			info.Paused, info.PausedBy, info.Since = true, p.By, p.Since
+		}
 	}
 	for _, s := range g.streams {
 		if info := byID[s.session]; info != nil {
@@ -374,6 +301,5 @@ func (g *gates) listSessions() []SessionInfo {
 			info.Bytes += s.bytes.Load()
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].FirstSeen.Before(out[j].FirstSeen) })
 	return out
 }

@@ -62,7 +62,7 @@ func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange,
 		return false
 	}
 	ex.session = sess
-	p.gates.mapped(proxyID, sess.UpstreamID, sess.ProtocolVersion) // seen alive here, if another instance created it
+	p.gates.sessions.mapped(proxyID, sess.UpstreamID, sess.ProtocolVersion) // seen alive here, if another instance created it
 	setUpstreamSession(out, param, sess.UpstreamID)
 	return true
 }
@@ -119,7 +119,7 @@ func (p *Proxy) newSession(ctx context.Context, upstream *url.URL, upstreamID st
 		return nil, err
 	}
 	p.gates.touch(sess.ProxyID, time.Now())
-	p.gates.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
+	p.gates.sessions.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
 	if sess.InitializeDropped > 0 {
 		p.logger().Info("initialize request not kept", "session", sess.ProxyID, "bytes", sess.InitializeDropped, "max", store.MaxInitialize)
 	}
@@ -219,7 +219,7 @@ func (p *Proxy) reinitialize(ctx context.Context, r *http.Request, sess *store.S
 	if err := p.sessions().Put(ctx, &remapped); err != nil {
 		return "", err
 	}
-	p.gates.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
+	p.gates.sessions.mapped(sess.ProxyID, upstreamID, sess.ProtocolVersion)
 	p.publishSession(sess.ProxyID, upstreamID, "re-initialized on "+upstream.Host+": "+why)
 	return upstreamID, nil
 }

@@ -61,7 +61,7 @@ const (
 // knows is claimed.
 func (p *Proxy) sessionNotFound(w http.ResponseWriter, ex *exchange, proxyID string) {
 	how, ended := p.ended.lookup(proxyID)
-	if !ended && p.gates.seenAlive(proxyID) {
+	if !ended && p.gates.sessions.seenAlive(proxyID) {
 		how, ended = sessionExpired, true
 		p.ended.note(proxyID, how)
 	}
