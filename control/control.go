@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"mcpscope/internal/hostguard"
 	"mcpscope/proxy"
 	"mcpscope/record"
 )
@@ -59,7 +60,7 @@ const actor = "api"
 
 // ServeHTTP checks the caller, then routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := proxy.CheckHostAndOrigin(r, s.AllowedHosts, s.AllowedOrigins); err != nil {
+	if err := hostguard.Check(r, s.AllowedHosts, s.AllowedOrigins); err != nil {
 		writeError(w, http.StatusForbidden, err.Error())
 		return
 	}

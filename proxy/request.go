@@ -114,3 +114,12 @@ func writeRPCError(w http.ResponseWriter, status int, id string, message string)
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32000,"message":%s}}`+"\n", idText, msg)
 }
+
+// quoteForMessage quotes untrusted text (a session id) for an error
+// message, escaping control characters and bounding its length.
+func quoteForMessage(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mcpscope/internal/hostguard"
 	"mcpscope/proxy"
 	"mcpscope/sse"
 )
@@ -80,7 +81,7 @@ func (rp *Replayer) Requests() int {
 func (rp *Replayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rp.serving.Add(1)
 	defer rp.serving.Add(-1)
-	if err := proxy.CheckHostAndOrigin(r, rp.AllowedHosts, rp.AllowedOrigins); err != nil {
+	if err := hostguard.Check(r, rp.AllowedHosts, rp.AllowedOrigins); err != nil {
 		replayError(w, http.StatusForbidden, "", err.Error())
 		return
 	}
