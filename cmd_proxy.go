@@ -120,7 +120,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, not only loopback: other machines can reach the proxy (requests are served only with an allowed Host and Origin)\n", where)
 	}
 	display := o.display(p, stdout, stderr, addr)
-	sub := subscribeDisplay(p.Bus, o.tui)
+	sub := subscribeDisplay(p.Bus)
 	defer sub.Close()
 	stopRecording := func(time.Time) error { return nil }
 	if o.recordFile != "" { // before the first request can arrive: the recording misses nothing

@@ -25,13 +25,11 @@ const (
 	displayBytes  = 16 << 20
 )
 
-// subscribeDisplay subscribes the display to the bus. The printer borrows
-// (it writes each batch out before its next); the TUI keeps what it gets.
-func subscribeDisplay(b *proxy.Bus, tui bool) *proxy.Subscription {
-	if tui {
-		return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes))
-	}
-	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes), proxy.Borrow)
+// subscribeDisplay subscribes the display to the bus. How it reads is the
+// display's choice: the printer borrows each batch (it writes it out
+// before the next), the TUI keeps what it gets.
+func subscribeDisplay(b *proxy.Bus) *proxy.Subscription {
+	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes))
 }
 
 // display returns what shows the observations: the TUI when stdin and

@@ -223,9 +223,10 @@ func (s *Server) serveHeld(w http.ResponseWriter, r *http.Request, id, action st
 
 // serveEvents streams the bus as SSE: one event per observation, its data
 // the same JSON object --headless prints, its id the observation's seq.
+// Each batch is borrowed: written out before the next is read.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	sub := s.Proxy.Bus.Subscribe(s.EventBuffer, proxy.Borrow) // each batch is written out before the next
-	defer func() { sub.Close(); sub.Release() }()
+	sub := s.Proxy.Bus.Subscribe(s.EventBuffer)
+	defer sub.Close()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -243,18 +244,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	printer := record.NewPrinter(redactor)
 	var line []byte
-	for {
-		ctx, cancel := context.WithTimeout(r.Context(), keepalive)
-		batch, err := sub.Next(ctx)
-		cancel()
-		switch {
-		case r.Context().Err() != nil || errors.Is(err, proxy.ErrClosed):
-			return
-		case errors.Is(err, context.DeadlineExceeded):
-			if _, err := w.Write([]byte(": keepalive\n\n")); err != nil {
-				return
-			}
-		}
+	write := func(batch []*proxy.Observation) error {
 		for _, o := range batch {
 			line = line[:0]
 			if o.Seq != 0 { // "dropped" notices are not on the bus and have none
@@ -267,10 +257,23 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			if _, err := w.Write(append(line, '\n')); err != nil {
-				return
+				return err
 			}
 		}
-		if rc.Flush() != nil {
+		return rc.Flush()
+	}
+	for {
+		ctx, cancel := context.WithTimeout(r.Context(), keepalive)
+		err := sub.NextBorrowed(ctx, write)
+		cancel()
+		switch {
+		case r.Context().Err() != nil || errors.Is(err, proxy.ErrClosed):
+			return
+		case errors.Is(err, context.DeadlineExceeded):
+			if _, err := w.Write([]byte(": keepalive\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		case err != nil: // writing to the client failed
 			return
 		}
 	}

@@ -30,7 +30,7 @@ func configureRoute(b testing.TB, route string, p *proxy.Proxy, closers *[]func(
 		if err != nil {
 			b.Fatal(err)
 		}
-		sub := p.Bus.SubscribeLossless(record.LosslessBuffer, proxy.Borrow) // as mcpscope --record subscribes
+		sub := p.Bus.SubscribeLossless(record.LosslessBuffer) // as mcpscope --record subscribes
 		done := make(chan error, 1)
 		go func() {
 			done <- record.Record(context.Background(), sub, f, record.NewHeader("bench", true), record.NewRedactor(nil))

@@ -69,9 +69,9 @@ func runBenchChild(route, upstream string) int {
 		p := proxy.New(u)
 		p.Transport = tr
 		if os.Getenv(benchChildPrintEnv) != "" {
-			go printObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
+			go printObservations(p.Bus.Subscribe(0), &events, &closed)
 		} else {
-			go countObservations(p.Bus.Subscribe(0, proxy.Borrow), &events, &closed)
+			go countObservations(p.Bus.Subscribe(0), &events, &closed)
 		}
 		handler = p
 	default:

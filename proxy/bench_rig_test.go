@@ -202,7 +202,7 @@ func serve(b testing.TB, srv *http.Server) (string, func()) {
 // drain subscribes a headless consumer that counts what it reads and does
 // no I/O. The returned channel closes when the bus does.
 func (r *rig) drain(bus *proxy.Bus) <-chan struct{} {
-	sub := bus.Subscribe(0, proxy.Borrow)
+	sub := bus.Subscribe(0)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -212,15 +212,10 @@ func (r *rig) drain(bus *proxy.Bus) <-chan struct{} {
 }
 
 // countObservations counts the SSE event and stream_closed observations sub
-// delivers until it closes. sub borrows (proxy.Borrow): it reads each
-// batch once, as the recorder and the headless printer do.
+// delivers until it closes. It borrows (NextBorrowed): it reads each batch
+// once, as the recorder and the headless printer do.
 func countObservations(sub *proxy.Subscription, events, closed *atomic.Int64) {
-	defer sub.Release()
-	for {
-		batch, err := sub.Next(context.Background())
-		if err != nil {
-			return
-		}
+	count := func(batch []*proxy.Observation) error {
 		for _, o := range batch {
 			switch o.Type {
 			case proxy.TypeSSEEvent:
@@ -229,6 +224,9 @@ func countObservations(sub *proxy.Subscription, events, closed *atomic.Int64) {
 				closed.Add(1)
 			}
 		}
+		return nil
+	}
+	for sub.NextBorrowed(context.Background(), count) == nil {
 	}
 }
 

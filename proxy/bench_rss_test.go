@@ -52,14 +52,9 @@ func residentMemory() (all, anon int64) {
 // printObservations is countObservations doing the headless printer's
 // work: every observation encoded as a JSON line, written nowhere.
 func printObservations(sub *proxy.Subscription, events, closed *atomic.Int64) {
-	defer sub.Release()
 	enc := json.NewEncoder(io.Discard)
 	enc.SetEscapeHTML(false)
-	for {
-		batch, err := sub.Next(context.Background())
-		if err != nil {
-			return
-		}
+	encode := func(batch []*proxy.Observation) error {
 		for _, o := range batch {
 			enc.Encode(o)
 			switch o.Type {
@@ -69,6 +64,9 @@ func printObservations(sub *proxy.Subscription, events, closed *atomic.Int64) {
 				closed.Add(1)
 			}
 		}
+		return nil
+	}
+	for sub.NextBorrowed(context.Background(), encode) == nil {
 	}
 }
 
@@ -292,12 +290,13 @@ func BenchmarkStalledSubscriber(b *testing.B) {
 			hs := startProxyKeeping(b, up.URL, nil, func(*proxy.Observation) bool { return false })
 			var held float64
 			for b.Loop() {
-				var opts []proxy.SubscribeOption
-				if kind == "borrow" {
-					opts = append(opts, proxy.Borrow)
-				}
 				heap0, _ := liveMemory()
-				stalled := hs.Proxy.Bus.Subscribe(0, opts...)
+				stalled := hs.Proxy.Bus.Subscribe(0)
+				if kind == "borrow" { // it has read borrowed once, then stalls
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					stalled.NextBorrowed(ctx, func([]*proxy.Observation) error { return nil })
+				}
 				resp, err := hs.Client.Get(hs.URL + "/burst")
 				if err != nil {
 					b.Fatal(err)
@@ -311,7 +310,6 @@ func BenchmarkStalledSubscriber(b *testing.B) {
 				heap1, _ := liveMemory()
 				held += float64(heap1 - heap0)
 				stalled.Close()
-				stalled.Release()
 			}
 			b.ReportMetric(held/float64(b.N)/(1<<20), "held-MiB")
 		})

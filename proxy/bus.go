@@ -30,13 +30,21 @@ import (
 //     them, so a burst of events cannot push them out. Past the hard limit
 //     they are dropped and counted too, which only a subscriber that
 //     stopped reading can cause.
-//   - A borrowing subscriber (Borrow) pins the read buffers its queued
-//     observations share (leases of 128 KiB). Its queue counts each lease
-//     it holds as a whole lease, once however its streams interleave,
-//     and past maxPinnedPerSubscriber it queues copies that pin nothing
-//     instead: a borrowing subscriber that stops reading pins at most that
-//     much (twice, counting the batch it was last given), not the leases
-//     of every stream.
+//   - A subscriber reads in one of two forms, its choice at every read.
+//     Next returns observations that are the subscriber's to keep (the
+//     TUI): copies where the proxy's would borrow. NextBorrowed lends a
+//     batch to a callback (the recorder, the headless printer, the control
+//     API): the observations as published, whose strings may share the
+//     proxy's read buffers (leases of 128 KiB), valid only until the
+//     callback returns; the subscription lets go of them then, so a
+//     consumer never releases anything itself. Once a subscriber reads
+//     with NextBorrowed, its queue holds what is published as it is,
+//     pinning the leases it shares (each counted once as a whole lease,
+//     however streams interleave, and past maxPinnedPerSubscriber queued
+//     as copies that pin nothing): one that stops reading pins at most
+//     that much, twice counting the batch its callback holds. Before its
+//     first read and after a Next, it queues copies. Close turns what is
+//     queued into copies: nothing stays pinned by a closed subscription.
 //   - A lossless subscriber (SubscribeLossless, for the recorder) never
 //     misses an observation. Its queue is bounded in bytes instead; if the
 //     subscriber falls so far behind that the bound is reached, it is cut
@@ -46,13 +54,11 @@ import (
 //     Publish runs what was deferred before it first.
 //   - A subscriber sees observations in the order they were published to it;
 //     observations of one stream are published by one goroutine, in order.
-//   - Observations are the subscriber's to keep, unless it subscribed with
-//     Borrow: a borrowing subscriber may read the observations of a batch,
-//     and their strings, only until its next call to Next (or Close); it
-//     must copy what it keeps. SSE events then share the bytes the proxy
-//     read instead of being copied for it (see lease), and their
-//     observations go back to a pool once it lets go (see observation_pool.go): it
-//     must not keep the pointers either.
+//   - What NextBorrowed lends (the batch, its observations and their
+//     strings) must not be kept past the callback: SSE events share the
+//     bytes the proxy read instead of being copied (see lease), and their
+//     observations go back to a pool (see observation_pool.go). A callback
+//     copies what it keeps.
 //
 // The zero Bus is not usable; call NewBus.
 type Bus struct {
@@ -76,7 +82,8 @@ const DefaultSubscriberBuffer = 8192
 const DefaultSubscriberBytes = 4 << 20
 
 // maxPinnedPerSubscriber bounds the lease bytes a borrowing subscriber's
-// queue pins; past it, observations are queued as copies (see Borrow).
+// queue pins; past it, observations are queued as copies (see
+// NextBorrowed).
 const maxPinnedPerSubscriber = 4 << 20
 
 // NewBus returns an empty bus.
@@ -106,7 +113,7 @@ func (b *Bus) publishOne(o *Observation) {
 		o.Time = time.Now()
 	}
 	for _, s := range *b.subs.Load() {
-		if s.borrow {
+		if s.borrow.Load() {
 			s.offer(o)
 		} else {
 			s.offer(o.owned())
@@ -142,7 +149,7 @@ func (b *Bus) publishNow(os []*Observation) {
 	}
 	var owned []*Observation // os as observers that keep them get them, made once for all of them
 	for _, s := range *b.subs.Load() {
-		if s.borrow {
+		if s.borrow.Load() {
 			s.offerAll(os)
 			continue
 		}
@@ -201,13 +208,6 @@ func (b *Bus) SubscribeLossless(maxBytes int, opts ...SubscribeOption) *Subscrip
 // SubscribeOption changes how a subscription receives observations.
 type SubscribeOption func(*Subscription)
 
-// Borrow makes a subscriber that reads each batch before its next Next and
-// keeps nothing of it (the recorder, the headless printer, the control
-// API): it gets the observations as published, whose strings may share the
-// proxy's read buffers, valid until its next Next or Close. A subscriber
-// that keeps observations (the TUI) must not borrow: it gets copies.
-func Borrow(s *Subscription) { s.borrow = true }
-
 func (b *Bus) add(s *Subscription, opts []SubscribeOption) *Subscription {
 	for _, opt := range opts {
 		opt(s)
@@ -253,20 +253,20 @@ var ErrClosed = errors.New("bus: subscription closed")
 // after it fell further behind than its byte bound allows.
 var ErrOverflow = errors.New("bus: subscriber fell too far behind and was cut off")
 
-// Subscription is one observer's queue. Next is meant to be called from one
-// goroutine.
+// Subscription is one observer's queue. Next and NextBorrowed are meant
+// to be called from one goroutine; Close, Queued and Backlog from any.
 type Subscription struct {
 	bus    *Bus
 	buffer int
 	wake   chan struct{} // has a token when the queue became non-empty
 
 	lossless bool
-	maxBytes int  // bytes the queue may hold (lossless: before it is cut off)
-	borrow   bool // see Borrow: queued observations that borrow hold a reference to their lease
+	maxBytes int         // bytes the queue may hold (lossless: before it is cut off)
+	borrow   atomic.Bool // the reader last read with NextBorrowed: queue observations as published, holding a reference to their lease
 
 	mu         sync.Mutex
 	queue      []*Observation
-	spare      []*Observation // the slice returned by the previous Next, reused
+	spare      []*Observation // the slice of the previous batch, reused
 	dropped    int64
 	closed     bool
 	queuedSize int      // bytes queued, by Footprint
@@ -325,8 +325,8 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 }
 
 // hold takes the references a queued observation keeps, to its lease and
-// (pooled) to itself, until the subscriber is done with it (Next lets go
-// one call later). Each distinct lease counts once, however the
+// (pooled) to itself, until the subscriber is done with it (when
+// NextBorrowed's callback returns, or Next has copied it). Each distinct lease counts once, however the
 // observations of streams interleave; once the queue pins
 // maxPinnedPerSubscriber of leases, an observation of another lease is
 // returned as a copy that holds neither instead.
@@ -346,11 +346,17 @@ func (s *Subscription) hold(o *Observation) *Observation {
 	return o
 }
 
-// emptied resets the queue's byte counts once it was handed over or let
-// go of. s.mu is held.
+// emptied resets the queue's counts once it was handed over. s.mu is held.
 func (s *Subscription) emptied() {
+	s.queuedSize = 0
+	s.emptiedPins()
+}
+
+// emptiedPins forgets the leases the queue held, once it holds none.
+// s.mu is held.
+func (s *Subscription) emptiedPins() {
 	clear(s.pinned)
-	s.queuedSize, s.pinned = 0, s.pinned[:0]
+	s.pinned = s.pinned[:0]
 }
 
 // pins reports whether the queue already holds l. The newest lease is
@@ -364,19 +370,6 @@ func (s *Subscription) pins(l *lease) bool {
 	return false
 }
 
-// letGo releases the leases of the batch the subscriber is done with and
-// forgets it. s.mu is held.
-func (s *Subscription) letGo() {
-	if s.borrow {
-		for _, o := range s.spare {
-			if o != nil {
-				o.letGo()
-			}
-		}
-	}
-	clear(s.spare)
-}
-
 // signal wakes a Next waiting for the queue to become non-empty.
 func (s *Subscription) signal() {
 	select {
@@ -386,14 +379,50 @@ func (s *Subscription) signal() {
 }
 
 // Next waits for observations and returns all that are queued, oldest
-// first, preceded by a TypeDropped observation if some were missed since the
-// last call. The returned slice is valid until the next call to Next. It
-// returns ctx.Err() if ctx ends first, and ErrClosed once the subscription
-// is closed and drained.
+// first, preceded by a TypeDropped observation if some were missed since
+// the last read. The batch and its observations are the caller's to keep:
+// what the proxy's observations borrow is copied. It returns ctx.Err() if
+// ctx ends first, ErrClosed once the subscription is closed and drained,
+// and (lossless) ErrOverflow once cut off and drained.
 func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
-	s.mu.Lock()
-	s.letGo() // the previous batch is no longer the caller's: pin nothing while waiting
-	s.mu.Unlock()
+	s.borrow.Store(false)
+	batch, err := s.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]*Observation, len(batch))
+	for i, o := range batch {
+		kept[i] = o.owned()
+		o.release()
+	}
+	clear(batch)
+	return kept, nil
+}
+
+// NextBorrowed waits for observations as Next does and calls lend with
+// them; it returns lend's error, or Next's. The batch, its observations
+// and their strings are lent: valid only until lend returns, after which
+// the subscription lets go of them (even if lend panics); lend copies what
+// it keeps. Reading so, the subscriber borrows: its queue holds what is
+// published as it is (see Bus), sparing a copy of every event.
+func (s *Subscription) NextBorrowed(ctx context.Context, lend func(batch []*Observation) error) error {
+	s.borrow.Store(true)
+	batch, err := s.take(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, o := range batch {
+			o.release()
+		}
+		clear(batch)
+	}()
+	return lend(batch)
+}
+
+// take waits for observations and returns all that are queued (with the
+// drop notice first), in s.spare, holding the references the queue held.
+func (s *Subscription) take(ctx context.Context) ([]*Observation, error) {
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 || s.dropped > 0 {
@@ -440,28 +469,10 @@ func (s *Subscription) Backlog() int {
 	return s.queuedSize
 }
 
-// Release lets go, without delivering them, of the observations a
-// borrowing subscriber still has queued and of the batch Next gave it last,
-// so the read buffers they borrow go back to the pool now rather than to
-// the garbage collector. Call it from the goroutine that calls Next, after
-// the last Next (typically after Close). It does nothing for a subscriber
-// that does not borrow.
-func (s *Subscription) Release() {
-	if !s.borrow {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.letGo()
-	for _, o := range s.queue {
-		o.letGo()
-	}
-	clear(s.queue)
-	s.queue = s.queue[:0]
-	s.emptied()
-}
-
-// Close unsubscribes; a Next in progress returns ErrClosed.
+// Close unsubscribes. What is queued stays to be read (as copies: a closed
+// subscription pins nothing), then Next and NextBorrowed return ErrClosed.
+// A batch NextBorrowed lends meanwhile stays valid until its callback
+// returns.
 func (s *Subscription) Close() {
 	s.bus.remove(s)
 	s.close()
@@ -470,6 +481,13 @@ func (s *Subscription) Close() {
 func (s *Subscription) close() {
 	s.mu.Lock()
 	s.closed = true
+	for i, o := range s.queue {
+		if o.lease != nil || o.pool != nil {
+			s.queue[i] = o.owned()
+			o.release()
+		}
+	}
+	s.emptiedPins()
 	s.mu.Unlock()
 	s.signal()
 }

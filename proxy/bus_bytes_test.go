@@ -77,7 +77,7 @@ func TestMaxBytesSetsTheBound(t *testing.T) {
 // that is a copy, with the same text, that pins nothing.
 func TestStalledBorrowerPinsFewLeases(t *testing.T) {
 	b := NewBus()
-	sub := b.Subscribe(0, Borrow)
+	sub := borrowing(b, 0)
 	defer sub.Close()
 	budget := leaseBudget{max: maxLeases}
 	const published = 200
@@ -89,19 +89,18 @@ func TestStalledBorrowerPinsFewLeases(t *testing.T) {
 	if out, most := budget.out.Load(), int32(maxPinnedPerSubscriber/leaseSize); out > most {
 		t.Fatalf("the stalled borrower pins %d leases (%d MiB), want at most %d", out, int(out)*leaseSize>>20, most)
 	}
-	got := nextOrNothing(t, sub)
-	if len(got) != published {
-		t.Fatalf("got %d observations, want all %d (the queue holds them, copied)", len(got), published)
-	}
-	for i, o := range got {
-		if !strings.HasPrefix(o.Raw, "id: 7\ndata: {") || o.Method != "notifications/progress" {
-			t.Fatalf("observation %d reads %q: a copy lost its text", i, o.Raw)
+	lend(t, sub, func(got []*Observation) {
+		if len(got) != published {
+			t.Fatalf("got %d observations, want all %d (the queue holds them, copied)", len(got), published)
 		}
-	}
-	sub.Close()
-	sub.Release()
+		for i, o := range got {
+			if !strings.HasPrefix(o.Raw, "id: 7\ndata: {") || o.Method != "notifications/progress" {
+				t.Fatalf("observation %d reads %q: a copy lost its text", i, o.Raw)
+			}
+		}
+	})
 	if out := budget.out.Load(); out != 0 {
-		t.Fatalf("%d leases still out after Release", out)
+		t.Fatalf("%d leases still out after the callback returned", out)
 	}
 }
 
@@ -137,7 +136,7 @@ func TestDeferredWorkIsBoundedInBytes(t *testing.T) {
 // as published, not copied.
 func TestBorrowerCountsDistinctLeases(t *testing.T) {
 	b := NewBus()
-	sub := b.Subscribe(0, Borrow)
+	sub := borrowing(b, 0)
 	defer sub.Close()
 	budget := leaseBudget{max: maxLeases}
 	a, la := leasedObservation(t, &budget)
@@ -155,18 +154,17 @@ func TestBorrowerCountsDistinctLeases(t *testing.T) {
 	}
 	la.release()
 	lc.release()
-	got := nextOrNothing(t, sub)
-	if len(got) != published {
-		t.Fatalf("got %d observations, want %d", len(got), published)
-	}
-	for i, o := range got {
-		if o != sent[i] {
-			t.Fatalf("observation %d was copied: with 2 leases pinned the queue is far from its bound of %d", i, maxPinnedPerSubscriber/leaseSize)
+	lend(t, sub, func(got []*Observation) {
+		if len(got) != published {
+			t.Fatalf("got %d observations, want %d", len(got), published)
 		}
-	}
-	sub.Close()
-	sub.Release()
+		for i, o := range got {
+			if o != sent[i] {
+				t.Fatalf("observation %d was copied: with 2 leases pinned the queue is far from its bound of %d", i, maxPinnedPerSubscriber/leaseSize)
+			}
+		}
+	})
 	if out := budget.out.Load(); out != 0 {
-		t.Fatalf("%d leases still out after Release", out)
+		t.Fatalf("%d leases still out after the callback returned", out)
 	}
 }

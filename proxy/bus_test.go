@@ -3,7 +3,10 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -180,36 +183,37 @@ func leasedObservation(t *testing.T, budget *leaseBudget) (*Observation, *lease)
 	return &Observation{Type: TypeSSEEvent, Raw: text, Body: body, EventID: text[4:5], Method: body[27:49], lease: l}, l
 }
 
-// TestBorrowingAndOwningSubscribers: a borrowing subscriber gets the
-// observation as published and holds its lease until its next Next; a
-// subscriber that keeps observations gets a copy that outlives the lease.
+// TestBorrowingAndOwningSubscribers: a subscriber that reads with
+// NextBorrowed is lent the observation as published, whose lease stays out
+// while its callback runs and goes back when it returns; one that reads
+// with Next gets a copy that outlives the lease.
 func TestBorrowingAndOwningSubscribers(t *testing.T) {
 	b := NewBus()
 	keeper := b.Subscribe(0)
-	borrower := b.Subscribe(0, Borrow)
+	borrower := borrowing(b, 0)
 	budget := leaseBudget{max: maxLeases}
 	o, l := leasedObservation(t, &budget)
 	want := strings.Clone(o.Raw)
 	b.PublishAll([]*Observation{o})
 	l.release() // the builder's reference: published
-	got, err := borrower.Next(context.Background())
-	if err != nil || len(got) != 1 || got[0] != o {
-		t.Fatalf("borrower got %v, %v; want the published observation", got, err)
+	err := borrower.NextBorrowed(context.Background(), func(got []*Observation) error {
+		if len(got) != 1 || got[0] != o {
+			t.Fatalf("borrower got %v; want the published observation", got)
+		}
+		if got[0].Raw != want || budget.out.Load() != 1 {
+			t.Fatalf("the borrowed bytes changed (%q) or the lease went back (%d out) inside the callback", got[0].Raw, budget.out.Load())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got[0].Raw != want || budget.out.Load() != 1 {
-		t.Fatalf("the borrowed bytes changed (%q) or the lease went back (%d out) before the borrower's next Next", got[0].Raw, budget.out.Load())
+	if budget.out.Load() != 0 {
+		t.Fatal("the lease is still out once the callback returned")
 	}
 	kept, err := keeper.Next(context.Background())
 	if err != nil || len(kept) != 1 || kept[0] == o || kept[0].lease != nil {
 		t.Fatalf("keeper got %v, %v; want an owned copy", kept, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	if _, err := borrower.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatal(err)
-	}
-	if budget.out.Load() != 0 {
-		t.Fatal("the borrower's next Next did not let go of the lease")
 	}
 	c := kept[0]
 	if c.Raw != want || c.Body != want[len("id: 7\ndata: "):len(want)-2] || c.EventID != "7" || c.Method != "notifications/progress" {
@@ -220,14 +224,48 @@ func TestBorrowingAndOwningSubscribers(t *testing.T) {
 	}
 }
 
-// TestReleaseLetsGoOfQueued: a borrowing subscriber that stops reading
-// gives its queued observations' leases back with Release.
-func TestReleaseLetsGoOfQueued(t *testing.T) {
+// TestCallbackErrorAndPanicLetGo: what the callback returns, NextBorrowed
+// returns, and the batch goes back even when the callback fails or
+// panics.
+func TestCallbackErrorAndPanicLetGo(t *testing.T) {
 	b := NewBus()
-	sub := b.Subscribe(0, Borrow)
+	sub := borrowing(b, 0)
+	defer sub.Close()
 	budget := leaseBudget{max: maxLeases}
+	publish := func() {
+		o, l := leasedObservation(t, &budget)
+		b.Publish(o)
+		l.release()
+	}
+	publish()
+	failed := errors.New("the output failed")
+	if err := sub.NextBorrowed(context.Background(), func([]*Observation) error { return failed }); err != failed {
+		t.Fatalf("NextBorrowed returned %v, want the callback's error", err)
+	}
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases out after a failing callback", out)
+	}
+	publish()
+	func() {
+		defer func() { recover() }()
+		sub.NextBorrowed(context.Background(), func([]*Observation) error { panic("observer bug") })
+	}()
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases out after a panicking callback", out)
+	}
+}
+
+// TestCloseLetsGoOfQueued: a borrowing subscriber that stops reading is
+// closed; its queued observations then pin nothing, and can still be read,
+// as copies with the same text.
+func TestCloseLetsGoOfQueued(t *testing.T) {
+	b := NewBus()
+	sub := borrowing(b, 0)
+	budget := leaseBudget{max: maxLeases}
+	var want []string
 	for range 3 {
 		o, l := leasedObservation(t, &budget)
+		want = append(want, strings.Clone(o.Raw))
 		b.Publish(o)
 		l.release()
 	}
@@ -235,9 +273,89 @@ func TestReleaseLetsGoOfQueued(t *testing.T) {
 		t.Fatalf("%d leases out, want the 3 queued", budget.out.Load())
 	}
 	sub.Close()
-	sub.Release()
-	if budget.out.Load() != 0 {
-		t.Fatalf("%d leases still out after Release", budget.out.Load())
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases still out after Close", out)
+	}
+	err := sub.NextBorrowed(context.Background(), func(got []*Observation) error {
+		if len(got) != len(want) {
+			t.Fatalf("got %d observations after Close, want the %d queued", len(got), len(want))
+		}
+		for i, o := range got {
+			if o.Raw != want[i] || o.lease != nil {
+				t.Errorf("queued observation %d after Close: %q (leased: %v), want a copy of %q", i, o.Raw, o.lease != nil, want[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.NextBorrowed(context.Background(), func([]*Observation) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("drained: %v, want ErrClosed", err)
+	}
+}
+
+// TestLentBytesHoldUnderConcurrentReuse: while a callback holds a lent
+// batch, a publisher keeps taking leases from a small budget and letting
+// go of its own references, so every lease the callback does not pin is
+// released (and poisoned, in tests) and taken again; the lent
+// observations still read as published, and once the callbacks returned
+// and the subscription closed, no lease is out.
+func TestLentBytesHoldUnderConcurrentReuse(t *testing.T) {
+	b := NewBus()
+	sub := borrowing(b, 0)
+	budget := leaseBudget{max: maxPinnedPerSubscriber/leaseSize + 8} // past what the queue pins: leases the publisher reuses while a callback runs
+	stop := make(chan struct{})
+	published := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			l := budget.take()
+			if l == nil {
+				runtime.Gosched()
+				continue
+			}
+			raw := fmt.Sprintf("id: %d\ndata: {\"n\":%d}\n\n", i, i)
+			n := copy(l.buf, raw)
+			b.Publish(&Observation{Type: TypeSSEEvent, Raw: unsafe.String(&l.buf[0], n), lease: l})
+			l.release()
+			if i == 100 {
+				close(published)
+			}
+		}
+	})
+	<-published
+	checked := 0
+	var err error
+	for checked < 2000 && err == nil {
+		err = sub.NextBorrowed(context.Background(), func(batch []*Observation) error {
+			time.Sleep(time.Millisecond) // the publisher reuses every lease not pinned meanwhile
+			for _, o := range batch {
+				if o.Type != TypeSSEEvent {
+					continue
+				}
+				var id, n int
+				if _, err := fmt.Sscanf(o.Raw, "id: %d\ndata: {\"n\":%d}", &id, &n); err != nil || id != n {
+					return fmt.Errorf("a lent observation reads %q inside its callback", o.Raw)
+				}
+				checked++
+			}
+			return nil
+		})
+	}
+	close(stop)
+	wg.Wait()
+	sub.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases out after the last callback returned and the subscription closed", out)
 	}
 }
 
@@ -248,43 +366,90 @@ func TestReleaseLetsGoOfQueued(t *testing.T) {
 func TestPooledObservationsWaitForTheirLastHolder(t *testing.T) {
 	b := NewBus()
 	keeper := b.Subscribe(0)
-	first := b.Subscribe(0, Borrow)
-	second := b.Subscribe(0, Borrow)
-	full := b.Subscribe(1, Borrow)
+	first := borrowing(b, 0)
+	second := borrowing(b, 0)
+	full := borrowing(b, 1)
 	b.Publish(&Observation{Type: TypeSSEEvent}) // fills full's queue: it drops what follows
 	o := newPooledObservation()
 	o.Type, o.Raw = TypeSSEEvent, "data: x\n\n"
 	b.PublishAll([]*Observation{o})
-	o.letGo() // the publisher's reference
-	next := func(s *Subscription) []*Observation {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-		defer cancel()
-		got, err := s.Next(ctx)
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatal(err)
+	o.release() // the publisher's reference
+	lend(t, first, func(got []*Observation) {
+		if len(got) != 2 || got[1] != o {
+			t.Fatalf("first borrower got %v, want the published observation", got)
 		}
-		return got
-	}
-	if got := next(first); len(got) != 2 || got[1] != o {
-		t.Fatalf("first borrower got %v, want the published observation", got)
-	}
-	if got := next(second); len(got) != 2 || got[1] != o {
-		t.Fatalf("second borrower got %v, want the published observation", got)
-	}
-	next(first) // first lets go; second still reads it
-	if o.Type != TypeSSEEvent || o.Raw != "data: x\n\n" {
-		t.Fatalf("recycled while the second borrower still held it: %+v", o)
-	}
-	kept := next(keeper)
-	next(second) // the last holder lets go
-	if o.Type != "recycled" {
+		lend(t, second, func(got []*Observation) {
+			if len(got) != 2 || got[1] != o {
+				t.Fatalf("second borrower got %v, want the published observation", got)
+			}
+		}) // second lets go; first still reads it
+		if o.Type != TypeSSEEvent || o.Raw != "data: x\n\n" {
+			t.Fatalf("recycled while the first borrower still held it: %+v", o)
+		}
+	})
+	if o.Type != "recycled" { // the keeper has a copy of its own
 		t.Fatalf("not recycled after every holder let go: %+v", o)
 	}
+	kept := nextOrNothing(t, keeper)
 	if len(kept) != 2 || kept[1] == o || kept[1].pool != nil || kept[1].Raw != "data: x\n\n" {
 		t.Fatalf("the keeper's copy: %+v, want its own, unchanged", kept)
 	}
-	if got := next(full); len(got) != 2 || got[0].Type != TypeDropped {
-		t.Fatalf("the full subscriber got %v, want its first observation and a drop", got)
+	lend(t, full, func(got []*Observation) {
+		if len(got) != 2 || got[0].Type != TypeDropped {
+			t.Fatalf("the full subscriber got %v, want its first observation and a drop", got)
+		}
+	})
+}
+
+// borrowing subscribes a reader that borrows: it has read once with
+// NextBorrowed (finding nothing), so its queue holds what is published as
+// it is.
+func borrowing(b *Bus, buffer int) *Subscription {
+	s := b.Subscribe(buffer)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.NextBorrowed(ctx, func([]*Observation) error { return nil })
+	return s
+}
+
+// lend reads one batch of s with NextBorrowed and gives it to check, failing
+// if none comes within 10 ms.
+func lend(t *testing.T, s *Subscription, check func([]*Observation)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := s.NextBorrowed(ctx, func(batch []*Observation) error { check(batch); return nil }); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// TestNextCopiesWhatWasQueuedBorrowed: a reader may switch forms; Next
+// after NextBorrowed gives copies of what was queued as published, and
+// lets go of the originals.
+func TestNextCopiesWhatWasQueuedBorrowed(t *testing.T) {
+	b := NewBus()
+	sub := borrowing(b, 0)
+	defer sub.Close()
+	budget := leaseBudget{max: maxLeases}
+	o, l := leasedObservation(t, &budget)
+	want := strings.Clone(o.Raw)
+	b.Publish(o)
+	l.release()
+	if budget.out.Load() != 1 {
+		t.Fatal("the borrowing queue does not hold the lease")
+	}
+	got := nextOrNothing(t, sub)
+	if len(got) != 1 || got[0] == o || got[0].lease != nil || got[0].Raw != want {
+		t.Fatalf("Next gave %+v, want a copy reading %q", got, want)
+	}
+	if budget.out.Load() != 0 {
+		t.Fatal("the lease is still out after Next copied it")
+	}
+	o, l = leasedObservation(t, &budget)
+	b.Publish(o)
+	l.release()
+	if budget.out.Load() != 0 {
+		t.Fatal("after a Next, the queue pins what is published")
+	}
+	nextOrNothing(t, sub)
 }

@@ -104,8 +104,8 @@ type Observation struct {
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed
 
 	// lease is set when the strings above borrow a read buffer's bytes
-	// (Raw, Body, Method, ID, EventID, EventType may); see Subscribe and
-	// Borrow for who may read them when.
+	// (Raw, Body, Method, ID, EventID, EventType may); see
+	// Subscription.NextBorrowed for who may read them when.
 	lease *lease
 	// pool is set on an observation the bus recycles once the last of its
 	// holders lets go: what counts them (see observation_pool.go).

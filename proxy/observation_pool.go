@@ -12,10 +12,11 @@ import (
 // 1.16× httputil.ReverseProxy's). The observations of events built off the
 // data path (outbox) therefore come from a pool and go back
 // to it once the last holder lets go, counted like a lease's holders: the
-// deferred work that builds and publishes it, and each borrowing subscriber
-// that queued it, until its next Next (or Release). Subscribers that keep
-// observations get copies (Observation.owned), so nothing that may keep one
-// ever holds a pooled observation.
+// deferred work that builds and publishes it, and each subscriber that
+// queued it, until NextBorrowed's callback returns, Next has copied it or
+// the subscription closed. Subscribers that keep observations get copies
+// (Observation.owned), so nothing that may keep one ever holds a pooled
+// observation.
 //
 // The count lives beside the observation, not in it: observers copy
 // observations (a redacted copy, say) while another observer lets go.
@@ -35,16 +36,16 @@ var observationPool = sync.Pool{New: func() any {
 }}
 
 // newPooledObservation returns an empty observation from the pool, held
-// once by the caller, which lets go of it with letGo.
+// once by the caller, which lets go of it with release.
 func newPooledObservation() *Observation {
 	p := observationPool.Get().(*pooledObservation)
 	p.refs.Store(1)
 	return &p.o
 }
 
-// letGo lets go of what a holder of o keeps: the reference to its lease,
+// release lets go of what a holder of o keeps: the reference to its lease,
 // and for a pooled observation o itself, which the last holder recycles.
-func (o *Observation) letGo() {
+func (o *Observation) release() {
 	if o.lease != nil {
 		o.lease.release()
 	}

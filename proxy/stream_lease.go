@@ -12,17 +12,18 @@ import (
 // events read into it share (borrow) instead of copying them. It counts its
 // holders: the stream while the buffer is its current chunk, each captured
 // block until its observation is published, and each borrowing subscriber
-// that queued one of those observations, until its next Next. The last to
-// let go returns the buffer to the pool.
+// that queued one of those observations, until it is done with it (see
+// Subscription.NextBorrowed). The last to let go returns the buffer to the
+// pool.
 //
 // Letting go too early would let an observer read bytes of a later read,
 // so every reader of a borrowed string holds a reference, and observations
-// reach observers that keep them (Subscribe without Borrow) as owned copies
+// reach observers that keep them (Subscription.Next) as owned copies
 // (Observation.owned). Never letting go is safe: the garbage collector
 // takes the buffer, and a cleanup then gives its place in the budget back
 // (returnLeaked); but until a collection runs the place stays taken, so
-// every holder releases (a borrowing subscriber that stops reading calls
-// Release).
+// every holder releases (the subscription does for its reader: when the
+// lent batch's callback returns, and for its queue when it closes).
 type lease struct {
 	buf   []byte
 	state *leaseState

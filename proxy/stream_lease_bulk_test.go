@@ -42,43 +42,46 @@ func TestBorrowersUnderBulk(t *testing.T) {
 		}
 	})
 	hs := startProxy(t, startUpstream(t, up).URL, nil)
-	checker := hs.Proxy.Bus.Subscribe(0, proxy.Borrow, proxy.MaxBytes(64<<20)) // it checks every event: room for all 600 (up to 40 KiB each), past the default byte bound
-	dropper := hs.Proxy.Bus.Subscribe(4, proxy.Borrow)
+	checker := hs.Proxy.Bus.Subscribe(0, proxy.MaxBytes(64<<20)) // it checks every event: room for all 600 (up to 40 KiB each), past the default byte bound
+	dropper := hs.Proxy.Bus.Subscribe(4)
 	var wg sync.WaitGroup
 	var checked, mismatches int
 	var maxLeased int32
+	check := func(batch []*proxy.Observation) error {
+		for _, o := range batch {
+			if o.Type != proxy.TypeSSEEvent {
+				continue
+			}
+			i, err := strconv.Atoi(o.EventID)
+			if err != nil || o.Raw != bulkEvent(i) {
+				mismatches++
+			}
+			checked++
+		}
+		maxLeased = max(maxLeased, proxy.LeasesOut()-leasesBefore)
+		return nil
+	}
 	wg.Go(func() {
-		defer checker.Release()
-		defer checker.Close() // then Release lets go of anything published after the last Next
+		defer checker.Close()
 		for batches := 0; checked < events; batches++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			batch, err := checker.Next(ctx)
+			err := checker.NextBorrowed(ctx, func(batch []*proxy.Observation) error {
+				if batches%5 == 0 {
+					time.Sleep(3 * time.Millisecond) // lag: the stream's leases stay out meanwhile, and the batch's
+				}
+				return check(batch)
+			})
 			cancel()
 			if err != nil {
 				return
 			}
-			for _, o := range batch {
-				if o.Type != proxy.TypeSSEEvent {
-					continue
-				}
-				i, err := strconv.Atoi(o.EventID)
-				if err != nil || o.Raw != bulkEvent(i) {
-					mismatches++
-				}
-				checked++
-			}
-			maxLeased = max(maxLeased, proxy.LeasesOut()-leasesBefore)
-			if batches%5 == 0 {
-				time.Sleep(3 * time.Millisecond) // lag: the stream's leases stay out meanwhile
-			}
 		}
 	})
 	wg.Go(func() {
-		defer dropper.Release()
 		defer dropper.Close() // it stops reading after 200 ms idle; on a loaded machine the bus may still publish to it then
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			_, err := dropper.Next(ctx)
+			err := dropper.NextBorrowed(ctx, func([]*proxy.Observation) error { return nil })
 			cancel()
 			if err != nil {
 				return

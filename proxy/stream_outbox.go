@@ -121,7 +121,7 @@ func (p *Proxy) publishEntries(entries []outboxEntry, stream, exchange string, e
 		for j := range published { // the subscribers that keep them hold their own references
 			switch n := &published[j]; {
 			case n.o.pool != nil:
-				n.o.letGo() // and the lease reference n.captured held: o.lease is it
+				n.o.release() // and the lease reference n.captured held: o.lease is it
 			case n.captured.lease != nil:
 				n.captured.lease.release()
 			}

@@ -103,7 +103,6 @@ func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, r
 const writeChunk = 256 << 10
 
 func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *lineEncoder, transform func(*proxy.Observation) *proxy.Observation, progress *Progress) error {
-	defer sub.Release() // nothing of what sub gave is read after this (a borrowing sub's buffers go back)
 	if progress == nil {
 		progress = new(Progress)
 	}
@@ -117,19 +116,15 @@ func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *
 		buf, lines = reuse(buf), 0
 		return nil
 	}
-	for {
-		batch, err := sub.Next(ctx)
-		if err != nil {
-			if errors.Is(err, proxy.ErrClosed) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return nil
-			}
-			return err
-		}
+	// Each batch is borrowed: it is encoded into buf (a copy) before the
+	// callback returns, so nothing of it is kept.
+	write := func(batch []*proxy.Observation) error {
 		progress.taken.Add(int64(len(batch)))
 		for _, o := range batch {
 			if transform != nil {
 				o = transform(o)
 			}
+			var err error
 			if buf, err = enc.appendLine(buf, o); err != nil {
 				return errors.Join(fmt.Errorf("encoding observation %d: %w", o.Seq, err), flush())
 			}
@@ -140,7 +135,14 @@ func writeLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, enc *
 				}
 			}
 		}
-		if err := flush(); err != nil {
+		return flush()
+	}
+	for {
+		err := sub.NextBorrowed(ctx, write)
+		switch {
+		case errors.Is(err, proxy.ErrClosed) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			return nil
+		case err != nil:
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"time"
 
@@ -69,7 +68,7 @@ func bridge(ctx context.Context, sub *proxy.Subscription, send func(tea.Msg)) {
 		if err != nil {
 			return
 		}
-		send(observationsMsg(slices.Clone(batch)))
+		send(observationsMsg(batch)) // Next gives the batch to keep
 		select {
 		case <-ctx.Done():
 			return
