@@ -124,6 +124,7 @@ func (b *Bridge) Close() {
 		all = append(all, s)
 	}
 	stop := b.stopJan
+	b.stopJan = nil // a second Close finds none to stop
 	b.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range all {

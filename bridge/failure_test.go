@@ -1,0 +1,78 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+)
+
+// TestBridgeChildExitsMidCall: a server that exits while a call is
+// pending: the client gets a JSON-RPC error saying the server exited, with
+// its status and its last words on stderr; the session then is gone (404).
+func TestBridgeChildExitsMidCall(t *testing.T) {
+	ctx := t.Context()
+	r := newRig(t, mcptest.StdioServerCommand("bridge-exit"), nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: r.url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "anything"})
+	if err == nil || !strings.Contains(err.Error(), "exited with status 3") || !strings.Contains(err.Error(), "crashing on purpose") {
+		t.Fatalf("a call the server died on: %v, want an error saying it exited with status 3, and why", err)
+	}
+	status, body := postRaw(t, r.url, cs.ID(), `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`)
+	if status != 404 || !jsonRPCError(body, "exited with status 3") {
+		t.Errorf("a request after the exit: %d %s, want 404 saying the server exited", status, body)
+	}
+}
+
+// TestBridgeBadCommand: a command that cannot start fails initialize with
+// a JSON-RPC error naming it, and no session is made.
+func TestBridgeBadCommand(t *testing.T) {
+	r := newRig(t, []string{"/nonexistent/mcp-server-xyz", "--stdio"}, nil)
+	status, body := postRaw(t, r.url, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`)
+	if status != 200 || !jsonRPCError(body, `starting the server "/nonexistent/mcp-server-xyz --stdio"`) || !strings.Contains(body, `"id":1`) {
+		t.Errorf("initialize with a bad command: %d %s, want a JSON-RPC error for id 1 naming the command", status, body)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil)
+	_, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: r.url}, nil)
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/mcp-server-xyz") {
+		t.Errorf("the go-sdk client connecting: %v, want an error naming the command", err)
+	}
+	if n := len(r.p.Sessions()); n != 0 {
+		t.Errorf("%d sessions after failed starts, want none", n)
+	}
+}
+
+// TestBridgeRefusals: the requests the bridge refuses, with the status
+// and a JSON-RPC error saying why.
+func TestBridgeRefusals(t *testing.T) {
+	r := newRig(t, mcptest.StdioServerCommand("sdk"), func(b *Bridge) { b.Proxy.MaxBodySize = 1 << 10 })
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, r.url, mcptest.ClientOptions{})
+	for _, c := range []struct {
+		name, session, body string
+		status              int
+		says                string
+	}{
+		{"unknown session", "nope", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, 404, `unknown session "nope"`},
+		{"no session", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, 400, "initialize a session first"},
+		{"not JSON", cs.ID(), `{"jsonrpc":`, 400, "not a JSON-RPC message"},
+		{"batch on 2025-11-25", cs.ID(), `[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]`, 400, "has no batches"},
+		{"too large", cs.ID(), `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"` + strings.Repeat("x", 2000) + `"}}`, 413, "over 1024 bytes"},
+	} {
+		status, body := postRaw(t, r.url, c.session, c.body)
+		if status != c.status || !jsonRPCError(body, c.says) {
+			t.Errorf("%s: %d %s, want %d saying %q", c.name, status, body, c.status, c.says)
+		}
+	}
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Errorf("the session after the refusals: %v", err)
+	}
+}
