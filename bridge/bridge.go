@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
 
@@ -37,6 +38,7 @@ const (
 	DefaultStopGrace   = 2 * time.Second
 	DefaultMaxQueue    = 1 << 20
 	DefaultMaxLineSize = 64 << 20
+	DefaultMaxSessions = 64
 )
 
 // Bridge is an http.Handler serving the Streamable HTTP transport at Path,
@@ -74,6 +76,10 @@ type Bridge struct {
 	// dropped (and a notice says how many). 0 means DefaultMaxQueue.
 	MaxQueue int
 
+	// MaxSessions bounds the sessions (so the child processes) at once;
+	// an initialize past it gets an error. 0 means DefaultMaxSessions.
+	MaxSessions int
+
 	// MaxLineSize bounds a line read from a child's stdout; a longer one
 	// is discarded, and the request it answers gets an error. 0 means
 	// DefaultMaxLineSize.
@@ -81,6 +87,7 @@ type Bridge struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	starting int // sessions being started, counted against MaxSessions
 	ended    endedSessions
 	closed   bool
 	janitor  sync.Once
@@ -172,11 +179,22 @@ func (b *Bridge) find(w http.ResponseWriter, r *http.Request) (*session, bool) {
 // open starts a child for a new session and registers it.
 func (b *Bridge) open() (*session, error) {
 	b.mu.Lock()
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
-		return nil, errors.New("mcpscope is shutting down")
+	closed, n := b.closed, len(b.sessions)+b.starting
+	if !closed && n < b.maxSessions() {
+		b.starting++
 	}
+	b.mu.Unlock()
+	switch {
+	case closed:
+		return nil, errors.New("mcpscope is shutting down")
+	case n >= b.maxSessions():
+		return nil, fmt.Errorf("%s open, the most the bridge runs at once (each is a process); end one first", plural.Count(n, "session"))
+	}
+	defer func() {
+		b.mu.Lock()
+		b.starting--
+		b.mu.Unlock()
+	}()
 	c, err := startChild(b.Command)
 	if err != nil {
 		return nil, fmt.Errorf("starting the server %s: %w", quote(commandLine(b.Command)), err)
@@ -274,6 +292,13 @@ func (b *Bridge) maxQueue() int {
 		return DefaultMaxQueue
 	}
 	return b.MaxQueue
+}
+
+func (b *Bridge) maxSessions() int {
+	if b.MaxSessions <= 0 {
+		return DefaultMaxSessions
+	}
+	return b.MaxSessions
 }
 
 func (b *Bridge) maxLine() int {

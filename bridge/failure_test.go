@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -37,7 +39,7 @@ func TestBridgeChildExitsMidCall(t *testing.T) {
 // a JSON-RPC error naming it, and no session is made.
 func TestBridgeBadCommand(t *testing.T) {
 	r := newRig(t, []string{"/nonexistent/mcp-server-xyz", "--stdio"}, nil)
-	status, body := postRaw(t, r.url, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`)
+	status, body := postRaw(t, r.url, "", initialize)
 	if status != 200 || !jsonRPCError(body, `starting the server "/nonexistent/mcp-server-xyz --stdio"`) || !strings.Contains(body, `"id":1`) {
 		t.Errorf("initialize with a bad command: %d %s, want a JSON-RPC error for id 1 naming the command", status, body)
 	}
@@ -76,3 +78,49 @@ func TestBridgeRefusals(t *testing.T) {
 		t.Errorf("the session after the refusals: %v", err)
 	}
 }
+
+// TestBridgeChildClosesStdout: a server that closes its stdout but runs
+// on can answer nothing more: it is stopped, and the pending call gets an
+// error saying so.
+func TestBridgeChildClosesStdout(t *testing.T) {
+	ctx := t.Context()
+	r := newRig(t, mcptest.StdioServerCommand("bridge-close-stdout"), nil)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: r.url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	c := r.child(t, cs.ID())
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "anything"})
+	if err == nil || !strings.Contains(err.Error(), "closed its stdout") {
+		t.Fatalf("a call the server went mute on: %v, want an error saying it closed its stdout", err)
+	}
+	select {
+	case <-c.exited:
+	default:
+		t.Error("the mute server was not stopped")
+	}
+}
+
+// TestBridgeGuards: a foreign Origin is refused (403), and sessions are
+// bounded: an initialize past MaxSessions gets an error, and no process.
+func TestBridgeGuards(t *testing.T) {
+	r := newRig(t, mcptest.StdioServerCommand("sdk"), func(b *Bridge) { b.MaxSessions = 1 })
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, r.url, strings.NewReader(initialize))
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !jsonRPCError(string(body), "foreign Origin") {
+		t.Errorf("a foreign Origin: %d %s, want 403", resp.StatusCode, body)
+	}
+	mcptest.Connect(t, t.Context(), mcpserver.Stateful, r.url, mcptest.ClientOptions{})
+	if status, body := postRaw(t, r.url, "", initialize); status != 200 || !jsonRPCError(body, "1 session open, the most") {
+		t.Errorf("an initialize past MaxSessions: %d %s", status, body)
+	}
+}
+
+const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`

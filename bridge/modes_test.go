@@ -15,6 +15,29 @@ import (
 func init() {
 	mcptest.RegisterStdioMode("bridge-exit", serveThenExit)
 	mcptest.RegisterStdioMode("bridge-flood", serveFlood)
+	mcptest.RegisterStdioMode("bridge-close-stdout", serveThenCloseStdout)
+}
+
+// serveThenCloseStdout answers initialize; at a tools/call it closes its
+// stdout, and runs on until its stdin closes.
+func serveThenCloseStdout() int {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		if json.Unmarshal(in.Bytes(), &m) != nil || m.ID == nil {
+			continue
+		}
+		switch m.Method {
+		case "initialize":
+			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"mute","version":"1"}}}`+"\n", m.ID)
+		case "tools/call":
+			os.Stdout.Close()
+		}
+	}
+	return 0
 }
 
 // floodLines and floodLine are what the flood tool writes: far more than a

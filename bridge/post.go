@@ -98,9 +98,6 @@ func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []string, en
 			tokens = append(tokens, idKey(t))
 		}
 	}
-	if sse && !fresh {
-		s.streams = append(s.streams, k)
-	}
 	s.mu.Unlock()
 	defer s.release(k, waiting, tokens)
 
@@ -120,6 +117,12 @@ func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []string, en
 	case len(waiting) == 0 && len(answers) == 0:
 		w.WriteHeader(http.StatusAccepted)
 	case sse:
+		// Only now may server messages that answer nothing come here: a
+		// handler still writing to the child's stdin cannot take them, and
+		// a child blocked writing them would not read its stdin.
+		s.mu.Lock()
+		s.streams = append(s.streams, k)
+		s.mu.Unlock()
 		startStream(w)
 		for _, a := range answers {
 			if writeEvent(w, a) != nil {
