@@ -31,7 +31,7 @@ type rig struct {
 func newRig(t *testing.T, argv []string, tweak func(*Bridge)) *rig {
 	t.Helper()
 	p := proxy.New(&url.URL{Scheme: "stdio", Opaque: "test"})
-	b := &Bridge{Proxy: p, Command: argv, StopGrace: time.Second, Stderr: testWriter{t}}
+	b := &Bridge{Proxy: p, Command: argv, StopGrace: 5 * time.Second, Stderr: testWriter{t}}
 	if tweak != nil {
 		tweak(b)
 	}
