@@ -149,3 +149,72 @@ func TestQueueBoundedInBytes(t *testing.T) {
 		t.Errorf("a line over the bound alone: kept %d, dropped %d; want dropped", len(lines), dropped)
 	}
 }
+
+// TestBridgeRuleAnswersServerRequest: a rule that blocks the server's
+// sampling request answers the child in the client's place: the client
+// never sees the request, and the tool gets the rule's error.
+func TestBridgeRuleAnswersServerRequest(t *testing.T) {
+	r := newRig(t, mcptest.StdioServerCommand("sdk"), nil)
+	set, err := rules.Parse([]byte(`
+- name: no sampling
+  match: method:sampling/createMessage
+  action: block
+  error: {code: -32001, message: "no sampling here"}
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.p.SetRules(set)
+	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, r.url, mcptest.ClientOptions{})
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "why?"}})
+	if err == nil && (res == nil || !res.IsError) || err != nil && !strings.Contains(err.Error(), "no sampling here") {
+		t.Errorf("sample with sampling blocked: %+v %v, want the rule's error", res, err)
+	} else if res != nil && !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "no sampling here") {
+		t.Errorf("sample with sampling blocked: %q, want the rule's error", res.Content[0].(*mcp.TextContent).Text)
+	}
+	if n := len(rec.Events(mcptest.MethodSampling)); n != 0 {
+		t.Errorf("the client got %d sampling requests, want none", n)
+	}
+}
+
+// TestBridgeBreakpointEdit: a breakpoint holds a client's request in the
+// bridge until the user resumes it, edited; the child gets the edit.
+func TestBridgeBreakpointEdit(t *testing.T) {
+	r := newRig(t, mcptest.StdioServerCommand("sdk"), nil)
+	set, err := rules.Parse([]byte(`
+- name: stop echo
+  match: tool:echo
+  action: breakpoint
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.p.SetRules(set)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, r.url, mcptest.ClientOptions{})
+	got := make(chan string, 1)
+	go func() {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "a"}})
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- res.Content[0].(*mcp.TextContent).Text
+	}()
+	deadline := time.Now().Add(timeout)
+	for len(r.p.Held()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the call was not held")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	held := r.p.Held()[0]
+	edited := strings.Replace(held.Message, `"text":"a"`, `"text":"edited"`, 1)
+	if err := r.p.ResumeHeld(held.ID, edited, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if text := <-got; text != "edited" {
+		t.Errorf("the held call answered %q, want the child's echo of the edit", text)
+	}
+}
