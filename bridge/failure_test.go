@@ -124,3 +124,25 @@ func TestBridgeGuards(t *testing.T) {
 }
 
 const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
+
+// TestBridgeHugeAndInvalidLines: a line that is not JSON-RPC is not sent
+// to the HTTP client (the session goes on); an answer over MaxLineSize
+// fails its request with an error saying so, and the session goes on; one
+// under it arrives whole.
+func TestBridgeHugeAndInvalidLines(t *testing.T) {
+	ctx := t.Context()
+	r := newRig(t, mcptest.StdioServerCommand("bridge-huge"), func(b *Bridge) { b.MaxLineSize = 1 << 20 })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: r.url}, nil)
+	if err != nil {
+		t.Fatalf("connecting past a line that is not JSON: %v", err)
+	}
+	defer cs.Close()
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "big", Arguments: map[string]any{"size": 2 << 20}})
+	if err == nil || !strings.Contains(err.Error(), "over the bridge's 1048576-byte line limit") {
+		t.Errorf("an answer over the line limit: %v, want an error saying so", err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "big", Arguments: map[string]any{"size": 1<<20 - 100}})
+	if err != nil || len(res.Content[0].(*mcp.TextContent).Text) != 1<<20-100 {
+		t.Errorf("an answer under the line limit: %v", err)
+	}
+}

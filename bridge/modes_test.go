@@ -16,6 +16,40 @@ func init() {
 	mcptest.RegisterStdioMode("bridge-exit", serveThenExit)
 	mcptest.RegisterStdioMode("bridge-flood", serveFlood)
 	mcptest.RegisterStdioMode("bridge-close-stdout", serveThenCloseStdout)
+	mcptest.RegisterStdioMode("bridge-huge", serveHuge)
+}
+
+// serveHuge writes a line that is not JSON before its answer to
+// initialize; a tools/call answers with a text of arguments.size bytes.
+func serveHuge() int {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(nil, 1<<20)
+	out := bufio.NewWriter(os.Stdout)
+	for in.Scan() {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params struct {
+				Arguments struct {
+					Size int `json:"size"`
+				} `json:"arguments"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(in.Bytes(), &m) != nil || m.ID == nil {
+			continue
+		}
+		switch m.Method {
+		case "initialize":
+			fmt.Fprintln(out, "server starting (not JSON) {")
+			fmt.Fprintf(out, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"huge","version":"1"}}}`+"\n", m.ID)
+		case "tools/call":
+			fmt.Fprintf(out, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"%s"}]}}`+"\n", m.ID, strings.Repeat("x", m.Params.Arguments.Size))
+		default:
+			fmt.Fprintf(out, `{"jsonrpc":"2.0","id":%s,"result":{}}`+"\n", m.ID)
+		}
+		out.Flush()
+	}
+	return 0
 }
 
 // serveThenCloseStdout answers initialize; at a tools/call it closes its
