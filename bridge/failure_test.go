@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -26,7 +27,7 @@ func TestBridgeChildExitsMidCall(t *testing.T) {
 	}
 	defer cs.Close()
 	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "anything"})
-	if err == nil || !strings.Contains(err.Error(), "exited with status 3") || !strings.Contains(err.Error(), "crashing on purpose") {
+	if err == nil || !strings.Contains(err.Error(), "answered: the server exited with status 3: crashing on purpose") {
 		t.Fatalf("a call the server died on: %v, want an error saying it exited with status 3, and why", err)
 	}
 	status, body := postRaw(t, r.url, cs.ID(), `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`)
@@ -84,7 +85,7 @@ func TestBridgeRefusals(t *testing.T) {
 // error saying so.
 func TestBridgeChildClosesStdout(t *testing.T) {
 	ctx := t.Context()
-	r := newRig(t, mcptest.StdioServerCommand("bridge-close-stdout"), nil)
+	r := newRig(t, mcptest.StdioServerCommand("bridge-close-stdout"), func(b *Bridge) { b.StopGrace = 200 * time.Millisecond })
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: r.url}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -79,22 +79,24 @@ func (s *session) stop(reason string) {
 	<-s.done
 }
 
-// lifecycle waits for the child's exit (or stops it when it closes its
-// stdout), then for the reader to reach the end of what the child wrote,
-// and finishes the session. What the child
-// started and left behind (holding the pipes open) is killed with its
-// process group; pipes still open a grace later are closed, unless the
-// reader is held at the gate or a breakpoint of a session not stopping.
+// lifecycle waits for the child's exit (or stops it if it closed its
+// stdout and runs on), then for the reader to reach the end of what the
+// child wrote, and finishes the session. What the child started and left
+// behind (holding the pipes open) is killed with its process group; pipes
+// still open a grace later are closed, unless the reader is held at the
+// gate or a breakpoint of a session not stopping.
 func (s *session) lifecycle() {
 	select {
 	case <-s.child.exited:
-	case <-s.readDone: // stdout closed, the process still running: it can answer nothing more
-		s.mu.Lock()
-		if s.stopping == "" {
-			s.stopping = "the server closed its stdout"
+	case <-s.readDone:
+		if !s.child.waitFor(s.b.grace()) { // stdout closed, the process runs on: it can answer nothing more
+			s.mu.Lock()
+			if s.stopping == "" {
+				s.stopping = "the server closed its stdout"
+			}
+			s.mu.Unlock()
+			s.child.stop(s.b.grace())
 		}
-		s.mu.Unlock()
-		s.child.stop(s.b.grace())
 	}
 	signalGroup(s.child.cmd.Process, syscall.SIGKILL) // the child's leftovers: no orphans
 	s.awaitPipe(s.readDone, s.child.stdout, true)
