@@ -26,6 +26,7 @@ everything to the server and shows every message and SSE event.
 
 Usage:
   mcpscope -u UPSTREAM_URL [flags]
+  mcpscope [flags] -- CMD [ARGS...]   serve a stdio server over HTTP (one process per session)
   mcpscope demo [flags]        run against an embedded MCP server and client
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
@@ -37,6 +38,10 @@ Usage:
 Examples:
   # proxy a local server; clients connect to http://127.0.0.1:7331/mcp
   mcpscope -u http://127.0.0.1:3001/mcp
+
+  # a stdio server behind Streamable HTTP: clients connect to http://127.0.0.1:7331/mcp,
+  # each session starts its own "node server.js"
+  mcpscope -- node server.js
 
   # JSON Lines on stdout instead of the UI (for scripts and CI)
   mcpscope -u http://127.0.0.1:3001/mcp --headless | jq 'select(.method=="tools/call")'
@@ -68,6 +73,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Usage = func() { fmt.Fprint(stderr, proxyUsage+fs.FlagUsages()) }
 	if status, ok := parseFlags(fs, args, stderr); !ok {
 		return status
+	}
+	if fs.ArgsLenAtDash() >= 0 {
+		return runBridge(ctx, &o, fs, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "mcpscope: unknown command %q\nRun 'mcpscope --help' for usage.\n", fs.Arg(0))
@@ -137,6 +145,9 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		}()
 	}
 	srv := p.NewServer()
+	if o.bridge != nil {
+		srv.Handler = o.bridge
+	}
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	redactor := o.redactor()
@@ -172,10 +183,10 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	case err = <-serveErr:
 		err = fmt.Errorf("serving: %w", err)
 	case err = <-displayed: // the user quit the UI, or output failed
-		stopProxy(srv, p)
+		stopServing(o, srv, p)
 		return err
 	}
-	stopProxy(srv, p)
+	stopServing(o, srv, p)
 	// The printer and the recorder drain their queues at once, and both
 	// within one grace: a stalled output is given up at this deadline.
 	outputs := time.Now().Add(shutdownGrace)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/bridge"
 	"mcpscope/proxy"
 	"mcpscope/proxy/store"
 	"mcpscope/record"
@@ -47,6 +48,9 @@ type options struct {
 	redactPaths   []string
 	noRedact      bool
 	tui           bool // set by display: the TUI owns the terminal
+
+	// bridge, set by runBridge, serves the clients in place of the proxy.
+	bridge *bridge.Bridge
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {

@@ -133,11 +133,13 @@ func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, e
 }
 
 // Close ends the Link: its stream closes (reason says why: "server exited
-// with status 1", "client closed stdin") and the session is told ended.
+// with status 1", "client closed stdin"), the session is told ended and
+// is no longer listed (as an HTTP session the client deleted).
 func (l *Link) Close(reason string) {
 	l.closeOnce.Do(func() {
 		p := l.p
 		p.gates.close(l.gate)
+		p.gates.forget(l.session)
 		if p.bus().Active() {
 			l.publish(&Observation{Type: TypeStreamClosed, StreamKind: StreamStdio, Reason: reason,
 				Events: l.gate.events.Load(), Bytes: l.gate.bytes.Load()})
