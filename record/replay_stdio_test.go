@@ -1,0 +1,116 @@
+package record_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/linkrec"
+	"mcpscope/record"
+)
+
+// serveStdio runs rp.ServeStdio on pipes until the test's client closes
+// its end; it returns the client's ends and what ServeStdio returned.
+func serveStdio(t *testing.T, rp *record.Replayer) (toServer io.WriteCloser, fromServer io.ReadCloser, served <-chan error) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := rp.ServeStdio(context.Background(), inR, outW)
+		outW.Close()
+		inR.Close()
+		done <- err
+	}()
+	return inW, outR, done
+}
+
+// TestReplayStdioAnswersAsRecorded records a go-sdk stdio session relayed
+// through a Link, serves the recording with ServeStdio, and runs the same
+// go-sdk client against it: the same tools, results (the sampling round
+// trip included) and progress notifications, over both the 2026-07-28
+// handshake (server/discover) and initialize.
+func TestReplayStdioAnswersAsRecorded(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		t.Run("protocol "+version, func(t *testing.T) {
+			var live []string
+			obs := linkrec.Record(t, "node server.js", version, func(ctx context.Context, cs *mcp.ClientSession) { live = linkrec.Script(t, ctx, cs) })
+			in, out, served := serveStdio(t, record.NewReplayer(obs, 1))
+			var progress atomic.Int64
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			cs, err := linkrec.Client(&progress).Connect(ctx, &mcp.IOTransport{Reader: out, Writer: in}, &mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatalf("connecting to the replay: %v", err)
+			}
+			replayed := linkrec.Script(t, ctx, cs)
+			cs.Close()
+			if strings.Join(replayed, "|") != strings.Join(live, "|") {
+				t.Errorf("replayed %q, live %q", replayed, live)
+			}
+			if !strings.Contains(live[0], "echo") || live[3] != "sample: sampled: why?" {
+				t.Errorf("the live session was not what the test expects: %q", live)
+			}
+			if n := progress.Load(); n != 3 {
+				t.Errorf("the replay sent %d progress notifications, want the 3 recorded", n)
+			}
+			select {
+			case err := <-served:
+				if err != nil {
+					t.Errorf("ServeStdio ended with %v after the client closed stdin, want nil", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("ServeStdio did not end when the client closed stdin")
+			}
+		})
+	}
+}
+
+// TestReplayStdioErrors: a request the recording cannot answer gets a
+// JSON-RPC error with its id naming the closest recorded request; a line
+// that is not JSON gets a parse error; notifications and blank lines get
+// nothing; every answer is one line.
+func TestReplayStdioErrors(t *testing.T) {
+	obs := linkrec.Record(t, "node server.js", "2025-11-25", func(ctx context.Context, cs *mcp.ClientSession) { linkrec.Script(t, ctx, cs) })
+	in, out, served := serveStdio(t, record.NewReplayer(obs, 0))
+	lines := bufio.NewScanner(out)
+	ask := func(line string) string {
+		t.Helper()
+		if _, err := io.WriteString(in, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if !lines.Scan() {
+			t.Fatalf("no answer to %s: %v", line, lines.Err())
+		}
+		return lines.Text()
+	}
+	ask(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	io.WriteString(in, "\n"+`{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+	got := ask(`{"jsonrpc":"2.0","id":"q-7","method":"tools/call","params":{"name":"echo","arguments":{"text":"never recorded"}}}`)
+	for _, want := range []string{`"id":"q-7"`, `"code":-32601`, "no recorded request matches tools/call", `closest recorded: tools/call`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("unmatched request answered %s; want it to hold %s", got, want)
+		}
+	}
+	got = ask(`this is not JSON`)
+	if !strings.Contains(got, `"id":null`) || !strings.Contains(got, `-32700`) {
+		t.Errorf("a line that is not JSON was answered %s, want a parse error", got)
+	}
+	got = ask(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	if !strings.Contains(got, `"id":2`) || !strings.Contains(got, `"echo"`) || !strings.Contains(got, `"result"`) {
+		t.Errorf("tools/list answered %s", got)
+	}
+	in.Close()
+	if lines.Scan() {
+		t.Errorf("after the last answer the replay wrote %s", lines.Text())
+	}
+	if err := <-served; err != nil {
+		t.Errorf("ServeStdio: %v", err)
+	}
+}
