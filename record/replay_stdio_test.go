@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,5 +114,29 @@ func TestReplayStdioErrors(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("ServeStdio: %v", err)
+	}
+}
+
+// TestReplayHTTPServesStdioRecording: the HTTP replay serves a recording
+// of a stdio session too (each request's messages as an SSE stream).
+func TestReplayHTTPServesStdioRecording(t *testing.T) {
+	var live []string
+	obs := linkrec.Record(t, "node server.js", "2025-11-25", func(ctx context.Context, cs *mcp.ClientSession) { live = linkrec.Script(t, ctx, cs) })
+	srv := httptest.NewServer(record.NewReplayer(obs, 0))
+	defer srv.Close()
+	defer srv.CloseClientConnections()
+	var progress atomic.Int64
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	cs, err := linkrec.Client(&progress).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp", HTTPClient: &http.Client{Transport: tr}}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatalf("connecting to the HTTP replay: %v", err)
+	}
+	replayed := linkrec.Script(t, ctx, cs)
+	cs.Close()
+	if strings.Join(replayed, "|") != strings.Join(live, "|") || progress.Load() != 3 {
+		t.Errorf("replayed over HTTP %q with %d progress notifications; live %q with 3", replayed, progress.Load(), live)
 	}
 }
