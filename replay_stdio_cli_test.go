@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"mcpscope/internal/linkrec"
 	"mcpscope/internal/mcpserver"
 	"mcpscope/internal/mcptest"
-	"mcpscope/record"
 )
 
 // replayStdioClient launches `mcpscope replay FILE --stdio` as a client
@@ -75,15 +73,7 @@ func checkReplayed(t *testing.T, live, replayed []string, progress int64, unansw
 func TestReplayStdioCLIStdioRecording(t *testing.T) {
 	var live []string
 	obs := linkrec.Record(t, "node server.js", "", func(ctx context.Context, cs *mcp.ClientSession) { live = linkrec.Script(t, ctx, cs) })
-	file := filepath.Join(t.TempDir(), "stdio.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (record.Exporter{}).WriteJSONL(f, obs); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	file := writeRecording(t, "stdio.jsonl", obs)
 	replayed, progress, unanswered, stderr := replayStdioClient(t, file, "")
 	checkReplayed(t, live, replayed, progress, unanswered, stderr)
 
