@@ -50,7 +50,7 @@ const (
 func (rp *Replayer) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	c := &stdioConn{rp: rp, out: out, cancel: cancel, sem: make(chan struct{}, maxStdioInFlight), inflight: map[string]context.CancelFunc{}}
+	c := &stdioConn{rp: rp, out: out, cancel: cancel, sem: make(chan struct{}, maxStdioInFlight), inflight: map[string]*answering{}}
 	streamCtx, stopStream := context.WithCancel(ctx)
 	c.streamCtx = streamCtx
 	lines := make(chan stdioLine)
@@ -157,8 +157,11 @@ type stdioConn struct {
 	streams  sync.WaitGroup
 
 	mu       sync.Mutex
-	inflight map[string]context.CancelFunc // live request id → what stops its answer
+	inflight map[string]*answering // live request id → its answer being sent
 }
+
+// answering is a request whose answer is being sent.
+type answering struct{ stop context.CancelFunc }
 
 // take handles one line from the client.
 func (c *stdioConn) take(ctx context.Context, text string) {
@@ -182,8 +185,8 @@ func (c *stdioConn) take(ctx context.Context, text string) {
 				}
 				if json.Unmarshal([]byte(env.Params), &p) == nil {
 					c.mu.Lock()
-					if stop := c.inflight[string(p.ID)]; stop != nil {
-						stop()
+					if a := c.inflight[string(p.ID)]; a != nil {
+						a.stop()
 					}
 					c.mu.Unlock()
 				}
@@ -224,8 +227,9 @@ func (c *stdioConn) request(ctx context.Context, msg string, env jsonrpc.Envelop
 		return
 	}
 	actx, stop := context.WithCancel(ctx)
+	a := &answering{stop: stop}
 	c.mu.Lock()
-	c.inflight[env.ID] = stop
+	c.inflight[env.ID] = a // a client reusing an id in flight cancels the newer answer only
 	c.mu.Unlock()
 	rw := rewriter{recordedID: recorded.id, liveID: env.ID, recordedToken: recorded.token, liveToken: token}
 	discover := env.Method == "server/discover"
@@ -235,7 +239,9 @@ func (c *stdioConn) request(ctx context.Context, msg string, env jsonrpc.Envelop
 		defer func() { <-c.sem }()
 		defer func() {
 			c.mu.Lock()
-			delete(c.inflight, env.ID)
+			if c.inflight[env.ID] == a {
+				delete(c.inflight, env.ID)
+			}
 			c.mu.Unlock()
 			stop()
 		}()

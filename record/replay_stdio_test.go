@@ -3,6 +3,7 @@ package record_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -138,5 +139,76 @@ func TestReplayHTTPServesStdioRecording(t *testing.T) {
 	cs.Close()
 	if strings.Join(replayed, "|") != strings.Join(live, "|") || progress.Load() != 3 {
 		t.Errorf("replayed over HTTP %q with %d progress notifications; live %q with 3", replayed, progress.Load(), live)
+	}
+}
+
+// TestReplayStdioCancelAndEnd: notifications/cancelled stops the answer it
+// names (no more progress, no result) while other requests are answered;
+// the live progress token replaces the recorded one; when stdin closes,
+// the answers in flight are finished, then ServeStdio returns.
+func TestReplayStdioCancelAndEnd(t *testing.T) {
+	obs := linkrec.Record(t, "node server.js", "2025-11-25", func(ctx context.Context, cs *mcp.ClientSession) { linkrec.Script(t, ctx, cs) })
+	in, out, served := serveStdio(t, record.NewReplayer(obs, 0.02)) // 50 times slower: the progress call takes about a second
+	lines := bufio.NewScanner(out)
+	next := func() string {
+		t.Helper()
+		if !lines.Scan() {
+			t.Fatalf("the replay ended early: %v", lines.Err())
+		}
+		return lines.Text()
+	}
+	send := func(line string) {
+		t.Helper()
+		if _, err := io.WriteString(in, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	next()
+	progress := `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"_meta":{"progressToken":"live"},"name":"progress","arguments":{"count":3,"interval_ms":10}}}`
+	send(fmt.Sprintf(progress, 10))
+	if got := next(); !strings.Contains(got, `"progressToken":"live"`) {
+		t.Fatalf("first line after the progress call: %s; want progress with the live token", got)
+	}
+	send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":10}}`)
+	send(`{"jsonrpc":"2.0","id":11,"method":"tools/list"}`)
+	if got := next(); !strings.Contains(got, `"id":11`) {
+		t.Fatalf("after the cancel the replay wrote %s; want the answer to tools/list, and nothing more of the cancelled call", got)
+	}
+	time.Sleep(1500 * time.Millisecond) // when the cancelled call would have ended
+	send(fmt.Sprintf(progress, 12))
+	in.Close()
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	if len(rest) != 4 || !strings.Contains(rest[3], `"id":12`) || strings.Contains(strings.Join(rest, "\n"), `"id":10`) {
+		t.Errorf("after stdin closed the replay wrote %q; want the last call's 3 progress notifications and its answer, nothing of the cancelled one", rest)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("ServeStdio: %v", err)
+	}
+}
+
+// TestReplayStdioLongLine: a line longer than MaxStdioLine is read to its
+// end, dropped and answered with an error; the next line is served.
+func TestReplayStdioLongLine(t *testing.T) {
+	obs := linkrec.Record(t, "node server.js", "2025-11-25", func(ctx context.Context, cs *mcp.ClientSession) { linkrec.Script(t, ctx, cs) })
+	in, out, served := serveStdio(t, record.NewReplayer(obs, 0))
+	go func() {
+		io.WriteString(in, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"`+strings.Repeat("x", record.MaxStdioLine)+`"}}`+"\n")
+		io.WriteString(in, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`+"\n")
+		in.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	var got []string
+	for lines.Scan() {
+		got = append(got, lines.Text())
+	}
+	if len(got) != 2 || !strings.Contains(got[0], `"id":null`) || !strings.Contains(got[0], "longer than") || !strings.Contains(got[1], `"id":2`) || !strings.Contains(got[1], `"result"`) {
+		t.Errorf("the replay answered %.300q; want an error for the long line, then the tools/list answer", got)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("ServeStdio: %v", err)
 	}
 }
