@@ -29,8 +29,8 @@ session only. A recording made over the legacy HTTP+SSE transport is
 refused.
 
 With --stdio the recording answers as a stdio MCP server instead: JSON-RPC
-messages one per line on stdin and stdout (nothing else on stdout; this
-line and errors go to stderr), so a client launches the replay as its
+messages one per line on stdin and stdout (nothing else on stdout: its
+log and errors go to stderr), so a client launches the replay as its
 server. It serves recordings of HTTP and of stdio sessions alike; what the
 server sent during a request (progress, its own requests) comes before the
 answer, paced as recorded; it exits when stdin closes.
