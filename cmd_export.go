@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/internal/plural"
+	"mcpscope/proxy"
 	"mcpscope/record"
 )
 
@@ -21,8 +23,11 @@ Usage:
 
 FILE is a recording (--record) or the output of --headless. Formats:
   har       HAR 1.2 for browser dev tools and HAR viewers: one entry per HTTP
-            exchange, SSE events with their timings in "_sseEvents"
-  markdown  a readable transcript to paste into a bug report (also: md)
+            exchange, SSE events with their timings in "_sseEvents"; stdio
+            sessions (wrap, the bridge) have no HTTP and are left out (said
+            on stderr; a recording of stdio sessions only is refused)
+  markdown  a readable transcript to paste into a bug report (also: md);
+            stdio sessions are headed with their command
   jsonl     the observations again, as a recording (e.g. one session's)
 Without --format, the format follows OUT's extension (.har, .md, .jsonl),
 else har. Every format redacts credentials (headers and query parameters
@@ -80,6 +85,12 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		obs = record.SessionOf(obs, id)
 	}
 
+	if f == record.FormatHAR {
+		if status, ok := harStdioNote(obs, input, stderr); !ok {
+			return status
+		}
+	}
+
 	e := record.Exporter{Source: filepath.Base(input), Version: version, Redactor: record.NewRedactor(*paths)}
 	if *out == "-" || *out == "" {
 		bw := bufio.NewWriter(stdout)
@@ -95,6 +106,25 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// harStdioNote says on stderr what a HAR export leaves out: stdio
+// sessions, which have no HTTP exchanges for HAR to describe. A recording
+// with nothing else is an error (ok false, with the exit status).
+func harStdioNote(obs []*record.Observation, input string, stderr io.Writer) (status int, ok bool) {
+	sessions, messages := record.StdioTraffic(obs)
+	if sessions == 0 {
+		return 0, true
+	}
+	what := fmt.Sprintf("%s (%s)", plural.Count(sessions, "stdio session"), plural.Count(messages, "message"))
+	for _, o := range obs {
+		if o.Type == proxy.TypeHTTP {
+			fmt.Fprintf(stderr, "mcpscope export: note: the HAR leaves out %s: HAR describes HTTP exchanges only; export them with --format markdown or --format jsonl\n", what)
+			return 0, true
+		}
+	}
+	fmt.Fprintf(stderr, "mcpscope export: %s holds only stdio traffic, %s, and HAR describes HTTP exchanges: export it with --format markdown or --format jsonl\n", input, what)
+	return 1, false
 }
 
 // formatFromExtension guesses the format from an output file's name

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -24,16 +25,27 @@ recording cannot answer gets a JSON-RPC error naming the closest recorded
 request. Answers are kept per session: a client's session is matched at
 its initialize to the first recorded session not yet replayed (one whose
 initialize has the same parameters first), and takes answers from that
-session only. Streamable HTTP only: a recording made over the legacy
-HTTP+SSE transport is refused.
+session only. A recording made over the legacy HTTP+SSE transport is
+refused.
+
+With --stdio the recording answers as a stdio MCP server instead: JSON-RPC
+messages one per line on stdin and stdout (nothing else on stdout: its
+log and errors go to stderr), so a client launches the replay as its
+server. It serves recordings of HTTP and of stdio sessions alike; what the
+server sent during a request (progress, its own requests) comes before the
+answer, paced as recorded; it exits when stdin closes.
 
 Usage:
   mcpscope replay FILE [flags]
+  mcpscope replay FILE --stdio [--speed N]
 
 Examples:
   mcpscope -u http://127.0.0.1:3001/mcp --record session.jsonl   # record once
   mcpscope replay session.jsonl                                  # then test your client offline
   mcpscope replay session.jsonl --speed 0 -l 127.0.0.1:9000      # no delays
+  mcpscope wrap --record session.jsonl -- node server.js         # record a stdio server
+  mcpscope replay session.jsonl --stdio                          # a client launches this instead
+  # in a client's config: "command": "mcpscope", "args": ["replay", "session.jsonl", "--stdio"]
 
 Flags:
 `
@@ -47,6 +59,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Float64Var(&speed, "speed", 1, "pace: 1 as recorded, 2 twice as fast, 0 without delays")
 	fs.StringSliceVar(&allowHosts, "allow-host", nil, "also accept requests with this Host header")
 	fs.StringSliceVar(&allowOrigins, "allow-origin", nil, "also accept requests with this Origin")
+	stdio := fs.Bool("stdio", false, "answer on stdin/stdout as a stdio MCP server (a client launches it), not over HTTP")
 	fs.Usage = func() { fmt.Fprint(stderr, replayUsage+fs.FlagUsages()) }
 	if status, ok := parseFlags(fs, args, stderr); !ok {
 		return status
@@ -54,6 +67,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return 2
+	}
+	if *stdio {
+		for _, name := range []string{"listen", "allow-host", "allow-origin"} {
+			if fs.Changed(name) {
+				fmt.Fprintf(stderr, "mcpscope replay: --%s is for HTTP; --stdio answers on stdin/stdout\n", name)
+				return 2
+			}
+		}
 	}
 	if speed < 0 {
 		fmt.Fprintln(stderr, "mcpscope replay: --speed must be 0 or more")
@@ -78,6 +99,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mcpscope replay: warning: %s of %s, made over the legacy HTTP+SSE transport, cannot be replayed and are left out\n",
 			plural.Count(legacy, "request"), fs.Arg(0))
 	}
+	if *stdio {
+		return replayStdio(ctx, rp, fs.Arg(0), speed, stdout, stderr)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope replay: listening on %s: %v\n", listen, err)
@@ -99,4 +123,16 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mcpscope replay: %v\n", err)
 		return 1
 	}
+}
+
+// replayStdio serves rp on the process's stdin and stdout until stdin
+// closes (status 0) or ctx ends (0); a failure to read or write is said on
+// stderr (status 1). Nothing but the replay's messages goes to stdout.
+func replayStdio(ctx context.Context, rp *record.Replayer, file string, speed float64, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "mcpscope replay: %s (%s) at speed %g; answering on stdin/stdout\n", file, plural.Count(rp.Requests(), "recorded request"), speed)
+	if err := rp.ServeStdio(ctx, os.Stdin, stdout); err != nil {
+		fmt.Fprintf(stderr, "mcpscope replay: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -199,7 +199,8 @@ func (e Exporter) WriteHAR(w io.Writer, obs []*Observation) error {
 // HAR builds the archive of obs: one entry per HTTP exchange with the
 // upstream (in the order they started), one page per session. Exchanges
 // the rules answered without the upstream have no HTTP record and are left
-// out (log.comment counts them); the Markdown transcript shows them.
+// out (log.comment counts them), and so are stdio sessions (no HTTP at
+// all; log.comment counts them too); the Markdown transcript shows both.
 // Credentials are redacted (see Exporter.Redactor).
 func (e Exporter) HAR(obs []*Observation) *HAR {
 	version := e.Version
@@ -239,9 +240,15 @@ func (e Exporter) HAR(obs []*Observation) *HAR {
 		}
 		h.Log.Entries = append(h.Log.Entries, entry)
 	}
+	var left []string
 	if local > 0 {
-		h.Log.Comment = fmt.Sprintf("not included (no HTTP record): %s answered by rules without the upstream", plural.Count(local, "exchange"))
+		left = append(left, fmt.Sprintf("not included (no HTTP record): %s answered by rules without the upstream", plural.Count(local, "exchange")))
 	}
+	if sessions, messages := StdioTraffic(obs); sessions > 0 {
+		left = append(left, fmt.Sprintf("not included: %s (%s), which HAR cannot describe; export them as markdown or jsonl",
+			plural.Count(sessions, "stdio session"), plural.Count(messages, "message")))
+	}
+	h.Log.Comment = strings.Join(left, "; ")
 	return h
 }
 

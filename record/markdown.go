@@ -43,7 +43,8 @@ func (e Exporter) WriteMarkdown(w io.Writer, obs []*Observation) error {
 }
 
 type mdWriter struct {
-	w *bufio.Writer
+	w     *bufio.Writer
+	stdio stdioSessions
 }
 
 func (m *mdWriter) printf(format string, args ...any) { fmt.Fprintf(m.w, format, args...) }
@@ -63,6 +64,8 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 		m.printf("\nNo observations.\n")
 		return
 	}
+	m.stdio = findStdio(sorted)
+	stdioMessages := 0
 	first, last := sorted[0].Time.UTC(), sorted[0].Time.UTC()
 	exchanges := make(map[string]bool)
 	errors := 0
@@ -77,8 +80,11 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 		if o.Type == proxy.TypeHTTP {
 			exchanges[o.Exchange] = true
 		}
-		if isError(o) {
+		if m.isError(o) {
 			errors++
+		}
+		if m.stdio.isMessage(o) {
+			stdioMessages++
 		}
 	}
 	endLayout := mdTimeLayout
@@ -93,16 +99,26 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 			sessions++
 		}
 	}
-	m.printf("- %s (seq %d–%d), %s, %s", plural.Count(len(sorted), "observation"), sorted[0].Seq, sorted[len(sorted)-1].Seq,
-		plural.Count(sessions, "session"), plural.Count(len(exchanges), "HTTP exchange"))
+	m.printf("- %s (seq %d–%d), %s", plural.Count(len(sorted), "observation"), sorted[0].Seq, sorted[len(sorted)-1].Seq,
+		plural.Count(sessions, "session"))
+	if n := len(m.stdio.names); n > 0 {
+		m.printf(" (%d stdio, %s)", n, plural.Count(stdioMessages, "stdio message"))
+	}
+	m.printf(", %s", plural.Count(len(exchanges), "HTTP exchange"))
 	if errors > 0 {
 		m.printf(", ⚠ %s", plural.Count(errors, "error"))
 	}
 	m.printf("\n\n→ client to server, ← server to client; `#N` is an observation's seq.\n")
 	for _, s := range sections {
-		if s.session == "" {
+		name, stdio := m.stdio.names[s.session]
+		switch {
+		case s.session == "":
 			m.printf("\n## Proxy\n\n")
-		} else {
+		case stdio && name != "":
+			m.printf("\n## Session %s · stdio %s\n\n", code(s.session), code(name))
+		case stdio:
+			m.printf("\n## Session %s · stdio\n\n", code(s.session))
+		default:
 			m.printf("\n## Session %s\n\n", code(s.session))
 		}
 		for _, o := range s.obs {
@@ -138,6 +154,15 @@ func mdSections(sorted []*Observation) []*mdSection {
 	return out
 }
 
+// isError reports whether the transcript marks o with ⚠: what isError
+// says, except the usual ends of a stdio session.
+func (m *mdWriter) isError(o *Observation) bool {
+	if o.Type == proxy.TypeStreamClosed && o.StreamKind == proxy.StreamStdio {
+		return !quietStdioEnd(o.Reason)
+	}
+	return isError(o)
+}
+
 // isError reports whether the transcript marks o with ⚠.
 func isError(o *Observation) bool {
 	switch {
@@ -160,7 +185,7 @@ func quietEnd(reason string) bool {
 
 func (m *mdWriter) observation(o *Observation) {
 	head := fmt.Sprintf("- `%s` #%d ", o.Time.UTC().Format(mdTimeLayout), o.Seq)
-	if isError(o) {
+	if m.isError(o) {
 		head += "⚠ "
 	}
 	switch o.Type {
@@ -171,6 +196,10 @@ func (m *mdWriter) observation(o *Observation) {
 	case proxy.TypeStreamOpened:
 		m.printf("%sstream %s opened (%s)\n", head, code(o.Stream), o.StreamKind)
 	case proxy.TypeStreamClosed:
+		if o.StreamKind == proxy.StreamStdio {
+			m.printf("%sstdio %s closed: %s · %s from the server, %s\n", head, code(o.Stream), code(o.Reason), plural.Count(int(o.Events), "line"), byteCount(o.Bytes))
+			break
+		}
 		m.printf("%sstream %s closed: %s · %s, %s\n", head, code(o.Stream), code(o.Reason), plural.Count(int(o.Events), "event"), byteCount(o.Bytes))
 	case proxy.TypeGate:
 		m.gate(head, o)
@@ -178,6 +207,8 @@ func (m *mdWriter) observation(o *Observation) {
 		m.resolution(head, o)
 	case proxy.TypeRules:
 		m.printf("%srules: %s\n", head, code(o.Reason))
+	case proxy.TypeSession:
+		m.printf("%ssession: %s\n", head, code(o.Reason))
 	case proxy.TypeDropped:
 		m.printf("%s**%s dropped**: the recorder fell behind; the transcript has a gap at this time\n", head, plural.Count(int(o.Dropped), "observation"))
 	default:
@@ -231,6 +262,8 @@ func (m *mdWriter) message(head string, o *Observation) {
 		if o.Gap >= time.Millisecond {
 			fmt.Fprintf(&b, " · gap %s", millis(o.Gap))
 		}
+	} else if m.stdio.isMessage(o) {
+		b.WriteString(" · stdio")
 	} else if o.Stream != "" {
 		b.WriteString(" · SSE " + code(o.Stream))
 	}

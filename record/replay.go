@@ -209,18 +209,7 @@ func (rp *Replayer) serveGet(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rp.mu.Lock()
-	var ex *recordedExchange
-	if ls := rp.live[r.Header.Get("Mcp-Session-Id")]; ls != nil {
-		if ls.getsOut < len(ls.rec.gets) {
-			ex = ls.rec.gets[ls.getsOut]
-			ls.getsOut++
-		}
-	} else if rp.getsOut < len(rp.idx.gets) {
-		ex = rp.idx.gets[rp.getsOut]
-		rp.getsOut++
-	}
-	rp.mu.Unlock()
+	ex := rp.nextGet(r.Header.Get("Mcp-Session-Id"))
 	if ex == nil {
 		w.Header().Set("Allow", "POST, DELETE")
 		replayError(w, http.StatusMethodNotAllowed, "", "the recording has no (more) standalone GET streams")
@@ -338,7 +327,7 @@ func (rw rewriter) event(e *proxy.Observation) string {
 		return e.Raw
 	}
 	body := rw.message(e.Body)
-	if body == e.Body {
+	if body == e.Body && e.Raw != "" { // a stdio message has no SSE bytes: it is sent as an event of its own
 		return e.Raw
 	}
 	ev := sse.Event{ID: e.EventID, HasID: e.HasID, Event: e.EventType, Data: body, Retry: e.Retry, HasRetry: e.Retry > 0}

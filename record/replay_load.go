@@ -17,7 +17,9 @@ type recordedExchange struct {
 	status   int
 	mimeType string // of the answer: application/json, text/event-stream or ""
 	session  bool   // the upstream issued a session id here (initialize)
+	stdio    bool   // a stdio session's request and what its server sent until the answer (replay_stdio_index.go)
 	recorded string // the recorded session it belongs to (proxy session id, or the client connection)
+	seq      uint64 // Seq of its first observation: exchanges are indexed in this order
 	started  time.Time
 	latency  time.Duration        // until the response headers
 	requests []recordedMessage    // client→server messages of the body
@@ -88,7 +90,7 @@ func indexRecording(obs []*proxy.Observation) *replayIndex {
 		}
 		ex := get(o.Exchange)
 		if ex.recorded == "" {
-			ex.recorded = o.Session
+			ex.recorded, ex.seq = o.Session, o.Seq
 		}
 		switch {
 		case o.Type == proxy.TypeHTTP && o.HTTP != nil:
@@ -110,7 +112,22 @@ func indexRecording(obs []*proxy.Observation) *replayIndex {
 			ex.events = append(ex.events, o)
 		}
 	}
+	idx.exchanges = append(idx.exchanges, stdioExchanges(obs)...)
+	sort.SliceStable(idx.exchanges, func(i, j int) bool { return idx.exchanges[i].seq < idx.exchanges[j].seq })
 	sessions := map[string]*recordedSession{}
+	for _, ex := range idx.exchanges { // the sessions first: a stdio session's standalone stream opens before its first request
+		if legacy[ex.recorded] || sessions[ex.recorded] != nil {
+			continue
+		}
+		for _, m := range ex.requests {
+			if ex.session && m.method == "initialize" || ex.stdio && m.key != "" {
+				rs := &recordedSession{id: ex.recorded, initKey: m.key, byKey: map[string][]*recordedExchange{}}
+				sessions[ex.recorded] = rs
+				idx.sessions = append(idx.sessions, rs)
+				break
+			}
+		}
+	}
 	for _, ex := range idx.exchanges {
 		if legacy[ex.recorded] {
 			for _, m := range ex.requests {
@@ -119,15 +136,6 @@ func indexRecording(obs []*proxy.Observation) *replayIndex {
 				}
 			}
 			continue
-		}
-		if ex.session && sessions[ex.recorded] == nil {
-			for _, m := range ex.requests {
-				if m.method == "initialize" {
-					rs := &recordedSession{id: ex.recorded, initKey: m.key, byKey: map[string][]*recordedExchange{}}
-					sessions[ex.recorded] = rs
-					idx.sessions = append(idx.sessions, rs)
-				}
-			}
 		}
 		rs := sessions[ex.recorded]
 		if rs != nil {

@@ -39,7 +39,8 @@ func (h *history) add(batch []*proxy.Observation) {
 }
 
 // exportSession writes the selected row's session (everything of it the
-// UI still holds) as a HAR file in the current directory, and says where.
+// UI still holds) as a HAR file in the current directory, and says where;
+// a stdio session, which has no HTTP, as a Markdown transcript.
 func (m *Model) exportSession() {
 	_, session := m.target()
 	if session == "" {
@@ -56,13 +57,17 @@ func (m *Model) exportSession() {
 		m.say("nothing of session " + session + " is left to export")
 		return
 	}
-	name := fmt.Sprintf("mcpscope-%s-%s.har", shortName(session), time.Now().Format("20060102-150405"))
+	ext, write := "har", record.Exporter{Source: "mcpscope UI"}.WriteHAR
+	if stdio, _ := record.StdioTraffic(obs); stdio > 0 { // no HTTP for HAR to describe
+		ext, write = "md", record.Exporter{Source: "mcpscope UI"}.WriteMarkdown
+	}
+	name := fmt.Sprintf("mcpscope-%s-%s.%s", shortName(session), time.Now().Format("20060102-150405"), ext)
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		m.say("export failed: " + err.Error())
 		return
 	}
-	err = record.Exporter{Source: "mcpscope UI"}.WriteHAR(f, obs)
+	err = write(f, obs)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

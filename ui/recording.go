@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"sort"
+	"strings"
 
 	"mcpscope/proxy"
 )
@@ -28,6 +29,14 @@ func NewRecordingEngine(obs []*proxy.Observation) *RecordingEngine {
 		}
 		s.LastSeen = o.Time
 		switch o.Type {
+		case proxy.TypeSession:
+			if name, ok := strings.CutPrefix(o.Reason, "stdio session started: "); ok { // see proxy.OpenLink
+				s.Transport, s.Name = "stdio", name
+			}
+		case proxy.TypeMessage:
+			if o.Exchange == "" && o.Kind == proxy.KindRequest && o.Direction == proxy.ClientToServer {
+				s.Requests++ // a stdio session's: it has no HTTP exchanges
+			}
 		case proxy.TypeHTTP:
 			s.Requests++
 		case proxy.TypeSSEEvent:

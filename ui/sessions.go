@@ -130,6 +130,9 @@ func (it sessionItem) line(width int) string {
 	if s.Upstream != "" {
 		text = shortID(s.ID) + " ↔ " + shortID(s.Upstream) + "  " + activity
 	}
+	if s.Name != "" {
+		text += "  " + s.Transport + " " + s.Name
+	}
 	if s.Protocol != "" {
 		text += "  " + s.Protocol
 	}
