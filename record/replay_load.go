@@ -90,7 +90,10 @@ func indexRecording(obs []*proxy.Observation) *replayIndex {
 		}
 		ex := get(o.Exchange)
 		if ex.recorded == "" {
-			ex.recorded, ex.seq = o.Session, o.Seq
+			ex.recorded = o.Session
+		}
+		if ex.seq == 0 {
+			ex.seq = o.Seq
 		}
 		switch {
 		case o.Type == proxy.TypeHTTP && o.HTTP != nil:
