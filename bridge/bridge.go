@@ -17,6 +17,8 @@
 package bridge
 
 import (
+	"mcpscope/internal/hostguard"
+
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -98,7 +100,7 @@ type Bridge struct {
 // ServeHTTP serves POST (messages to the server), GET (the session's
 // stream of server messages) and DELETE (end the session) at Path.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := proxy.CheckHostAndOrigin(r, b.Proxy.AllowedHosts, b.Proxy.AllowedOrigins); err != nil {
+	if err := hostguard.Check(r, b.Proxy.AllowedHosts, b.Proxy.AllowedOrigins); err != nil {
 		writeError(w, http.StatusForbidden, "", "mcpscope: "+err.Error())
 		return
 	}
