@@ -48,8 +48,9 @@ const (
 // fields before the first request; Close ends every child.
 type Bridge struct {
 	// Proxy is the engine every line goes through, one Link per session;
-	// its AllowedHosts, AllowedOrigins (the Host/Origin guard) and
-	// MaxBodySize apply to the bridge's requests. Required.
+	// its AllowedHosts and AllowedOrigins (the Host/Origin guard),
+	// MaxBodySize, and BodyTimeout (a whole body may take 10 times it)
+	// apply to the bridge's requests. Required.
 	Proxy *proxy.Proxy
 
 	// Command is the stdio server's command line, started once per
@@ -308,6 +309,19 @@ func (b *Bridge) maxLine() int {
 		return DefaultMaxLineSize
 	}
 	return b.MaxLineSize
+}
+
+// bodyTime bounds the time a whole request body may take: 10 times the
+// proxy's BodyTimeout (0: none, when it is negative).
+func (b *Bridge) bodyTime() time.Duration {
+	switch t := b.Proxy.BodyTimeout; {
+	case t < 0:
+		return 0
+	case t == 0:
+		return 10 * proxy.DefaultBodyTimeout
+	default:
+		return 10 * t
+	}
 }
 
 func (b *Bridge) maxBody() int64 {

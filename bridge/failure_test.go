@@ -147,3 +147,22 @@ func TestBridgeHugeAndInvalidLines(t *testing.T) {
 		t.Errorf("an answer under the line limit: %v", err)
 	}
 }
+
+// TestBridgeSlowBody: a request body that does not arrive within 10 ×
+// the proxy's BodyTimeout gets 408.
+func TestBridgeSlowBody(t *testing.T) {
+	r := newRig(t, mcptest.StdioServerCommand("sdk"), func(b *Bridge) { b.Proxy.BodyTimeout = 20 * time.Millisecond })
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte(`{"jsonrpc":"2.0",`)) // and nothing more
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, r.url, pr)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !jsonRPCError(string(body), "took longer than 200ms") {
+		t.Errorf("a stalled body: %d %s, want 408", resp.StatusCode, body)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"mcpscope/jsonrpc"
 	"mcpscope/proxy"
@@ -16,11 +18,23 @@ import (
 // post takes one POST: a new session for an initialize without a session
 // id, else the messages of the session the request names.
 func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	limit := b.bodyTime()
+	if limit > 0 {
+		rc.SetReadDeadline(time.Now().Add(limit))
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.maxBody()))
+	if limit > 0 {
+		rc.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			writeError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: request body over %d bytes (--max-body)", tooBig.Limit))
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			writeError(w, http.StatusRequestTimeout, "", "mcpscope: the request body took longer than "+limit.String()+" (10 × --body-timeout)")
 			return
 		}
 		writeError(w, http.StatusBadRequest, "", "mcpscope: reading the client's request: "+err.Error())
