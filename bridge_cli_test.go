@@ -18,11 +18,13 @@ import (
 
 // TestBridgeCLI: mcpscope -- CMD serves CMD (a go-sdk stdio server) over
 // Streamable HTTP at /mcp to the go-sdk HTTP client, the traffic shows in
-// the headless output and the recording as a stdio session, and the
+// the headless output and the recording as a stdio session named after
+// its command, with the credential on that command redacted, and the
 // shutdown leaves no child behind.
 func TestBridgeCLI(t *testing.T) {
 	record := filepath.Join(t.TempDir(), "bridge.jsonl")
 	args := append([]string{"--headless", "-l", "127.0.0.1:0", "--record", record, "--"}, mcptest.StdioServerCommand("sdk")...)
+	args = append(args, "--token", "hunter2") // the server ignores it
 	found, stdout, stop := startCLIStoppable(t, args, `listening on http://\S+ → stdio:\S+ .*\(clients use (http://\S+/mcp)\)`)
 	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, found[0], mcptest.ClientOptions{})
 	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "through the bridge"}})
@@ -40,6 +42,9 @@ func TestBridgeCLI(t *testing.T) {
 	for name, out := range map[string]string{"headless output": stdout.String(), "recording": bridgeReadFile(t, record)} {
 		if !strings.Contains(out, `"method":"tools/call"`) || !strings.Contains(out, want) || !strings.Contains(out, "stdio session ended") {
 			t.Errorf("%s lacks the tools/call of session %s, or its end:\n%.3000s", name, cs.ID(), out)
+		}
+		if strings.Contains(out, "hunter2") || !strings.Contains(out, "--token [redacted]") {
+			t.Errorf("%s shows the command's credential, or not its redacted command line:\n%.3000s", name, out)
 		}
 	}
 }

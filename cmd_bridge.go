@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -42,14 +41,15 @@ func runBridge(ctx context.Context, o *options, fs *pflag.FlagSet, stdout, stder
 	// The "upstream" shown (banner, UI, recording header) is the command;
 	// its Path is the endpoint the bridge serves, so the banner's client
 	// URL names it.
-	upstream := &url.URL{Scheme: "stdio", Opaque: strings.Join(command, " "), Path: bridge.DefaultPath}
+	name := o.redactor().CommandLine(command) // credentials on it never reach the screen or a recording
+	upstream := &url.URL{Scheme: "stdio", Opaque: name, Path: bridge.DefaultPath}
 	p, err := o.newProxy([]*url.URL{upstream}, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope: %v\n", err)
 		return 2
 	}
 	defer p.Store.Close()
-	o.bridge = &bridge.Bridge{Proxy: p, Command: command, Stderr: childStderr{o, stderr}, IdleTTL: o.sessionTTL}
+	o.bridge = &bridge.Bridge{Proxy: p, Command: command, Name: name, Stderr: childStderr{o, stderr}, IdleTTL: o.sessionTTL}
 	return exitStatus(stderr, "mcpscope", o.redactor().Text, serve(ctx, o, p, stdout, stderr, nil))
 }
 

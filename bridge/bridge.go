@@ -57,6 +57,12 @@ type Bridge struct {
 	// session. Required.
 	Command []string
 
+	// Name is what the sessions are called in the engine (the UI, the
+	// recordings) and in error messages: the command line with its
+	// credentials redacted (record.Redactor.CommandLine), which the
+	// caller does. "" means Command joined with spaces.
+	Name string
+
 	// Path is where the bridge serves; "" means DefaultPath ("/mcp").
 	// Other paths are 404.
 	Path string
@@ -200,7 +206,7 @@ func (b *Bridge) open() (*session, error) {
 	}()
 	c, err := startChild(b.Command)
 	if err != nil {
-		return nil, fmt.Errorf("starting the server %s: %w", quote(commandLine(b.Command)), err)
+		return nil, fmt.Errorf("starting the server %s: %w", quote(b.name()), err)
 	}
 	id := newID()
 	s := newSession(b, id, c)
@@ -341,6 +347,14 @@ func newID() string {
 
 // commandLine is argv as one line, for names and messages.
 func commandLine(argv []string) string { return strings.Join(argv, " ") }
+
+// name is Name, or Command joined.
+func (b *Bridge) name() string {
+	if b.Name != "" {
+		return b.Name
+	}
+	return commandLine(b.Command)
+}
 
 // endedSessions remembers how the last maxEnded sessions ended.
 type endedSessions struct {

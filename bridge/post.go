@@ -56,7 +56,7 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 	fresh := r.Header.Get(sessionHeader) == ""
 	if fresh {
 		if batch > 0 || envs[0].Kind != jsonrpc.Request || envs[0].Method != "initialize" {
-			writeError(w, http.StatusBadRequest, "", "mcpscope: no "+sessionHeader+" header: initialize a session first (each session is a process of "+quote(commandLine(b.Command))+")")
+			writeError(w, http.StatusBadRequest, "", "mcpscope: no "+sessionHeader+" header: initialize a session first (each session is a process of "+quote(b.name())+")")
 			return
 		}
 		if s, err = b.open(); err != nil {

@@ -53,7 +53,7 @@ func newSession(b *Bridge, id string, c *child) *session {
 		calls: make(map[string]*sink), tokens: make(map[string]*sink),
 		lastSeen: time.Now(),
 	}
-	s.link = b.Proxy.OpenLink(proxy.LinkInfo{Name: commandLine(b.Command), Session: id})
+	s.link = b.Proxy.OpenLink(proxy.LinkInfo{Name: b.name(), Session: id})
 	go s.read()
 	go func() {
 		defer close(s.stderrDone)
