@@ -136,6 +136,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 			}
 		}()
 	}
+	defer startHub(o, p, stderr)()
 	srv := p.NewServer()
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()

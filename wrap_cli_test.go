@@ -117,3 +117,17 @@ func TestWrapBadCommandTellsTheClient(t *testing.T) {
 		t.Errorf("wrap's exit: %v, want 127", cmd.ProcessState)
 	}
 }
+
+// TestWrapRulesWithoutHub: wrap --rules with no hub judges the session in
+// wrap itself: a mocked tool is answered without the server.
+func TestWrapRulesWithoutHub(t *testing.T) {
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(rulesFile, []byte("rules:\n  - name: mock echo\n    match: tool:echo\n    action: mock\n    result: {content: [{type: text, text: \"mocked in wrap\"}]}\n"), 0o600)
+	argv := mcpscopeCommand(append([]string{"wrap", "--hub", "off", "--rules", rulesFile, "--"}, mcptest.StdioServerCommand("sdk")...)...)
+	cs, cmd := launch(t, argv)
+	text, tools := echoAndTools(t, cs)
+	closeAndReap(t, cs, cmd)
+	if text != "mocked in wrap" || len(tools) == 0 {
+		t.Errorf("echo returned %q (want the mock), tools %v", text, tools)
+	}
+}

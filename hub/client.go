@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mcpscope/proxy"
@@ -22,10 +23,10 @@ type Client struct {
 	conn net.Conn
 	fr   *frameReader
 
-	mu      sync.Mutex // guards w and payload
+	mu      sync.Mutex // guards w
 	w       *bufio.Writer
-	payload []byte
 	once    sync.Once
+	closing atomic.Bool // Close began: the connection ending is not the hub lost
 }
 
 // Dial connects to the hub at path and says hello for a session named name
@@ -92,7 +93,7 @@ func (c *Client) Run(deliver func(dir proxy.Direction, v Verdict)) error {
 	for {
 		typ, b, err := c.fr.next()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) || c.closing.Load() {
 				return nil
 			}
 			return fmt.Errorf("reading the hub's connection: %w", err)
@@ -119,6 +120,7 @@ func (c *Client) Run(deliver func(dir proxy.Direction, v Verdict)) error {
 // Run then returns nil.
 func (c *Client) Close(reason string) {
 	c.once.Do(func() {
+		c.closing.Store(true)
 		c.mu.Lock()
 		c.conn.SetWriteDeadline(time.Now().Add(time.Second))
 		if writeFrame(c.w, frameEnd, []byte(reason)) == nil {
