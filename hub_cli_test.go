@@ -325,7 +325,6 @@ func (e *orderError) Error() string {
 	return "line " + itoa(e.i) + " out of order or changed: " + strings.TrimSpace(e.line)[:min(80, len(e.line)-1)]
 }
 
-
 // TestHubRulesApplyToWrappedSession: the hub's rules act on a wrapped
 // session: a mocked tool is answered by the hub, a blocked one gets the
 // rule's error, and a call held at a breakpoint goes on with the argument

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -129,5 +131,43 @@ func TestWrapRulesWithoutHub(t *testing.T) {
 	closeAndReap(t, cs, cmd)
 	if text != "mocked in wrap" || len(tools) == 0 {
 		t.Errorf("echo returned %q (want the mock), tools %v", text, tools)
+	}
+}
+
+// TestWrapKilledLeavesNoOrphan: wrap killed outright (SIGKILL, no chance
+// to end its server) takes its server with it: Pdeathsig.
+func TestWrapKilledLeavesNoOrphan(t *testing.T) {
+	argv := mcpscopeCommand(append([]string{"wrap", "--hub", "off", "--"}, mcptest.StdioServerCommand("stubborn")...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	stdin, _ := cmd.StdinPipe()
+	defer stdin.Close()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("the server said %q", line)
+	}
+	pid := itoa(cmd.Process.Pid)
+	var children []string // the server: a child of whichever of wrap's threads forked it
+	tasks, _ := filepath.Glob("/proc/" + pid + "/task/*/children")
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		children = append(children, strings.Fields(string(b))...)
+	}
+	if len(children) != 1 {
+		t.Fatalf("wrap's children: %v, want its one server", children)
+	}
+	server := children[0]
+	cmd.Process.Kill()
+	cmd.Wait()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + server + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return // gone (or dead, awaiting its new parent's wait)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server (pid %s) outlived wrap killed with SIGKILL: %s", server, stat)
+		}
 	}
 }

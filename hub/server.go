@@ -13,6 +13,10 @@ import (
 	"mcpscope/proxy"
 )
 
+// verdictBatch is how many verdicts the hub writes at most before it
+// flushes them, while more lines wait.
+const verdictBatch = 64
+
 // helloTimeout bounds how long a connection may take to say hello.
 const helloTimeout = 5 * time.Second
 
@@ -121,6 +125,7 @@ func (s *Server) serveConn(c net.Conn) {
 	var wmu sync.Mutex
 	var payload []byte
 	var werr error
+	var unflushed int // verdicts written since the last flush
 	r.Start(func(dir proxy.Direction, v Verdict, more bool) {
 		wmu.Lock()
 		defer wmu.Unlock()
@@ -129,8 +134,10 @@ func (s *Server) serveConn(c net.Conn) {
 		}
 		payload = encodeVerdict(payload[:0], dir, v)
 		werr = writeFrame(w, frameVerdict, payload)
-		if werr == nil && !more {
-			werr = w.Flush()
+		// Flush when no more lines wait, and every few verdicts under a
+		// flood: wrap writes lines out as their verdicts arrive.
+		if unflushed++; werr == nil && (!more || unflushed >= verdictBatch) {
+			werr, unflushed = w.Flush(), 0
 		}
 		if werr != nil {
 			c.Close() // the reader below ends too
@@ -158,6 +165,7 @@ type endReason struct{ text, refuse string }
 // readLines reads a connection's frames into r until it ends, and says
 // why.
 func (s *Server) readLines(fr *frameReader, r *Runner) endReason {
+	var arena arena
 	for {
 		typ, b, err := fr.next()
 		if err != nil {
@@ -182,7 +190,7 @@ func (s *Server) readLines(fr *frameReader, r *Runner) endReason {
 				r.Oversized(dir, int64(binary.BigEndian.Uint64(b[1:9])), b[9:])
 				continue
 			}
-			if err := r.Send(dir, append([]byte(nil), b[1:]...)); err != nil {
+			if err := r.Send(dir, arena.cut(b[1:])); err != nil {
 				return endReason{text: "wrap disconnected: " + err.Error(), refuse: "mcpscope hub: disconnected: " + err.Error()}
 			}
 		case frameEnd:
@@ -191,4 +199,22 @@ func (s *Server) readLines(fr *frameReader, r *Runner) endReason {
 			return endReason{text: "wrap sent a bad frame", refuse: fmt.Sprintf("mcpscope hub: unknown frame type %q", typ)}
 		}
 	}
+}
+
+// arena hands out copies of lines cut from 64 KiB blocks: one allocation
+// per block of small lines instead of one per line. A block is freed
+// when none of its lines is held any more.
+type arena []byte
+
+func (a *arena) cut(b []byte) []byte {
+	const block = 64 << 10
+	if len(b) > cap(*a)-len(*a) {
+		if len(b) > block/4 {
+			return append([]byte(nil), b...)
+		}
+		*a = make([]byte, 0, block)
+	}
+	start := len(*a)
+	*a = append(*a, b...)
+	return (*a)[start:len(*a):len(*a)]
 }

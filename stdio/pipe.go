@@ -94,6 +94,9 @@ func (p *pipe) read() {
 		if len(line) > 0 || nl {
 			judge := p.r.judge != nil && len(line) > 0 && !p.r.lost.Load()
 			e := &entry{line: line, nl: nl}
+			if judge && p.win.full(hub.Cost(line)) {
+				p.flushJudge() // what is sent must reach the judge before this waits for its verdicts
+			}
 			send, ok := p.win.push(e, judge)
 			if !ok {
 				return
@@ -104,14 +107,20 @@ func (p *pipe) read() {
 				}
 			}
 		}
-		if p.src.Buffered() == 0 && p.r.judge != nil && !p.r.lost.Load() {
-			if ferr := p.r.judge.Flush(); ferr != nil {
-				p.r.lose(ferr)
-			}
+		if p.src.Buffered() == 0 {
+			p.flushJudge() // before the read that may wait
 		}
 		if err != nil {
 			p.setErr(err)
 			return
+		}
+	}
+}
+
+func (p *pipe) flushJudge() {
+	if p.r.judge != nil && !p.r.lost.Load() {
+		if err := p.r.judge.Flush(); err != nil {
+			p.r.lose(err)
 		}
 	}
 }

@@ -66,6 +66,13 @@ func (w *window) push(e *entry, judge bool) (send, ok bool) {
 	return true, true
 }
 
+// full reports whether pushing a line of this cost would wait now.
+func (w *window) full(cost int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes > 0 && w.bytes+cost > w.max
+}
+
 // judge gives the oldest unjudged line its verdict. It reports false if
 // no line awaits one (a judge that sent too many).
 func (w *window) judge(v hub.Verdict) bool {
