@@ -35,14 +35,21 @@ type benchHub struct {
 	stop func()
 }
 
-func startBenchHub(b testing.TB) *benchHub {
+// startBenchHub starts a hub; observed: with the printer subscribed (else
+// nobody subscribes, and Link.Pass skips the engine).
+func startBenchHub(b testing.TB, observed bool) *benchHub {
 	p := proxy.New(&url.URL{Scheme: "http", Host: "127.0.0.1:1"})
-	sub := p.Bus.Subscribe(1<<16, proxy.MaxBytes(16<<20), proxy.Borrow) // as subscribeDisplay for --headless
 	printed := make(chan struct{})
-	go func() {
-		defer close(printed)
-		record.WriteJSONLines(context.Background(), sub, io.Discard, record.NewRedactor(nil))
-	}()
+	var sub *proxy.Subscription
+	if observed {
+		sub = p.Bus.Subscribe(1<<16, proxy.MaxBytes(16<<20), proxy.Borrow) // as subscribeDisplay for --headless
+		go func() {
+			defer close(printed)
+			record.WriteJSONLines(context.Background(), sub, io.Discard, record.NewRedactor(nil))
+		}()
+	} else {
+		close(printed)
+	}
 	path := filepath.Join(b.TempDir(), "hub.sock")
 	ln, err := hub.Listen(path)
 	if err != nil {
@@ -54,7 +61,9 @@ func startBenchHub(b testing.TB) *benchHub {
 	return &benchHub{path: path, stop: func() {
 		s.Close()
 		<-served
-		sub.Close()
+		if sub != nil {
+			sub.Close()
+		}
 		p.Bus.Close()
 		<-printed
 	}}
@@ -146,19 +155,23 @@ func hubRelay(b testing.TB, h *benchHub) func(in io.Reader, out io.Writer) {
 func BenchmarkRelayThroughput(b *testing.B) {
 	for _, size := range []int{256, 16 << 10} {
 		b.Run(strconv.Itoa(size)+"B", func(b *testing.B) {
-			h := startBenchHub(b)
+			h := startBenchHub(b, true)
 			defer h.stop()
+			bare := startBenchHub(b, false)
+			defer bare.stop()
 			const total = 32 << 20
-			var cat, catRW, plain, wrap time.Duration
+			var cat, catRW, plain, unobserved, wrap time.Duration
 			for b.Loop() {
 				cat += pipeRun(b, size, total, catRelay)
 				catRW += pipeRun(b, size, total, catReadWrite)
 				plain += pipeRun(b, size, total, func(in io.Reader, out io.Writer) { relayServerOutput(nil, in, out) })
+				unobserved += pipeRun(b, size, total, hubRelay(b, bare))
 				wrap += pipeRun(b, size, total, hubRelay(b, h))
 			}
 			mb := float64(total) * float64(b.N) / 1e6
 			b.ReportMetric(mb/cat.Seconds(), "cat_MB/s")
 			b.ReportMetric(mb/plain.Seconds(), "wrap_no_hub_MB/s")
+			b.ReportMetric(mb/unobserved.Seconds(), "wrap+hub_unobserved_MB/s")
 			b.ReportMetric(mb/wrap.Seconds(), "wrap+hub_MB/s")
 			b.ReportMetric(mb/catRW.Seconds(), "cat_rw_MB/s")
 			b.ReportMetric(cat.Seconds()/wrap.Seconds(), "ratio")
@@ -171,7 +184,7 @@ func BenchmarkRelayThroughput(b *testing.B) {
 // cat and through wrap and the hub (one after the other); reported: the
 // median and 99th percentile time from write to read, and what wrap adds.
 func BenchmarkRelayLatency(b *testing.B) {
-	h := startBenchHub(b)
+	h := startBenchHub(b, true)
 	defer h.stop()
 	for b.Loop() {
 		cat := latencies(b, catRelay)
