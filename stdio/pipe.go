@@ -70,7 +70,8 @@ func (o *output) fail(err error) {
 type pipe struct {
 	dir     proxy.Direction
 	src     *bufio.Reader
-	srcName string // "the client's stdin", for errors
+	src0    io.Reader // what src reads
+	srcName string    // "the client's stdin", for errors
 	out     *output
 	back    *output
 	win     *window

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,98 +60,42 @@ type Wrap struct {
 // used.
 func (w *Wrap) Run(ctx context.Context) int {
 	name := strings.Join(w.Command, " ")
-	closeGrace, termGrace := or(w.CloseGrace, DefaultCloseGrace), or(w.TermGrace, DefaultTermGrace)
-	inR, inW, err := os.Pipe()
+	cmd, toServer, fromServer, err := w.start()
 	if err != nil {
 		return w.cannotStart(name, err)
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return w.cannotStart(name, err)
-	}
-	cmd := exec.Command(w.Command[0], w.Command[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, w.Stderr
-	cmd.WaitDelay = outputGrace
-	setParentDeathSignal(cmd)
-	err = cmd.Start()
-	inR.Close()
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
-		return w.cannotStart(name, err)
-	}
-	r := newRelay(w.Judge, w.Window, w.Stdin, w.Stdout, inW, outR, w.Stderr)
-	judged := make(chan struct{})
-	if w.Judge != nil {
-		go func() { defer close(judged); r.runJudge() }()
-	} else {
-		close(judged)
-	}
-	go r.c2s.read()
-	go r.s2c.read()
-	stdinDone := make(chan struct{})
-	go func() { // the client's lines, then the server's stdin closes
-		r.c2s.write()
-		inW.Close()
-		close(stdinDone)
-	}()
-	outputDone := make(chan struct{})
-	go func() { r.s2c.write(); close(outputDone) }()
+	serverOut := &watchedReader{f: fromServer}
+	r := newRelay(w.Judge, w.Window, w.Stdin, w.Stdout, toServer, serverOut, w.Stderr)
+	run := r.start(toServer)
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	clientClosed := w.supervise(ctx, cmd.Process, run, exited)
 
-	clientClosed := false
-	var term, kill <-chan time.Time
-	stdinClosed, ctxDone := stdinDone, ctx.Done()
-wait:
-	for {
+	// The server's last lines reach the client, however long a paused hub
+	// holds them (they wait in the window and the pipe); only a reader
+	// waiting in read(2) for an end a child of the server holds off past
+	// the grace stops.
+	for grace := time.After(outputGrace); ; {
 		select {
-		case <-stdinClosed: // the MCP shutdown sequence: stdin closed, wait, SIGTERM, SIGKILL
-			stdinClosed, clientClosed = nil, r.c2s.readErr == nil
-			term = time.After(closeGrace)
-		case <-term:
-			term, kill = nil, time.After(termGrace)
-			cmd.Process.Signal(syscall.SIGTERM)
-		case <-kill:
-			cmd.Process.Kill()
-		case s := <-w.Signals:
-			cmd.Process.Signal(s)
-		case <-ctxDone:
-			ctxDone = nil
-			select {
-			case s := <-w.Signals:
-				cmd.Process.Signal(s)
-			case <-time.After(100 * time.Millisecond):
-				cmd.Process.Signal(syscall.SIGTERM)
+		case <-run.serverOutputRead:
+			grace = nil
+		case <-grace:
+			if run.serverOutputWaits() {
+				fromServer.Close()
 			}
-			term, kill = nil, time.After(termGrace)
-		case <-exited:
-			break wait
+			grace = time.After(100 * time.Millisecond)
+		}
+		if grace == nil {
+			break
 		}
 	}
-	select { // the server's last lines reach the client
-	case <-outputDone:
-	case <-time.After(outputGrace):
-		outR.Close() // a child of the server holds its stdout: stop reading
-		r.s2c.win.abort()
-		<-outputDone
-	}
+	<-run.serverOutputWritten
 	status := exitStatus(cmd.ProcessState)
-	errs := r.pending.errors(fmt.Sprintf("mcpscope wrap: the server exited (status %d) before answering", status))
-	for _, e := range errs {
-		r.s2c.out.write(e, true)
-	}
-	r.s2c.out.flush()
-	if len(errs) > 0 {
-		fmt.Fprintf(w.Stderr, "mcpscope wrap: %s exited (status %d) with %d request(s) unanswered; answered them with an error\n", name, status, len(errs))
-	}
+	r.answerPending(status, name)
 	r.c2s.win.abort()
-	inW.Close()
-	<-stdinDone
-	outR.Close()
+	toServer.Close()
+	<-run.clientInputWritten
+	fromServer.Close()
 	reason := fmt.Sprintf("server exited with status %d", status)
 	if clientClosed {
 		reason = "client closed stdin; " + reason
@@ -158,8 +103,73 @@ wait:
 	if w.Judge != nil {
 		w.Judge.Close(reason)
 	}
-	<-judged
+	<-run.judged
 	return status
+}
+
+// start starts Command on pipes of its own: the server's stdin
+// (toServer, for wrap to write) and stdout (fromServer, for wrap to read).
+func (w *Wrap) start() (cmd *exec.Cmd, toServer, fromServer *os.File, err error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, nil, nil, err
+	}
+	cmd = exec.Command(w.Command[0], w.Command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, w.Stderr
+	cmd.WaitDelay = outputGrace
+	setParentDeathSignal(cmd)
+	err = cmd.Start()
+	inR.Close() // the server's ends: the server has them now
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, nil, nil, err
+	}
+	return cmd, inW, outR, nil
+}
+
+// supervise runs the server's lifecycle until it exits: the client
+// closing stdin closes the server's, then SIGTERM after CloseGrace, SIGKILL
+// after TermGrace (the MCP shutdown sequence for stdio); signals on
+// Signals are forwarded; ctx ending is SIGTERM (or the signal that ended
+// it), then SIGKILL after TermGrace. It reports whether the client closed
+// stdin (rather than its reading failing).
+func (w *Wrap) supervise(ctx context.Context, server *os.Process, run *running, exited <-chan struct{}) (clientClosed bool) {
+	closeGrace, termGrace := or(w.CloseGrace, DefaultCloseGrace), or(w.TermGrace, DefaultTermGrace)
+	var term, kill <-chan time.Time
+	stdinClosed, ctxDone := run.clientInputWritten, ctx.Done()
+	for {
+		select {
+		case <-stdinClosed:
+			stdinClosed, clientClosed = nil, run.clientReadErr() == nil
+			term = time.After(closeGrace)
+		case <-term:
+			term, kill = nil, time.After(termGrace)
+			server.Signal(syscall.SIGTERM)
+		case <-kill:
+			server.Kill()
+		case s := <-w.Signals:
+			server.Signal(s)
+		case <-ctxDone:
+			ctxDone = nil
+			select { // the signal that ended ctx, if it was one
+			case s := <-w.Signals:
+				server.Signal(s)
+			case <-time.After(100 * time.Millisecond):
+				server.Signal(syscall.SIGTERM)
+			}
+			term, kill = nil, time.After(termGrace)
+		case <-exited:
+			return clientClosed
+		}
+	}
 }
 
 // cannotStart says Command cannot start, on stderr and to each request of
@@ -196,6 +206,20 @@ func (w *Wrap) cannotStart(name string, err error) int {
 			return status
 		}
 	}
+}
+
+// watchedReader tells whether a read of f is under way: the relay's
+// reader waits there for the server's next bytes, not for room in its
+// window.
+type watchedReader struct {
+	f       *os.File
+	reading atomic.Bool
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	w.reading.Store(true)
+	defer w.reading.Store(false)
+	return w.f.Read(p)
 }
 
 func newReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, readBuffer) }

@@ -37,6 +37,7 @@ func serveStubborn() int {
 const (
 	FloodLinesEnv = "MCPTEST_FLOOD_LINES" // lines to write (default 5000)
 	FloodCountEnv = "MCPTEST_FLOOD_COUNT" // file the count of completed writes is kept in
+	FloodExitEnv  = "MCPTEST_FLOOD_EXIT"  // set: exit 0 once written, without waiting for stdin to close
 )
 
 // FloodLine is the flood mode's line number seq (without its newline):
@@ -48,7 +49,7 @@ func FloodLine(seq int) string {
 // serveFlood writes FloodLine(1..N) as fast as the pipe takes them, one
 // write each, and after each completed write stores the count in the file
 // named by FloodCountEnv (20 bytes, overwritten in place). Then it waits
-// for stdin to close and exits 0.
+// for stdin to close (unless FloodExitEnv is set) and exits 0.
 func serveFlood() int {
 	n := 5000
 	if s := os.Getenv(FloodLinesEnv); s != "" {
@@ -71,7 +72,9 @@ func serveFlood() int {
 			count.WriteAt([]byte(fmt.Sprintf("%20d", i)), 0)
 		}
 	}
-	io.Copy(io.Discard, os.Stdin)
+	if os.Getenv(FloodExitEnv) == "" {
+		io.Copy(io.Discard, os.Stdin)
+	}
 	return 0
 }
 
