@@ -301,6 +301,17 @@ func TestHubPauseHoldsFloodingServer(t *testing.T) {
 	}
 	h.call(t, "GET", "/api/streams", "", &streams)
 	t.Logf("paused: server wrote %d lines; wrap RSS %d KiB; streams %+v", held, wrapRSS, streams)
+	if len(streams) != 1 || !strings.HasPrefix(streams[0].Session, "stdio-") {
+		t.Fatalf("streams %+v, want the wrapped session's one", streams)
+	}
+	h.call(t, "POST", "/api/streams/"+streams[0].ID+"/step", "", nil) // one line, and no more
+	for deadline := time.Now().Add(5 * time.Second); got.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := got.Load(); n != 1 {
+		t.Errorf("a step let %d lines through, want 1", n)
+	}
 	h.call(t, "POST", "/api/resume", "", nil)
 	select {
 	case err := <-read:

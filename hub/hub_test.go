@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"mcpscope/proxy"
+	"mcpscope/rules"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -144,5 +145,44 @@ func TestVerdictFrames(t *testing.T) {
 		if v.Kind == Unchanged && len(payload)+5 != 7 {
 			t.Errorf("an unchanged verdict is %d bytes, want 7", len(payload)+5)
 		}
+	}
+}
+
+// TestVerdictNotHeldBehindABreakpoint: a line's verdict reaches wrap
+// while the line after it waits at a breakpoint (it is not kept in the
+// hub's buffer until that one is decided).
+func TestVerdictNotHeldBehindABreakpoint(t *testing.T) {
+	p, path := startServer(t)
+	set, err := rules.Parse([]byte("rules:\n  - name: hold calls\n    match: method:tools/call\n    action: breakpoint\n    timeout: 30s\n"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetRules(set)
+	c, err := Dial(path, "test", DefaultWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := make(chan Verdict, 2)
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(func(_ proxy.Direction, v Verdict) { verdicts <- v }) }()
+	c.Send(proxy.ClientToServer, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+	c.Send(proxy.ClientToServer, []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`))
+	c.Flush()
+	select {
+	case v := <-verdicts:
+		if v.Kind != Unchanged {
+			t.Errorf("the notification's verdict: %+v, want unchanged", v)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the notification's verdict did not arrive while the call after it is held")
+	}
+	select {
+	case v := <-verdicts:
+		t.Fatalf("the held call got a verdict: %+v", v)
+	case <-time.After(100 * time.Millisecond):
+	}
+	c.Close("test over")
+	if err := <-ran; err != nil {
+		t.Error(err)
 	}
 }

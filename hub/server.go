@@ -13,10 +13,6 @@ import (
 	"mcpscope/proxy"
 )
 
-// verdictBatch is how many verdicts the hub writes at most before it
-// flushes them, while more lines wait.
-const verdictBatch = 64
-
 // helloTimeout bounds how long a connection may take to say hello.
 const helloTimeout = 5 * time.Second
 
@@ -122,41 +118,15 @@ func (s *Server) serveConn(c net.Conn) {
 
 	link := s.Proxy.OpenLink(proxy.LinkInfo{Name: name})
 	r := NewRunner(s.Proxy, link, window)
-	var wmu sync.Mutex
-	var payload []byte
-	var werr error
-	var unflushed int // verdicts written since the last flush
-	r.Start(func(dir proxy.Direction, v Verdict, more bool) {
-		wmu.Lock()
-		defer wmu.Unlock()
-		if werr != nil {
-			return
-		}
-		payload = encodeVerdict(payload[:0], dir, v)
-		werr = writeFrame(w, frameVerdict, payload)
-		// Flush when no more lines wait, and every few verdicts under a
-		// flood: wrap writes lines out as their verdicts arrive.
-		if unflushed++; werr == nil && (!more || unflushed >= verdictBatch) {
-			werr, unflushed = w.Flush(), 0
-		}
-		if werr != nil {
-			c.Close() // the reader below ends too
-		}
-	})
-	wmu.Lock()
-	werr = writeFrame(w, frameWelcome)
-	if werr == nil {
-		werr = w.Flush()
-	}
-	wmu.Unlock()
-
+	vw := newVerdictWriter(c)
+	vw.frame(frameWelcome, nil)
+	r.Start(vw.verdict)
 	reason := s.readLines(fr, r)
 	r.Close()
 	if reason.refuse != "" {
-		wmu.Lock()
-		refuse(reason.refuse)
-		wmu.Unlock()
+		vw.frame(frameRefuse, []byte(reason.refuse))
 	}
+	vw.close()
 	link.Close(reason.text)
 }
 
