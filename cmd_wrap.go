@@ -95,7 +95,7 @@ func runWrap(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 // runWrapLocal runs w with an engine of its own: --record records it,
 // --rules judges it.
 func runWrapLocal(ctx context.Context, w *stdio.Wrap, name, recordFile, rulesFile string, stderr io.Writer) int {
-	p := proxy.New(&url.URL{Scheme: "stdio", Opaque: url.PathEscape(name)})
+	p := proxy.New(&url.URL{Scheme: "stdio", Opaque: name}) // the recording says "stdio:node server.js"
 	o := &options{recordFile: recordFile, rulesFile: rulesFile}
 	if rulesFile != "" {
 		o.rulesWatcher = rules.NewWatcher(rulesFile)
