@@ -144,6 +144,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 			}
 		}()
 	}
+	defer startHub(o, p, stderr)()
 	srv := p.NewServer()
 	if o.bridge != nil {
 		srv.Handler = o.bridge

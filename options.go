@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"mcpscope/bridge"
+	"mcpscope/hub"
 	"mcpscope/proxy"
 	"mcpscope/proxy/store"
 	"mcpscope/record"
@@ -47,6 +48,7 @@ type options struct {
 	recordFile    string
 	redactPaths   []string
 	noRedact      bool
+	hub           string
 	tui           bool // set by display: the TUI owns the terminal
 
 	// bridge, set by runBridge, serves the clients in place of the proxy.
@@ -78,6 +80,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.pin or params.list.*.key (repeatable)")
 	fs.BoolVar(&o.noRedact, "no-redact", false, "keep credentials (secret headers, query parameters and arguments) in the recording, --headless output and the control API's events")
 	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
+	fs.StringVar(&o.hub, "hub", hub.DefaultPath(), "listen here for wrapped stdio servers (mcpscope wrap -- CMD); off: don't")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 }
 
