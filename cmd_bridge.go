@@ -70,11 +70,15 @@ func (w childStderr) Write(b []byte) (int, error) {
 
 // stopServing stops serving clients at shutdown, with the bridge's
 // children first (stopped, reaped, their sessions ended, so the pending
-// requests get an error and the outputs see the ends), then as the proxy
+// requests get an error and the outputs see the ends), then the hub (its
+// wrapped sessions end: each wrap relays on unobserved), then as the proxy
 // stops (stopProxy).
 func stopServing(o *options, srv *http.Server, p *proxy.Proxy) {
 	if o.bridge != nil {
 		o.bridge.Close()
+	}
+	if o.stopHub != nil { // wrapped sessions end while the outputs still take their observations
+		o.stopHub()
 	}
 	stopProxy(srv, p)
 }

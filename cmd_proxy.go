@@ -27,11 +27,14 @@ everything to the server and shows every message and SSE event.
 Usage:
   mcpscope -u UPSTREAM_URL [flags]
   mcpscope [flags] -- CMD [ARGS...]   serve a stdio server over HTTP (one process per session)
+  mcpscope wrap [flags] -- CMD [ARGS...]
+                               what a client launches instead of its stdio server;
+                               its traffic shows in a running mcpscope (the hub)
   mcpscope demo [flags]        run against an embedded MCP server and client
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
   mcpscope export RECORDING --format har|markdown|jsonl [-o OUT]
-  mcpscope replay FILE         serve a recording as an MCP server
+  mcpscope replay FILE         serve a recording as an MCP server (--stdio: on stdin/stdout)
   mcpscope open FILE           browse a recording in the UI
   mcpscope version
 
@@ -42,6 +45,11 @@ Examples:
   # a stdio server behind Streamable HTTP: clients connect to http://127.0.0.1:7331/mcp,
   # each session starts its own "node server.js"
   mcpscope -- node server.js
+
+  # a client that launches its server launches mcpscope wrap instead; the session
+  # shows in the mcpscope running in another terminal (the hub), or is recorded alone
+  mcpscope wrap -- node server.js
+  mcpscope wrap --record s.jsonl -- node server.js
 
   # JSON Lines on stdout instead of the UI (for scripts and CI)
   mcpscope -u http://127.0.0.1:3001/mcp --headless | jq 'select(.method=="tools/call")'
@@ -144,7 +152,8 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 			}
 		}()
 	}
-	defer startHub(o, p, stderr)()
+	o.stopHub = sync.OnceFunc(startHub(o, p, stderr))
+	defer o.stopHub() // on the early returns; stopServing stops it first
 	srv := p.NewServer()
 	if o.bridge != nil {
 		srv.Handler = o.bridge

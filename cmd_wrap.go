@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"mcpscope/hub"
 	"mcpscope/proxy"
+	"mcpscope/record"
 	"mcpscope/rules"
 	"mcpscope/stdio"
 )
@@ -67,7 +67,7 @@ func runWrap(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	argv := fs.Args()
-	name := strings.Join(argv, " ")
+	name := record.NewRedactor(nil).CommandLine(argv) // the session's name: credentials on it never reach the hub or a recording
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)

@@ -25,7 +25,19 @@ import (
 func TestMain(m *testing.M) {
 	mcptest.RunStdioServerIfAsked()
 	runMcpscopeIfAsked()
-	goleak.VerifyTestMain(m)
+	// Every mcpscope these tests run with the UI or --headless is a hub on
+	// the default path unless told otherwise: a runtime directory of the
+	// tests' own keeps it from being the developer's real hub (or meeting
+	// it), for the tests and the processes they start.
+	runtimeDir, err := os.MkdirTemp("", "mcpscope-test-runtime-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(runtimeDir)
+		os.Exit(code)
+	}))
 }
 
 // mcpscopeArg marks this test binary started again to run mcpscope.

@@ -49,7 +49,8 @@ type options struct {
 	redactPaths   []string
 	noRedact      bool
 	hub           string
-	tui           bool // set by display: the TUI owns the terminal
+	stopHub       func() // set by serve: stops the hub (wrapped sessions end), once
+	tui           bool   // set by display: the TUI owns the terminal
 
 	// bridge, set by runBridge, serves the clients in place of the proxy.
 	bridge *bridge.Bridge

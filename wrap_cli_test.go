@@ -82,7 +82,8 @@ func TestWrapWithoutHubIsTransparent(t *testing.T) {
 func TestWrapRecordsWithoutHub(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "wrap.jsonl")
-	argv := mcpscopeCommand(append([]string{"wrap", "--hub", "off", "--record", file, "--"}, mcptest.StdioServerCommand("sdk")...)...)
+	server := append(mcptest.StdioServerCommand("sdk"), "--api-key", "hunter2") // the server ignores it
+	argv := mcpscopeCommand(append([]string{"wrap", "--hub", "off", "--record", file, "--"}, server...)...)
 	cs, cmd := launch(t, argv)
 	echoAndTools(t, cs)
 	closeAndReap(t, cs, cmd)
@@ -101,6 +102,9 @@ func TestWrapRecordsWithoutHub(t *testing.T) {
 	}
 	if calls != 1 || results != 1 || !strings.Contains(out.String(), "stdio session ended") {
 		t.Errorf("the export has %d tools/call requests and %d results (want 1, 1), and the session's end:\n%s", calls, results, out.String())
+	}
+	if recorded, _ := os.ReadFile(file); bytes.Contains(recorded, []byte("hunter2")) || !bytes.Contains(recorded, []byte("--api-key [redacted]")) {
+		t.Errorf("the recording shows the command's credential, or not its redacted command line:\n%.2000s", recorded)
 	}
 }
 
