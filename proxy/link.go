@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,7 @@ type Link struct {
 	gate    *streamGate
 
 	closeOnce sync.Once
+	closed    atomic.Bool // set before Close forgets the session
 }
 
 // LinkInfo describes the session a Link carries.
@@ -99,6 +101,9 @@ func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, e
 		l.gate.bytes.Add(int64(len(line)))
 	} else {
 		p.gates.touch(l.session, time.Now())
+		if l.closed.Load() { // passed as the link closed: the session stays forgotten
+			p.gates.forget(l.session)
+		}
 	}
 	if !p.bus().Active() && p.rules.Load() == nil {
 		return Verdict{Forward: line}, nil
@@ -138,6 +143,7 @@ func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, e
 func (l *Link) Close(reason string) {
 	l.closeOnce.Do(func() {
 		p := l.p
+		l.closed.Store(true)
 		p.gates.close(l.gate)
 		p.gates.forget(l.session)
 		if p.bus().Active() {
