@@ -62,7 +62,7 @@ func TestBridgeCloseEndsEveryChild(t *testing.T) {
 		}
 	}
 	if n := len(r.p.Sessions()); n != 0 {
-		t.Errorf("%d sessions listed after Close, want none", n)
+		t.Errorf("%d sessions listed after Close, want none: %+v", n, r.p.Sessions())
 	}
 }
 

@@ -136,12 +136,12 @@ func (s *session) finish() {
 	dropped := s.queue.dropped
 	s.mu.Unlock()
 	s.cancel()
-	close(s.done)
 	if dropped > 0 {
 		s.b.Proxy.Notice(fmt.Sprintf("session %s ended with %s dropped from its queue (no stream was open to carry them)", s.id, plural.Count(dropped, "server message")))
 	}
 	s.link.Close(how)
 	s.b.forget(s, how)
+	close(s.done) // last: stop (DELETE, Close) returns with the session gone from the engine too
 }
 
 // begin and end bracket a request: a session with one in flight does not
