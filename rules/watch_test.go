@@ -79,7 +79,13 @@ func TestWatchKeepsOldOnHostileFiles(t *testing.T) {
 		mu.Lock()
 		before := len(errs)
 		mu.Unlock()
-		if err := os.WriteFile(path, []byte(c.file), 0o600); err != nil {
+		// Replaced whole (written aside, then renamed), as editors save: a
+		// poll between os.WriteFile's truncation and its write would read
+		// an empty file, which is a valid, empty set of rules.
+		if err := os.WriteFile(path+".new", []byte(c.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".new", path); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(5 * time.Second)
