@@ -27,6 +27,11 @@ type Client struct {
 	w       *bufio.Writer
 	once    sync.Once
 	closing atomic.Bool // Close began: the connection ending is not the hub lost
+
+	observe *observeQueue // blocks for the hub to show, sent by sendObserved
+	sent    chan struct{} // closed when sendObserved returns
+	batch   []observed    // sendObserved's and Send's scratch, under mu
+	judge   bool          // the mode the hub welcomed wrap with
 }
 
 // Dial connects to the hub at path and says hello for a session named name
@@ -52,19 +57,80 @@ func Dial(path, name string, window int) (*Client, error) {
 	case typ == frameRefuse:
 		conn.Close()
 		return nil, fmt.Errorf("hub on %s refused: %s", path, b)
-	case typ != frameWelcome:
+	case typ != frameWelcome || len(b) != 1 || b[0] > modeJudge:
 		conn.Close()
 		return nil, fmt.Errorf("hub on %s: unexpected frame %q instead of welcome", path, typ)
 	}
+	c.judge = b[0] == modeJudge
+	c.observe, c.sent = newObserveQueue(ObserveMax, ObserveRate, ObserveBurst), make(chan struct{})
+	go c.sendObserved()
 	return c, nil
 }
 
-// Send sends one line (without its newline) travelling in dir. It is
-// buffered: Flush sends what is buffered. The line is not kept.
+// Send sends one line (without its newline) travelling in dir, after
+// the blocks Observe queued before it. It is buffered: Flush sends what is
+// buffered. The line is not kept.
 func (c *Client) Send(dir proxy.Direction, line []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.observe.flushMissed()
+	if err := c.writeObservedLocked(); err != nil {
+		return err
+	}
 	return writeFrame(c.w, frameLine, []byte{dirByte(dir)}, line)
+}
+
+// Observe queues a copy of block (whole lines, each with its newline,
+// already written out in dir) for the hub to show. It never waits: past
+// ObserveMax queued it drops the block and the hub is told how many lines
+// it missed.
+func (c *Client) Observe(dir proxy.Direction, block []byte) { c.observe.push(dir, block) }
+
+// sendObserved writes the queued blocks to the hub as they come, until
+// the connection closes. A hub that reads slowly blocks this goroutine,
+// never the relay: the queue drops meanwhile.
+func (c *Client) sendObserved() {
+	defer close(c.sent)
+	for range c.observe.wake {
+		c.mu.Lock()
+		err := c.writeObservedLocked()
+		if err == nil {
+			err = c.w.Flush()
+		}
+		c.mu.Unlock()
+		if err != nil {
+			c.conn.Close()             // Run reports the hub lost, unless Close began
+			for range c.observe.wake { // drain until Close
+			}
+			return
+		}
+	}
+	c.mu.Lock()
+	c.observe.flushMissed()
+	if c.writeObservedLocked() == nil {
+		c.w.Flush()
+	}
+	c.mu.Unlock()
+}
+
+// writeObservedLocked writes the queued blocks (and counts of missed
+// lines) as frames. Callers hold mu.
+func (c *Client) writeObservedLocked() error {
+	c.batch = c.observe.take(c.batch)
+	for _, o := range c.batch {
+		var err error
+		if o.missedLines > 0 {
+			head := binary.BigEndian.AppendUint64([]byte{dirByte(o.dir)}, uint64(o.missedLines))
+			err = writeFrame(c.w, frameMissed, binary.BigEndian.AppendUint64(head, uint64(o.missedBytes)))
+		} else {
+			err = writeFrame(c.w, frameBlock, []byte{dirByte(o.dir)}, o.block)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	clear(c.batch)
+	return nil
 }
 
 // Oversized tells the hub a line of size bytes starting with prefix went
@@ -79,17 +145,27 @@ func (c *Client) Oversized(dir proxy.Direction, size int64, prefix []byte) error
 	return c.w.Flush()
 }
 
-// Flush sends what Send buffered.
+// Flush sends what Send buffered, and the counts of lines Observe
+// dropped so far.
 func (c *Client) Flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.observe.flushMissed()
+	if err := c.writeObservedLocked(); err != nil {
+		return err
+	}
 	return c.w.Flush()
 }
 
+// Judging reports the mode the hub welcomed wrap with: true if lines are
+// to be judged, false if observed (see Run).
+func (c *Client) Judging() bool { return c.judge }
+
 // Run reads the hub's verdicts and hands each to deliver, in order per
-// direction, until the connection ends: nil after Close, else why the hub
-// was lost.
-func (c *Client) Run(deliver func(dir proxy.Direction, v Verdict)) error {
+// direction, and its mode changes to steer (true: send each line to be
+// judged; false: write lines out at once and Observe them), until the
+// connection ends: nil after Close, else why the hub was lost.
+func (c *Client) Run(deliver func(dir proxy.Direction, v Verdict), steer func(judge bool)) error {
 	for {
 		typ, b, err := c.fr.next()
 		if err != nil {
@@ -106,6 +182,12 @@ func (c *Client) Run(deliver func(dir proxy.Direction, v Verdict)) error {
 				return fmt.Errorf("the hub sent a bad verdict: %w", err)
 			}
 			deliver(dir, v)
+		case frameMode:
+			if len(b) != 1 || b[0] > modeJudge {
+				c.conn.Close()
+				return fmt.Errorf("the hub sent a bad mode frame")
+			}
+			steer(b[0] == modeJudge)
 		case frameRefuse:
 			c.conn.Close()
 			return fmt.Errorf("the hub ended the session: %s", b)
@@ -121,6 +203,8 @@ func (c *Client) Run(deliver func(dir proxy.Direction, v Verdict)) error {
 func (c *Client) Close(reason string) {
 	c.once.Do(func() {
 		c.closing.Store(true)
+		c.observe.close() // sendObserved sends what is queued, and ends
+		<-c.sent
 		c.mu.Lock()
 		c.conn.SetWriteDeadline(time.Now().Add(time.Second))
 		if writeFrame(c.w, frameEnd, []byte(reason)) == nil {

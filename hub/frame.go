@@ -4,11 +4,21 @@
 //
 // Frames are binary: a type byte, a big-endian uint32 payload length, the
 // payload. wrap opens with a hello (protocol version, its window, the
-// command line); the hub answers welcome, or refuse with a message and
+// command line); the hub answers welcome (with the mode, below), or refuse with a message and
 // closes. Then wrap sends line frames (a direction byte, the line without
 // its newline) and the hub answers each with a verdict frame, in order per
 // direction. A verdict for a line that goes on unchanged is 7 bytes: the
 // line is never echoed.
+//
+// Lines need not wait for a verdict while the engine has nothing to
+// decide (no rule in force, the stream not paused: proxy.Link.Steered).
+// The hub tells wrap which mode applies with a mode frame right after
+// welcome and again on each change: "judge", the round trip above, or
+// "observe": wrap writes lines out at once, in whole blocks as it reads
+// them, and sends copies after them in block frames that the hub only
+// shows (proxy.Link.Observe). A hub that falls behind the blocks never
+// slows the relay: wrap drops what does not fit its observation queue
+// and says how much in an unobserved frame, shown as a notice.
 //
 // Flow control is wrap's: per direction it keeps at most a window of
 // bytes (Cost) of lines sent and not yet written out. The hub holds no
@@ -27,7 +37,7 @@ import (
 
 // Version is the protocol version this build speaks; hello carries it and
 // a hub refuses any other.
-const Version = 1
+const Version = 2
 
 // MaxLine is the longest line judged whole. Longer lines (a 50 MiB base64
 // blob) are relayed byte for byte as they stream, never buffered; the hub
@@ -58,12 +68,21 @@ func Cost(line []byte) int { return len(line) + 64 }
 
 const (
 	frameHello    byte = 'H' // wrap→hub: version (1), window (4), command line
-	frameWelcome  byte = 'W' // hub→wrap: empty
+	frameWelcome  byte = 'W' // hub→wrap: the mode lines start in (see frameMode)
 	frameRefuse   byte = 'R' // hub→wrap: why; the hub closes the connection
 	frameLine     byte = 'L' // wrap→hub: direction (1), the line
 	frameOversize byte = 'O' // wrap→hub: direction (1), size (8), the line's first bytes
 	frameEnd      byte = 'E' // wrap→hub: why the session ended
 	frameVerdict  byte = 'V' // hub→wrap: direction (1), kind (1), then for Replaced forward length (4) and forward, then back
+	frameMode     byte = 'M' // hub→wrap: modeJudge or modeObserve
+	frameBlock    byte = 'B' // wrap→hub: direction (1), lines already written out, each ending in a newline
+	frameMissed   byte = 'U' // wrap→hub: direction (1), lines (8), bytes (8) written out but not observed
+)
+
+// The modes a mode frame sets.
+const (
+	modeObserve byte = 0
+	modeJudge   byte = 1
 )
 
 // Kind says what a Verdict does with its line.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -67,7 +68,7 @@ func rawHello(t *testing.T, path string, version byte, window uint32) (net.Conn,
 func TestVersionMismatchRefused(t *testing.T) {
 	_, path := startServer(t)
 	_, _, typ, msg := rawHello(t, path, 99, 1<<20)
-	if typ != frameRefuse || !strings.Contains(msg, "protocol version 99, this hub speaks 1") {
+	if typ != frameRefuse || !strings.Contains(msg, fmt.Sprintf("protocol version 99, this hub speaks %d", Version)) {
 		t.Errorf("answer %q %q, want a refusal naming both versions", typ, msg)
 	}
 }
@@ -164,7 +165,7 @@ func TestVerdictNotHeldBehindABreakpoint(t *testing.T) {
 	}
 	verdicts := make(chan Verdict, 2)
 	ran := make(chan error, 1)
-	go func() { ran <- c.Run(func(_ proxy.Direction, v Verdict) { verdicts <- v }) }()
+	go func() { ran <- c.Run(func(_ proxy.Direction, v Verdict) { verdicts <- v }, func(bool) {}) }()
 	c.Send(proxy.ClientToServer, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
 	c.Send(proxy.ClientToServer, []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`))
 	c.Flush()

@@ -26,13 +26,17 @@ type Runner struct {
 	dirs    [2]*lineQueue
 	wg      sync.WaitGroup
 	started bool
+
+	observe   *observeQueue // blocks already relayed, to be shown (Observe)
+	observing sync.Mutex    // held while observed blocks are shown
+	observed  []observed
 }
 
 // NewRunner returns a Runner for link, a Link of p, whose queues hold at
 // most window bytes each. Start it, then Close it.
 func NewRunner(p *proxy.Proxy, link *proxy.Link, window int) *Runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Runner{p: p, link: link, ctx: ctx, cancel: cancel}
+	r := &Runner{p: p, link: link, ctx: ctx, cancel: cancel, observe: newObserveQueue(ObserveMax, ObserveRate, ObserveBurst)}
 	for i := range r.dirs {
 		r.dirs[i] = &lineQueue{max: window, wake: make(chan struct{}, 1)}
 	}
@@ -44,6 +48,13 @@ func NewRunner(p *proxy.Proxy, link *proxy.Link, window int) *Runner {
 // that direction are queued (a writer may wait before it flushes).
 func (r *Runner) Start(deliver func(dir proxy.Direction, v Verdict, more bool)) {
 	r.started = true
+	r.wg.Go(func() {
+		for range r.observe.wake {
+			r.showObserved()
+		}
+		r.observe.flushMissed()
+		r.showObserved()
+	})
 	for i, dir := range []proxy.Direction{proxy.ClientToServer, proxy.ServerToClient} {
 		q := r.dirs[i]
 		r.wg.Go(func() {
@@ -66,7 +77,33 @@ func (r *Runner) Start(deliver func(dir proxy.Direction, v Verdict, more bool)) 
 // Send queues line (without its newline) travelling in dir; the Runner
 // owns line from now on. It fails if the queue would exceed the window.
 func (r *Runner) Send(dir proxy.Direction, line []byte) error {
+	r.observe.flushMissed()
+	r.showObserved() // what was relayed before it is shown before it
 	return r.dirs[dirByte(dir)].push(line)
+}
+
+// Observe queues a copy of block (whole lines, each with its newline,
+// already written out in dir) to be shown (proxy.Link.Observe) on a
+// goroutine of the Runner's. It never waits: past ObserveMax queued it
+// drops the block and a notice says how many lines were not shown.
+func (r *Runner) Observe(dir proxy.Direction, block []byte) { r.observe.push(dir, block) }
+
+// FlushObserved has the counts of lines Observe dropped so far shown.
+func (r *Runner) FlushObserved() { r.observe.flushMissed() }
+
+// showObserved shows every block Observe queued.
+func (r *Runner) showObserved() {
+	r.observing.Lock()
+	defer r.observing.Unlock()
+	r.observed = r.observe.take(r.observed)
+	for _, o := range r.observed {
+		if o.missedLines > 0 {
+			r.link.Unobserved(o.dir, o.missedLines, o.missedBytes)
+			continue
+		}
+		EachLine(o.block, func(line []byte) { r.link.Observe(o.dir, line) })
+	}
+	clear(r.observed)
 }
 
 // Oversized publishes that a line too long to judge (size bytes, starting
@@ -83,6 +120,7 @@ func (r *Runner) Oversized(dir proxy.Direction, size int64, prefix []byte) {
 // Close ends the goroutines (a line waiting at the gate or a breakpoint is
 // let go unforwarded) and waits for them.
 func (r *Runner) Close() {
+	r.observe.close()
 	r.cancel()
 	r.wg.Wait()
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -119,9 +120,23 @@ func (s *Server) serveConn(c net.Conn) {
 	link := s.Proxy.OpenLink(proxy.LinkInfo{Name: name})
 	r := NewRunner(s.Proxy, link, window)
 	vw := newVerdictWriter(c)
-	vw.frame(frameWelcome, nil)
+	mode := modeOf(link.Steered())
+	vw.frame(frameWelcome, []byte{mode})
 	r.Start(vw.verdict)
-	reason := s.readLines(fr, r)
+	steerCtx, stopSteer := context.WithCancel(context.Background())
+	steered := make(chan struct{})
+	go func() {
+		defer close(steered)
+		link.WatchSteer(steerCtx, func(judge bool) {
+			if now := modeOf(judge); now != mode {
+				mode = now
+				vw.frame(frameMode, []byte{mode})
+			}
+		})
+	}()
+	reason := s.readLines(fr, r, link)
+	stopSteer()
+	<-steered
 	r.Close()
 	if reason.refuse != "" {
 		vw.frame(frameRefuse, []byte(reason.refuse))
@@ -130,11 +145,18 @@ func (s *Server) serveConn(c net.Conn) {
 	link.Close(reason.text)
 }
 
+func modeOf(judge bool) byte {
+	if judge {
+		return modeJudge
+	}
+	return modeObserve
+}
+
 type endReason struct{ text, refuse string }
 
 // readLines reads a connection's frames into r until it ends, and says
 // why.
-func (s *Server) readLines(fr *frameReader, r *Runner) endReason {
+func (s *Server) readLines(fr *frameReader, r *Runner, link *proxy.Link) endReason {
 	var arena arena
 	for {
 		typ, b, err := fr.next()
@@ -145,6 +167,10 @@ func (s *Server) readLines(fr *frameReader, r *Runner) endReason {
 			return endReason{text: "wrap lost: reading its connection: " + err.Error()}
 		}
 		switch typ {
+		case frameBlock, frameMissed:
+			if err := observeFrame(typ, b, link); err != nil {
+				return endReason{text: "wrap sent a bad frame", refuse: "mcpscope hub: " + err.Error()}
+			}
 		case frameLine, frameOversize:
 			if len(b) < 1 {
 				return endReason{text: "wrap sent a bad frame", refuse: "mcpscope hub: empty line frame"}
@@ -169,6 +195,26 @@ func (s *Server) readLines(fr *frameReader, r *Runner) endReason {
 			return endReason{text: "wrap sent a bad frame", refuse: fmt.Sprintf("mcpscope hub: unknown frame type %q", typ)}
 		}
 	}
+}
+
+// observeFrame shows what a block or missed frame says went by.
+func observeFrame(typ byte, b []byte, link *proxy.Link) error {
+	if len(b) < 1 {
+		return errors.New("empty block frame")
+	}
+	dir, err := dirOf(b[0])
+	if err != nil {
+		return err
+	}
+	if typ == frameMissed {
+		if len(b) != 17 {
+			return errors.New("bad missed frame")
+		}
+		link.Unobserved(dir, int64(binary.BigEndian.Uint64(b[1:9])), int64(binary.BigEndian.Uint64(b[9:])))
+		return nil
+	}
+	EachLine(b[1:], func(line []byte) { link.Observe(dir, line) })
+	return nil
 }
 
 // arena hands out copies of lines cut from 64 KiB blocks: one allocation

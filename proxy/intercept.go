@@ -26,7 +26,10 @@ type Decision struct {
 
 // SetRules replaces the rules in force (nil for none). Safe at any time:
 // each message is judged by the set in force when it arrives.
-func (p *Proxy) SetRules(set *rules.Set) { p.rules.Store(set) }
+func (p *Proxy) SetRules(set *rules.Set) {
+	p.rules.Store(set)
+	p.rulesSet.signal()
+}
 
 // ReloadRules puts a new set in force and says so on the bus (reason
 // describes the change); with a nil set and an error it keeps the rules in
@@ -74,7 +77,7 @@ type outcome struct {
 func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch bool, beforeWait func()) outcome {
 	out := outcome{text: text}
 	set := p.rules.Load()
-	if set == nil || isReply(ctx) { // mcpscope's own reply to the server is not judged
+	if set == nil || isReply(ctx) || isObserved(ctx) { // mcpscope's own reply, or a line already forwarded, is not judged
 		return out
 	}
 	subject := o.Subject()

@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mcpscope/internal/plural"
 )
 
 // A Link is one session of a transport that is not HTTP: a stdio server,
@@ -91,20 +94,12 @@ func (l *Link) Stream() string { return l.stream }
 // the caller reuses line's bytes.
 func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, error) {
 	p := l.p
-	if dir == ServerToClient {
-		if l.gate.closed.Load() {
-			if err := p.gates.await(ctx, l.gate, int64(len(line)), l.publish); err != nil {
-				return Verdict{}, err
-			}
-		}
-		l.gate.events.Add(1)
-		l.gate.bytes.Add(int64(len(line)))
-	} else {
-		p.gates.touch(l.session, time.Now())
-		if l.closed.Load() { // passed as the link closed: the session stays forgotten
-			p.gates.forget(l.session)
+	if dir == ServerToClient && l.gate.closed.Load() {
+		if err := p.gates.await(ctx, l.gate, int64(len(line)), l.publish); err != nil {
+			return Verdict{}, err
 		}
 	}
+	l.count(dir, line)
 	if !p.bus().Active() && p.rules.Load() == nil {
 		return Verdict{Forward: line}, nil
 	}
@@ -137,6 +132,90 @@ func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, e
 	return v, nil
 }
 
+// count notes a line going by in the session's table and the stream's
+// counters.
+func (l *Link) count(dir Direction, line []byte) {
+	if dir == ServerToClient {
+		l.gate.events.Add(1)
+		l.gate.bytes.Add(int64(len(line)))
+		return
+	}
+	l.p.gates.touch(l.session, time.Now())
+	if l.closed.Load() { // passed as the link closed: the session stays forgotten
+		l.p.gates.forget(l.session)
+	}
+}
+
+// Steered reports whether the engine may act on the Link's lines: a rule
+// is in force, or a pause applies to its stream. While it does not, Pass
+// would forward every line unchanged at once, so a transport may forward
+// lines without asking and Observe them after (see WatchSteer).
+func (l *Link) Steered() bool {
+	set := l.p.rules.Load()
+	return set != nil && len(set.Rules) > 0 || l.gate.closed.Load()
+}
+
+// WatchSteer calls fn with Steered now and again each time it changes
+// (rules loaded or cleared, the stream paused or resumed), from the
+// calling goroutine, until ctx ends. A transport that forwards without
+// asking (Observe) starts passing lines again once fn says true; lines it
+// forwarded before it heard are forwarded, as a message already on its
+// way when a rule loads or a pause begins.
+func (l *Link) WatchSteer(ctx context.Context, fn func(steered bool)) {
+	last := -1
+	for {
+		rules := l.p.rulesSet.changed()
+		now := 0
+		if l.Steered() {
+			now = 1
+		}
+		if now != last {
+			fn(now == 1)
+			last = now
+		}
+		select {
+		case <-rules:
+		case <-l.gate.steer:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// observedKey marks the context of a line a transport already forwarded:
+// the rules do not judge it (it is too late to change it).
+type observedKey struct{}
+
+var observedCtx = context.WithValue(context.Background(), observedKey{}, true)
+
+func isObserved(ctx context.Context) bool { return ctx.Value(observedKey{}) != nil }
+
+// Observe publishes a line the transport forwarded without passing it
+// (Steered was false): it is counted, described, published and correlated
+// with its answer as Pass would, but not judged and never held at the
+// gate. line is not kept.
+func (l *Link) Observe(dir Direction, line []byte) {
+	l.count(dir, line)
+	if l.p.bus().Active() {
+		l.p.intercept(observedCtx, string(line), place{scope: l.session, stream: l.stream}, dir)
+	}
+}
+
+// Unobserved publishes that lines (of size bytes in all) went by in dir
+// that the transport forwarded but could not show: its observer fell
+// behind a flood and dropped them rather than slow the server.
+func (l *Link) Unobserved(dir Direction, lines, size int64) {
+	if dir == ServerToClient {
+		l.gate.events.Add(lines)
+		l.gate.bytes.Add(size)
+	}
+	if l.p.bus().Active() {
+		l.publish(&Observation{Type: TypeNotice, Direction: dir, Events: lines, Bytes: size, Flags: []string{"unobserved"},
+			Reason: fmt.Sprintf("%s (%s) %s went by unobserved: the observer fell behind and dropped them rather than slow the server",
+				plural.Count(int(lines), "line"), plural.Count(int(size), "byte"), arrow(dir))})
+	}
+}
+
 // Close ends the Link: its stream closes (reason says why: "server exited
 // with status 1", "client closed stdin"), the session is told ended and
 // is no longer listed (as an HTTP session the client deleted).
@@ -152,6 +231,13 @@ func (l *Link) Close(reason string) {
 			p.bus().Publish(&Observation{Type: TypeSession, Session: l.session, Reason: "stdio session ended: " + reason})
 		}
 	})
+}
+
+func arrow(dir Direction) string {
+	if dir == ServerToClient {
+		return "server→client"
+	}
+	return "client→server"
 }
 
 func (l *Link) publish(o *Observation) {

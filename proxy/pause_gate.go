@@ -58,6 +58,7 @@ type streamGate struct {
 
 	closed atomic.Bool   // a pause applies: the fast path checks only this
 	wake   chan struct{} // has a token when the gate may have opened
+	steer  chan struct{} // has a token when closed changed (Link.WatchSteer)
 	events atomic.Int64
 	bytes  atomic.Int64
 
@@ -125,7 +126,7 @@ func (g *gates) forget(session string) {
 // open registers a stream, and its session in the table; its gate starts
 // closed if its session or everything is paused.
 func (g *gates) open(id, session string, kind StreamKind) *streamGate {
-	s := &streamGate{id: id, session: session, kind: kind, opened: time.Now(), wake: make(chan struct{}, 1)}
+	s := &streamGate{id: id, session: session, kind: kind, opened: time.Now(), wake: make(chan struct{}, 1), steer: make(chan struct{}, 1)}
 	g.sessions.seen(session, s.opened)
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -176,7 +177,12 @@ func (g *gates) pauseOf(s *streamGate) (*Pause, string) {
 // Callers hold g.mu.
 func (g *gates) update(s *streamGate) {
 	p, _ := g.pauseOf(s)
-	s.closed.Store(p != nil)
+	if s.closed.Swap(p != nil) != (p != nil) {
+		select {
+		case s.steer <- struct{}{}:
+		default:
+		}
+	}
 	if p == nil || s.steps > 0 {
 		select {
 		case s.wake <- struct{}{}:

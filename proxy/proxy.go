@@ -124,6 +124,7 @@ type Proxy struct {
 	ended       endedSessions // how recent sessions ended, for the 404 of a request naming one
 	held        heldSet
 	rules       atomic.Pointer[rules.Set]
+	rulesSet    broadcast // signalled when the rules in force change (Link.WatchSteer)
 }
 
 // New returns a Proxy for upstream with a fresh Bus and the default

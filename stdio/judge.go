@@ -13,6 +13,7 @@
 package stdio
 
 import (
+	"context"
 	"sync"
 
 	"mcpscope/hub"
@@ -33,9 +34,17 @@ type Judge interface {
 	// Flush sends what Send buffered; the relay calls it before it waits
 	// for more input.
 	Flush() error
-	// Run delivers the verdicts until Close (nil) or until the judge is
-	// lost (why).
-	Run(deliver func(dir proxy.Direction, v hub.Verdict)) error
+	// Observe hands over a block of whole lines (each with its newline)
+	// already written out in dir, while the judge said it need not judge
+	// them. It must not wait for the judge: one that falls behind drops
+	// blocks and says how many lines it missed. block is not kept.
+	Observe(dir proxy.Direction, block []byte)
+	// Judging is the mode lines start in (true: send each line and wait
+	// for its verdict; false: write lines at once and Observe them).
+	Judging() bool
+	// Run delivers the verdicts, and each change of the judge's mode,
+	// until Close (nil) or until the judge is lost (why).
+	Run(deliver func(dir proxy.Direction, v hub.Verdict), steer func(judge bool)) error
 	// Close ends the session, saying why.
 	Close(reason string)
 }
@@ -66,11 +75,20 @@ func (l *Local) Oversized(dir proxy.Direction, size int64, prefix []byte) error 
 	return nil
 }
 
-func (l *Local) Flush() error { return nil }
+func (l *Local) Flush() error {
+	l.runner.FlushObserved()
+	return nil
+}
 
-func (l *Local) Run(deliver func(dir proxy.Direction, v hub.Verdict)) error {
+func (l *Local) Judging() bool { return l.link.Steered() }
+
+func (l *Local) Observe(dir proxy.Direction, block []byte) { l.runner.Observe(dir, block) }
+
+func (l *Local) Run(deliver func(dir proxy.Direction, v hub.Verdict), steer func(judge bool)) error {
 	l.runner.Start(func(dir proxy.Direction, v hub.Verdict, _ bool) { deliver(dir, v) })
-	<-l.closed
+	ctx, stop := context.WithCancel(context.Background())
+	go func() { <-l.closed; stop() }()
+	l.link.WatchSteer(ctx, steer)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package stdio
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,13 @@ type pipe struct {
 func (p *pipe) read() {
 	defer p.win.close()
 	for {
+		if p.r.direct() {
+			if err := p.relayBlock(); err != nil {
+				p.setErr(err)
+				return
+			}
+			continue
+		}
 		line, nl, long, err := p.readLine()
 		if long != nil {
 			if err = p.relayOversized(long); err != nil {
@@ -115,6 +123,94 @@ func (p *pipe) read() {
 			p.setErr(err)
 			return
 		}
+	}
+}
+
+// errAborted ends a read loop whose window was aborted.
+var errAborted = errors.New("aborted")
+
+// relayBlock is the relay when no line waits for a verdict (no judge, or
+// one that said it need not judge): the whole lines buffered from the
+// source go out in one write, as cat would copy them, and then to the
+// judge to observe. It reads when no whole line is buffered; a line longer
+// than the read buffer goes through readLine. Lines judged before wait to
+// be written first.
+func (p *pipe) relayBlock() error {
+	if !p.win.empty() {
+		p.flushJudge() // the lines sent must reach the judge before this waits for their verdicts
+		if !p.win.awaitEmpty() {
+			return errAborted
+		}
+	}
+	for {
+		if !p.r.direct() {
+			return nil // the judge wants lines again, from the first one not yet written
+		}
+		n := p.src.Buffered()
+		buf, _ := p.src.Peek(n)
+		if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+			p.forward(buf[:i+1], nil)
+			p.src.Discard(i + 1)
+			return nil
+		}
+		if n == readBuffer {
+			return p.relayLongLine()
+		}
+		if n == 0 {
+			p.flushJudge() // before the read that may wait: counts of lines not observed go out
+		}
+		if _, err := p.src.Peek(n + 1); err != nil {
+			if p.src.Buffered() > n {
+				continue // bytes came with the error: relay their lines first
+			}
+			if n > 0 { // the last line, with no newline
+				p.forward(buf, nil)
+				p.src.Discard(n)
+			}
+			return err
+		}
+	}
+}
+
+// relayLongLine relays one line longer than the read buffer, judge or not.
+func (p *pipe) relayLongLine() error {
+	line, nl, long, err := p.readLine()
+	if long != nil {
+		if err := p.relayOversized(long); err != nil {
+			return err
+		}
+		return nil
+	}
+	var newline []byte
+	if nl {
+		newline = []byte{'\n'}
+	}
+	p.forward(line, newline)
+	return err
+}
+
+// forward writes block (lines, each but maybe the last with its newline)
+// and then tail out, notes the requests and answers among them, and hands
+// them to the judge to observe.
+func (p *pipe) forward(block, tail []byte) {
+	if p.dir == proxy.ClientToServer || p.r.pending.n.Load() > 0 {
+		hub.EachLine(block, func(line []byte) {
+			if p.dir == proxy.ClientToServer {
+				p.r.pending.sent(line)
+			} else {
+				p.r.pending.answered(line)
+			}
+		})
+	}
+	p.out.mu.Lock()
+	p.out.writeLocked(block, false)
+	p.out.writeLocked(tail, false)
+	if p.out.err == nil {
+		p.out.fail(p.out.w.Flush())
+	}
+	p.out.mu.Unlock()
+	if p.r.judge != nil && !p.r.lost.Load() {
+		p.r.judge.Observe(p.dir, block)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 // relay is the two pipes between a client and a server process, and the
 // judge they share.
 type relay struct {
-	judge   Judge // nil: a plain relay
+	judge   Judge       // nil: a plain relay
+	judging atomic.Bool // the judge wants each line (else it observes them)
 	lost    atomic.Bool
 	once    sync.Once
 	stderr  io.Writer
@@ -29,6 +30,7 @@ func newRelay(judge Judge, window int, clientIn io.Reader, clientOut io.Writer, 
 		window = hub.DefaultWindow
 	}
 	r := &relay{judge: judge, stderr: stderr}
+	r.judging.Store(judge != nil && judge.Judging())
 	toServer := newOutput(serverIn, "the server's stdin")
 	toClient := newOutput(clientOut, "the client's stdout")
 	r.c2s = &pipe{dir: proxy.ClientToServer, src: newReader(clientIn), srcName: "the client's stdin",
@@ -106,10 +108,14 @@ func (r *relay) deliver(dir proxy.Direction, v hub.Verdict) {
 
 // runJudge delivers the judge's verdicts until it is closed or lost.
 func (r *relay) runJudge() {
-	if err := r.judge.Run(r.deliver); err != nil {
+	if err := r.judge.Run(r.deliver, r.judging.Store); err != nil {
 		r.lose(err)
 	}
 }
+
+// direct reports whether lines go out as they are read, unjudged: there
+// is no judge, it is lost, or it said it need not judge them.
+func (r *relay) direct() bool { return !r.judging.Load() || r.lost.Load() }
 
 // lose gives up on the judge: the lines in flight go on unjudged, in
 // order, and so do the rest; stderr says so once.

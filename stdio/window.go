@@ -141,6 +141,13 @@ func (w *window) done(e *entry) {
 	w.mu.Unlock()
 }
 
+// empty reports whether every line pushed is written.
+func (w *window) empty() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes == 0
+}
+
 // awaitEmpty waits until every line pushed is written; false if aborted.
 func (w *window) awaitEmpty() bool {
 	w.mu.Lock()
