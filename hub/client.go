@@ -68,13 +68,12 @@ func Dial(path, name string, window int) (*Client, error) {
 }
 
 // Send sends one line (without its newline) travelling in dir, after
-// the blocks Observe queued before it. It is buffered: Flush sends what is
-// buffered. The line is not kept.
+// the blocks Observe queued before it and the counts of lines it dropped.
+// It is buffered: Flush sends what is buffered. The line is not kept.
 func (c *Client) Send(dir proxy.Direction, line []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.observe.flushMissed()
-	if err := c.writeObservedLocked(); err != nil {
+	if err := c.writeObservedLocked(true); err != nil {
 		return err
 	}
 	return writeFrame(c.w, frameLine, []byte{dirByte(dir)}, line)
@@ -82,41 +81,39 @@ func (c *Client) Send(dir proxy.Direction, line []byte) error {
 
 // Observe queues a copy of block (whole lines, each with its newline,
 // already written out in dir) for the hub to show. It never waits: past
-// ObserveMax queued it drops the block and the hub is told how many lines
-// it missed.
+// ObserveMax queued or ObserveRate it drops the block, and the hub is
+// told how many lines it missed.
 func (c *Client) Observe(dir proxy.Direction, block []byte) { c.observe.push(dir, block) }
 
 // sendObserved writes the queued blocks to the hub as they come, until
-// the connection closes. A hub that reads slowly blocks this goroutine,
-// never the relay: the queue drops meanwhile.
+// Close. A hub that reads slowly blocks this goroutine, never the relay:
+// the queue drops meanwhile.
 func (c *Client) sendObserved() {
 	defer close(c.sent)
-	for range c.observe.wake {
+	failed := false
+	c.observe.consume(func(final bool) {
+		if failed {
+			c.observe.take(nil, true) // drained until Close
+			return
+		}
 		c.mu.Lock()
-		err := c.writeObservedLocked()
+		err := c.writeObservedLocked(final)
 		if err == nil {
 			err = c.w.Flush()
 		}
 		c.mu.Unlock()
 		if err != nil {
-			c.conn.Close()             // Run reports the hub lost, unless Close began
-			for range c.observe.wake { // drain until Close
-			}
-			return
+			failed = true
+			c.conn.Close() // Run reports the hub lost, unless Close began
 		}
-	}
-	c.mu.Lock()
-	c.observe.flushMissed()
-	if c.writeObservedLocked() == nil {
-		c.w.Flush()
-	}
-	c.mu.Unlock()
+	})
 }
 
-// writeObservedLocked writes the queued blocks (and counts of missed
-// lines) as frames. Callers hold mu.
-func (c *Client) writeObservedLocked() error {
-	c.batch = c.observe.take(c.batch)
+// writeObservedLocked writes the queued blocks and counts of missed
+// lines (all of them if force) as frames. Callers hold mu.
+func (c *Client) writeObservedLocked(force bool) error {
+	c.batch = c.observe.take(c.batch, force)
+	defer clear(c.batch)
 	for _, o := range c.batch {
 		var err error
 		if o.missedLines > 0 {
@@ -129,7 +126,6 @@ func (c *Client) writeObservedLocked() error {
 			return err
 		}
 	}
-	clear(c.batch)
 	return nil
 }
 
@@ -138,6 +134,9 @@ func (c *Client) writeObservedLocked() error {
 func (c *Client) Oversized(dir proxy.Direction, size int64, prefix []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.writeObservedLocked(true); err != nil {
+		return err
+	}
 	head := binary.BigEndian.AppendUint64([]byte{dirByte(dir)}, uint64(size))
 	if err := writeFrame(c.w, frameOversize, head, prefix); err != nil {
 		return err
@@ -145,15 +144,12 @@ func (c *Client) Oversized(dir proxy.Direction, size int64, prefix []byte) error
 	return c.w.Flush()
 }
 
-// Flush sends what Send buffered, and the counts of lines Observe
-// dropped so far.
+// Flush sends what Send buffered, and has the counts of lines Observe
+// dropped sent once due (the relay calls it before it waits for input).
 func (c *Client) Flush() error {
+	c.observe.kick()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.observe.flushMissed()
-	if err := c.writeObservedLocked(); err != nil {
-		return err
-	}
 	return c.w.Flush()
 }
 

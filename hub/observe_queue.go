@@ -21,16 +21,22 @@ const ObserveMax = 4 << 20
 // times what relaying it costs, on the same cores: without a bound, a
 // flood would let observing take the CPU the relay needs, and the
 // observer would slow the server. 16 MiB/s is about 50,000 lines of 256
-// bytes a second, or 1,000 of 16 KiB: every line of any MCP session a
+// bytes a second, or 1,000 of 16 KiB, in bursts of 1 MiB (3,000 short
+// lines at once): every line of any MCP session a
 // person can follow, far more than a screen shows.
 const (
 	ObserveRate  = 16 << 20
-	ObserveBurst = 4 << 20
+	ObserveBurst = 1 << 20
 )
+
+// missedEvery is how often at most the counts of dropped lines are handed
+// out: a flood yields a notice per direction every 100 ms, not one per
+// dropped block.
+const missedEvery = 100 * time.Millisecond
 
 // observed is one item of an observation queue: a block of whole lines
 // (each ending in a newline) relayed in dir, or, when missedLines > 0, a
-// count of the lines dropped just before the next block.
+// count of lines dropped before it.
 type observed struct {
 	dir         proxy.Direction
 	block       []byte
@@ -39,23 +45,25 @@ type observed struct {
 }
 
 // observeQueue holds copies of blocks of lines the relay wrote out, for an
-// observer on another goroutine. It is bounded in bytes and in rate
-// (ObserveRate): push never waits for the observer; a block that does not
-// fit is dropped and counted, and
-// the count comes out of take just before the next block of its direction,
-// so the observer can say where lines are missing. One goroutine takes.
+// observer on another goroutine (consume). It is bounded in bytes and in
+// rate: push never waits for the observer; a block that does not fit is
+// dropped and counted, and the counts come out at most every missedEvery
+// (or at once when forced: before a line to be judged, at the end), so
+// what is shown plus what is counted is every line. One goroutine takes.
 type observeQueue struct {
-	mu     sync.Mutex
-	items  []observed
-	bytes  int
-	max    int
-	missed [2]observed   // per direction, not yet handed out
-	wake   chan struct{} // has a token when items were queued; closed by close
-	closed bool
-	rate   float64   // Cost a second (0: no bound)
-	burst  float64   // the most tokens may hold
-	tokens float64   // Cost that may be queued now (a token bucket of rate)
-	filled time.Time // when tokens was last topped up
+	mu       sync.Mutex
+	items    []observed
+	bytes    int
+	max      int
+	missed   [2]observed   // per direction, not yet handed out
+	missedAt time.Time     // when the oldest count not yet handed out began
+	kicked   bool          // the consumer was woken for those counts (it then waits for them to be due)
+	wake     chan struct{} // has a token when there is something to take; closed by close
+	closed   bool
+	rate     float64   // Cost a second (0: no bound)
+	burst    float64   // the most tokens may hold
+	tokens   float64   // Cost that may be queued now (a token bucket of rate)
+	filled   time.Time // when tokens was last topped up
 }
 
 func newObserveQueue(max, rate, burst int) *observeQueue {
@@ -63,11 +71,10 @@ func newObserveQueue(max, rate, burst int) *observeQueue {
 }
 
 // admit reports whether n more Cost is within the rate, and takes it.
-func (q *observeQueue) admit(n int) bool {
+func (q *observeQueue) admit(now time.Time, n int) bool {
 	if q.rate == 0 {
 		return true
 	}
-	now := time.Now()
 	q.tokens = min(q.tokens+now.Sub(q.filled).Seconds()*q.rate, q.burst)
 	q.filled = now
 	if q.tokens < float64(n) {
@@ -78,7 +85,7 @@ func (q *observeQueue) admit(n int) bool {
 }
 
 // push queues a copy of block (whole lines relayed in dir), or counts it
-// as missed if the queue is full.
+// as missed if the queue is full or past its rate.
 func (q *observeQueue) push(dir proxy.Direction, block []byte) {
 	if len(block) == 0 {
 		return
@@ -88,53 +95,46 @@ func (q *observeQueue) push(dir proxy.Direction, block []byte) {
 	if q.closed {
 		return
 	}
-	m := &q.missed[dirByte(dir)]
+	now := time.Now()
 	lines := bytes.Count(block, []byte{'\n'})
-	if q.bytes+len(block) > q.max && q.bytes > 0 || !q.admit(len(block)+lines*(Cost(nil))) {
+	if q.bytes+len(block) > q.max && q.bytes > 0 || !q.admit(now, len(block)+lines*Cost(nil)) {
+		m := &q.missed[dirByte(dir)]
+		if q.missedAt.IsZero() {
+			q.missedAt = now
+		}
 		m.dir = dir
-		m.missedLines += int64(lines)
+		m.missedLines += int64(max(lines, 1))
 		m.missedBytes += int64(len(block))
 		return
 	}
-	if m.missedLines > 0 {
-		q.items = append(q.items, *m)
-		*m = observed{}
-	}
+	q.queueMissedLocked(now, false)
 	q.items = append(q.items, observed{dir: dir, block: append([]byte(nil), block...)})
 	q.bytes += len(block)
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	q.wakeLocked()
+}
+
+// queueMissedLocked queues the counts of dropped lines if forced or if
+// they are missedEvery old, and reports whether counts remain. Callers
+// hold mu.
+func (q *observeQueue) queueMissedLocked(now time.Time, force bool) bool {
+	if q.missedAt.IsZero() {
+		return false
 	}
-}
-
-// take moves what is queued into dst (emptied first) and returns it; the
-// bytes it held no longer count.
-func (q *observeQueue) take(dst []observed) []observed {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	dst = append(dst[:0], q.items...)
-	clear(q.items)
-	q.items = q.items[:0]
-	q.bytes = 0
-	return dst
-}
-
-// flushMissed queues the counts of lines dropped since the last block,
-// so the next take hands them out (the relay is idle, or ends, or lines go
-// to be judged), and wakes the taker if there are any.
-func (q *observeQueue) flushMissed() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	queued := false
+	if !force && now.Sub(q.missedAt) < missedEvery {
+		return true
+	}
 	for i := range q.missed {
 		if q.missed[i].missedLines > 0 {
 			q.items = append(q.items, q.missed[i])
 			q.missed[i] = observed{}
-			queued = true
 		}
 	}
-	if queued && !q.closed {
+	q.missedAt, q.kicked = time.Time{}, false
+	return false
+}
+
+func (q *observeQueue) wakeLocked() {
+	if !q.closed {
 		select {
 		case q.wake <- struct{}{}:
 		default:
@@ -142,7 +142,59 @@ func (q *observeQueue) flushMissed() {
 	}
 }
 
-// close ends the taker's wait on wake; later pushes are ignored.
+// take moves what is queued into dst (emptied first) and returns it; the
+// bytes it held no longer count. force hands out the counts of dropped
+// lines now, however recent.
+func (q *observeQueue) take(dst []observed, force bool) []observed {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queueMissedLocked(time.Now(), force)
+	dst = append(dst[:0], q.items...)
+	clear(q.items)
+	q.items = q.items[:0]
+	q.bytes = 0
+	return dst
+}
+
+// kick wakes the consumer, once per run of counts, if counts of dropped
+// lines wait (the relay is about to idle: a count must not wait for the
+// next block; woken, the consumer waits until they are due).
+func (q *observeQueue) kick() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.missedAt.IsZero() && !q.kicked {
+		q.kicked = true
+		q.wakeLocked()
+	}
+}
+
+// consume calls show each time there may be something to take, until
+// close; then once more with final set (take everything, counts too).
+// While counts of dropped lines wait, it calls show again once they are
+// due.
+func (q *observeQueue) consume(show func(final bool)) {
+	due := time.NewTimer(time.Hour)
+	due.Stop()
+	defer due.Stop()
+	for {
+		select {
+		case _, ok := <-q.wake:
+			if !ok {
+				show(true)
+				return
+			}
+		case <-due.C:
+		}
+		show(false)
+		q.mu.Lock()
+		if !q.missedAt.IsZero() {
+			due.Reset(missedEvery - time.Since(q.missedAt))
+		}
+		q.mu.Unlock()
+	}
+}
+
+// close ends consume (after a last show); later pushes are ignored.
 func (q *observeQueue) close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -48,13 +48,7 @@ func NewRunner(p *proxy.Proxy, link *proxy.Link, window int) *Runner {
 // that direction are queued (a writer may wait before it flushes).
 func (r *Runner) Start(deliver func(dir proxy.Direction, v Verdict, more bool)) {
 	r.started = true
-	r.wg.Go(func() {
-		for range r.observe.wake {
-			r.showObserved()
-		}
-		r.observe.flushMissed()
-		r.showObserved()
-	})
+	r.wg.Go(func() { r.observe.consume(r.showObserved) })
 	for i, dir := range []proxy.Direction{proxy.ClientToServer, proxy.ServerToClient} {
 		q := r.dirs[i]
 		r.wg.Go(func() {
@@ -77,8 +71,7 @@ func (r *Runner) Start(deliver func(dir proxy.Direction, v Verdict, more bool)) 
 // Send queues line (without its newline) travelling in dir; the Runner
 // owns line from now on. It fails if the queue would exceed the window.
 func (r *Runner) Send(dir proxy.Direction, line []byte) error {
-	r.observe.flushMissed()
-	r.showObserved() // what was relayed before it is shown before it
+	r.showObserved(true) // what was relayed before it is shown before it
 	return r.dirs[dirByte(dir)].push(line)
 }
 
@@ -88,14 +81,16 @@ func (r *Runner) Send(dir proxy.Direction, line []byte) error {
 // drops the block and a notice says how many lines were not shown.
 func (r *Runner) Observe(dir proxy.Direction, block []byte) { r.observe.push(dir, block) }
 
-// FlushObserved has the counts of lines Observe dropped so far shown.
-func (r *Runner) FlushObserved() { r.observe.flushMissed() }
+// FlushObserved has the counts of lines Observe dropped shown once due
+// (the relay calls it before it waits for input).
+func (r *Runner) FlushObserved() { r.observe.kick() }
 
-// showObserved shows every block Observe queued.
-func (r *Runner) showObserved() {
+// showObserved shows every block Observe queued, and the counts of lines
+// it dropped once due (all of them if force).
+func (r *Runner) showObserved(force bool) {
 	r.observing.Lock()
 	defer r.observing.Unlock()
-	r.observed = r.observe.take(r.observed)
+	r.observed = r.observe.take(r.observed, force)
 	for _, o := range r.observed {
 		if o.missedLines > 0 {
 			r.link.Unobserved(o.dir, o.missedLines, o.missedBytes)
