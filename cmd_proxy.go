@@ -30,6 +30,7 @@ Usage:
   mcpscope wrap [flags] -- CMD [ARGS...]
                                what a client launches instead of its stdio server;
                                its traffic shows in a running mcpscope (the hub)
+  mcpscope hub [flags]         the UI for wrapped stdio servers only (no -u)
   mcpscope demo [flags]        run against an embedded MCP server and client
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
@@ -152,18 +153,30 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 			}
 		}()
 	}
-	o.stopHub = sync.OnceFunc(startHub(o, p, stderr))
+	stopHub, hubbing := startHub(o, p, stderr)
+	o.stopHub = sync.OnceFunc(stopHub)
 	defer o.stopHub() // on the early returns; stopServing stops it first
+	if o.hubOnly && !hubbing {
+		ln.Close()
+		return fmt.Errorf("no hub on %s: a hub that cannot listen has nothing to show", o.hub)
+	}
 	srv := p.NewServer()
-	if o.bridge != nil {
+	switch {
+	case o.bridge != nil:
 		srv.Handler = o.bridge
+	case o.hubOnly:
+		srv.Handler = http.HandlerFunc(noUpstream)
 	}
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	redactor := o.redactor()
 	upstream, _ := redactor.URL(p.Upstream.Redacted())
 	client, _ := redactor.URL(clientURL(addr, p.Upstream))
-	fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, upstream, client)
+	if o.hubOnly {
+		fmt.Fprintf(stderr, "mcpscope %s: hub only, no HTTP upstream: stdio servers a client launches as 'mcpscope wrap -- CMD' show here\n", version)
+	} else {
+		fmt.Fprintf(stderr, "mcpscope %s: listening on http://%s → %s (clients use %s)\n", version, addr, upstream, client)
+	}
 	if set := p.Rules(); set != nil && o.rulesFile != "" {
 		fmt.Fprintf(stderr, "mcpscope: %s from %s (reloaded when it changes)\n", plural.Count(len(set.Rules), "rule"), o.rulesFile)
 	}

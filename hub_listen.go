@@ -12,11 +12,12 @@ import (
 // startHub makes this mcpscope the hub: wrapped stdio sessions (mcpscope
 // wrap) connect on o.hub and go through p like any session. It returns
 // what stops it (their connections end; each wrap then relays on
-// unobserved). "off" disables it; a live hub already on the path, or a
-// socket that cannot be made, is a one-line notice, never fatal.
-func startHub(o *options, p *proxy.Proxy, stderr io.Writer) (stop func()) {
+// unobserved), and whether it listens. "off" disables it; a live hub
+// already on the path, or a socket that cannot be made, is a one-line
+// notice (fatal only to mcpscope hub, see serve).
+func startHub(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(), listening bool) {
 	if o.hub == "off" || o.hub == "" {
-		return func() {}
+		return func() {}, false
 	}
 	ln, err := hub.Listen(o.hub)
 	if err != nil {
@@ -25,7 +26,7 @@ func startHub(o *options, p *proxy.Proxy, stderr io.Writer) (stop func()) {
 		} else {
 			fmt.Fprintf(stderr, "mcpscope: warning: no hub for wrapped stdio sessions: %v\n", err)
 		}
-		return func() {}
+		return func() {}, false
 	}
 	s := &hub.Server{Proxy: p}
 	done := make(chan struct{})
@@ -39,5 +40,5 @@ func startHub(o *options, p *proxy.Proxy, stderr io.Writer) (stop func()) {
 	return func() {
 		s.Close()
 		<-done
-	}
+	}, true
 }

@@ -54,6 +54,8 @@ type options struct {
 
 	// bridge, set by runBridge, serves the clients in place of the proxy.
 	bridge *bridge.Bridge
+	// hubOnly: mcpscope hub, no HTTP upstream (cmd_hub.go).
+	hubOnly bool
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
