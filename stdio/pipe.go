@@ -22,13 +22,14 @@ const readBuffer = 64 << 10
 type output struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
+	raw  io.Writer // what w writes to: whole blocks go straight there
 	name string // "the server's stdin", for errors
 	err  error  // the first write error; later writes are dropped
 	lost func(error)
 }
 
 func newOutput(w io.Writer, name string) *output {
-	return &output{w: bufio.NewWriterSize(w, readBuffer), name: name}
+	return &output{w: bufio.NewWriterSize(w, readBuffer), raw: w, name: name}
 }
 
 // write writes b and, if nl, a newline.
@@ -203,10 +204,15 @@ func (p *pipe) forward(block, tail []byte) {
 		})
 	}
 	p.out.mu.Lock()
-	p.out.writeLocked(block, false)
-	p.out.writeLocked(tail, false)
-	if p.out.err == nil {
-		p.out.fail(p.out.w.Flush())
+	if p.out.err == nil && p.out.w.Buffered() == 0 && len(tail) == 0 {
+		_, err := p.out.raw.Write(block) // one write, no copy into w
+		p.out.fail(err)
+	} else {
+		p.out.writeLocked(block, false)
+		p.out.writeLocked(tail, false)
+		if p.out.err == nil {
+			p.out.fail(p.out.w.Flush())
+		}
 	}
 	p.out.mu.Unlock()
 	if p.r.judge != nil && !p.r.lost.Load() {
