@@ -23,8 +23,8 @@ type output struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
 	raw  io.Writer // what w writes to: whole blocks go straight there
-	name string // "the server's stdin", for errors
-	err  error  // the first write error; later writes are dropped
+	name string    // "the server's stdin", for errors
+	err  error     // the first write error; later writes are dropped
 	lost func(error)
 }
 
