@@ -171,3 +171,25 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return string(l.b)
 }
+
+// awaitFloodHeld waits until the flood server (writing lines in all,
+// counting them in the file count) stops writing, held by a pause, and
+// fails the test if it never stops or stops only once all is written.
+func awaitFloodHeld(t *testing.T, count string, lines int) {
+	t.Helper()
+	var held int
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		time.Sleep(200 * time.Millisecond)
+		if now := mcptest.ReadFloodCount(count); now > 0 && now == held {
+			break
+		} else {
+			held = now
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flood never stopped at the paused hub")
+		}
+	}
+	if held >= lines {
+		t.Fatalf("the paused hub held nothing: all %d lines written", held)
+	}
+}

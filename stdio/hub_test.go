@@ -33,21 +33,7 @@ func TestHubLostMidSession(t *testing.T) {
 	t.Setenv(mcptest.FloodLinesEnv, "5000")
 	t.Setenv(mcptest.FloodCountEnv, count)
 	x := startWrap(t, &Wrap{Command: mcptest.StdioServerCommand("flood"), Judge: client})
-	var held int
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		time.Sleep(200 * time.Millisecond)
-		if now := mcptest.ReadFloodCount(count); now > 0 && now == held {
-			break
-		} else {
-			held = now
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the flood never stopped at the paused hub")
-		}
-	}
-	if held >= lines {
-		t.Fatalf("the paused hub held nothing: %d lines written", held)
-	}
+	awaitFloodHeld(t, count, lines)
 	s.Close()
 	if err := <-served; err != nil {
 		t.Error(err)

@@ -109,21 +109,7 @@ func TestPauseStopsAnObservedFlood(t *testing.T) {
 	expect(100)
 	e.p.PauseAll("test")
 	judge.awaitMode(t, true)
-	var held int
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		time.Sleep(200 * time.Millisecond)
-		if now := mcptest.ReadFloodCount(count); now > 0 && now == held {
-			break
-		} else {
-			held = now
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the flood never stopped at the paused hub")
-		}
-	}
-	if held >= lines {
-		t.Fatalf("the paused hub held nothing: all %d lines written", held)
-	}
+	awaitFloodHeld(t, count, lines)
 	expect(next - 1 + len(got)) // what got through before the pause took hold
 	time.Sleep(100 * time.Millisecond)
 	if len(got) != 0 {
