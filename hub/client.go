@@ -28,6 +28,8 @@ type Client struct {
 	once    sync.Once
 	closing atomic.Bool // Close began: the connection ending is not the hub lost
 
+	unflushed atomic.Bool // Send wrote frames Flush has not sent yet
+
 	observe *observeQueue // blocks for the hub to show, sent by sendObserved
 	sent    chan struct{} // closed when sendObserved returns
 	batch   []observed    // sendObserved's and Send's scratch, under mu
@@ -76,6 +78,7 @@ func (c *Client) Send(dir proxy.Direction, line []byte) error {
 	if err := c.writeObservedLocked(true); err != nil {
 		return err
 	}
+	c.unflushed.Store(true)
 	return writeFrame(c.w, frameLine, []byte{dirByte(dir)}, line)
 }
 
@@ -148,6 +151,9 @@ func (c *Client) Oversized(dir proxy.Direction, size int64, prefix []byte) error
 // dropped sent once due (the relay calls it before it waits for input).
 func (c *Client) Flush() error {
 	c.observe.kick()
+	if !c.unflushed.Swap(false) {
+		return nil // the common case while observing: the relay idles after every block
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.w.Flush()

@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mcpscope/proxy"
@@ -13,20 +14,22 @@ import (
 // or wrap's own engine) before it drops blocks.
 const ObserveMax = 4 << 20
 
-// ObserveRate bounds what an observation queue passes on, in Cost (bytes
-// plus a fixed amount per line) per second, with bursts of ObserveBurst:
-// past it, blocks are dropped and counted as if the observer were behind.
+// ObserveRate bounds what an observation queue passes on, in bytes plus
+// ObserveLineCost a line, per second, with bursts of ObserveBurst: past
+// it, blocks are dropped and counted as if the observer were behind.
 // Observing a line costs the observer (the engine describing it, the
 // printer or the UI showing it, across a socket for the hub) several
-// times what relaying it costs, on the same cores: without a bound, a
-// flood would let observing take the CPU the relay needs, and the
-// observer would slow the server. 16 MiB/s is about 50,000 lines of 256
-// bytes a second, or 1,000 of 16 KiB, in bursts of 1 MiB (3,000 short
-// lines at once): every line of any MCP session a
+// times what relaying it costs, on the same cores, and mostly per line
+// (about 1 µs of engine and printer for a 256 B line, 1 ns a byte more
+// for long ones): without a bound, a flood would let observing take the
+// CPU the relay needs, and the observer would slow the server. 16 MiB/s is
+// about 20,000 lines of 256 bytes a second, or 1,000 of 16 KiB, in bursts
+// of 1 MiB (1,300 short lines at once): every line of any MCP session a
 // person can follow, far more than a screen shows.
 const (
-	ObserveRate  = 16 << 20
-	ObserveBurst = 1 << 20
+	ObserveRate     = 16 << 20
+	ObserveBurst    = 1 << 20
+	ObserveLineCost = 512
 )
 
 // missedEvery is how often at most the counts of dropped lines are handed
@@ -58,6 +61,7 @@ type observeQueue struct {
 	missed   [2]observed   // per direction, not yet handed out
 	missedAt time.Time     // when the oldest count not yet handed out began
 	kicked   bool          // the consumer was woken for those counts (it then waits for them to be due)
+	unkicked atomic.Bool   // counts wait and the consumer was not woken for them: kick's fast path
 	wake     chan struct{} // has a token when there is something to take; closed by close
 	closed   bool
 	rate     float64   // Cost a second (0: no bound)
@@ -97,10 +101,11 @@ func (q *observeQueue) push(dir proxy.Direction, block []byte) {
 	}
 	now := time.Now()
 	lines := bytes.Count(block, []byte{'\n'})
-	if q.bytes+len(block) > q.max && q.bytes > 0 || !q.admit(now, len(block)+lines*Cost(nil)) {
+	if q.bytes+len(block) > q.max && q.bytes > 0 || !q.admit(now, len(block)+lines*ObserveLineCost) {
 		m := &q.missed[dirByte(dir)]
 		if q.missedAt.IsZero() {
 			q.missedAt = now
+			q.unkicked.Store(true)
 		}
 		m.dir = dir
 		m.missedLines += int64(max(lines, 1))
@@ -130,6 +135,7 @@ func (q *observeQueue) queueMissedLocked(now time.Time, force bool) bool {
 		}
 	}
 	q.missedAt, q.kicked = time.Time{}, false
+	q.unkicked.Store(false)
 	return false
 }
 
@@ -160,12 +166,16 @@ func (q *observeQueue) take(dst []observed, force bool) []observed {
 // lines wait (the relay is about to idle: a count must not wait for the
 // next block; woken, the consumer waits until they are due).
 func (q *observeQueue) kick() {
+	if !q.unkicked.Load() {
+		return
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.missedAt.IsZero() && !q.kicked {
 		q.kicked = true
 		q.wakeLocked()
 	}
+	q.unkicked.Store(false)
 }
 
 // consume calls show each time there may be something to take, until
