@@ -13,7 +13,7 @@ import (
 // line.
 func TestObserveQueueCountsWhatItDrops(t *testing.T) {
 	block := []byte(strings.Repeat(`{"jsonrpc":"2.0","method":"x"}`+"\n", 100)) // 3,100 bytes, 100 lines
-	q := newObserveQueue(1<<20, 1, 4*len(block)) // a burst of under a block, then 1 byte/s
+	q := newObserveQueue(1<<20, 1, 4*len(block))                                // a burst of under a block, then 1 byte/s
 	for range 10 {
 		q.push(proxy.ServerToClient, block)
 	}
