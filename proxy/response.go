@@ -85,7 +85,7 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 	if err != nil {
 		p.logger().Debug("reading upstream JSON response", "err", err, "session", ex.scope)
 	} else if len(body) > 0 && (p.bus().Active() || p.rules.Load() != nil) {
-		text, _, _ := p.interceptBody(r.Context(), string(body), ex.scope, ex.id, ServerToClient)
+		text, _, _ := p.interceptBody(r.Context(), string(body), place{scope: ex.scope, exchange: ex.id, revision: ex.revision}, ServerToClient)
 		if text == "" { // every message dropped: the client hears nothing
 			<-r.Context().Done()
 			return

@@ -43,8 +43,13 @@ func newProxySessionID() string {
 // mapRequest turns the client's proxy session id (the Mcp-Session-Id
 // header, or the legacy transport's sessionId parameter) into the
 // upstream's on the outgoing request. It answers 404 for an unknown
-// session and 503 when the store fails, and returns false then.
+// session and 503 when the store fails, and returns false then. A request
+// on 2026-07-28 or later has no session: a stray Mcp-Session-Id on it is
+// forwarded as it is, which the upstream ignores.
 func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange, out *http.Request) bool {
+	if modernRevision(ex.revision) {
+		return true
+	}
 	proxyID, param := r.Header.Get(headerSessionID), ""
 	if proxyID == "" {
 		param, proxyID = legacySessionParam(r.URL.Query())

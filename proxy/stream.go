@@ -38,6 +38,8 @@ type sseStream struct {
 	mint           *minter   // set once the stream's ids are the proxy's (resume_mint.go)
 	drain          drainer   // how the stream goes on without its client (resume_drain.go)
 	minted         eventMint // what minting did to the current event, for its observation
+	revision       string    // the protocol revision of the exchange the stream answers
+	modern         bool      // it is 2026-07-28 or later: no ids minted, no drain (revision.go)
 
 	replies sync.WaitGroup // answers to the server under way (replyUpstream); waited for at close
 
@@ -58,6 +60,8 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		rc:             http.NewResponseController(w),
 		last:           time.Now(),
 		drain:          drainer{detach: ex.followClient, end: ex.endUpstream},
+		revision:       ex.revision,
+		modern:         modernRevision(ex.revision),
 	}
 	s.session = ex.scope
 	if ex.http.NewSession != "" {
