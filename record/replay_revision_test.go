@@ -93,6 +93,15 @@ func TestChecklist2026ReplayServesRecordedSession(t *testing.T) {
 	if liveSession {
 		t.Fatal("the live 2026-07-28 session carried a session id")
 	}
+	entries := Exporter{}.HAR(obs).Log.Entries
+	if len(entries) == 0 {
+		t.Fatal("the recording exports no HAR entries")
+	}
+	for _, e := range entries {
+		if e.Revision != mcptest.SessionlessVersion {
+			t.Errorf("HAR entry %s %s: revision %q, want %s", e.Request.Method, e.Exchange, e.Revision, mcptest.SessionlessVersion)
+		}
+	}
 	srv := httptest.NewServer(NewReplayer(obs, 0))
 	defer srv.Close()
 	defer srv.CloseClientConnections()
