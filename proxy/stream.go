@@ -32,16 +32,17 @@ type sseStream struct {
 	client         *http.Request   // the client's request that opened the stream
 	legacy         *legacyEndpoint // set on a legacy GET /sse stream
 	gate           *streamGate
-	cutBy          string         // the rule that cut the stream, if one did
-	broke          bool           // the upstream's body broke off: the client's breaks too
-	closeDelimited bool           // the body is not chunked: its end is the connection's close (closeDelimited)
-	outbox         outbox         // observations published once the client has the bytes
-	mint           *minter        // set once the stream's ids are the proxy's (resume_mint.go)
-	drain          drainer        // how the stream goes on without its client (resume_drain.go)
-	minted         eventMint      // what minting did to the current event, for its observation
-	revision       string         // the protocol revision of the exchange the stream answers
-	modern         bool           // it is 2026-07-28 or later: no ids minted, no drain (revision.go)
-	initialized    *store.Session // the session the stream's initialize created, until its result passed (session_version.go)
+	cutBy          string    // the rule that cut the stream, if one did
+	broke          bool      // the upstream's body broke off: the client's breaks too
+	closeDelimited bool      // the body is not chunked: its end is the connection's close (closeDelimited)
+	outbox         outbox    // observations published once the client has the bytes
+	mint           *minter   // set once the stream's ids are the proxy's (resume_mint.go)
+	drain          drainer   // how the stream goes on without its client (resume_drain.go)
+	minted         eventMint // what minting did to the current event, for its observation
+
+	revision    string         // the protocol revision of the exchange the stream answers
+	modern      bool           // it is 2026-07-28 or later: no ids minted, no drain (revision.go)
+	initialized *store.Session // the session the stream's initialize created, until its result passed (session_version.go)
 
 	replies sync.WaitGroup // answers to the server under way (replyUpstream); waited for at close
 
