@@ -120,15 +120,16 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 	case rules.Delay:
 		out.delay = r.Delay
 	case rules.Block:
+		modern := modernRevision(o.revision) // the answer fits the revision (rules/answer_revision.go)
 		switch {
-		case !answerInstead(o, &out, r.ErrorAnswer(string(o.ID))):
+		case !answerInstead(o, &out, r.ErrorAnswerFor(string(o.ID), modern)):
 			out.drop = true
 			d.Note = "blocked a message that is not a request or an answer: dropped"
 		case out.answer != "":
-			out.status = r.Status
+			out.status = r.ErrorStatusFor(modern)
 		}
 	case rules.Mock:
-		if !answerInstead(o, &out, r.MockAnswer(string(o.ID))) {
+		if !answerInstead(o, &out, r.MockAnswerFor(string(o.ID), o.Method, modernRevision(o.revision))) {
 			d.Note = "not applied: mock answers requests (or replaces answers); this message is neither"
 		}
 	case rules.Drop:
@@ -176,16 +177,17 @@ func answerInstead(o *Observation, out *outcome, answer string) bool {
 
 // place says where messages travel, for their observations: the session
 // (also the correlation scope), the stream that carries them (a stdio
-// link's), the HTTP exchange (for HTTP).
-type place struct{ scope, stream, exchange string }
+// link's), the HTTP exchange (for HTTP), and the protocol revision the
+// exchange speaks (revision.go), for the answers rules make.
+type place struct{ scope, stream, exchange, revision string }
 
 // interceptBody judges and publishes every message of a body: a client's
 // POST body or a JSON response. It returns the body to forward (changed if a
 // rule changed or dropped a message; "" when every message was dropped),
 // the id of the first message, and, for a client message, what to answer
 // instead of forwarding (zero when it is forwarded).
-func (p *Proxy) interceptBody(ctx context.Context, text, scope, exchange string, dir Direction) (body, firstID string, local outcome) {
-	return p.intercept(ctx, text, place{scope: scope, exchange: exchange}, dir)
+func (p *Proxy) interceptBody(ctx context.Context, text string, at place, dir Direction) (body, firstID string, local outcome) {
+	return p.intercept(ctx, text, at, dir)
 }
 
 // intercept is the part of the data path every transport shares, for a
@@ -202,7 +204,7 @@ func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direct
 	changed := false
 	kept := msgs[:0:0]
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Stream: at.stream, Exchange: at.exchange, Direction: dir, Batch: batch}
+		o := &Observation{Type: TypeMessage, Session: scope, Stream: at.stream, Exchange: at.exchange, Direction: dir, Batch: batch, revision: at.revision}
 		env := p.describeMessage(o, m, scope, ok)
 		if dir == ClientToServer && isReply(ctx) {
 			o.Flags = append(o.Flags, "by_mcpscope")
@@ -286,7 +288,7 @@ func (p *Proxy) answerLocally(w http.ResponseWriter, r *http.Request, ex *exchan
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		io.WriteString(w, ex.local.answer)
-		if status == http.StatusOK && p.bus().Active() {
+		if (status == http.StatusOK || modernRevision(ex.revision)) && p.bus().Active() { // from 2026-07-28 on, every error status carries the JSON-RPC answer
 			p.publishMessages(ex.local.answer, ex.scope, "", ex.id, ServerToClient, []string{"local"})
 		}
 	case ex.local.status == http.StatusAccepted:

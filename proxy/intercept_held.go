@@ -105,8 +105,11 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 			out.text = res.edited
 		}
 	case "error":
-		if !answerInstead(o, &out, r.ErrorAnswer(string(o.ID))) {
+		modern := modernRevision(o.revision)
+		if !answerInstead(o, &out, r.ErrorAnswerFor(string(o.ID), modern)) {
 			out.drop = true
+		} else if out.answer != "" {
+			out.status = r.ErrorStatusFor(modern)
 		}
 	default:
 		out.drop = true

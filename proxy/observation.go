@@ -107,6 +107,9 @@ type Observation struct {
 	// (Raw, Body, Method, ID, EventID, EventType may); see
 	// Subscription.NextBorrowed for who may read them when.
 	lease *lease
+	// revision is the protocol revision of the exchange the message
+	// travels in, when known: what the answers rules make must fit.
+	revision string
 	// pool is set on an observation the bus recycles once the last of its
 	// holders lets go: what counts them (see observation_pool.go).
 	pool *pooledObservation
@@ -124,6 +127,7 @@ type HTTPExchange struct {
 	Started         time.Time           `json:"started"`
 	HeaderLatency   time.Duration       `json:"header_latency_ns"`          // until the upstream's response headers
 	Error           string              `json:"error,omitempty"`            // why the exchange failed, naming the side
+	Revision        string              `json:"revision,omitempty"`         // the protocol revision the request speaks (its header, _meta, or session's)
 	NewSession      string              `json:"new_session,omitempty"`      // the proxy session created for the upstream's new one (initialize)
 	UpstreamSession string              `json:"upstream_session,omitempty"` // the upstream's id of that session
 }

@@ -26,6 +26,7 @@ type exchange struct {
 	session   *store.Session // the mapped session the request names, if any
 	resume    *resumeState   // a GET resuming from an id the proxy minted
 	target    *url.URL       // the upstream the request went to
+	revision  string         // the protocol revision the request speaks (revision.go)
 
 	// The upstream request's context ends with the client's request
 	// (followClient), unless the stream detaches from it to drain into its
@@ -66,10 +67,11 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64)
 	if ex.body, ok = p.readBody(w, r, held); !ok { // see request_body.go
 		return nil, false
 	}
+	ex.revision = requestRevision(r, ex.body) // the session's, if it states none, once mapped (roundTrip)
 	switch {
 	case len(ex.body) > 0 && (p.bus().Active() || p.rules.Load() != nil):
 		var body string
-		body, ex.firstID, ex.local = p.interceptBody(r.Context(), string(ex.body), ex.scope, ex.id, ClientToServer)
+		body, ex.firstID, ex.local = p.interceptBody(r.Context(), string(ex.body), place{scope: ex.scope, exchange: ex.id, revision: ex.revision}, ClientToServer)
 		if body != string(ex.body) {
 			ex.body = []byte(body)
 		}

@@ -82,10 +82,13 @@ func (p *Proxy) forwardJSON(w http.ResponseWriter, r *http.Request, ex *exchange
 		}
 		p.breakResponse(w, r, ex, int64(len(body)), err)
 	}
+	if err == nil && ex.http.NewSession != "" && ex.session != nil {
+		p.noteNegotiated(r.Context(), ex.session, string(body)) // session_version.go
+	}
 	if err != nil {
 		p.logger().Debug("reading upstream JSON response", "err", err, "session", ex.scope)
 	} else if len(body) > 0 && (p.bus().Active() || p.rules.Load() != nil) {
-		text, _, _ := p.interceptBody(r.Context(), string(body), ex.scope, ex.id, ServerToClient)
+		text, _, _ := p.interceptBody(r.Context(), string(body), place{scope: ex.scope, exchange: ex.id, revision: ex.revision}, ServerToClient)
 		if text == "" { // every message dropped: the client hears nothing
 			<-r.Context().Done()
 			return

@@ -85,10 +85,11 @@ type minter struct {
 
 // startMinting switches the stream to minted ids if it must: a rule acted
 // on it, or the upstream gives its events no ids. It does nothing without
-// a replay log, on the legacy transport (which has no resumption), or once
-// minting.
+// a replay log, on the legacy transport (which has no resumption), on
+// 2026-07-28 and later (no resumption either: a changed event is re-encoded
+// without an id), or once minting.
 func (s *sseStream) startMinting(b *sse.Block, ruleActed bool) {
-	if s.mint != nil || s.p.ReplayLog == nil || s.legacy != nil {
+	if s.mint != nil || s.p.ReplayLog == nil || s.legacy != nil || s.modern {
 		return
 	}
 	noIDs := b.Dispatch && !b.HasID && len(s.parser.LastEventID()) == 0

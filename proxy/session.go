@@ -43,9 +43,16 @@ func newProxySessionID() string {
 // mapRequest turns the client's proxy session id (the Mcp-Session-Id
 // header, or the legacy transport's sessionId parameter) into the
 // upstream's on the outgoing request. It answers 404 for an unknown
-// session and 503 when the store fails, and returns false then.
+// session and 503 when the store fails, and returns false then. A request
+// on 2026-07-28 or later has no session: a stray Mcp-Session-Id on it is
+// forwarded as it is, which the upstream ignores. (The legacy transport's
+// session is its URL's: it is mapped whatever the request says, as a
+// client probing for 2026-07-28 there must reach the session's endpoint.)
 func (p *Proxy) mapRequest(w http.ResponseWriter, r *http.Request, ex *exchange, out *http.Request) bool {
 	proxyID, param := r.Header.Get(headerSessionID), ""
+	if modernRevision(ex.revision) {
+		proxyID = ""
+	}
 	if proxyID == "" {
 		param, proxyID = legacySessionParam(r.URL.Query())
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"mcpscope/proxy/store"
 	"mcpscope/rules"
 	"mcpscope/sse"
 )
@@ -39,6 +40,10 @@ type sseStream struct {
 	drain          drainer   // how the stream goes on without its client (resume_drain.go)
 	minted         eventMint // what minting did to the current event, for its observation
 
+	revision    string         // the protocol revision of the exchange the stream answers
+	modern      bool           // it is 2026-07-28 or later: no ids minted, no drain (revision.go)
+	initialized *store.Session // the session the stream's initialize created, until its result passed (session_version.go)
+
 	replies sync.WaitGroup // answers to the server under way (replyUpstream); waited for at close
 
 	readAt time.Time // when the last chunk was read: when its blocks arrived
@@ -58,10 +63,12 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		rc:             http.NewResponseController(w),
 		last:           time.Now(),
 		drain:          drainer{detach: ex.followClient, end: ex.endUpstream},
+		revision:       ex.revision,
+		modern:         modernRevision(ex.revision),
 	}
 	s.session = ex.scope
 	if ex.http.NewSession != "" {
-		s.session = ex.http.NewSession
+		s.session, s.initialized = ex.http.NewSession, ex.session
 	}
 	s.parser.MaxEventSize = p.MaxEventSize
 	if s.kind == StreamLegacy {
@@ -200,6 +207,9 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 	gap := now.Sub(s.last)
 	s.last = now
 	out, changed := b.Raw, false
+	if s.initialized != nil && b.Dispatch && s.p.noteNegotiated(ctx, s.initialized, string(b.Data)) {
+		s.initialized = nil
+	}
 	if s.legacy != nil && b.Dispatch && string(b.Event) == "endpoint" {
 		out, changed = s.legacy.rewrite(b, func(upstreamID string) (string, error) {
 			sess, err := s.p.newSession(ctx, s.p.Upstream, upstreamID, nil)

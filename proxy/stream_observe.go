@@ -107,6 +107,7 @@ func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, ga
 	// Rules may keep the observation (held messages, decisions): never pooled.
 	o := new(Observation)
 	env, batch := s.p.buildEvent(o, &c, s.id, s.exchange)
+	o.revision = s.revision
 	v := outcome{}
 	if c.describe && batch == "" {
 		v = s.p.judge(ctx, o, c.data, false, func() { s.flush() })

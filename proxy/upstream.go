@@ -19,10 +19,11 @@ import (
 // returns. Only a POST that may mint ids and drain (see drainer) can
 // detach, and a long-lived GET stream, which may be handed over to a
 // goroutine of its own (handover.go) that ends it; every other request
-// simply uses the client's context.
+// simply uses the client's context. From 2026-07-28 on a POST never drains:
+// closing its stream is how the client cancels the request.
 func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 	client := r.Context()
-	drains := p.ReplayLog != nil && p.DrainFor > 0 && r.Method == http.MethodPost
+	drains := p.ReplayLog != nil && p.DrainFor > 0 && r.Method == http.MethodPost && !modernRevision(ex.revision)
 	if !drains && !longLivedStream(r) {
 		return client
 	}
@@ -99,10 +100,14 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	if !p.mapRequest(w, r, ex, out) {
 		return nil, false
 	}
+	if ex.revision == "" && ex.session != nil {
+		ex.revision = ex.session.ProtocolVersion
+	}
+	ex.http.Revision = ex.revision
 	ex.target = p.upstreamFor(ex)
 	retarget(out, ex.target)
 	ex.http.URL = out.URL.String()
-	if r.Method == http.MethodGet && p.ReplayLog != nil {
+	if r.Method == http.MethodGet && p.ReplayLog != nil && !modernRevision(ex.revision) { // 2026-07-28 has no resumption
 		if id, ok := parseMintedID(out.Header.Get("Last-Event-ID")); ok {
 			ex.resume = p.prepareResume(r.Context(), id, out)
 		}

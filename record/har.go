@@ -79,6 +79,7 @@ type HAREntry struct {
 	Session    string        `json:"_session,omitempty"`    // the session the exchange belongs to
 	Exchange   string        `json:"_exchange"`             // the exchange's name in the recording
 	NewSession string        `json:"_newSession,omitempty"` // the Mcp-Session-Id the upstream issued
+	Revision   string        `json:"_revision,omitempty"`   // the protocol revision the request speaks
 	Error      string        `json:"_error,omitempty"`      // why the exchange failed, naming the side
 	Stream     string        `json:"_stream,omitempty"`     // the SSE stream that answered
 	StreamEnd  string        `json:"_streamEnd,omitempty"`  // why it ended
@@ -273,6 +274,7 @@ func harEntry(g *exchangeGroup) (HAREntry, time.Time) {
 		Session:         g.http.Session,
 		Exchange:        g.id,
 		NewSession:      hx.NewSession,
+		Revision:        hx.Revision,
 		Error:           hx.Error,
 	}
 	e.Request = HARRequest{

@@ -388,7 +388,11 @@ func (m *mdWriter) http(head string, o *Observation) {
 		}
 		fmt.Fprintf(&b, " · headers after %s", millis(h.HeaderLatency))
 	}
-	if v := firstHeader(h.RequestHeaders, "Mcp-Protocol-Version"); v != "" {
+	v := h.Revision // the header's, else the request's _meta or its session's
+	if v == "" {
+		v = firstHeader(h.RequestHeaders, "Mcp-Protocol-Version")
+	}
+	if v != "" {
 		b.WriteString(" · protocol " + code(v))
 	}
 	if h.NewSession != "" {

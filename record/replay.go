@@ -85,12 +85,16 @@ func (rp *Replayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		replayError(w, http.StatusForbidden, "", err.Error())
 		return
 	}
-	switch r.Method {
-	case http.MethodPost:
+	switch {
+	case r.Method == http.MethodPost:
 		rp.servePost(w, r)
-	case http.MethodGet:
+	case proxy.ModernRevision(r.Header.Get("Mcp-Protocol-Version")):
+		// 2026-07-28 and later: POST only, as a server of that revision.
+		w.Header().Set("Allow", http.MethodPost)
+		replayError(w, http.StatusMethodNotAllowed, "", "replay serves POST on "+r.Header.Get("Mcp-Protocol-Version"))
+	case r.Method == http.MethodGet:
 		rp.serveGet(w, r)
-	case http.MethodDelete:
+	case r.Method == http.MethodDelete:
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, POST, DELETE")
@@ -117,14 +121,25 @@ func (rp *Replayer) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, token := requestKey(string(body))
-	ex, recorded, ls := rp.answerFor(r.Header.Get("Mcp-Session-Id"), key, msg.Method)
+	// A request of 2026-07-28 or later has no session: it gets none, and
+	// an error answer takes the status its code implies (404 here).
+	modern := proxy.ModernRevision(proxy.RequestRevision(r, body))
+	sid := r.Header.Get("Mcp-Session-Id")
+	if modern {
+		sid = ""
+	}
+	ex, recorded, ls := rp.answerFor(sid, key, msg.Method)
 	if ex == nil {
-		replayError(w, http.StatusOK, string(msg.ID), "mcpscope replay: no recorded request matches "+key+"; "+rp.closest(key))
+		status := http.StatusOK
+		if modern {
+			status = http.StatusNotFound
+		}
+		replayError(w, status, string(msg.ID), "mcpscope replay: no recorded request matches "+key+"; "+rp.closest(key))
 		return
 	}
 	rw := rewriter{recordedID: recorded.id, liveID: string(msg.ID), recordedToken: recorded.token, liveToken: token}
 	rp.pause(r.Context(), ex.latency)
-	if ex.session {
+	if ex.session && !modern {
 		id := newSessionID()
 		if ls != nil {
 			rp.mu.Lock()

@@ -95,6 +95,9 @@ func renderDetail(o *proxy.Observation) string {
 	if h := o.HTTP; h != nil {
 		b.WriteString("\n" + styleDim.Render("── HTTP ──") + "\n")
 		fmt.Fprintf(&b, "%s %s → %d %s (headers after %s)\n", h.Method, termtext.Safe(h.URL), h.Status, termtext.Safe(h.ContentType), durationShort(h.HeaderLatency))
+		if h.Revision != "" {
+			b.WriteString("protocol revision " + termtext.Safe(h.Revision) + "\n")
+		}
 		if h.Error != "" {
 			b.WriteString(styleError.Render(termtext.Safe(h.Error)) + "\n")
 		}
