@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"encoding/json"
 )
 
@@ -33,7 +34,9 @@ func (r *Rule) MockAnswer(id string) string {
 // complete JSON-RPC message.
 func (r *Rule) InjectedMessage() string {
 	var m map[string]any
-	_ = json.Unmarshal(r.Notification, &m)
+	d := json.NewDecoder(bytes.NewReader(r.Notification))
+	d.UseNumber() // numbers keep their literal (big integers)
+	_ = d.Decode(&m)
 	m["jsonrpc"] = "2.0"
 	delete(m, "id")
 	b, _ := json.Marshal(m)

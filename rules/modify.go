@@ -30,21 +30,21 @@ func (r *Rule) Modify(message string) (string, error) {
 		if !json.Valid(a.Value) {
 			return "", fmt.Errorf("rule %q: set %s: the value is not JSON", r.Name, a.Path)
 		}
-		if message, err = setPath(message, SplitPath(a.Path), string(a.Value)); err != nil {
+		if message, err = setPath(message, splitPath(a.Path), string(a.Value)); err != nil {
 			return "", fmt.Errorf("rule %q: set %s: %v", r.Name, a.Path, err)
 		}
 	}
 	for _, p := range r.Delete {
-		if message, err = deletePath(message, SplitPath(p)); err != nil {
+		if message, err = deletePath(message, splitPath(p)); err != nil {
 			return "", fmt.Errorf("rule %q: delete %s: %v", r.Name, p, err)
 		}
 	}
 	return message, nil
 }
 
-// SplitPath splits a rule's dotted path into keys: `\.` is a dot inside a
+// splitPath splits a rule's dotted path into keys: `\.` is a dot inside a
 // key and `\\` a backslash; any other backslash is kept as it is.
-func SplitPath(path string) []string {
+func splitPath(path string) []string {
 	if !strings.Contains(path, `\`) {
 		return strings.Split(path, ".")
 	}

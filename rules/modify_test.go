@@ -72,12 +72,36 @@ func TestModifyPaths(t *testing.T) {
 	}
 }
 
-func TestSplitPath(t *testing.T) {
+func TestSplitPathEscapes(t *testing.T) {
 	for in, want := range map[string]string{
 		`a.b`: "a|b", `a\.b.c`: "a.b|c", `a\\.b`: `a\|b`, `a\b`: `a\b`, `a.`: "a|",
 	} {
-		if got := strings.Join(SplitPath(in), "|"); got != want {
-			t.Errorf("SplitPath(%q) = %q, want %q", in, got, want)
+		if got := strings.Join(splitPath(in), "|"); got != want {
+			t.Errorf("splitPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRuleValuesKeepBigIntegers: numbers in a rules file keep their literal
+// in mock results and injected notifications too.
+func TestRuleValuesKeepBigIntegers(t *testing.T) {
+	set, err := Parse([]byte(`
+- name: mock
+  match: method:x
+  action: mock
+  result: {n: 12345678901234567890, f: 1.5e3}
+- name: inject
+  match: method:y
+  action: inject
+  notification: {method: n, params: {n: 9007199254740993}}
+`), "r.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Rules[0].MockAnswer("1"); got != `{"jsonrpc":"2.0","id":1,"result":{"f":1.5e3,"n":12345678901234567890}}` {
+		t.Errorf("MockAnswer = %s", got)
+	}
+	if got := set.Rules[1].InjectedMessage(); got != `{"jsonrpc":"2.0","method":"n","params":{"n":9007199254740993}}` {
+		t.Errorf("InjectedMessage = %s", got)
 	}
 }
