@@ -146,7 +146,7 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 		d.Before, d.After = text, out.text
 		o.Body = out.text
 		if toServer {
-			d.Note = joinNote(d.Note, p.staleHeaderNote(ctx, out.text))
+			d.Note = joinNote(d.Note, p.staleHeaderNote(ctx, text, out.text))
 		}
 	}
 	if out.reply != "" && !out.published {

@@ -115,7 +115,7 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	if out.text != text {
 		d.Before, d.After = text, out.text
 		if o.Direction == ClientToServer {
-			d.Note = joinNote(d.Note, p.staleHeaderNote(ctx, out.text))
+			d.Note = joinNote(d.Note, p.staleHeaderNote(ctx, text, out.text))
 		}
 	}
 	if out.answer != "" || out.reply != "" {

@@ -152,10 +152,11 @@ func (p *Proxy) mirrorHeaders(h http.Header, body []byte) {
 }
 
 // staleHeaderNote says which mirroring headers of an edited request
-// (after) mirrorHeaders cannot recompute, or "" when it can recompute all:
-// the Mcp-Param-* headers of a tools/call whose tool's tools/list the proxy
-// has not seen. ctx carries the client's headers (withMirrorHeaders).
-func (p *Proxy) staleHeaderNote(ctx context.Context, after string) string {
+// (before → after) mirrorHeaders cannot recompute, or "" when it can
+// recompute all: the Mcp-Param-* headers of a tools/call whose tool's
+// tools/list the proxy has not seen, when the client sent some or the edit
+// changed the tool. ctx carries the client's headers (withMirrorHeaders).
+func (p *Proxy) staleHeaderNote(ctx context.Context, before, after string) string {
 	h, _ := ctx.Value(mirrorHeadersKey{}).(http.Header)
 	if h == nil || gjson.Get(after, "method").String() != "tools/call" {
 		return ""
@@ -164,12 +165,14 @@ func (p *Proxy) staleHeaderNote(ctx context.Context, after string) string {
 	if _, known := p.toolHeaders.bindings(tool); known {
 		return ""
 	}
+	stale := gjson.Get(before, "params.name").String() != tool
 	for k := range h {
-		if strings.HasPrefix(k, headerMcpParam) {
-			return "Mcp-Param-* headers forwarded as the client sent them: no tools/list through mcpscope described tool " + strconv.Quote(tool) + ", so they may no longer match the edited arguments"
-		}
+		stale = stale || strings.HasPrefix(k, headerMcpParam)
 	}
-	return ""
+	if !stale {
+		return ""
+	}
+	return "Mcp-Param-* headers forwarded as the client sent them: no tools/list through mcpscope described tool " + strconv.Quote(tool) + ", so they may not match the edited arguments"
 }
 
 type mirrorHeadersKey struct{}
