@@ -146,6 +146,9 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 	if out.text != text && !out.published {
 		d.Before, d.After = text, out.text
 		o.Body = out.text
+		if toServer {
+			d.Note = joinNote(d.Note, p.staleHeaderNote(ctx, text, out.text))
+		}
 	}
 	if out.reply != "" && !out.published {
 		d.After, d.Note = out.reply, "answered the server in the client's place; the client never sees the request"

@@ -117,6 +117,9 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	d := &Decision{Rules: o.Decision.Rules, Action: string(rules.Breakpoint), Note: h.info.ID + ": " + res.action + " by " + res.by}
 	if out.text != text {
 		d.Before, d.After = text, out.text
+		if o.Direction == ClientToServer {
+			d.Note = joinNote(d.Note, p.staleHeaderNote(ctx, text, out.text))
+		}
 	}
 	if out.answer != "" || out.reply != "" {
 		d.After = out.answer + out.reply

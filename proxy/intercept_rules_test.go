@@ -93,10 +93,10 @@ func TestRuleModifyKeepsNeighboursBytes(t *testing.T) {
 	resp.Body.Close()
 	raw.Write(body)
 	want := "id: 1\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":1,\"total\":3}}\r\n\r\n" +
-		"id: 2\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"message\":\"changed\",\"progress\":2}}\n\n" +
+		"id: 2\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":2,\"message\":\"changed\"}}\r\n\r\n" +
 		"id: 3\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":3,\"total\":3}}\r\n\r\n"
 	if raw.String() != want {
-		t.Errorf("client got\n%q\nwant the second event re-encoded and its neighbours' bytes (CRLF) untouched:\n%q", raw.String(), want)
+		t.Errorf("client got\n%q\nwant only the second event's changed values to differ (its framing and its neighbours' bytes, CRLF, untouched):\n%q", raw.String(), want)
 	}
 }
 

@@ -23,6 +23,9 @@ func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed b
 		o.Flags = append(o.Flags, "invalid_json")
 	}
 	p.linkAnswer(o, env, scope)
+	if o.Method == "tools/list" && env.Kind == KindResult && o.Direction == ServerToClient {
+		p.toolHeaders.learn(text) // for the Mcp-Param-* headers of edited requests (mcpheaders.go)
+	}
 	return env
 }
 

@@ -124,7 +124,8 @@ type Proxy struct {
 	ended       endedSessions // how recent sessions ended, for the 404 of a request naming one
 	held        heldSet
 	rules       atomic.Pointer[rules.Set]
-	rulesSet    broadcast // signalled when the rules in force change (Link.WatchSteer)
+	rulesSet    broadcast   // signalled when the rules in force change (Link.WatchSteer)
+	toolHeaders toolHeaders // x-mcp-header bindings seen in tools/list results (mcpheaders.go)
 }
 
 // New returns a Proxy for upstream with a fresh Bus and the default

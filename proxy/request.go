@@ -18,6 +18,7 @@ type exchange struct {
 	id        string // names the exchange in observations
 	scope     string // session the request belongs to: Mcp-Session-Id, legacy sessionId, or the client connection
 	body      []byte
+	edited    bool   // a rule or a breakpoint edit changed body: the headers mirroring it are recomputed (mcpheaders.go)
 	firstID   string // the id of the first request in the body, for error answers
 	started   time.Time
 	http      *HTTPExchange
@@ -71,9 +72,9 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64)
 	switch {
 	case len(ex.body) > 0 && (p.bus().Active() || p.rules.Load() != nil):
 		var body string
-		body, ex.firstID, ex.local = p.interceptBody(r.Context(), string(ex.body), place{scope: ex.scope, exchange: ex.id, revision: ex.revision}, ClientToServer)
+		body, ex.firstID, ex.local = p.interceptBody(withMirrorHeaders(r.Context(), r.Header), string(ex.body), place{scope: ex.scope, exchange: ex.id, revision: ex.revision}, ClientToServer)
 		if body != string(ex.body) {
-			ex.body = []byte(body)
+			ex.body, ex.edited = []byte(body), true
 		}
 	case len(ex.body) > 0:
 		ex.firstID = firstRequestID(ex.body)

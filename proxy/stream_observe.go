@@ -155,15 +155,20 @@ func (s *sseStream) observeLater(b *sse.Block, now time.Time, gap time.Duration,
 }
 
 // applyToEvent returns the bytes to forward for an event whose message the
-// rules judged: re-encoded with the new message, or a rule's malformed
-// frame. The observation shows what is forwarded.
+// rules judged: its bytes with the new message in place of the old (when
+// the message is on one data line; else the event re-encoded), or a rule's
+// malformed frame. The observation shows what is forwarded.
 func (s *sseStream) applyToEvent(o *Observation, b *sse.Block, data string, v outcome, out []byte, changed bool) ([]byte, bool) {
 	switch {
 	case v.rule != nil && v.rule.Action == rules.Malformed:
 		out, changed = []byte(v.rule.Frame), true
 	case v.text != data && !v.drop:
-		ev := sse.Event{ID: string(b.ID), HasID: b.HasID, Event: string(b.Event), Data: v.text, Retry: b.Retry, HasRetry: b.HasRetry}
-		out, changed = sse.AppendEvent(nil, ev), true
+		var ok bool
+		if out, ok = sse.ReplaceData(b.Raw, v.text); !ok { // one data line: only its value changes
+			ev := sse.Event{ID: string(b.ID), HasID: b.HasID, Event: string(b.Event), Data: v.text, Retry: b.Retry, HasRetry: b.HasRetry}
+			out = sse.AppendEvent(nil, ev)
+		}
+		changed = true
 	default:
 		return out, changed
 	}

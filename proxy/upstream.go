@@ -89,6 +89,9 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 	}
 	out.Header = r.Header.Clone()
 	removeHopHeaders(out.Header)
+	if ex.edited {
+		p.mirrorHeaders(out.Header, ex.body)
+	}
 	out.Header.Del("Accept-Encoding")
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header["User-Agent"] = nil // don't add Go's

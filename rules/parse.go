@@ -2,8 +2,10 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -234,10 +236,12 @@ func (r *Rule) checkRequired(fields map[string]*yaml.Node, fail func(*yaml.Node,
 	return nil
 }
 
-// jsonOf converts a YAML value to JSON.
+// jsonOf converts a YAML value to JSON. A number whose YAML literal is
+// already a JSON number keeps its literal, so integers beyond 2^53 (ids)
+// survive; mappings come out with their keys sorted.
 func jsonOf(n *yaml.Node) (json.RawMessage, error) {
-	var v any
-	if err := n.Decode(&v); err != nil {
+	v, err := valueOf(n)
+	if err != nil {
 		return nil, err
 	}
 	b, err := json.Marshal(v)
@@ -245,6 +249,61 @@ func jsonOf(n *yaml.Node) (json.RawMessage, error) {
 		return nil, fmt.Errorf("not representable as JSON: %v", err)
 	}
 	return b, nil
+}
+
+// valueOf decodes a YAML node as json.Marshal will encode it, with
+// numbers whose literal is a JSON number as that literal (json.Number).
+func valueOf(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if t := n.ShortTag(); (t == "!!int" || t == "!!float") && json.Valid([]byte(n.Value)) {
+			if _, err := strconv.ParseFloat(n.Value, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+				return json.Number(n.Value), nil
+			}
+		}
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := valueOf(c)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case yaml.MappingNode:
+		if !hasMerge(n) {
+			out := make(map[string]any, len(n.Content)/2)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				var k string
+				if err := n.Content[i].Decode(&k); err != nil {
+					return nil, err
+				}
+				v, err := valueOf(n.Content[i+1])
+				if err != nil {
+					return nil, err
+				}
+				out[k] = v
+			}
+			return out, nil
+		}
+	case yaml.AliasNode:
+		return valueOf(n.Alias)
+	}
+	var v any
+	err := n.Decode(&v)
+	return v, err
+}
+
+// hasMerge reports whether a mapping uses YAML's merge key (<<), which
+// plain decoding resolves.
+func hasMerge(n *yaml.Node) bool {
+	for i := 0; i < len(n.Content); i += 2 {
+		if n.Content[i].ShortTag() == "!!merge" {
+			return true
+		}
+	}
+	return false
 }
 
 func actionList() string {

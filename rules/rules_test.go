@@ -87,7 +87,9 @@ func TestModify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"jsonrpc":"2.0","method":"notifications/progress","params":{"extra":{"deep":[1,2]},"message":"changed by mcpscope","progress":1,"progressToken":"t"}}`
+	// Only the addressed values change: other keys keep their order, new
+	// keys are appended in the rule's order.
+	want := `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1,"message":"changed by mcpscope","extra":{"deep":[1,2]}}}`
 	if out != want {
 		t.Errorf("Modify =\n %s\nwant\n %s", out, want)
 	}
