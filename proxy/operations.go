@@ -24,7 +24,8 @@ import (
 //     binds the taskId to the request's operation; tasks/get, tasks/update,
 //     tasks/cancel and tasks/result (params.taskId), notifications/tasks/status
 //     and any message whose _meta related-task names the task join it. Each
-//     tasks/* request is a round of its own.
+//     tasks/* request is a round of its own (answers share their request's
+//     round; the notifications and related messages get no round).
 //   - Progress: notifications/progress join the operation of the request
 //     whose progressToken they carry (same scope).
 //
@@ -189,7 +190,7 @@ func (t *operations) request(o *Observation, text, scope string) {
 	t.byKey = put(t.byKey, key, r, now)
 	o.Operation, o.Round, o.opKey = r.op, r.round, key
 	if len(p.Meta.ProgressToken) > 0 {
-		t.byToken = put(t.byToken, scope+"\x00"+string(p.Meta.ProgressToken), r, now)
+		t.byToken = put(t.byToken, scope+"\x00"+string(p.Meta.ProgressToken), &opRound{op: r.op, round: r.round, at: now}, now)
 	}
 }
 
@@ -230,7 +231,9 @@ func (t *operations) answer(o *Observation, text string) {
 }
 
 // poll joins a tasks/* request (a new round when request) or a task status
-// notification to the task's operation.
+// notification or related message to the task's operation. Only a request
+// gets a round: a notification may be described a moment after it came
+// (deferred), when a later poll may have begun.
 func (t *operations) poll(o *Observation, taskID string, request bool) {
 	if taskID == "" {
 		return
@@ -246,7 +249,10 @@ func (t *operations) poll(o *Observation, taskID string, request bool) {
 		r.round++
 	}
 	r.at = now
-	o.Operation, o.Round = r.op, r.round
+	o.Operation = r.op
+	if request {
+		o.Round = r.round
+	}
 }
 
 // related joins a message whose _meta names a task to the task's operation.
