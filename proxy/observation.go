@@ -251,7 +251,7 @@ func (r *RawJSON) UnmarshalJSON(b []byte) error {
 // Subject describes the observation for the filter language.
 func (o *Observation) Subject() filter.Subject {
 	s := filter.Subject{Direction: string(o.Direction), Kind: string(o.Kind), Method: o.Method, ID: string(o.ID),
-		Session: o.Session, Stream: o.Stream, EventType: o.EventType, Flags: o.Flags, Body: o.Body}
+		Session: o.Session, Stream: o.Stream, Operation: o.Operation, EventType: o.EventType, Flags: o.Flags, Body: o.Body}
 	if o.HTTP != nil {
 		s.Status = o.HTTP.Status
 	}
