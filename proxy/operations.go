@@ -82,6 +82,7 @@ type opMessage struct {
 		RequestState   *string         `json:"requestState"`
 		InputResponses json.RawMessage `json:"inputResponses"`
 		TaskID         string          `json:"taskId"`
+		ProgressToken  json.RawMessage `json:"progressToken"` // of a progress notification
 		Meta           opMeta          `json:"_meta"`
 	} `json:"params"`
 	Result *struct {
@@ -122,7 +123,7 @@ func (t *operations) note(o *Observation, text, scope string) {
 		switch o.Method {
 		case "notifications/progress":
 			if m, ok := parseOp(text); ok && m.Params != nil {
-				t.progress(o, scope, m.Params.Meta.ProgressToken, text)
+				t.progress(o, scope, m.Params.ProgressToken, text)
 			}
 		case "notifications/tasks/status":
 			if m, ok := parseOp(text); ok && m.Params != nil {

@@ -63,3 +63,22 @@ func TestOperationRetryMatch(t *testing.T) {
 		t.Errorf("a retry in another session joined %q", other.Operation)
 	}
 }
+
+// TestOperationProgress: progress notifications join the operation of the
+// request whose progressToken they carry, in its session only.
+func TestOperationProgress(t *testing.T) {
+	var ops operations
+	call := &Observation{Kind: KindRequest, Direction: ClientToServer, Method: "tools/call"}
+	ops.note(call, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"p","_meta":{"progressToken":"tok"}}}`, "sess-A")
+	progress := func(scope string) *Observation {
+		o := &Observation{Kind: KindNotification, Direction: ServerToClient, Method: "notifications/progress"}
+		ops.note(o, `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"tok","progress":1}}`, scope)
+		return o
+	}
+	if o := progress("sess-A"); o.Operation != call.Operation || o.Operation == "" || o.Round != 1 {
+		t.Errorf("progress in the session: %q round %d, want %q round 1", o.Operation, o.Round, call.Operation)
+	}
+	if o := progress("sess-B"); o.Operation != "" {
+		t.Errorf("progress in another session joined %q", o.Operation)
+	}
+}
