@@ -169,8 +169,8 @@ func (o *Observation) Footprint() int {
 }
 
 // observationOverhead is what an Observation holds besides its long
-// strings: the struct (about 400 bytes) and its short fields.
-const observationOverhead = 448
+// strings: the struct (about 480 bytes) and its short fields.
+const observationOverhead = 496
 
 // headersFootprint estimates the memory of a header map.
 func headersFootprint(h map[string][]string) int {
