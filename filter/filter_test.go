@@ -7,10 +7,10 @@ import (
 )
 
 var (
-	call = &Subject{Direction: "client_to_server", Kind: "request", Method: "tools/call", ID: "7", Session: "sess-1", Status: 200,
+	call = &Subject{Direction: "client_to_server", Kind: "request", Method: "tools/call", ID: "7", Session: "sess-1", Status: 200, Operation: "op-1",
 		Body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"search_docs","arguments":{"query":"mcp","count":12,"exact":false}}}`}
 	progress = &Subject{Direction: "server_to_client", Kind: "notification", Method: "notifications/progress", Session: "sess-1",
-		Stream: "st-3", EventType: "message", Status: 200,
+		Stream: "st-3", EventType: "message", Status: 200, Operation: "op-1",
 		Body: `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":5,"total":10}}`}
 	failed = &Subject{Direction: "server_to_client", Kind: "error", Method: "tools/call", ID: `"a"`, Session: "sess-2", Status: 404,
 		Flags: []string{"oversized"}, Body: `{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"Method not found"}}`}
@@ -44,6 +44,10 @@ func TestMatch(t *testing.T) {
 		{"kind:error || (dir:client && tool:search_docs)", []*Subject{call, failed}},
 		{"session:sess-1", []*Subject{call, progress}},
 		{"stream:st-*", []*Subject{progress}},
+		{"op:op-1", []*Subject{call, progress}},
+		{"operation:OP-*", []*Subject{call, progress}},
+		{"op:op-2", nil},
+		{"!op:op-1", []*Subject{failed, read}},
 		{"id:a", []*Subject{failed}},
 		{"id:7", []*Subject{call}},
 		{"status>=400", []*Subject{failed}},

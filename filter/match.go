@@ -117,6 +117,8 @@ func (f *fieldNode) match(s *Subject) bool {
 		return f.text(s.Session, true)
 	case "stream":
 		return f.text(s.Stream, s.Stream != "")
+	case "op":
+		return f.text(s.Operation, s.Operation != "")
 	case "id":
 		return f.text(strings.Trim(s.ID, `"`), s.ID != "")
 	case "event":

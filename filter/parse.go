@@ -22,6 +22,7 @@ type Filter struct {
 //	dir:client  dir:server       who sent it (client→server, server→client)
 //	kind:request|notification|result|error|response|invalid
 //	session:abc*  stream:st-3  id:7  event:message  flag:oversized
+//	op:op-3                      the operation (MRTR rounds, a task and its polls)
 //	status>=400  status:404      HTTP status; also = != > >= < <=
 //	params.arguments.count>10    a JSON path into the message (params., result.,
 //	result.isError:true          error., or body. for the whole message)
@@ -208,7 +209,7 @@ var operators = []string{"!=", ">=", "<=", ":", "=", ">", "<"}
 var keys = map[string]string{
 	"method": "method", "m": "method", "tool": "tool", "prompt": "prompt", "resource": "resource", "name": "name",
 	"dir": "dir", "direction": "dir", "kind": "kind", "session": "session", "stream": "stream", "id": "id",
-	"status": "status", "event": "event", "flag": "flag",
+	"status": "status", "event": "event", "flag": "flag", "op": "op", "operation": "op",
 }
 
 // term parses key OP value, or a bare word.

@@ -16,6 +16,7 @@ type Subject struct {
 	ID        string // the JSON-RPC id as JSON text
 	Session   string
 	Stream    string
+	Operation string // the operation the message belongs to (MRTR rounds, a task), "" if none
 	EventType string // the SSE event type
 	Status    int    // HTTP status of the exchange, 0 if none
 	Flags     []string

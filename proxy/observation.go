@@ -76,6 +76,14 @@ type Observation struct {
 	Body       string        `json:"body,omitempty"`        // the message JSON as sent (for a batch: this element)
 	Batch      int           `json:"batch,omitempty"`       // size of the batch the message came in, if any
 
+	// Operations (see operations.go): the messages of one operation that
+	// spans requests (MRTR rounds, a task and its polling) share Operation;
+	// Round counts its requests; ThinkTime, on an MRTR retry, is the time
+	// since the previous round's answer.
+	Operation string        `json:"operation,omitempty"`
+	Round     int           `json:"round,omitempty"`
+	ThinkTime time.Duration `json:"think_ns,omitempty"`
+
 	// SSE events.
 	EventID   string        `json:"event_id,omitempty"`
 	MintedID  string        `json:"minted_id,omitempty"` // the id the client got instead (the proxy mints ids where it must; see resume)
@@ -102,6 +110,8 @@ type Observation struct {
 	Flags []string `json:"flags,omitempty"`
 
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed
+
+	opKey string // an MRTR-able request's fingerprint, passed to its answer (operations.go)
 
 	// lease is set when the strings above borrow a read buffer's bytes
 	// (Raw, Body, Method, ID, EventID, EventType may); see
@@ -163,8 +173,8 @@ func (o *Observation) Footprint() int {
 }
 
 // observationOverhead is what an Observation holds besides its long
-// strings: the struct (about 400 bytes) and its short fields.
-const observationOverhead = 448
+// strings: the struct (about 480 bytes) and its short fields.
+const observationOverhead = 496
 
 // headersFootprint estimates the memory of a header map.
 func headersFootprint(h map[string][]string) int {
@@ -245,7 +255,7 @@ func (r *RawJSON) UnmarshalJSON(b []byte) error {
 // Subject describes the observation for the filter language.
 func (o *Observation) Subject() filter.Subject {
 	s := filter.Subject{Direction: string(o.Direction), Kind: string(o.Kind), Method: o.Method, ID: string(o.ID),
-		Session: o.Session, Stream: o.Stream, EventType: o.EventType, Flags: o.Flags, Body: o.Body}
+		Session: o.Session, Stream: o.Stream, Operation: o.Operation, EventType: o.EventType, Flags: o.Flags, Body: o.Body}
 	if o.HTTP != nil {
 		s.Status = o.HTTP.Status
 	}

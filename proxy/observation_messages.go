@@ -26,6 +26,7 @@ func (p *Proxy) describeMessage(o *Observation, text, scope string, wellFormed b
 	if o.Method == "tools/list" && env.Kind == KindResult && o.Direction == ServerToClient {
 		p.toolHeaders.learn(text) // for the Mcp-Param-* headers of edited requests (mcpheaders.go)
 	}
+	p.ops.note(o, text, scope)
 	return env
 }
 
@@ -36,6 +37,7 @@ func (p *Proxy) linkAnswer(o *Observation, env jsonrpc.Envelope, scope string) {
 	if (env.Kind == KindResult || env.Kind == KindError) && env.ID != "" {
 		if req, ok := p.corr.answer(scope, opposite(o.Direction), env.ID); ok {
 			o.Method, o.RequestSeq, o.Latency = req.method, req.seq, time.Since(req.at)
+			o.Operation, o.Round, o.opKey = req.op.op, req.op.round, req.op.key
 		}
 	}
 }
@@ -43,7 +45,8 @@ func (p *Proxy) linkAnswer(o *Observation, env jsonrpc.Envelope, scope string) {
 // noteRequest remembers a published request so its answer can be linked.
 func (p *Proxy) noteRequest(o *Observation, env jsonrpc.Envelope, scope string) {
 	if env.Kind == KindRequest { // the method may borrow a lease's bytes: the correlator keeps a copy
-		p.corr.ask(scope, o.Direction, env.ID, pendingRequest{seq: o.Seq, method: strings.Clone(env.Method), at: o.Time})
+		p.corr.ask(scope, o.Direction, env.ID, pendingRequest{seq: o.Seq, method: strings.Clone(env.Method), at: o.Time,
+			op: opRef{op: o.Operation, round: o.Round, key: o.opKey}})
 	}
 }
 
@@ -90,6 +93,7 @@ type pendingRequest struct {
 	seq    uint64
 	method string
 	at     time.Time
+	op     opRef // the request's operation, for its answer (operations.go)
 }
 
 const maxPendingRequests = 1 << 16

@@ -120,6 +120,7 @@ type Proxy struct {
 	clientConns clientConns  // the connections of streams handed over (handover.go)
 	bodies      atomic.Int64 // bytes of request bodies held (see MaxBodyInflight)
 	corr        correlator
+	ops         operations // links MRTR rounds, tasks and progress into operations
 	gates       gates
 	ended       endedSessions // how recent sessions ended, for the 404 of a request naming one
 	held        heldSet

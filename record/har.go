@@ -85,6 +85,12 @@ type HAREntry struct {
 	StreamEnd  string        `json:"_streamEnd,omitempty"`  // why it ended
 	SSEEvents  []HARSSEEvent `json:"_sseEvents,omitempty"`  // the stream's events, in order
 	Decisions  []HARDecision `json:"_decisions,omitempty"`  // what the rules did to the exchange's messages
+	// The operation the exchange's request belongs to (MRTR rounds, a task
+	// and its polling; see proxy.Observation.Operation), its round, and the
+	// client's think time before this round (ms).
+	Operation string  `json:"_operation,omitempty"`
+	Round     int     `json:"_round,omitempty"`
+	ThinkTime float64 `json:"_thinkTime,omitempty"`
 }
 
 // HARRequest is the request as sent upstream.
@@ -312,6 +318,9 @@ func harEntry(g *exchangeGroup) (HAREntry, time.Time) {
 		if d := o.Decision; d != nil {
 			e.Decisions = append(e.Decisions, HARDecision{Seq: o.Seq, Direction: string(o.Direction), Method: o.Method,
 				Rules: slices.Clone(d.Rules), Action: d.Action, Note: d.Note, Before: d.Before, After: d.After})
+		}
+		if o.Operation != "" && e.Operation == "" && o.Kind == proxy.KindRequest {
+			e.Operation, e.Round, e.ThinkTime = o.Operation, o.Round, ms(o.ThinkTime)
 		}
 		body, dropped := forwarded(o, resolved[o.Seq])
 		switch {

@@ -276,6 +276,7 @@ func (m *mdWriter) message(head string, o *Observation) {
 	if flags := shownFlags(o.Flags); len(flags) > 0 {
 		b.WriteString(" · " + strings.Join(flags, ", "))
 	}
+	b.WriteString(operationText(o))
 	text, lang := o.Body, "json"
 	if o.Kind == "" && o.Type == proxy.TypeSSEEvent {
 		text, lang = sseData(o), "text"
@@ -628,4 +629,20 @@ func millis(d time.Duration) string {
 
 func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.3f s", d.Seconds())
+}
+
+// operationText describes the operation a message belongs to (MRTR rounds,
+// a task and its polling), or "" when none.
+func operationText(o *Observation) string {
+	if o.Operation == "" {
+		return ""
+	}
+	s := " · operation " + code(o.Operation)
+	if o.Round > 0 {
+		s += fmt.Sprintf(" round %d", o.Round)
+	}
+	if o.ThinkTime > 0 {
+		s += " after " + millis(o.ThinkTime) + " of client think time"
+	}
+	return s
 }

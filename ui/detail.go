@@ -70,6 +70,16 @@ func renderDetail(o *proxy.Observation) string {
 	if o.RequestSeq != 0 {
 		add("answers", fmt.Sprintf("the request at seq %d, after %s (o jumps there)", o.RequestSeq, durationShort(o.Latency)))
 	}
+	if o.Operation != "" {
+		op := o.Operation
+		if o.Round > 0 {
+			op += fmt.Sprintf(", round %d", o.Round)
+		}
+		if o.ThinkTime > 0 {
+			op += ", after " + durationShort(o.ThinkTime) + " of client think time"
+		}
+		add("operation", op+" (filter op:"+o.Operation+")")
+	}
 	if len(o.Flags) > 0 {
 		add("flags", strings.Join(o.Flags, ", "))
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -274,6 +275,9 @@ func formatRow(r *row, width int) string {
 	}
 	labelWidth := width - 13 - 2 - lipgloss.Width(right) - 1
 	lbl := termtext.Safe(r.label)
+	if op := operationBadge(o); op != "" {
+		lbl += " " + op
+	}
 	if flags != "" {
 		lbl += " " + flags
 	}
@@ -293,6 +297,23 @@ func (t *trafficList) markHeld(stream string, held bool) {
 			return
 		}
 	}
+}
+
+// operationBadge names the operation a message belongs to and its round
+// ("«op-3 r2»"), with the client's think time before an MRTR retry
+// ("«op-3 r2 +52ms»"); "" when it belongs to none.
+func operationBadge(o *proxy.Observation) string {
+	if o.Operation == "" {
+		return ""
+	}
+	s := termtext.Safe(o.Operation)
+	if o.Round > 0 {
+		s += fmt.Sprintf(" r%d", o.Round)
+	}
+	if o.ThinkTime > 0 {
+		s += " +" + durationShort(o.ThinkTime)
+	}
+	return "«" + s + "»"
 }
 
 // badges marks what is unusual about a row, first what a rule did.
