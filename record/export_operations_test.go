@@ -2,11 +2,8 @@ package record_test
 
 import (
 	"bytes"
-	"net"
-	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -21,28 +18,8 @@ import (
 // as two entries of one _operation, _round 1 and 2, and in the Markdown
 // transcript as the operation and round of each message.
 func TestExportShowsOperations(t *testing.T) {
-	up := mcptest.StartUpstream(t, mcpserver.Stateless)
-	u, err := url.Parse(up.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := proxy.New(u)
-	tr := proxy.NewTransport(10 * time.Second)
-	p.Transport = tr
-	seen := collect(p.Bus)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := p.NewServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		tr.CloseIdleConnections()
-		p.Bus.Close()
-		<-seen.done
-	})
-	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateless, "http://"+ln.Addr().String()+mcpserver.Stateless.Path(), mcptest.ClientOptions{})
+	addr, seen := recordThroughProxy(t, mcpserver.Stateless)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateless, "http://"+addr+mcpserver.Stateless.Path(), mcptest.ClientOptions{})
 	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "why?"}})
 	if err != nil || len(res.Content) != 1 || res.Content[0].(*mcp.TextContent).Text != mcptest.SampleReply("why?") {
 		t.Fatalf("sample = %+v, %v", res, err)

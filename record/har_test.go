@@ -284,6 +284,35 @@ type collector struct {
 	done chan struct{}
 }
 
+// recordThroughProxy starts a go-sdk server of kind and mcpscope in
+// front of it, and returns mcpscope's address and what its bus publishes
+// (stopped at cleanup).
+func recordThroughProxy(t *testing.T, kind mcpserver.Kind) (addr string, seen *collector) {
+	t.Helper()
+	up := mcptest.StartUpstream(t, kind)
+	u, err := url.Parse(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := proxy.New(u)
+	tr := proxy.NewTransport(10 * time.Second)
+	p.Transport = tr
+	seen = collect(p.Bus)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := p.NewServer()
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		srv.Close()
+		tr.CloseIdleConnections()
+		p.Bus.Close()
+		<-seen.done
+	})
+	return ln.Addr().String(), seen
+}
+
 func collect(bus *proxy.Bus) *collector {
 	c := &collector{done: make(chan struct{})}
 	sub := bus.Subscribe(1 << 16)
@@ -339,29 +368,9 @@ func allStreamsClosed(obs []*proxy.Observation) bool {
 // its HAR export: valid HAR 1.2, and the SSE entry lists the progress
 // events in order with their timings and bytes.
 func TestHARFromSDKExchange(t *testing.T) {
-	up := mcptest.StartUpstream(t, mcpserver.Stateful)
-	u, err := url.Parse(up.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := proxy.New(u)
-	tr := proxy.NewTransport(10 * time.Second)
-	p.Transport = tr
-	seen := collect(p.Bus)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := p.NewServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		tr.CloseIdleConnections()
-		p.Bus.Close()
-		<-seen.done
-	})
+	addr, seen := recordThroughProxy(t, mcpserver.Stateful)
 
-	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+ln.Addr().String()+"/mcp", mcptest.ClientOptions{})
+	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+addr+"/mcp", mcptest.ClientOptions{})
 	const count = 4
 	params := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": count, "interval_ms": 20}}
 	params.SetProgressToken("har-test")
