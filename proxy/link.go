@@ -36,6 +36,11 @@ type Link struct {
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set before Close forgets the session
+
+	// revision is the protocol revision the client's requests state
+	// (2026-07-28 puts it in every request's _meta), for the answers
+	// rules make (revision.go); nil until one states it.
+	revision atomic.Pointer[string]
 }
 
 // LinkInfo describes the session a Link carries.
@@ -104,7 +109,7 @@ func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, e
 		return Verdict{Forward: line}, nil
 	}
 	text := string(line)
-	body, _, local := p.intercept(ctx, text, place{scope: l.session, stream: l.stream}, dir)
+	body, _, local := p.intercept(ctx, text, place{scope: l.session, stream: l.stream, revision: l.revisionOf(dir, line)}, dir)
 	if err := ctx.Err(); err != nil && local.published {
 		return Verdict{}, err // held at a breakpoint until the link ended
 	}
@@ -130,6 +135,23 @@ func (l *Link) Pass(ctx context.Context, dir Direction, line []byte) (Verdict, e
 		}
 	}
 	return v, nil
+}
+
+// revisionOf notes the revision a client's line states and returns the
+// revision the session speaks, as last stated.
+func (l *Link) revisionOf(dir Direction, line []byte) string {
+	if dir == ClientToServer {
+		if v := bodyRevision(line); v != "" {
+			if old := l.revision.Load(); old == nil || *old != v {
+				l.revision.Store(&v)
+			}
+			return v
+		}
+	}
+	if v := l.revision.Load(); v != nil {
+		return *v
+	}
+	return ""
 }
 
 // count notes a line going by in the session's table and the stream's

@@ -173,6 +173,39 @@ func TestLinkRules(t *testing.T) {
 	}
 }
 
+// TestLinkAnswersFitTheRevision: on a stdio session whose client states
+// 2026-07-28 in its requests' _meta, a mock answer carries resultType, and
+// so does a mock replacing the server's answer; a 2025 session's does not.
+func TestLinkAnswersFitTheRevision(t *testing.T) {
+	_, l, _ := linkRig(t, `
+- name: mock echo
+  match: tool:echo
+  action: mock
+  result: {content: []}
+- name: mock lists
+  match: method:tools/list dir:server
+  action: mock
+  result: {tools: []}
+`)
+	modern := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`
+	if v := pass(t, l, proxy.ClientToServer, modern); !strings.Contains(string(v.Back), `"resultType":"complete"`) {
+		t.Errorf("a 2026-07-28 request's mock answer: %s, want resultType", v.Back)
+	}
+	pass(t, l, proxy.ClientToServer, `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`)
+	if v := pass(t, l, proxy.ServerToClient, `{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"x"}]}}`); !strings.Contains(string(v.Forward), `"resultType":"complete"`) || !strings.Contains(string(v.Forward), `"cacheScope"`) {
+		t.Errorf("a mock replacing a 2026-07-28 server's tools/list answer: %s, want resultType and cacheScope", v.Forward)
+	}
+	_, old, _ := linkRig(t, `
+- name: mock echo
+  match: tool:echo
+  action: mock
+  result: {content: []}
+`)
+	if v := pass(t, old, proxy.ClientToServer, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`); strings.Contains(string(v.Back), "resultType") {
+		t.Errorf("a session stating no revision got %s, want the rule's result as it is", v.Back)
+	}
+}
+
 // TestLinkBreakpointEdit: a breakpoint holds a stdio line in Pass until
 // the user resumes it, edited; the edit is what goes on.
 func TestLinkBreakpointEdit(t *testing.T) {

@@ -47,6 +47,12 @@ func requestRevision(r *http.Request, body []byte) string {
 	if v := r.Header.Get("Mcp-Protocol-Version"); v != "" {
 		return v
 	}
+	return bodyRevision(body)
+}
+
+// bodyRevision returns the _meta protocol version a message states ("" if
+// none); it decodes body only when body names that key.
+func bodyRevision(body []byte) string {
 	if !bytes.Contains(body, []byte(metaProtocolVersion)) {
 		return ""
 	}
