@@ -74,14 +74,17 @@ func newObserveQueue(max, rate, burst int) *observeQueue {
 	return &observeQueue{max: max, rate: float64(rate), burst: float64(burst), tokens: float64(burst), filled: time.Now(), wake: make(chan struct{}, 1)}
 }
 
-// admit reports whether n more Cost is within the rate, and takes it.
+// admit reports whether n more Cost is within the rate, and takes it. A
+// block costing more than a whole burst (one line of up to hub.MaxLine) is
+// admitted when the bucket is full, and its debt repaid at the rate
+// before anything else is: a large message is shown, not counted forever.
 func (q *observeQueue) admit(now time.Time, n int) bool {
 	if q.rate == 0 {
 		return true
 	}
 	q.tokens = min(q.tokens+now.Sub(q.filled).Seconds()*q.rate, q.burst)
 	q.filled = now
-	if q.tokens < float64(n) {
+	if q.tokens < min(float64(n), q.burst) {
 		return false
 	}
 	q.tokens -= float64(n)

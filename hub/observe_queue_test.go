@@ -42,3 +42,24 @@ func TestObserveQueueCountsWhatItDrops(t *testing.T) {
 		t.Error("a closed queue took a block")
 	}
 }
+
+// TestObserveQueueShowsALineLargerThanABurst: a single line costing more
+// than a whole burst (a 2 MiB tools/list answer) is shown when the bucket
+// is full, and the next block waits until its debt is repaid.
+func TestObserveQueueShowsALineLargerThanABurst(t *testing.T) {
+	q := newObserveQueue(8<<20, 1<<20, 1<<20) // 1 MiB/s, bursts of 1 MiB
+	big := []byte(strings.Repeat("x", 2<<20) + "\n")
+	q.push(proxy.ServerToClient, big)
+	q.push(proxy.ServerToClient, []byte("small\n"))
+	var blocks, missed int
+	for _, o := range q.take(nil, true) {
+		if o.missedLines > 0 {
+			missed += int(o.missedLines)
+		} else {
+			blocks++
+		}
+	}
+	if blocks != 1 || missed != 1 {
+		t.Errorf("shown %d blocks, counted %d lines missed; want the large line shown and the next one counted while the debt is repaid", blocks, missed)
+	}
+}
