@@ -27,6 +27,13 @@ const (
 	base64Suffix       = "?="
 	maxSafeInteger     = 1<<53 - 1
 	maxToolHeaderTools = 4096
+	// What one tool's bindings may hold, so a hostile tools/list costs a
+	// bounded amount: nesting walked, bindings kept, and the bytes of a
+	// tool name, a property name or a header name (longer ones are not
+	// bound; their headers, if any, are then noted as possibly stale).
+	maxBindingDepth = 8
+	maxToolBindings = 32
+	maxBindingName  = 256
 )
 
 // paramBinding is one x-mcp-header annotation: the argument at path (nested
@@ -60,7 +67,7 @@ func (t *toolHeaders) learn(text string) {
 	}
 	tools.ForEach(func(_, tool gjson.Result) bool {
 		name := tool.Get("name")
-		if name.Type != gjson.String {
+		if name.Type != gjson.String || len(name.Raw) > maxBindingName {
 			return true
 		}
 		bindings := collectBindings(tool.Get("inputSchema.properties"), nil, []paramBinding{})
@@ -76,18 +83,22 @@ func (t *toolHeaders) learn(text string) {
 }
 
 // collectBindings walks schema properties (nested ones too, as go-sdk and
-// SEP-2243 do) for x-mcp-header annotations.
+// SEP-2243 do, to maxBindingDepth) for x-mcp-header annotations, keeping
+// at most maxToolBindings.
 func collectBindings(props gjson.Result, prefix []string, out []paramBinding) []paramBinding {
-	if !props.IsObject() {
+	if !props.IsObject() || len(prefix) >= maxBindingDepth {
 		return out
 	}
 	props.ForEach(func(key, prop gjson.Result) bool {
+		if len(key.Raw) > maxBindingName {
+			return true
+		}
 		path := append(prefix[:len(prefix):len(prefix)], strings.Clone(key.String()))
-		if h := prop.Get(`x-mcp-header`); h.Type == gjson.String && h.String() != "" {
+		if h := prop.Get(`x-mcp-header`); h.Type == gjson.String && h.String() != "" && len(h.Raw) <= maxBindingName {
 			out = append(out, paramBinding{path: path, header: strings.Clone(h.String())})
 		}
 		out = collectBindings(prop.Get("properties"), path, out)
-		return true
+		return len(out) < maxToolBindings
 	})
 	return out
 }

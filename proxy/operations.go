@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,9 +38,29 @@ type operations struct {
 	mu      sync.Mutex
 	seq     uint64
 	byKey   map[string]*opRound // fingerprint → the newest round of an MRTR-able operation
-	byState map[string]*opRound // requestState of an input_required answer → its round
-	byTask  map[string]*opRound // taskId → its operation (round = tasks/* requests so far + 1)
-	byToken map[string]*opRound // scope + progressToken → the request's round
+	byState map[string]*opRound // digest of an input_required answer's requestState → its round
+	byTask  map[string]*opRound // digest of a taskId → its operation (round = tasks/* requests so far + 1)
+	byToken map[string]*opRound // digest of scope + progressToken → the request's round
+
+	// tasks and tokens say whether byTask and byToken hold anything: until
+	// a task is created or a request names a progress token, no other
+	// message is scanned or parsed (the hot path: every message and event).
+	tasks, tokens atomic.Bool
+}
+
+// tracking reports whether the index flag says may hold entries.
+func (t *operations) tracking(flag *atomic.Bool) bool { return flag.Load() }
+
+// digest is a fixed-size key for a string the peer chose (a requestState,
+// a taskId, a progress token), so an index's bytes are bounded with its
+// entries whatever the peer sends.
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil)[:16])
 }
 
 // opRound is where an operation stands.
@@ -48,7 +69,7 @@ type opRound struct {
 	round    int
 	at       time.Time // when the entry was last touched (for eviction)
 	answered time.Time // when the round's input_required answer came (zero: not yet)
-	state    string    // that answer's requestState, indexed in byState
+	state    string    // digest of that answer's requestState, its key in byState
 }
 
 const (
@@ -113,6 +134,9 @@ func (t *operations) note(o *Observation, text, scope string) {
 		case mrtrMethod(o.Method) && o.Direction == ClientToServer:
 			t.request(o, text, scope)
 		case taskMethod(o.Method):
+			if !t.tracking(&t.tasks) {
+				return
+			}
 			if m, ok := parseOp(text); ok && m.Params != nil {
 				t.poll(o, m.Params.TaskID, true)
 			}
@@ -122,10 +146,16 @@ func (t *operations) note(o *Observation, text, scope string) {
 	case KindNotification:
 		switch o.Method {
 		case "notifications/progress":
+			if !t.tracking(&t.tokens) && !t.tracking(&t.tasks) {
+				return
+			}
 			if m, ok := parseOp(text); ok && m.Params != nil {
 				t.progress(o, scope, m.Params.ProgressToken, text)
 			}
 		case "notifications/tasks/status":
+			if !t.tracking(&t.tasks) {
+				return
+			}
 			if m, ok := parseOp(text); ok && m.Params != nil {
 				t.poll(o, m.Params.TaskID, false)
 			}
@@ -170,7 +200,7 @@ func (t *operations) request(o *Observation, text, scope string) {
 	defer t.mu.Unlock()
 	var r *opRound
 	if retry && p.RequestState != nil {
-		r = t.live(t.byState, *p.RequestState, now)
+		r = t.live(t.byState, digest(*p.RequestState), now)
 	}
 	if r == nil && retry {
 		r = t.live(t.byKey, key, now)
@@ -191,7 +221,8 @@ func (t *operations) request(o *Observation, text, scope string) {
 	t.byKey = put(t.byKey, key, r, now)
 	o.Operation, o.Round, o.opKey = r.op, r.round, key
 	if len(p.Meta.ProgressToken) > 0 {
-		t.byToken = put(t.byToken, scope+"\x00"+string(p.Meta.ProgressToken), &opRound{op: r.op, round: r.round, at: now}, now)
+		t.byToken = put(t.byToken, digest(scope, string(p.Meta.ProgressToken)), &opRound{op: r.op, round: r.round, at: now}, now)
+		t.tokens.Store(true)
 	}
 }
 
@@ -221,13 +252,15 @@ func (t *operations) answer(o *Observation, text string) {
 		}
 		r.answered, r.at = at, at
 		if res.RequestState != nil && *res.RequestState != "" {
-			r.state = strings.Clone(*res.RequestState)
+			r.state = digest(*res.RequestState)
 			t.byState = put(t.byState, r.state, r, at)
 		}
 	case res.ResultType == "task" && res.TaskID != "":
-		t.byTask = put(t.byTask, strings.Clone(res.TaskID), &opRound{op: o.Operation, round: o.Round, at: at}, at)
+		t.byTask = put(t.byTask, digest(res.TaskID), &opRound{op: o.Operation, round: o.Round, at: at}, at)
+		t.tasks.Store(true)
 	case res.Task != nil && res.Task.TaskID != "":
-		t.byTask = put(t.byTask, strings.Clone(res.Task.TaskID), &opRound{op: o.Operation, round: o.Round, at: at}, at)
+		t.byTask = put(t.byTask, digest(res.Task.TaskID), &opRound{op: o.Operation, round: o.Round, at: at}, at)
+		t.tasks.Store(true)
 	}
 }
 
@@ -242,7 +275,7 @@ func (t *operations) poll(o *Observation, taskID string, request bool) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.live(t.byTask, taskID, now)
+	r := t.live(t.byTask, digest(taskID), now)
 	if r == nil {
 		return
 	}
@@ -258,7 +291,7 @@ func (t *operations) poll(o *Observation, taskID string, request bool) {
 
 // related joins a message whose _meta names a task to the task's operation.
 func (t *operations) related(o *Observation, text string) {
-	if !strings.Contains(text, relatedTaskKey) {
+	if !t.tracking(&t.tasks) || !strings.Contains(text, relatedTaskKey) {
 		return
 	}
 	m, ok := parseOp(text)
@@ -289,7 +322,7 @@ func (t *operations) progress(o *Observation, scope string, token json.RawMessag
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if r := t.live(t.byToken, scope+"\x00"+string(token), now); r != nil {
+	if r := t.live(t.byToken, digest(scope, string(token)), now); r != nil {
 		o.Operation, o.Round = r.op, r.round
 	}
 }
@@ -343,11 +376,5 @@ func fingerprint(method, scope, name string, args json.RawMessage) string {
 			}
 		}
 	}
-	h := sha256.New()
-	for _, s := range []string{method, scope, name} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	h.Write(canon)
-	return string(h.Sum(nil)[:16])
+	return digest(method, scope, name, string(canon))
 }

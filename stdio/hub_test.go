@@ -15,14 +15,7 @@ import (
 // rest, says so once on stderr, and nothing is lost.
 func TestHubLostMidSession(t *testing.T) {
 	e := newEngine(t)
-	path := filepath.Join(t.TempDir(), "hub.sock")
-	ln, err := hub.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &hub.Server{Proxy: e.p}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
+	path, stopHub := startHub(t, e)
 	e.p.PauseAll("test")
 	client, err := hub.Dial(path, "flood", hub.DefaultWindow)
 	if err != nil {
@@ -34,10 +27,7 @@ func TestHubLostMidSession(t *testing.T) {
 	t.Setenv(mcptest.FloodCountEnv, count)
 	x := startWrap(t, &Wrap{Command: mcptest.StdioServerCommand("flood"), Judge: client})
 	awaitFloodHeld(t, count, lines)
-	s.Close()
-	if err := <-served; err != nil {
-		t.Error(err)
-	}
+	stopHub()
 	for i := 1; i <= lines; i++ {
 		if got := x.line(t); got != mcptest.FloodLine(i) {
 			t.Fatalf("line %d: %.60q, want the flood's line %d", i, got, i)
@@ -58,15 +48,7 @@ func TestHubLostMidSession(t *testing.T) {
 // its status.
 func TestServerExitsWhileHubHoldsItsLines(t *testing.T) {
 	e := newEngine(t)
-	path := filepath.Join(t.TempDir(), "hub.sock")
-	ln, err := hub.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &hub.Server{Proxy: e.p}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	defer func() { s.Close(); <-served }()
+	path, _ := startHub(t, e)
 	e.p.PauseAll("test")
 	client, err := hub.Dial(path, "flood", 64<<10)
 	if err != nil {

@@ -3,6 +3,7 @@ package stdio
 import (
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,10 +14,11 @@ import (
 	"mcpscope/rules"
 )
 
-// startHub serves a hub for e's proxy and returns its socket path.
-func startHub(t *testing.T, e *engine) string {
+// startHub serves a hub for e's proxy and returns its socket path and a
+// stop that closes it (once; at cleanup if the test does not).
+func startHub(t *testing.T, e *engine) (path string, stop func()) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "hub.sock")
+	path = filepath.Join(t.TempDir(), "hub.sock")
 	ln, err := hub.Listen(path)
 	if err != nil {
 		t.Fatal(err)
@@ -24,13 +26,14 @@ func startHub(t *testing.T, e *engine) string {
 	s := &hub.Server{Proxy: e.p}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		s.Close()
 		if err := <-served; err != nil {
 			t.Error(err)
 		}
 	})
-	return path
+	t.Cleanup(stop)
+	return path, stop
 }
 
 // steerRecorder is a hub client that remembers the modes the hub set.
@@ -66,7 +69,7 @@ func (s *steerRecorder) awaitMode(t *testing.T, judge bool) {
 // shown plus lines counted unobserved is every line.
 func TestPauseStopsAnObservedFlood(t *testing.T) {
 	e := newEngine(t)
-	path := startHub(t, e)
+	path, _ := startHub(t, e)
 	client, err := hub.Dial(path, "flood", hub.DefaultWindow)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +150,7 @@ func TestPauseStopsAnObservedFlood(t *testing.T) {
 // rules are cleared.
 func TestRuleLoadedMidSessionApplies(t *testing.T) {
 	e := newEngine(t)
-	path := startHub(t, e)
+	path, _ := startHub(t, e)
 	client, err := hub.Dial(path, "quiet", hub.DefaultWindow)
 	if err != nil {
 		t.Fatal(err)
