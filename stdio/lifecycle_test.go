@@ -38,3 +38,21 @@ func TestSignalForwarded(t *testing.T) {
 		t.Errorf("exit status %d, want %d", s, 128+int(syscall.SIGINT))
 	}
 }
+
+// TestServerChildHoldingStdoutDoesNotHoldWrap: a server that exits while a
+// child of its own keeps its stdout open: wrap relays the server's line,
+// stops reading after outputGrace (interrupting the read that waits) and
+// exits with the server's status, not when the child does.
+func TestServerChildHoldingStdoutDoesNotHoldWrap(t *testing.T) {
+	x := startWrap(t, &Wrap{Command: []string{"sh", "-c", "sleep 12 & echo ready; exit 3"}})
+	start := time.Now()
+	if got := x.line(t); got != "ready" {
+		t.Fatalf("first line %q", got)
+	}
+	if s := x.exit(t); s != 3 {
+		t.Errorf("exit status %d, want the server's 3", s)
+	}
+	if took := time.Since(start); took < outputGrace || took > 11*time.Second {
+		t.Errorf("wrap exited after %v; want after the output grace (%v), before the child ends (12 s)", took, outputGrace)
+	}
+}

@@ -56,8 +56,8 @@ func (x *running) clientReadErr() error { return x.r.c2s.readErr }
 // serverOutputWaits reports whether the reader of the server's stdout is
 // waiting in read for its next bytes.
 func (x *running) serverOutputWaits() bool {
-	w, ok := x.r.s2c.src0.(*watchedReader)
-	return ok && w.reading.Load()
+	w, ok := x.r.s2c.src0.(serverOutput)
+	return ok && w.waiting()
 }
 
 // start starts the relay's goroutines: per direction a reader and a

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,8 +63,7 @@ func (w *Wrap) Run(ctx context.Context) int {
 	if err != nil {
 		return w.cannotStart(name, err)
 	}
-	serverOut := &watchedReader{f: fromServer}
-	r := newRelay(w.Judge, w.Window, w.Stdin, w.Stdout, toServer, serverOut, w.Stderr)
+	r := newRelay(w.Judge, w.Window, w.Stdin, w.Stdout, toServer, fromServer, w.Stderr)
 	run := r.start(toServer)
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
@@ -109,12 +107,12 @@ func (w *Wrap) Run(ctx context.Context) int {
 
 // start starts Command on pipes of its own: the server's stdin
 // (toServer, for wrap to write) and stdout (fromServer, for wrap to read).
-func (w *Wrap) start() (cmd *exec.Cmd, toServer, fromServer *os.File, err error) {
+func (w *Wrap) start() (cmd *exec.Cmd, toServer *os.File, fromServer serverOutput, err error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := serverOutputPipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
@@ -206,20 +204,6 @@ func (w *Wrap) cannotStart(name string, err error) int {
 			return status
 		}
 	}
-}
-
-// watchedReader tells whether a read of f is under way: the relay's
-// reader waits there for the server's next bytes, not for room in its
-// window.
-type watchedReader struct {
-	f       *os.File
-	reading atomic.Bool
-}
-
-func (w *watchedReader) Read(p []byte) (int, error) {
-	w.reading.Store(true)
-	defer w.reading.Store(false)
-	return w.f.Read(p)
 }
 
 func newReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, readBuffer) }
