@@ -99,6 +99,17 @@ func (c *child) writeLine(line []byte) error {
 	return nil
 }
 
+// writeLines writes lines, each with its newline, to the child's stdin;
+// see writeLine.
+func (c *child) writeLines(lines []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if _, err := c.stdin.Write(lines); err != nil {
+		return fmt.Errorf("writing the server's stdin: %w", err)
+	}
+	return nil
+}
+
 // closeStdin closes the child's stdin (a write blocked on it returns an
 // error): a stdio server's signal to exit.
 func (c *child) closeStdin() { c.closeIn.Do(func() { c.stdin.Close() }) }

@@ -52,10 +52,8 @@ func (s *session) fromServer(line []byte) {
 	if err != nil {
 		return
 	}
-	for back := range bytes.SplitSeq(v.Back, []byte("\n")) { // mcpscope answered a server request in the client's place
-		if len(back) > 0 {
-			s.child.writeLine(back) // an error here is the child's exit, which the session reports
-		}
+	if back := bytes.TrimRight(v.Back, "\n"); len(back) > 0 { // mcpscope answered a server request in the client's place
+		s.back.Put(back) // not written here: the child may read it only once this reader has read on
 	}
 	if v.Forward != nil {
 		s.route(bytes.Clone(v.Forward))

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"mcpscope/internal/backlog"
 	"mcpscope/internal/plural"
 	"mcpscope/proxy"
 )
@@ -27,6 +28,7 @@ type session struct {
 	cancel context.CancelFunc
 
 	readDone   chan struct{}
+	back       *backlog.Backlog // answers mcpscope gives the child in the client's place
 	stderrDone chan struct{}
 	passing    atomic.Bool   // the reader is inside Link.Pass (held at the gate or a breakpoint)
 	done       chan struct{} // closed when the session ended: child reaped, Link closed
@@ -54,6 +56,7 @@ func newSession(b *Bridge, id string, c *child) *session {
 		lastSeen: time.Now(),
 	}
 	s.link = b.Proxy.OpenLink(proxy.LinkInfo{Name: b.name(), Session: id})
+	s.back = backlog.New(func(lines []byte) { c.writeLines(lines) }, backlog.Max) // an error here is the child's exit, which the session reports
 	go s.read()
 	go func() {
 		defer close(s.stderrDone)
@@ -100,10 +103,12 @@ func (s *session) lifecycle() {
 	}
 	signalGroup(s.child.cmd.Process, syscall.SIGKILL) // the child's leftovers: no orphans
 	s.awaitPipe(s.readDone, s.child.stdout, true)
+	s.back.Close()
 	s.awaitPipe(s.stderrDone, s.child.stderr, false)
 	s.child.stdout.Close()
 	s.child.stderr.Close()
 	s.child.closeStdin()
+	<-s.back.Done
 	s.finish()
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"mcpscope/hub"
+	"mcpscope/internal/backlog"
 	"mcpscope/proxy"
 )
 
@@ -50,6 +51,14 @@ func (o *output) writeLocked(b []byte, nl bool) {
 	o.fail(err)
 }
 
+// backlog starts a Backlog writing to o.
+func (o *output) backlog() *backlog.Backlog {
+	return backlog.New(func(lines []byte) {
+		o.write(lines, false) // dropped once the output failed
+		o.flush()
+	}, backlog.Max)
+}
+
 func (o *output) flush() {
 	o.mu.Lock()
 	if o.err == nil {
@@ -75,7 +84,7 @@ type pipe struct {
 	src0    io.Reader // what src reads
 	srcName string    // "the client's stdin", for errors
 	out     *output
-	back    *output
+	back    *backlog.Backlog // Back lines of verdicts: to the other direction's output
 	win     *window
 	r       *relay
 	arena   []byte // lines are cut from it: one allocation per 64 KiB of small lines
@@ -333,8 +342,7 @@ func (p *pipe) write() {
 			p.out.write(e.v.Forward, true)
 		}
 		if len(e.v.Back) > 0 {
-			p.back.write(e.v.Back, true)
-			p.back.flush()
+			p.back.Put(e.v.Back)
 		}
 		if sent != nil {
 			if p.dir == proxy.ClientToServer {

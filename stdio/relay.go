@@ -34,9 +34,9 @@ func newRelay(judge Judge, window int, clientIn io.Reader, clientOut io.Writer, 
 	toServer := newOutput(serverIn, "the server's stdin")
 	toClient := newOutput(clientOut, "the client's stdout")
 	r.c2s = &pipe{dir: proxy.ClientToServer, src: newReader(clientIn), srcName: "the client's stdin",
-		out: toServer, back: toClient, win: newWindow(window, judge == nil), r: r}
+		out: toServer, back: toClient.backlog(), win: newWindow(window, judge == nil), r: r}
 	r.s2c = &pipe{dir: proxy.ServerToClient, src: newReader(serverOut), src0: serverOut, srcName: "the server's stdout",
-		out: toClient, back: toServer, win: newWindow(window, judge == nil), r: r}
+		out: toClient, back: toServer.backlog(), win: newWindow(window, judge == nil), r: r}
 	return r
 }
 
@@ -47,6 +47,14 @@ type running struct {
 	serverOutputWritten chan struct{} // ... and its lines are written to the client
 	judged              chan struct{} // the judge's Run returned
 	r                   *relay
+}
+
+// backlogsWritten waits until the Back lines of both directions are
+// written (or their outputs failed). Call it once both writers ended and
+// the server's stdin is closed.
+func (x *running) backlogsWritten() {
+	<-x.r.c2s.back.Done
+	<-x.r.s2c.back.Done
 }
 
 // clientReadErr is why reading the client's stdin ended (nil: EOF). Valid
@@ -75,10 +83,11 @@ func (r *relay) start(toServer io.Closer) *running {
 	go func() { r.s2c.read(); close(x.serverOutputRead) }()
 	go func() {
 		r.c2s.write()
+		r.c2s.back.Close()
 		toServer.Close()
 		close(x.clientInputWritten)
 	}()
-	go func() { r.s2c.write(); close(x.serverOutputWritten) }()
+	go func() { r.s2c.write(); r.s2c.back.Close(); close(x.serverOutputWritten) }()
 	return x
 }
 

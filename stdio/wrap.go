@@ -93,6 +93,7 @@ func (w *Wrap) Run(ctx context.Context) int {
 	r.c2s.win.abort()
 	toServer.Close()
 	<-run.clientInputWritten
+	run.backlogsWritten()
 	fromServer.Close()
 	reason := fmt.Sprintf("server exited with status %d", status)
 	if clientClosed {
