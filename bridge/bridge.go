@@ -49,8 +49,8 @@ const (
 type Bridge struct {
 	// Proxy is the engine every line goes through, one Link per session;
 	// its AllowedHosts and AllowedOrigins (the Host/Origin guard),
-	// MaxBodySize, and BodyTimeout (a whole body may take 10 times it)
-	// apply to the bridge's requests. Required.
+	// MaxBodySize, MaxBodyInflight and BodyTimeout apply to the bridge's
+	// requests as to the proxy's (Proxy.ReadBody). Required.
 	Proxy *proxy.Proxy
 
 	// Command is the stdio server's command line, started once per
@@ -315,26 +315,6 @@ func (b *Bridge) maxLine() int {
 		return DefaultMaxLineSize
 	}
 	return b.MaxLineSize
-}
-
-// bodyTime bounds the time a whole request body may take: 10 times the
-// proxy's BodyTimeout (0: none, when it is negative).
-func (b *Bridge) bodyTime() time.Duration {
-	switch t := b.Proxy.BodyTimeout; {
-	case t < 0:
-		return 0
-	case t == 0:
-		return 10 * proxy.DefaultBodyTimeout
-	default:
-		return 10 * t
-	}
-}
-
-func (b *Bridge) maxBody() int64 {
-	if b.Proxy.MaxBodySize <= 0 {
-		return proxy.DefaultMaxBodySize
-	}
-	return b.Proxy.MaxBodySize
 }
 
 // newID returns a random session id (128 bits): a client cannot guess

@@ -68,7 +68,7 @@ func TestBridgeRefusals(t *testing.T) {
 		{"no session", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, 400, "initialize a session first"},
 		{"not JSON", cs.ID(), `{"jsonrpc":`, 400, "not a JSON-RPC message"},
 		{"batch on 2025-11-25", cs.ID(), `[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]`, 400, "has no batches"},
-		{"too large", cs.ID(), `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"` + strings.Repeat("x", 2000) + `"}}`, 413, "over 1024 bytes"},
+		{"too large", cs.ID(), `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"` + strings.Repeat("x", 2000) + `"}}`, 413, "exceeds 1024"},
 	} {
 		status, body := postRaw(t, r.url, c.session, c.body)
 		if status != c.status || !jsonRPCError(body, c.says) {
@@ -148,8 +148,8 @@ func TestBridgeHugeAndInvalidLines(t *testing.T) {
 	}
 }
 
-// TestBridgeSlowBody: a request body that does not arrive within 10 ×
-// the proxy's BodyTimeout gets 408.
+// TestBridgeSlowBody: a request body that stops arriving for the proxy's
+// BodyTimeout gets 408.
 func TestBridgeSlowBody(t *testing.T) {
 	r := newRig(t, mcptest.StdioServerCommand("sdk"), func(b *Bridge) { b.Proxy.BodyTimeout = 20 * time.Millisecond })
 	pr, pw := io.Pipe()
@@ -162,7 +162,37 @@ func TestBridgeSlowBody(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestTimeout || !jsonRPCError(string(body), "took longer than 200ms") {
+	if resp.StatusCode != http.StatusRequestTimeout || !jsonRPCError(string(body), "no bytes for 20ms") {
 		t.Errorf("a stalled body: %d %s, want 408", resp.StatusCode, body)
+	}
+}
+
+// TestBridgeBodiesInFlight: the bridge's request bodies share the proxy's
+// in-flight budget: while one body is held arriving, another that would
+// pass MaxBodyInflight gets 503 with Retry-After and never reaches a child.
+func TestBridgeBodiesInFlight(t *testing.T) {
+	r := newRig(t, mcptest.StdioServerCommand("sdk"), func(b *Bridge) { b.Proxy.MaxBodyInflight = 8 << 10 })
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	first, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, r.url, pr)
+	first.ContentLength = 6000
+	go http.DefaultClient.Do(first)
+	pw.Write([]byte(`{"jsonrpc":"2.0",`)) // read: the body is in flight, its 6 KiB taken
+
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"x":"` + strings.Repeat("x", 6000) + `"}}`
+	resp, err := http.Post(r.url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !jsonRPCError(string(got), "too many request bodies in flight") {
+		t.Errorf("a body past the budget: %d %s, want 503 with Retry-After", resp.StatusCode, got)
+	}
+	r.b.mu.Lock()
+	n := len(r.b.sessions)
+	r.b.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d sessions started, want none", n)
 	}
 }

@@ -3,13 +3,9 @@ package bridge
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	"mcpscope/jsonrpc"
 	"mcpscope/proxy"
@@ -18,28 +14,11 @@ import (
 // post takes one POST: a new session for an initialize without a session
 // id, else the messages of the session the request names.
 func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	limit := b.bodyTime()
-	if limit > 0 {
-		rc.SetReadDeadline(time.Now().Add(limit))
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.maxBody()))
-	if limit > 0 {
-		rc.SetReadDeadline(time.Time{})
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			writeError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("mcpscope: request body over %d bytes (--max-body)", tooBig.Limit))
-			return
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			writeError(w, http.StatusRequestTimeout, "", "mcpscope: the request body took longer than "+limit.String()+" (10 × --body-timeout)")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "", "mcpscope: reading the client's request: "+err.Error())
+	body, release, ok := b.Proxy.ReadBody(w, r) // bounded as the proxy bounds bodies; refused there if not
+	if !ok {
 		return
 	}
+	defer release()
 	text := strings.TrimSpace(string(body))
 	msgs, batch, ok := jsonrpc.Split(text)
 	envs := make([]jsonrpc.Envelope, len(msgs))
@@ -59,6 +38,7 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "", "mcpscope: no "+sessionHeader+" header: initialize a session first (each session is a process of "+quote(b.name())+")")
 			return
 		}
+		var err error
 		if s, err = b.open(); err != nil {
 			writeError(w, http.StatusOK, envs[0].ID, "mcpscope: "+err.Error())
 			return
@@ -70,7 +50,7 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "mcpscope: protocol revision "+v+" has no batches")
 		return
 	}
-	s.post(w, r, msgs, envs, batch > 0, fresh)
+	s.post(w, r, msgs, envs, batch > 0, fresh, release)
 }
 
 // post passes the messages of one POST through the Link to the child's
@@ -80,8 +60,9 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 // stream is open), or as JSON. A rule's answer (Verdict.Back) answers the
 // client without the child. The answer to initialize (fresh) is awaited
 // before the headers, which carry the new session's id only if it is a
-// result; else the session is stopped.
-func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []string, envs []jsonrpc.Envelope, batch, fresh bool) {
+// result; else the session is stopped. sent is called once the messages
+// are written to the child.
+func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []string, envs []jsonrpc.Envelope, batch, fresh bool, sent func()) {
 	s.begin()
 	defer s.end()
 	sse := acceptsSSE(r)
@@ -125,6 +106,7 @@ func (s *session) post(w http.ResponseWriter, r *http.Request, msgs []string, en
 		}
 		answers = append(answers, more...)
 	}
+	sent() // a call that lasts holds none of the body budget
 	switch {
 	case fresh:
 		s.answerInitialize(w, r, k, waiting, answers, sse)

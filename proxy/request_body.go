@@ -81,6 +81,17 @@ func (p *Proxy) readBody(w http.ResponseWriter, r *http.Request, held *int64) (b
 	return nil, false
 }
 
+// ReadBody reads the body of a request served outside the proxy (the stdio
+// bridge) within the proxy's bounds: MaxBodySize, MaxBodyInflight and
+// BodyTimeout, refusing as readBody does. On false the client has been
+// answered. release gives the body's share of the in-flight budget back:
+// call it once the body is forwarded (it may be called more than once).
+func (p *Proxy) ReadBody(w http.ResponseWriter, r *http.Request) (body []byte, release func(), ok bool) {
+	held := new(int64)
+	body, ok = p.readBody(w, r, held)
+	return body, func() { p.releaseBody(held) }, ok
+}
+
 var (
 	errBodyTooLarge   = errors.New("request body too large")
 	errBodiesInFlight = errors.New("too many request bodies in flight")
