@@ -2,7 +2,10 @@
 # wrap as users run it, each side its own process: a server writing 256 MiB
 # of 256-byte JSON-RPC lines as fast as it can, through cat(1), through
 # mcpscope wrap with no hub, with a running `mcpscope hub --headless`, and
-# with --record. Prints seconds per route, one row per round.
+# with --record. Prints seconds per route, one row per round; then, where
+# perf(1) is installed, the CPU the relay process itself spent (perf
+# samples at 1 kHz of the cat or mcpscope process, not of the server, nor
+# of the hub), which a busy machine disturbs far less than wall time.
 # Usage: scripts/bench-wrap-process.sh [ROUNDS]
 set -euo pipefail
 rounds=${1:-5}
@@ -22,5 +25,18 @@ for _ in $(seq "$rounds"); do
   b=$(t "$dir/mcpscope" wrap --hub off -- "$dir/gen.sh" < <(sleep 60))
   c=$(t "$dir/mcpscope" wrap --hub "$dir/hub.sock" -- "$dir/gen.sh" < <(sleep 60))
   d=$(t "$dir/mcpscope" wrap --hub off --record "$dir/r.jsonl" -- "$dir/gen.sh" < <(sleep 60))
+  echo "$a $b $c $d"
+done
+command -v perf >/dev/null || exit 0
+cpu() { # the relay's CPU in ms: perf samples at 1 kHz of the process named $1
+  perf record -q -F 1000 -o "$dir/perf.data" -- bash -c "$2" >/dev/null 2>&1
+  perf report -i "$dir/perf.data" --stdio -g none -F comm,sample 2>/dev/null | awk -v c="$1" '$1 == c { print $2 }'
+}
+echo "cat wrap_no_hub wrap+hub wrap_record (relay CPU, ms)"
+for _ in $(seq "$rounds"); do
+  a=$(cpu cat "$dir/gen.sh | cat > /dev/null")
+  b=$(cpu mcpscope "$dir/mcpscope wrap --hub off -- $dir/gen.sh < <(sleep 60) > /dev/null")
+  c=$(cpu mcpscope "$dir/mcpscope wrap --hub $dir/hub.sock -- $dir/gen.sh < <(sleep 60) > /dev/null")
+  d=$(cpu mcpscope "$dir/mcpscope wrap --hub off --record $dir/r.jsonl -- $dir/gen.sh < <(sleep 60) > /dev/null")
   echo "$a $b $c $d"
 done
