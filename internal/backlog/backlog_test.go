@@ -31,7 +31,7 @@ func TestLinesInOrderAndBounded(t *testing.T) {
 	}, 100)
 	line := func(i int) []byte { return fmt.Appendf(nil, "line %03d", i) } // 9 bytes with its newline
 	b.Put(line(0))
-	<-entered // the first line is taken by write, which is stuck
+	<-entered                 // the first line is taken by write, which is stuck
 	for i := 1; i < 12; i++ { // 11 more wait: 99 bytes
 		b.Put(line(i))
 	}
