@@ -17,9 +17,15 @@ type call struct {
 	id        string // the JSON-RPC id as sent
 	exchange  string
 	started   time.Time
+	stream    bool      // open by design (openStreams)
 	ended     time.Time // when the client gave up or the stream closed (zero while waiting)
 	endReason string
 }
+
+// openStreams are the methods whose requests stay open by design: their
+// answer ends a stream, not a wait. 2026-07-28's subscriptions/listen is
+// the sessionless stand-in for the GET stream.
+var openStreams = map[string]bool{"subscriptions/listen": true}
 
 // pendingCalls are the requests not yet answered, by request seq, with an
 // index by (session, direction, id) for cancellation. At most max are

@@ -120,7 +120,8 @@ func (t *Table) rowsOf(c *call) []*row {
 }
 
 func (t *Table) request(o *proxy.Observation) {
-	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: string(o.ID), exchange: o.Exchange, started: o.Time}
+	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: string(o.ID), exchange: o.Exchange, started: o.Time,
+		stream: openStreams[o.Method]}
 	var r *row
 	c.method, r = t.row(o.Method, "")
 	r.count++
