@@ -100,9 +100,13 @@ func contextLines(c ContextCost, width int) []Line {
 		add(Line{Text: "no tools/list result or tool result seen"})
 		return out
 	}
-	add(Line{Text: fmt.Sprintf("tools/list: %s, last %s (≈%d tok); %s: %s (≈%d tok)",
-		plural.Count(int(c.Lists), "result"), Bytes(c.LastListBytes), Tokens(c.LastListBytes),
-		plural.Count(len(c.Tools), "tool"), Bytes(c.DefinitionBytes), Tokens(c.DefinitionBytes))})
+	if c.Lists == 0 {
+		add(Line{Text: "no tools/list result seen: tool definitions unknown"})
+	} else {
+		add(Line{Text: fmt.Sprintf("tools/list: %s, last %s (≈%d tok); %s: %s (≈%d tok)",
+			plural.Count(int(c.Lists), "result"), Bytes(c.LastListBytes), Tokens(c.LastListBytes),
+			plural.Count(len(c.Tools), "tool"), Bytes(c.DefinitionBytes), Tokens(c.DefinitionBytes))})
+	}
 	cols := "%6s %6s %6s %6s %6s %7s %6s"
 	name := width - 49
 	add(Line{Text: pad("TOOL", name) + fmt.Sprintf(cols, "DEF", "DESC", "SCHEMA", "≈TOK", "CALLS", "AVG RES", "≈TOK"), Heading: true})
@@ -112,12 +116,12 @@ func contextLines(c ContextCost, width int) []Line {
 			a := t.ResultBytes / t.Results
 			avg, avgTok = Bytes(a), fmt.Sprint(Tokens(a))
 		}
-		def, tok := "—", "—"
+		def, desc, schema, tok := "—", "—", "—", "—"
 		if t.DefinitionBytes > 0 {
 			def, tok = Bytes(int64(t.DefinitionBytes)), fmt.Sprint(Tokens(int64(t.DefinitionBytes)))
+			desc, schema = Bytes(int64(t.DescriptionBytes)), Bytes(int64(t.InputSchemaBytes+t.OutputSchemaBytes))
 		}
-		add(Line{Text: pad(termtext.Safe(t.Name), name) + fmt.Sprintf(cols, def, Bytes(int64(t.DescriptionBytes)),
-			Bytes(int64(t.InputSchemaBytes+t.OutputSchemaBytes)), tok, count(t.Results), avg, avgTok)})
+		add(Line{Text: pad(termtext.Safe(t.Name), name) + fmt.Sprintf(cols, def, desc, schema, tok, count(t.Results), avg, avgTok)})
 	}
 	return out
 }

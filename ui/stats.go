@@ -1,0 +1,96 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mcpscope/stats"
+)
+
+// statsPane is the stats view (key S): per method and per tool figures,
+// the pending calls with their age (a live timer, redrawn on each tick),
+// and the context cost. The table is fed by observe, on the UI's own
+// goroutine: it costs the data path nothing (observers never steer it).
+type statsPane struct {
+	table  *stats.Table
+	shown  bool
+	offset int              // the first line on screen
+	clock  func() time.Time // time.Now; tests set it
+}
+
+// statsKey handles a key while the stats view is shown; done is false
+// for keys it leaves to the main map (quit, help).
+func (m *Model) statsKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
+	k, s := m.keys, &m.stats
+	page := max(1, m.height-6)
+	switch {
+	case key.Matches(msg, k.Stats), msg.Type == tea.KeyEsc:
+		s.shown = false
+	case key.Matches(msg, k.Up):
+		s.offset--
+	case key.Matches(msg, k.Down):
+		s.offset++
+	case key.Matches(msg, k.PageUp):
+		s.offset -= page
+	case key.Matches(msg, k.PageDown):
+		s.offset += page
+	case key.Matches(msg, k.Top):
+		s.offset = 0
+	case key.Matches(msg, k.Quit), key.Matches(msg, k.Help):
+		return nil, false
+	}
+	s.offset = max(s.offset, 0)
+	return nil, true
+}
+
+// statsNow is the moment pending ages are taken at: now, or for a
+// recording (mcpscope open) the time of its last observation.
+func (m *Model) statsNow() time.Time {
+	if m.info.ReadOnly {
+		return m.stats.table.Last()
+	}
+	if m.stats.clock != nil {
+		return m.stats.clock()
+	}
+	return time.Now()
+}
+
+// statsFrame draws the stats view in width×height.
+func (m *Model) statsFrame(width, height int) string {
+	snap := m.stats.table.Snapshot(m.statsNow())
+	lines := stats.Lines(snap, width-2)
+	inner := height - 2
+	m.stats.offset = min(m.stats.offset, max(0, len(lines)-inner))
+	hung := 0
+	for _, c := range snap.Pending {
+		if c.Hung {
+			hung++
+		}
+	}
+	title := fmt.Sprintf("Stats · %d pending", len(snap.Pending))
+	if hung > 0 {
+		title += " · " + stylePaused.Render(fmt.Sprintf("%d HUNG", hung))
+	}
+	title += " · S or esc: back"
+	var b strings.Builder
+	for i, l := range lines[m.stats.offset:min(len(lines), m.stats.offset+inner)] {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		switch {
+		case l.Hung:
+			b.WriteString(stylePaused.Render(l.Text))
+		case l.Heading:
+			b.WriteString(styleTitle.Render(l.Text))
+		case l.Error:
+			b.WriteString(styleError.Render(l.Text))
+		default:
+			b.WriteString(l.Text)
+		}
+	}
+	return m.frame(title, b.String(), width, height)
+}
