@@ -62,7 +62,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Export):
 		m.exportSession()
 	case key.Matches(msg, k.Stats):
-		m.stats.shown = true
+		m.stats.shown, m.stats.lines = true, nil
 	case key.Matches(msg, k.DetailUp):
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):

@@ -162,6 +162,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.eventsTick, m.lastTick = 0, now
 		m.refresh()
+		m.refreshStats(m.width - 2)
 		return m, m.tick()
 	case tea.KeyMsg:
 		return m, m.key(msg)

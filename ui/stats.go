@@ -12,14 +12,36 @@ import (
 )
 
 // statsPane is the stats view (key S): per method and per tool figures,
-// the pending calls with their age (a live timer, redrawn on each tick),
-// and the context cost. The table is fed by observe, on the UI's own
-// goroutine: it costs the data path nothing (observers never steer it).
+// the pending calls with their age (a live timer), and the context cost.
+// The table is fed by observe, on the UI's own goroutine: it costs the
+// data path nothing (observers never steer it). The lines shown are
+// rendered again on each tick (and when the view opens or the width
+// changes), not on every batch of traffic: a frame only copies them.
 type statsPane struct {
 	table  *stats.Table
 	shown  bool
 	offset int              // the first line on screen
 	clock  func() time.Time // time.Now; tests set it
+
+	lines         []stats.Line // rendered at width
+	width         int
+	pending, hung int
+}
+
+// refreshStats renders the lines again, if the view is shown.
+func (m *Model) refreshStats(width int) {
+	s := &m.stats
+	if !s.shown {
+		return
+	}
+	snap := s.table.Snapshot(m.statsNow())
+	s.lines, s.width = stats.Lines(snap, width), width
+	s.pending, s.hung = len(snap.Pending), 0
+	for _, c := range snap.Pending {
+		if c.Hung {
+			s.hung++
+		}
+	}
 }
 
 // statsKey handles a key while the stats view is shown; done is false
@@ -61,19 +83,15 @@ func (m *Model) statsNow() time.Time {
 
 // statsFrame draws the stats view in width×height.
 func (m *Model) statsFrame(width, height int) string {
-	snap := m.stats.table.Snapshot(m.statsNow())
-	lines := stats.Lines(snap, width-2)
+	if m.stats.lines == nil || m.stats.width != width-2 {
+		m.refreshStats(width - 2)
+	}
+	lines := m.stats.lines
 	inner := height - 2
 	m.stats.offset = min(m.stats.offset, max(0, len(lines)-inner))
-	hung := 0
-	for _, c := range snap.Pending {
-		if c.Hung {
-			hung++
-		}
-	}
-	title := fmt.Sprintf("Stats · %d pending", len(snap.Pending))
-	if hung > 0 {
-		title += " · " + stylePaused.Render(fmt.Sprintf("%d HUNG", hung))
+	title := fmt.Sprintf("Stats · %d pending", m.stats.pending)
+	if m.stats.hung > 0 {
+		title += " · " + stylePaused.Render(fmt.Sprintf("%d HUNG", m.stats.hung))
 	}
 	title += " · S or esc: back"
 	var b strings.Builder
