@@ -47,8 +47,8 @@ func idKey(session string, dir proxy.Direction, id string) string {
 // add tracks c; false when there is no room (no call has ended to make
 // room: the ones still waiting are the ones worth showing).
 func (p *pendingCalls) add(c *call) bool {
-	if c.seq == 0 {
-		return false // not from the bus: its answer could not name it
+	if _, dup := p.bySeq[c.seq]; dup || c.seq == 0 {
+		return false // not from the bus (a hostile recording): its answer could not name it
 	}
 	if len(p.bySeq) >= p.max && !p.forgetEnded() {
 		return false
