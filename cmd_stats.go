@@ -24,7 +24,8 @@ per tool (tools/call by params.name): calls, errors (JSON-RPC errors, failed
 HTTP exchanges, tool results with isError), calls pending, p50/p95/p99
 latency (never below the exact figure, at most 1% above it) and bytes of
 requests and answers. Then the calls never answered, oldest first, with
-how long they had waited when the recording ended: HUNG past --hung-after.
+how long they had waited when the recording ended: HUNG when neither the
+request nor a progress notification of it came in the last --hung-after.
 Then the context cost: bytes of each tool's definition in tools/list
 (description, schemas) and of its results, with tokens estimated as
 bytes/4 (no tokenizer is run: an estimate for sizing, not a bill).
@@ -44,7 +45,7 @@ Flags:
 func runStats(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("mcpscope stats", pflag.ContinueOnError)
 	format := fs.StringP("format", "f", "text", "text or json")
-	hungAfter := fs.Duration("hung-after", 10*time.Second, "a call pending this long when the recording ends is hung")
+	hungAfter := fs.Duration("hung-after", 10*time.Second, "a pending call with no progress for this long when the recording ends is hung")
 	fs.Usage = func() { fmt.Fprint(stdout, statsUsage+fs.FlagUsages()) }
 	if status, ok := parseFlags(fs, args, stderr); !ok {
 		return status

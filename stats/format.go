@@ -75,6 +75,9 @@ func Lines(s Snapshot, width int) []Line {
 		if c.ServerRequest {
 			text += "  (server→client)"
 		}
+		if c.Progress > 0 {
+			text += fmt.Sprintf("  progress %d, last %s ago", c.Progress, age(c.Idle))
+		}
 		add(Line{Text: text, Hung: c.Hung})
 		if c.Ended != "" {
 			add(Line{Text: "               " + termtext.Safe(c.Ended), Hung: c.Hung})

@@ -108,8 +108,9 @@ func waitFor(t *testing.T, lt *liveTable, what string, cond func(t *stats.Table)
 // TestLatencyOfKnownDelays calls two go-sdk tools of known delays through
 // the proxy, for each kind of server (SSE answers, JSON answers,
 // sessionless): each tool's count and percentiles match its delay (never
-// below it), the tools/call row counts both, and a call that never
-// returns shows as pending with a growing age, hung past HungAfter.
+// below it), the tools/call row counts both, a slow call that reports
+// progress is pending but not hung, and a call that never returns shows
+// as pending with a growing age, hung past HungAfter.
 func TestLatencyOfKnownDelays(t *testing.T) {
 	for _, kind := range []mcpserver.Kind{mcpserver.Stateful, mcpserver.StatefulJSON, mcpserver.Stateless} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -163,6 +164,35 @@ func TestLatencyOfKnownDelays(t *testing.T) {
 				if p, _ := tb.Percentile("tools/call", 0.25); p < fastDelay || p > fastDelay+slack {
 					t.Errorf("tools/call p25 = %v, want the fast tool's %v", p, fastDelay)
 				}
+			})
+
+			// A slow call that reports progress is alive, not hung.
+			progressed := make(chan error, 1)
+			go func() {
+				p := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 8, "interval_ms": 100}}
+				p.SetProgressToken("tok")
+				_, err := cs.CallTool(t.Context(), p)
+				progressed <- err
+			}()
+			var alive stats.Call
+			waitFor(t, lt, "the progress call 450 ms old", func(t *stats.Table) bool {
+				for _, c := range t.Pending(time.Now()) {
+					if c.Key == "tools/call:progress" && c.Age >= 450*time.Millisecond {
+						alive = c
+						return true
+					}
+				}
+				return false
+			})
+			if alive.Hung || alive.Progress < 2 || alive.Idle >= alive.Age {
+				t.Errorf("a call reporting progress every 100 ms: %+v; want not hung (HungAfter 300 ms), its progress counted", alive)
+			}
+			if err := <-progressed; err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, lt, "the progress call answered", func(t *stats.Table) bool {
+				r, _ := t.Row("tools/call:progress")
+				return r.Answered == 1
 			})
 
 			hung := make(chan *mcp.CallToolResult, 1)

@@ -18,6 +18,9 @@ type call struct {
 	exchange  string
 	started   time.Time
 	stream    bool      // open by design (openStreams)
+	op        string    // its operation (proxy/operations.go): its progress notifications carry it
+	lastSign  time.Time // its last progress (zero: none)
+	signs     int       // progress notifications seen
 	ended     time.Time // when the client gave up or the stream closed (zero while waiting)
 	endReason string
 }
@@ -34,10 +37,11 @@ type pendingCalls struct {
 	max   int
 	bySeq map[uint64]*call
 	byID  map[string]uint64
+	byOp  map[string]uint64 // operation → the seq of its newest pending request
 }
 
 func newPendingCalls(max int) pendingCalls {
-	return pendingCalls{max: max, bySeq: make(map[uint64]*call), byID: make(map[string]uint64)}
+	return pendingCalls{max: max, bySeq: make(map[uint64]*call), byID: make(map[string]uint64), byOp: make(map[string]uint64)}
 }
 
 func idKey(session string, dir proxy.Direction, id string) string {
@@ -57,7 +61,23 @@ func (p *pendingCalls) add(c *call) bool {
 	if len(c.id) <= MaxNameBytes { // a longer id is not worth an index entry
 		p.byID[idKey(c.session, c.dir, c.id)] = c.seq
 	}
+	if c.op != "" && len(c.op) <= MaxNameBytes {
+		p.byOp[c.op] = c.seq
+	}
 	return true
+}
+
+// alive notes a sign of life (a progress notification) of the call of
+// operation op.
+func (p *pendingCalls) alive(op string, at time.Time) {
+	seq, ok := p.byOp[op]
+	if !ok {
+		return
+	}
+	if c := p.bySeq[seq]; c != nil {
+		c.lastSign = at
+		c.signs++
+	}
 }
 
 // forgetEnded drops the oldest call that has ended, if any.
@@ -79,6 +99,9 @@ func (p *pendingCalls) remove(c *call) {
 	k := idKey(c.session, c.dir, c.id)
 	if p.byID[k] == c.seq {
 		delete(p.byID, k)
+	}
+	if c.op != "" && p.byOp[c.op] == c.seq {
+		delete(p.byOp, c.op)
 	}
 }
 

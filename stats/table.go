@@ -10,8 +10,9 @@ import (
 
 // Options configure a Table. The zero value is ready to use.
 type Options struct {
-	// HungAfter is the age from which a pending call counts as hung
-	// (default 10 s).
+	// HungAfter is how long a pending call may go without a sign of life
+	// (its request, or its last progress notification) before it counts as
+	// hung (default 10 s).
 	HungAfter time.Duration
 	// MaxPending bounds the calls tracked while unanswered (default
 	// 4096); past it, calls the client gave up on are forgotten first,
@@ -121,7 +122,7 @@ func (t *Table) rowsOf(c *call) []*row {
 
 func (t *Table) request(o *proxy.Observation) {
 	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: string(o.ID), exchange: o.Exchange, started: o.Time,
-		stream: openStreams[o.Method]}
+		stream: openStreams[o.Method], op: o.Operation}
 	var r *row
 	c.method, r = t.row(o.Method, "")
 	r.count++
@@ -149,6 +150,9 @@ func (t *Table) notification(o *proxy.Observation) {
 	_, r := t.row(o.Method, "")
 	r.count++
 	r.reqBytes += size(o)
+	if o.Operation != "" { // progress of a call (proxy/operations.go)
+		t.pend.alive(o.Operation, o.Time)
+	}
 	if o.Method == "notifications/cancelled" {
 		id := gjson.Get(o.Body, "params.requestId").Raw
 		if c := t.pend.cancel(o.Session, o.Direction, id); c != nil {
