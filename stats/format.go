@@ -30,7 +30,7 @@ func Lines(s Snapshot, width int) []Line {
 	add := func(l Line) { l.Text = fit(l.Text, width); out = append(out, l) }
 
 	nums := "%6s %4s %4s %6s %6s %6s %6s %6s"
-	name := width - 51
+	name := min(width-51, maxNameColumn)
 	add(Line{Text: pad("METHOD / TOOL", name) + fmt.Sprintf(nums, "CALLS", "ERR", "PEND", "P50", "P95", "P99", "REQ", "RESP"), Heading: true})
 	hungKeys := map[string]bool{}
 	for _, c := range s.Pending {
@@ -111,7 +111,7 @@ func contextLines(c ContextCost, width int) []Line {
 			plural.Count(len(c.Tools), "tool"), Bytes(c.DefinitionBytes), Tokens(c.DefinitionBytes))})
 	}
 	cols := "%6s %6s %6s %6s %6s %7s %6s"
-	name := width - 49
+	name := min(width-49, maxNameColumn+2)
 	add(Line{Text: pad("TOOL", name) + fmt.Sprintf(cols, "DEF", "DESC", "SCHEMA", "≈TOK", "CALLS", "AVG RES", "≈TOK"), Heading: true})
 	for _, t := range c.Tools {
 		avg, avgTok := "—", "—"
@@ -128,6 +128,9 @@ func contextLines(c ContextCost, width int) []Line {
 	}
 	return out
 }
+
+// maxNameColumn keeps the figures near their names on a wide screen.
+const maxNameColumn = 44
 
 // WriteText writes Lines(s, 80) as plain text.
 func WriteText(w io.Writer, s Snapshot) error {
