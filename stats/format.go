@@ -51,7 +51,7 @@ func Lines(s Snapshot, width int) []Line {
 			Hung: hungKeys[r.Key], Error: errs > 0})
 	}
 	if len(s.Rows) == 0 {
-		add(Line{Text: "no JSON-RPC messages yet"})
+		add(Line{Text: "no JSON-RPC messages"})
 	}
 	add(Line{Text: "ERR: JSON-RPC errors, failed HTTP exchanges, isError results. REQ/RESP: bytes"})
 	if s.Dropped > 0 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
@@ -52,5 +53,34 @@ func TestStatsView(t *testing.T) {
 	press(m, "S")
 	if text := plain(m.View()); strings.Contains(text, "METHOD / TOOL") || !strings.Contains(text, "Traffic") {
 		t.Errorf("S again should go back to the traffic:\n%s", text)
+	}
+}
+
+// TestStatsViewOfARecording: browsing a recording (mcpscope open), a
+// pending call's age is taken at the recording's last observation, not
+// the wall clock; the movement keys scroll the view.
+func TestStatsViewOfARecording(t *testing.T) {
+	m := New(newFakeEngine(), Options{Info: Info{ReadOnly: true, Source: "r.jsonl"}, TickInterval: time.Hour})
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 14})
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.Update(observationsMsg{
+		{Seq: 1, Type: proxy.TypeMessage, Time: at, Direction: proxy.ClientToServer, Kind: proxy.KindRequest, Method: "tools/call", ID: "1",
+			Body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"stuck"}}`},
+		{Seq: 2, Type: proxy.TypeMessage, Time: at.Add(12500 * time.Millisecond), Direction: proxy.ClientToServer, Kind: proxy.KindNotification,
+			Method: "notifications/initialized", Body: `{"jsonrpc":"2.0","method":"notifications/initialized"}`},
+	})
+	press(m, "S")
+	text := plain(m.View())
+	if !strings.Contains(text, "HUNG    12.5s  tools/call:stuck") || !strings.Contains(text, "S/esc back to the traffic") {
+		t.Errorf("the pending call should read HUNG at 12.5s, the recording's end:\n%s", text)
+	}
+	press(m, "j", "j", "j")
+	if scrolled := plain(m.View()); scrolled == text || strings.Contains(scrolled, "METHOD / TOOL") {
+		t.Errorf("j should scroll the stats view:\n%s", scrolled)
+	}
+	press(m, "g")
+	if !strings.Contains(plain(m.View()), "METHOD / TOOL") {
+		t.Errorf("g should go back to the top")
 	}
 }

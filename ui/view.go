@@ -148,6 +148,9 @@ func (m *Model) helpBar() string {
 	if m.showHelp {
 		return m.help.FullHelpView(m.keys.FullHelp())
 	}
+	if m.stats.shown {
+		return m.help.ShortHelpView(statsHelp)
+	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
 
