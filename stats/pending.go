@@ -38,10 +38,13 @@ type pendingCalls struct {
 	bySeq map[uint64]*call
 	byID  map[string]uint64
 	byOp  map[string]uint64 // operation → the seq of its newest pending request
+	// inExchange counts the calls of each exchange, so the end of an
+	// exchange or stream (one per POST) costs a scan only when it has some.
+	inExchange map[string]int
 }
 
 func newPendingCalls(max int) pendingCalls {
-	return pendingCalls{max: max, bySeq: make(map[uint64]*call), byID: make(map[string]uint64), byOp: make(map[string]uint64)}
+	return pendingCalls{max: max, bySeq: make(map[uint64]*call), byID: make(map[string]uint64), byOp: make(map[string]uint64), inExchange: make(map[string]int)}
 }
 
 func idKey(session string, dir proxy.Direction, id string) string {
@@ -63,6 +66,9 @@ func (p *pendingCalls) add(c *call) bool {
 	}
 	if c.op != "" && len(c.op) <= MaxNameBytes {
 		p.byOp[c.op] = c.seq
+	}
+	if c.exchange != "" {
+		p.inExchange[c.exchange]++
 	}
 	return true
 }
@@ -103,6 +109,11 @@ func (p *pendingCalls) remove(c *call) {
 	if c.op != "" && p.byOp[c.op] == c.seq {
 		delete(p.byOp, c.op)
 	}
+	if c.exchange != "" {
+		if p.inExchange[c.exchange]--; p.inExchange[c.exchange] <= 0 {
+			delete(p.inExchange, c.exchange)
+		}
+	}
 }
 
 // answered removes and returns the call the answer to request seq ends.
@@ -126,6 +137,9 @@ func (p *pendingCalls) cancel(session string, dir proxy.Direction, requestID str
 
 // failExchange removes and returns the calls of a failed exchange.
 func (p *pendingCalls) failExchange(exchange string) []*call {
+	if p.inExchange[exchange] == 0 {
+		return nil
+	}
 	var failed []*call
 	for _, c := range p.bySeq {
 		if c.exchange == exchange {
@@ -141,6 +155,9 @@ func (p *pendingCalls) failExchange(exchange string) []*call {
 // end marks the waiting calls of an exchange as given up on at when:
 // they stay pending (no answer came) but their age stops growing.
 func (p *pendingCalls) end(exchange string, when time.Time, reason string) {
+	if p.inExchange[exchange] == 0 {
+		return
+	}
 	for _, c := range p.bySeq {
 		if c.exchange == exchange && c.ended.IsZero() {
 			c.ended, c.endReason = when, reason
