@@ -99,7 +99,7 @@ func (c *contextCost) result(tool string, n int64) {
 }
 
 func (c *contextCost) snapshot() ContextCost {
-	cc := ContextCost{Estimate: TokenHeuristic, Lists: c.lists, LastListBytes: c.lastList}
+	cc := ContextCost{Estimate: TokenHeuristic, Lists: c.lists, LastListBytes: c.lastList, Tools: []ToolCost{}}
 	for _, tc := range c.tools {
 		cc.Tools = append(cc.Tools, *tc)
 		cc.DefinitionBytes += int64(tc.DefinitionBytes)
