@@ -46,8 +46,12 @@ func Lines(s Snapshot, width int) []Line {
 			label = "  " + termtext.Safe(r.Tool)
 		}
 		errs := r.Errors + r.ToolErrors
+		p50, p95, p99 := "—", "—", "—"
+		if r.Answered > 0 {
+			p50, p95, p99 = duration(r.P50), duration(r.P95), duration(r.P99)
+		}
 		add(Line{Text: pad(label, name) + fmt.Sprintf(nums, count(r.Count), count(errs), count(int64(r.Pending)),
-			duration(r.P50), duration(r.P95), duration(r.P99), sizeText(r.ReqBytes), sizeText(r.RespBytes)),
+			p50, p95, p99, sizeText(r.ReqBytes), sizeText(r.RespBytes)),
 			Hung: hungKeys[r.Key], Error: errs > 0})
 	}
 	if len(s.Rows) == 0 {
@@ -177,8 +181,6 @@ func Bytes(n int64) string {
 // duration says a latency in 6 cells or fewer: 850µs, 4.2ms, 153ms, 2.31s, 4m05s, 3h10m.
 func duration(d time.Duration) string {
 	switch {
-	case d <= 0:
-		return "—"
 	case d < time.Millisecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
 	case d < 10*time.Millisecond:
