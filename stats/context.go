@@ -2,6 +2,7 @@ package stats
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -60,6 +61,7 @@ func (c *contextCost) tool(name string) *ToolCost {
 			return tc
 		}
 	}
+	name = strings.Clone(name) // it may lie in a large message's bytes
 	tc := &ToolCost{Name: name}
 	c.tools[name] = tc
 	return tc

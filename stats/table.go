@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -107,6 +108,7 @@ func (t *Table) row(method, tool string) (rowKey, *row) {
 		}
 	}
 	r := &row{}
+	k = rowKey{strings.Clone(k.method), strings.Clone(k.tool)} // names may lie in a large message's bytes
 	t.rows[k] = r
 	return k, r
 }
@@ -121,8 +123,11 @@ func (t *Table) rowsOf(c *call) []*row {
 }
 
 func (t *Table) request(o *proxy.Observation) {
-	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: string(o.ID), exchange: o.Exchange, started: o.Time,
-		stream: openStreams[o.Method], op: o.Operation}
+	// The id is copied: it may lie in the bytes of a large message (see
+	// Observation.owned), which a pending call would otherwise keep alive.
+	// Session, exchange and operation are strings of their own.
+	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: strings.Clone(string(o.ID)),
+		exchange: o.Exchange, started: o.Time, stream: openStreams[o.Method], op: o.Operation}
 	var r *row
 	c.method, r = t.row(o.Method, "")
 	r.count++
