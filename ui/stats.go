@@ -100,7 +100,6 @@ func (m *Model) statsFrame(width, height int) string {
 	if m.stats.hung > 0 {
 		title += " · " + stylePaused.Render(fmt.Sprintf("%d HUNG", m.stats.hung))
 	}
-	title += " · S or esc: back"
 	var b strings.Builder
 	for i, l := range lines[m.stats.offset:min(len(lines), m.stats.offset+inner)] {
 		if i > 0 {
