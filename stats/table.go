@@ -191,7 +191,8 @@ func (t *Table) answer(o *proxy.Observation) {
 		latency = o.Time.Sub(c.started)
 	}
 	n := size(o)
-	toolError := o.Kind == proxy.KindResult && o.Method == ToolsCall && gjson.Get(o.Body, "result.isError").Bool()
+	toolError := o.Kind == proxy.KindResult && o.Method == ToolsCall &&
+		strings.Contains(o.Body, `"isError"`) && gjson.Get(o.Body, "result.isError").Bool() // the search is cheaper than the parse
 	for _, r := range rs {
 		r.answered++
 		r.respBytes += n
