@@ -44,7 +44,9 @@ type Call struct {
 	Hung     bool          `json:"hung"`               // Idle ≥ the table's HungAfter (never for a Stream)
 	// Stream is a request that stays open by design, unanswered while its
 	// stream serves (a sessionless client's subscriptions/listen).
-	Stream        bool   `json:"stream,omitempty"`
+	Stream bool `json:"stream,omitempty"`
+	// Ended says why the wait stopped without an answer (its client left,
+	// its stream closed); its age and idle time stop there.
 	Ended         string `json:"ended,omitempty"`
 	ServerRequest bool   `json:"server_request,omitempty"` // a server→client request (the client owes the answer)
 }
