@@ -138,3 +138,43 @@ func TestStatsCLIUsageAndErrors(t *testing.T) {
 		t.Errorf("stats of the sample: %d %q %q", status, out, errOut)
 	}
 }
+
+// TestStatsOfAWrappedStdioSession: the figures come from a stdio session
+// as well (mcpscope wrap --record, a go-sdk stdio server): the progress
+// tool, sleeping 2 × 50 ms between its 3 notifications, answers in no less
+// than 100 ms, and the tools/list result gives the context cost.
+func TestStatsOfAWrappedStdioSession(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "wrap.jsonl")
+	argv := mcpscopeCommand(append([]string{"wrap", "--hub", "off", "--record", file, "--"}, mcptest.StdioServerCommand("sdk")...)...)
+	cs, cmd := launch(t, argv)
+	if _, err := cs.ListTools(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 3, "interval_ms": 50}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeAndReap(t, cs, cmd)
+
+	status, out, errOut := runStatsCLI(file, "--format", "json")
+	if status != 0 {
+		t.Fatalf("stats: %d %s", status, errOut)
+	}
+	var snap stats.Snapshot
+	if err := json.Unmarshal([]byte(out), &snap); err != nil {
+		t.Fatal(err)
+	}
+	var progress *stats.Row
+	for i, r := range snap.Rows {
+		if r.Key == "tools/call:progress" {
+			progress = &snap.Rows[i]
+		}
+	}
+	if progress == nil || progress.Count != 2 || progress.Answered != 2 || progress.P50 < 100*time.Millisecond || progress.P50 > 400*time.Millisecond {
+		t.Errorf("tools/call:progress = %+v, want 2 calls answered in [100, 400] ms", progress)
+	}
+	if len(snap.Pending) != 0 || snap.Context.Lists != 1 || snap.Context.DefinitionBytes == 0 {
+		t.Errorf("pending %+v, context %+v: want none pending, one tools/list with definitions", snap.Pending, snap.Context)
+	}
+}
