@@ -102,35 +102,41 @@ func CompareLists(l List, before, after json.RawMessage) ([]Change, error) {
 
 // listing is a listing's items, by key, as canonical JSON.
 type listing struct {
-	items map[string]string
+	items  map[string]string
+	digest string // set once kept by a Summary (intern)
 }
 
 // parseListing reads the items of a list result.
 func parseListing(l List, result json.RawMessage, c *cleaner) (*listing, error) {
 	ls := &listing{items: map[string]string{}}
-	return ls, ls.addPage(l, result, c)
+	_, err := ls.addPage(l, result, c)
+	return ls, err
 }
 
-// addPage adds the items of one page (a list result) to ls.
-func (ls *listing) addPage(l List, result json.RawMessage, c *cleaner) error {
+// addPage adds the items of one page (a list result) to ls; next is
+// whether the page names a next one (a nextCursor other than null or "").
+func (ls *listing) addPage(l List, result json.RawMessage, c *cleaner) (next bool, err error) {
 	v, err := decode(result)
 	if err != nil {
-		return fmt.Errorf("list result: %v", err)
+		return false, fmt.Errorf("list result: %v", err)
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Errorf("%s list result is not an object", l)
+		return false, fmt.Errorf("%s list result is not an object", l)
+	}
+	if cur, ok := obj["nextCursor"]; ok && cur != nil && cur != "" {
+		next = true
 	}
 	raw, ok := obj[string(l)]
 	if !ok || raw == nil {
-		return nil
+		return next, nil
 	}
 	items, ok := raw.([]any)
 	if !ok {
-		return fmt.Errorf("%q in the list result is not an array", l)
+		return false, fmt.Errorf("%q in the list result is not an array", l)
 	}
 	if len(ls.items)+len(items) > MaxItems {
-		return fmt.Errorf("more than %d %s in one listing", MaxItems, l)
+		return false, fmt.Errorf("more than %d %s in one listing", MaxItems, l)
 	}
 	for i, it := range items {
 		key := "[" + strconv.Itoa(len(ls.items)) + "]"
@@ -147,7 +153,7 @@ func (ls *listing) addPage(l List, result json.RawMessage, c *cleaner) error {
 			ls.items[key] = encode(c.clean(it, at))
 		}
 	}
-	return nil
+	return next, nil
 }
 
 // itemCursors are the ignore cursors at item i of a list result's
