@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -84,14 +85,20 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Ignore = append(opts.Ignore, p)
 	}
+	// The two recordings are read at once, each on a goroutine that ends
+	// with its file: decoding is most of the work.
 	var sums [2]*recdiff.Summary
+	var errs [2]error
+	var wg sync.WaitGroup
 	for i, name := range fs.Args() {
-		s, err := recdiff.ReadFile(name, opts)
+		wg.Go(func() { sums[i], errs[i] = recdiff.ReadFile(name, opts) })
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			fmt.Fprintf(stderr, "mcpscope diff: %v\n", err)
 			return 2
 		}
-		sums[i] = s
 	}
 	report := recdiff.Compare(sums[0], sums[1])
 	status := 0

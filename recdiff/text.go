@@ -93,10 +93,36 @@ func (t *textWriter) changes(indent string, cs []Change) {
 	}
 }
 
+// details writes where two values differ: on one line when it fits,
+// else the path, then each value on a line of its own from a little
+// before where they start to differ.
 func (t *textWriter) details(indent string, ds []Difference) {
 	for _, d := range ds {
-		t.line(faint, indent+termtext.Safe(d.Path)+": "+shown(d.Before)+" → "+shown(d.After))
+		path, before, after := termtext.Safe(d.Path), shown(d.Before), shown(d.After)
+		if one := indent + path + ": " + before + " → " + after; ansi.StringWidth(one) <= t.o.Width {
+			t.line(faint, one)
+			continue
+		}
+		before, after = fromDifference(before, after)
+		t.line(faint, indent+path+":")
+		t.line(red, indent+"  - "+before)
+		t.line(green, indent+"  + "+after)
 	}
+}
+
+// fromDifference drops what two long texts share at their start but for
+// a few characters of context, marking the cut.
+func fromDifference(a, b string) (string, string) {
+	const context = 12
+	ra, rb := []rune(a), []rune(b)
+	n := 0
+	for n < len(ra) && n < len(rb) && ra[n] == rb[n] {
+		n++
+	}
+	if n <= context+4 {
+		return a, b
+	}
+	return "…" + string(ra[n-context:]), "…" + string(rb[n-context:])
 }
 
 func shown(v string) string {
