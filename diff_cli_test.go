@@ -215,3 +215,16 @@ func TestDiffHelpAndErrors(t *testing.T) {
 		t.Errorf("--help lacks examples or flags:\n%s", out)
 	}
 }
+
+// TestDiffStdioRecordings: two recordings of the same go-sdk stdio session
+// (relayed through a Link, a server→client sampling request included)
+// show no difference.
+func TestDiffStdioRecordings(t *testing.T) {
+	a := writeRecording(t, "a.jsonl", stdioObservations(t))
+	b := writeRecording(t, "b.jsonl", stdioObservations(t))
+	status, out, errOut := runDiffCLI(a, b)
+	if status != 0 || !strings.Contains(out, "tools: 6 in A, 6 in B, the same") || !strings.Contains(out, "calls: 5 matched, 0 answered differently") ||
+		!strings.Contains(out, "sampling/createMessage") || !strings.Contains(out, "no differences") {
+		t.Errorf("diff of two stdio recordings: status %d, stderr %q\n%s", status, errOut, out)
+	}
+}

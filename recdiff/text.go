@@ -221,7 +221,7 @@ func occurrence(n int) string {
 }
 
 // latency columns: name, calls A/B, then six durations.
-const latencyRow = "%-20s %7s%8s%8s%8s%8s%8s%8s"
+const latencyRow = "%-22s %7s%8s%8s%8s%8s%8s%8s"
 
 func (r *Report) writeLatency(t *textWriter) {
 	if len(r.Latency) == 0 {
@@ -230,9 +230,9 @@ func (r *Report) writeLatency(t *textWriter) {
 	t.blank()
 	t.line(bold, fmt.Sprintf(latencyRow, "latency", "calls", "p50 A", "p50 B", "Δp50", "p95 A", "p95 B", "Δp95"))
 	for _, l := range r.Latency {
-		name := cutWidth(termtext.Safe(l.Name), 20)
-		name += strings.Repeat(" ", max(0, 20-ansi.StringWidth(name))) // width-aware padding
-		t.line("", fmt.Sprintf("%s"+latencyRow[len("%-20s"):], name, fmt.Sprintf("%d/%d", l.A.Count, l.B.Count),
+		name := cutWidth(termtext.Safe(l.Name), 22)
+		name += strings.Repeat(" ", max(0, 22-ansi.StringWidth(name))) // width-aware padding
+		t.line("", fmt.Sprintf("%s"+latencyRow[len("%-22s"):], name, fmt.Sprintf("%d/%d", l.A.Count, l.B.Count),
 			dur(l.A.P50, l.A.Count), dur(l.B.P50, l.B.Count), delta(l.DeltaP50, l),
 			dur(l.A.P95, l.A.Count), dur(l.B.P95, l.B.Count), delta(l.DeltaP95, l)))
 	}
