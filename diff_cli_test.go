@@ -23,18 +23,18 @@ func runDiffCLI(args ...string) (status int, stdout, stderr string) {
 }
 
 // recordDiffRun records one go-sdk session through mcpscope --record: a
-// fresh demo upstream, changed first by change (if not nil), and the
+// fresh demo upstream of the kind, changed first by change (if not nil), and the
 // client's usual steps, with between (if not nil) run between its two
 // tools/list. It returns the recording's path.
-func recordDiffRun(t *testing.T, name string, change func(*mcp.Server), between func(*mcp.Server, *mcptest.ClientRecorder)) string {
+func recordDiffRun(t *testing.T, kind mcpserver.Kind, name string, change func(*mcp.Server), between func(*mcp.Server, *mcptest.ClientRecorder)) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), name+".jsonl")
-	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	up := mcptest.StartUpstream(t, kind)
 	if change != nil {
 		change(up.Server)
 	}
 	addrs, _, stop := startCLIStoppable(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--record", file}, `listening on http://(\S+)`)
-	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+addrs[0]+"/mcp", mcptest.ClientOptions{})
+	cs, rec := mcptest.Connect(t, t.Context(), kind, "http://"+addrs[0]+kind.Path(), mcptest.ClientOptions{})
 	ctx := t.Context()
 	if _, err := cs.ListTools(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -95,12 +95,23 @@ func addLater(s *mcp.Server, rec *mcptest.ClientRecorder) {
 	}
 }
 
-// TestDiffSameSessionShape: two runs of the same session (different
-// JSON-RPC ids are not needed: progress tokens and timings differ) show
-// no difference, exit 0.
+// TestDiffSameSessionShape: two runs of the same session (progress
+// tokens, session ids and timings differ) show no difference, exit 0, on
+// every transport and the revision its client negotiates.
 func TestDiffSameSessionShape(t *testing.T) {
-	a := recordDiffRun(t, "a", nil, nil)
-	b := recordDiffRun(t, "b", nil, nil)
+	for _, kind := range mcpserver.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			a := recordDiffRun(t, kind, "a", nil, nil)
+			b := recordDiffRun(t, kind, "b", nil, nil)
+			status, out, errOut := runDiffCLI(a, b)
+			if status != 0 || !strings.Contains(out, "no differences") || !strings.Contains(out, "tools: 6 in A, 6 in B, the same") ||
+				!strings.Contains(out, "0 answered differently, 0 only in A, 0 only in B") {
+				t.Errorf("diff of two runs: status %d, stderr %q\n%s", status, errOut, out)
+			}
+		})
+	}
+	a := recordDiffRun(t, mcpserver.Stateful, "a", nil, nil)
+	b := recordDiffRun(t, mcpserver.Stateful, "b", nil, nil)
 	status, out, errOut := runDiffCLI(a, b)
 	if status != 0 || !strings.Contains(out, "no differences") || !strings.Contains(out, "tools: 6 in A, 6 in B, the same") ||
 		!strings.Contains(out, "calls: 7 matched, 0 answered differently, 0 only in A, 0 only in B") || !strings.Contains(out, "tools/call echo") {
@@ -114,8 +125,8 @@ func TestDiffSameSessionShape(t *testing.T) {
 // TestDiffReportsChanges: a tool added, an input schema changed and a
 // result changed are each reported, exit 1; --ignore drops the result.
 func TestDiffReportsChanges(t *testing.T) {
-	a := recordDiffRun(t, "a", nil, nil)
-	b := recordDiffRun(t, "b", changedServer, nil)
+	a := recordDiffRun(t, mcpserver.Stateful, "a", nil, nil)
+	b := recordDiffRun(t, mcpserver.Stateful, "b", changedServer, nil)
 	status, out, errOut := runDiffCLI(a, b)
 	for _, want := range []string{
 		"tools: 6 in A, 7 in B",
@@ -169,8 +180,8 @@ func TestDiffReportsChanges(t *testing.T) {
 // tools/list_changed, the client lists again) is drift, reported; the
 // same drift in both recordings is no difference.
 func TestDiffDriftWithinSession(t *testing.T) {
-	a := recordDiffRun(t, "a", nil, nil)
-	b := recordDiffRun(t, "b", nil, addLater)
+	a := recordDiffRun(t, mcpserver.Stateful, "a", nil, nil)
+	b := recordDiffRun(t, mcpserver.Stateful, "b", nil, addLater)
 	status, out, _ := runDiffCLI(a, b)
 	if status != 1 || !strings.Contains(out, "drift within a session: not the same in A and B") ||
 		!strings.Contains(out, "tools changed, after list_changed") || !strings.Contains(out, "    + later") {
@@ -179,7 +190,7 @@ func TestDiffDriftWithinSession(t *testing.T) {
 	if !strings.Contains(out, "tools: 6 in A, 6 in B, the same") {
 		t.Errorf("the first listings are the same; output:\n%s", out)
 	}
-	c := recordDiffRun(t, "c", nil, addLater)
+	c := recordDiffRun(t, mcpserver.Stateful, "c", nil, addLater)
 	status, out, _ = runDiffCLI(b, c)
 	if status != 0 || !strings.Contains(out, "drift within a session: the same in A and B") {
 		t.Errorf("the same drift in A and B: status %d\n%s", status, out)
