@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -40,7 +41,8 @@ a path into the message, gjson-style (dots, "#" for every array element,
 * and ? wildcards, \. for a dot in a name).
 
 Exit status, as diff(1): 0 when A and B are the same, 1 when they differ,
-2 on trouble (a bad flag, a file that cannot be read).
+2 on trouble (a bad flag, a file that cannot be read). Colours only on a
+terminal, and not with NO_COLOR set.
 
 Examples:
   mcpscope -u http://127.0.0.1:3001/mcp --record before.jsonl   # one run
@@ -115,7 +117,7 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		e.SetIndent("", "  ")
 		err = e.Encode(report)
 	} else {
-		err = report.WriteText(bw, recdiff.TextOptions{NameA: fs.Arg(0), NameB: fs.Arg(1), Colour: isTerminal(stdout)})
+		err = report.WriteText(bw, recdiff.TextOptions{NameA: fs.Arg(0), NameB: fs.Arg(1), Colour: isTerminal(stdout) && os.Getenv("NO_COLOR") == ""})
 	}
 	if ferr := bw.Flush(); err == nil {
 		err = ferr

@@ -12,7 +12,7 @@ import (
 // pendingCall is a request awaiting its answer: a call (key, index into
 // its series) or a page of a listing.
 type pendingCall struct {
-	key   string
+	key   string // sha256 of direction, method and canonical params
 	index int
 	tool  string // a tools/call's tool, for latencies per tool
 
@@ -46,11 +46,8 @@ func (s *Summary) call(o *proxy.Observation, env jsonrpc.Envelope) {
 		s.note(fmt.Sprintf("a %s request's params are not JSON (%v): not compared", cut(o.Method, maxLabel), err))
 		return
 	}
-	key := string(o.Direction) + "\x00" + o.Method + "\x00" + params
-	if len(key) > 64 {
-		d := sha256.Sum256([]byte(key))
-		key = string(d[:])
-	}
+	d := sha256.Sum256([]byte(string(o.Direction) + "\x00" + o.Method + "\x00" + params))
+	key := string(d[:])
 	sr := s.calls[key]
 	if sr == nil {
 		sr = &series{label: callLabel(o.Direction, o.Method, name, params)}

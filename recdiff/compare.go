@@ -1,6 +1,7 @@
 package recdiff
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -28,9 +29,9 @@ type ListReport struct {
 }
 
 // DriftReport lists the listings that changed within a session, in A and
-// in B. Same is whether both show the same changes (whatever the
-// sessions, times and order): drift that both recordings share is no
-// difference between them.
+// in B. Same is whether both show the same changes, announced alike
+// (whatever the sessions, times and order): drift that both recordings
+// share is no difference between them.
 type DriftReport struct {
 	A    []Drift `json:"a"`
 	B    []Drift `json:"b"`
@@ -115,9 +116,10 @@ func Compare(a, b *Summary) *Report {
 		}
 		r.Lists = append(r.Lists, lr)
 	}
-	r.Drift = DriftReport{A: a.drifts, B: b.drifts, Same: slices.Equal(driftSignatures(a.drifts), driftSignatures(b.drifts))}
+	r.Drift = DriftReport{A: nonNil(a.drifts), B: nonNil(b.drifts), Same: slices.Equal(driftSignatures(a.drifts), driftSignatures(b.drifts))}
+	r.Lists = nonNil(r.Lists)
 	r.Calls = compareCalls(a, b)
-	r.Latency = compareLatencies(a.latency, b.latency)
+	r.Latency = nonNil(compareLatencies(a.latency, b.latency))
 	for _, s := range []*Summary{a, b} {
 		for _, k := range s.latency.order {
 			if n := s.latency.sampled(k); n != "" {
@@ -129,12 +131,13 @@ func Compare(a, b *Summary) *Report {
 	return r
 }
 
-// driftSignatures are the drifts' lists and changes, sorted: what two
+// driftSignatures are the drifts' lists, changes and whether they were
+// announced, sorted: what two
 // recordings must share for their drift to be the same.
 func driftSignatures(ds []Drift) []string {
 	sigs := make([]string, len(ds))
 	for i, d := range ds {
-		sigs[i] = string(d.List) + "\x00" + encode(d.Changes)
+		sigs[i] = fmt.Sprintf("%s %v %s", d.List, d.Announced, encode(d.Changes))
 	}
 	sort.Strings(sigs)
 	return sigs
@@ -217,4 +220,12 @@ func compareLatencies(a, b *latencies) []LatencyDiff {
 		out = append(out, d)
 	}
 	return out
+}
+
+// nonNil makes an empty list [] in JSON, not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -195,3 +195,52 @@ func TestTextIsTerminalSafe(t *testing.T) {
 		t.Errorf("report = %+v", r)
 	}
 }
+
+// TestIgnorePathsReachListingsAndParams: --ignore paths are rooted at the
+// message: result.tools.#.description hides a changed description,
+// params.arguments.nonce lets calls with different nonces meet.
+func TestIgnorePathsReachListingsAndParams(t *testing.T) {
+	var opts Options
+	for _, s := range []string{"result.tools.#.description", "params.arguments.nonce"} {
+		p, err := ParsePath(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Ignore = append(opts.Ignore, p)
+	}
+	a, b := newFeed(opts), newFeed(opts)
+	a.call("1", "tools/list", `{}`, `{"tools":[{"name":"x","description":"old"}]}`)
+	b.call("1", "tools/list", `{}`, `{"tools":[{"name":"x","description":"new"}]}`)
+	a.call("2", "tools/call", `{"name":"x","arguments":{"nonce":"n1","v":1}}`, `{}`)
+	b.call("2", "tools/call", `{"name":"x","arguments":{"nonce":"n2","v":1}}`, `{}`)
+	if r := Compare(a.s, b.s); r.Differs() || r.Calls.Matched != 1 {
+		t.Errorf("with the ignore paths: %+v", r)
+	}
+	a, b = newFeed(Options{}), newFeed(Options{})
+	a.call("1", "tools/list", `{}`, `{"tools":[{"name":"x","description":"old"}]}`)
+	b.call("1", "tools/list", `{}`, `{"tools":[{"name":"x","description":"new"}]}`)
+	if r := Compare(a.s, b.s); !r.Differs() || len(r.Lists[0].Changes) != 1 {
+		t.Errorf("without them, the description differs: %+v", r.Lists)
+	}
+}
+
+// TestDriftAnnouncedOrNotDiffers: the same change within a session is a
+// difference when one server announced it and the other did not.
+func TestDriftAnnouncedOrNotDiffers(t *testing.T) {
+	run := func(announce bool) *Summary {
+		f := newFeed(Options{})
+		f.call("1", "tools/list", `{}`, `{"tools":[{"name":"a"}]}`)
+		if announce {
+			f.add(&proxy.Observation{Direction: proxy.ServerToClient, Kind: proxy.KindNotification, Method: "notifications/tools/list_changed",
+				Body: `{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`})
+		}
+		f.call("2", "tools/list", `{}`, `{"tools":[]}`)
+		return f.s
+	}
+	if r := Compare(run(true), run(true)); r.Differs() || !r.Drift.Same || len(r.Drift.A) != 1 {
+		t.Errorf("the same announced drift: %+v", r.Drift)
+	}
+	if r := Compare(run(true), run(false)); !r.Differs() || r.Drift.Same {
+		t.Errorf("announced against unannounced: %+v", r.Drift)
+	}
+}
