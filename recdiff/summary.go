@@ -2,6 +2,7 @@ package recdiff
 
 import (
 	"fmt"
+	"slices"
 
 	"mcpscope/jsonrpc"
 	"mcpscope/proxy"
@@ -28,7 +29,8 @@ const (
 	// MaxAnswer bounds the bytes of one answer kept whole; a larger one
 	// is kept as a digest.
 	MaxAnswer = 256 << 10
-	// maxPending bounds the requests awaiting their answer.
+	// maxPending bounds the requests awaiting their answer; past it the
+	// older half is forgotten.
 	maxPending = 1 << 16
 	// maxSessions bounds the sessions whose listings are followed.
 	maxSessions = 4096
@@ -137,8 +139,7 @@ func (s *Summary) Add(o *proxy.Observation) {
 // request notes a request, for its answer.
 func (s *Summary) request(o *proxy.Observation) {
 	if len(s.pending) >= maxPending {
-		s.note(fmt.Sprintf("more than %d requests awaited their answer at once: later ones were not compared", maxPending))
-		return
+		s.forgetOldest()
 	}
 	env := jsonrpc.Read(o.Body)
 	if l, ok := listMethods[o.Method]; ok {
@@ -146,6 +147,21 @@ func (s *Summary) request(o *proxy.Observation) {
 		return
 	}
 	s.call(o, env)
+}
+
+// forgetOldest forgets the older half of the requests awaiting their
+// answer (those most likely never answered): a cost of one pass per
+// maxPending/2 requests.
+func (s *Summary) forgetOldest() {
+	seqs := make([]uint64, 0, len(s.pending))
+	for seq := range s.pending {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	for _, seq := range seqs[:len(seqs)/2] {
+		delete(s.pending, seq)
+	}
+	s.note(fmt.Sprintf("more than %d requests awaited their answer at once: answers to the oldest were not linked (they count as unanswered)", maxPending))
 }
 
 // note keeps a note on what was left out (each distinct note once).

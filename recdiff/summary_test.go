@@ -244,3 +244,26 @@ func TestDriftAnnouncedOrNotDiffers(t *testing.T) {
 		t.Errorf("announced against unannounced: %+v", r.Drift)
 	}
 }
+
+// TestPendingRequestsAreBounded: requests never answered do not pile up
+// past maxPending; the oldest are forgotten, later calls still compared.
+func TestPendingRequestsAreBounded(t *testing.T) {
+	f := newFeed(Options{})
+	for range maxPending + 10 {
+		f.call("1", "ping", `{}`, "")
+	}
+	if len(f.s.pending) > maxPending {
+		t.Errorf("%d requests pending, bound %d", len(f.s.pending), maxPending)
+	}
+	f.call("2", "tools/call", `{"name":"late"}`, `{"ok":true}`)
+	calls := f.s.calls
+	var late *series
+	for _, sr := range calls {
+		if strings.Contains(sr.label, "late") {
+			late = sr
+		}
+	}
+	if late == nil || !late.calls[0].answered || !strings.Contains(strings.Join(f.s.Notes(), "\n"), "answers to the oldest were not linked") {
+		t.Errorf("the late call: %+v; notes %q", late, f.s.Notes())
+	}
+}
