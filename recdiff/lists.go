@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // List names a kind of listing by its member in the list result.
@@ -205,4 +206,39 @@ func changedItem(l List, name, x, y string) Change {
 	}
 	c.Details = differences("", a, b)
 	return c
+}
+
+// Describe says in one line what changes hold, for a finding's message or
+// a log: "added later; changed echo (description, inputSchema); removed
+// old". At most five names per kind are given (then "and N more"), each
+// cut to 64 bytes; names are peer text, to be made terminal-safe before
+// they are shown. No changes is "".
+func Describe(changes []Change) string {
+	var parts []string
+	for _, kind := range []ChangeKind{Added, Changed, Removed} {
+		var names []string
+		n := 0
+		for _, c := range changes {
+			if c.Kind != kind {
+				continue
+			}
+			n++
+			if len(names) == 5 {
+				continue
+			}
+			name := cut(c.Name, 64)
+			if kind == Changed && len(c.Fields) > 0 {
+				name += " (" + cut(strings.Join(c.Fields, ", "), 64) + ")"
+			}
+			names = append(names, name)
+		}
+		if n == 0 {
+			continue
+		}
+		if n > len(names) {
+			names = append(names, fmt.Sprintf("and %d more", n-len(names)))
+		}
+		parts = append(parts, string(kind)+" "+strings.Join(names, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
