@@ -137,7 +137,7 @@ func Compare(a, b *Summary) *Report {
 func driftSignatures(ds []Drift) []string {
 	sigs := make([]string, len(ds))
 	for i, d := range ds {
-		sigs[i] = fmt.Sprintf("%s %v %s", d.List, d.Announced, encode(d.Changes))
+		sigs[i] = fmt.Sprintf("%s %v %d %s", d.List, d.Announced, d.CountChanges, encode(d.Changes))
 	}
 	sort.Strings(sigs)
 	return sigs

@@ -3,6 +3,7 @@ package recdiff
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -22,8 +23,13 @@ type Drift struct {
 	// since the previous listing. A change without it reaches clients
 	// that cache the list only by chance.
 	Announced bool     `json:"announced"`
-	Changes   []Change `json:"changes"`
+	Changes   []Change `json:"changes"` // the first MaxListed
+	// CountChanges counts all the changes.
+	CountChanges int `json:"count_changes"`
 }
+
+// maxDrifts bounds the drifts a summary keeps.
+const maxDrifts = 1000
 
 // firstListing is a recording's first complete listing of a kind.
 type firstListing struct {
@@ -103,21 +109,32 @@ func (s *Summary) listPage(o *proxy.Observation, p pendingCall) {
 		s.firsts[p.list] = &firstListing{listing: cur, session: p.session, seq: o.Seq}
 	}
 	if prev := sl.last[p.list]; prev != nil && prev != cur {
-		s.drifts = append(s.drifts, Drift{Session: p.session, List: p.list, Seq: o.Seq, Time: o.Time,
+		s.drift(Drift{Session: cut(p.session, maxLabel), List: p.list, Seq: o.Seq, Time: o.Time,
 			Announced: sl.announced[p.list], Changes: compareListings(p.list, prev, cur)})
 	}
 	sl.last[p.list] = cur
 	sl.announced[p.list] = false
 }
 
+// drift keeps d, its changes cut to MaxListed, up to maxDrifts.
+func (s *Summary) drift(d Drift) {
+	if len(s.drifts) >= maxDrifts {
+		s.note(fmt.Sprintf("only the first %d listings that changed within a session are kept", maxDrifts))
+		return
+	}
+	d.CountChanges = len(d.Changes)
+	if len(d.Changes) > MaxListed {
+		d.Changes = slices.Clone(d.Changes[:MaxListed])
+	}
+	s.drifts = append(s.drifts, d)
+}
+
 // intern returns the kept listing equal to ls (one copy of each distinct
 // listing), or ls kept now; nil when it does not fit the byte budget.
 func (s *Summary) intern(ls *listing) *listing {
 	keys := make([]string, 0, len(ls.items))
-	size := 0
-	for k, v := range ls.items {
+	for k := range ls.items {
 		keys = append(keys, k)
-		size += len(k) + len(v)
 	}
 	sort.Strings(keys)
 	h := sha256.New()
@@ -128,7 +145,7 @@ func (s *Summary) intern(ls *listing) *listing {
 	if kept := s.interned[d]; kept != nil {
 		return kept
 	}
-	if !s.keep(size) {
+	if !s.keep(ls.size) {
 		s.note(fmt.Sprintf("past %d MiB kept, later listings were not followed", s.opts.MaxBytes>>20))
 		return nil
 	}

@@ -40,8 +40,14 @@ func (l List) itemKey() string {
 	return "name"
 }
 
-// MaxItems bounds the items of one listing (all its pages together).
-const MaxItems = 10000
+const (
+	// MaxItems bounds the items of one listing (all its pages together).
+	MaxItems = 10000
+	// MaxListingBytes bounds the canonical bytes of one listing.
+	MaxListingBytes = 16 << 20
+	// maxName bounds an item's name as a Change gives it.
+	maxName = 1024
+)
 
 // ChangeKind says how an item of a listing changed.
 type ChangeKind string
@@ -58,8 +64,8 @@ type Change struct {
 	List List       `json:"list"`
 	// Name is the item's key: a tool's or a prompt's name, a resource's
 	// uri, a template's uriTemplate (an item without one is "[i]", its
-	// index; a second item of the same name is "name#2"). It is peer
-	// text: make it terminal-safe before showing it.
+	// index; a second item of the same name is "name#2"), cut to 1 KiB.
+	// It is peer text: make it terminal-safe before showing it.
 	Name string `json:"name"`
 	// Fields are, for a changed item, its members that differ (sorted):
 	// description, inputSchema, outputSchema, annotations, title...
@@ -77,7 +83,7 @@ type Change struct {
 // anything else in it differs: description, title, inputSchema,
 // outputSchema, annotations. A result that is not an object with a
 // "tools" array (absent is empty), or a listing of more than MaxItems
-// tools, is an error naming the side. Nil changes mean the same tools.
+// tools (or MaxListingBytes), is an error naming the side. Nil changes mean the same tools.
 //
 // It is the comparison behind a live "tool list changed mid-session"
 // finding: call it with a session's previous tools/list result and its
@@ -104,6 +110,7 @@ func CompareLists(l List, before, after json.RawMessage) ([]Change, error) {
 // listing is a listing's items, by key, as canonical JSON.
 type listing struct {
 	items  map[string]string
+	size   int    // bytes of the keys and items
 	digest string // set once kept by a Summary (intern)
 }
 
@@ -150,9 +157,14 @@ func (ls *listing) addPage(l List, result json.RawMessage, c *cleaner) (next boo
 			key = base + "#" + strconv.Itoa(n)
 		}
 		at, drop := c.itemCursors(l, i)
-		if !drop {
-			ls.items[key] = encode(c.clean(it, at))
+		if drop {
+			continue
 		}
+		item := encode(c.clean(it, at))
+		if ls.size += len(key) + len(item); ls.size > MaxListingBytes {
+			return false, fmt.Errorf("a listing of %s larger than %d MiB", l, MaxListingBytes>>20)
+		}
+		ls.items[key] = item
 	}
 	return next, nil
 }
@@ -179,14 +191,14 @@ func compareListings(l List, a, b *listing) []Change {
 		y, ok := b.items[k]
 		switch {
 		case !ok:
-			out = append(out, Change{Kind: Removed, List: l, Name: k})
+			out = append(out, Change{Kind: Removed, List: l, Name: cut(k, maxName)})
 		case x != y:
 			out = append(out, changedItem(l, k, x, y))
 		}
 	}
 	for k := range b.items {
 		if _, ok := a.items[k]; !ok {
-			out = append(out, Change{Kind: Added, List: l, Name: k})
+			out = append(out, Change{Kind: Added, List: l, Name: cut(k, maxName)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -195,7 +207,7 @@ func compareListings(l List, a, b *listing) []Change {
 
 // changedItem describes an item whose canonical texts x and y differ.
 func changedItem(l List, name, x, y string) Change {
-	c := Change{Kind: Changed, List: l, Name: name}
+	c := Change{Kind: Changed, List: l, Name: cut(name, maxName)}
 	a, b := decodeCanonical(x), decodeCanonical(y)
 	am, _ := a.(map[string]any)
 	bm, _ := b.(map[string]any)

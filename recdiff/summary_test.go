@@ -267,3 +267,23 @@ func TestPendingRequestsAreBounded(t *testing.T) {
 		t.Errorf("the late call: %+v; notes %q", late, f.s.Notes())
 	}
 }
+
+// TestDriftIsBounded: a drift keeps its first MaxListed changes and
+// counts them all; a listing past MaxListingBytes is noted, not kept.
+func TestDriftIsBounded(t *testing.T) {
+	f := newFeed(Options{})
+	var tools []string
+	for i := range MaxListed + 10 {
+		tools = append(tools, `{"name":"t`+strings.Repeat("x", i)+`"}`)
+	}
+	f.call("1", "tools/list", `{}`, `{"tools":[`+strings.Join(tools, ",")+`]}`)
+	f.call("2", "tools/list", `{}`, `{"tools":[]}`)
+	if d := f.s.drifts; len(d) != 1 || len(d[0].Changes) != MaxListed || d[0].CountChanges != MaxListed+10 {
+		t.Fatalf("drift keeps %d changes of %d", len(d[0].Changes), d[0].CountChanges)
+	}
+	big := `{"tools":[{"name":"big","description":"` + strings.Repeat("d", MaxListingBytes) + `"}]}`
+	f.call("3", "tools/list", `{}`, big)
+	if len(f.s.drifts) != 1 || !strings.Contains(strings.Join(f.s.Notes(), "\n"), "larger than 16 MiB") {
+		t.Errorf("a listing past MaxListingBytes: %d drifts, notes %q", len(f.s.drifts), f.s.Notes())
+	}
+}

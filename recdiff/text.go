@@ -177,6 +177,9 @@ func (r *Report) writeDrift(t *textWriter) {
 			}
 			t.line("", fmt.Sprintf("  %s, session %s, seq %d: %s changed, %s", side.name, cutWidth(termtext.Safe(d.Session), 12), d.Seq, d.List, how))
 			t.changes("    ", d.Changes)
+			if d.CountChanges > len(d.Changes) {
+				t.line("", fmt.Sprintf("    … and %d more", d.CountChanges-len(d.Changes)))
+			}
 		}
 	}
 }
