@@ -33,6 +33,9 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	r.writeDrift(t)
 	r.writeCalls(t)
 	r.writeLatency(t)
+	if len(r.NotesA)+len(r.NotesB) > 0 {
+		t.blank()
+	}
 	for _, n := range r.NotesA {
 		t.line("", "note (A): "+termtext.Safe(n))
 	}
