@@ -48,9 +48,9 @@ Examples:
   mcpscope -u http://127.0.0.1:3001/mcp --record before.jsonl   # one run
   mcpscope -u http://127.0.0.1:3001/mcp --record after.jsonl    # another
   mcpscope diff before.jsonl after.jsonl
-  mcpscope diff before.jsonl after.jsonl --ignore result.structuredContent.requestId
-  mcpscope diff before.jsonl after.jsonl --ignore 'result.content.#.text' -q && echo same
-  mcpscope diff before.jsonl after.jsonl --format json | jq '.calls.differ'
+  mcpscope diff a.jsonl b.jsonl --ignore result.structuredContent.requestId
+  mcpscope diff a.jsonl b.jsonl --ignore 'result.content.#.text' -q && echo same
+  mcpscope diff a.jsonl b.jsonl --format json | jq '.calls.differ'
 
 Flags:
 `
@@ -58,7 +58,7 @@ Flags:
 func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("mcpscope diff", pflag.ContinueOnError)
 	format := fs.StringP("format", "f", "text", "text or json")
-	ignores := fs.StringArray("ignore", nil, "also ignore this path in messages, e.g. result.structuredContent.now (repeatable)")
+	ignores := fs.StringArray("ignore", nil, "also ignore this `PATH` in messages (repeatable)")
 	quiet := fs.BoolP("quiet", "q", false, "print nothing: the exit status says")
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
