@@ -2,6 +2,7 @@ package recdiff
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -285,5 +286,31 @@ func TestDriftIsBounded(t *testing.T) {
 	f.call("3", "tools/list", `{}`, big)
 	if len(f.s.drifts) != 1 || !strings.Contains(strings.Join(f.s.Notes(), "\n"), "larger than 16 MiB") {
 		t.Errorf("a listing past MaxListingBytes: %d drifts, notes %q", len(f.s.drifts), f.s.Notes())
+	}
+}
+
+// TestTextColours: colours only when asked, and the peer's escapes
+// never, even then.
+func TestTextColours(t *testing.T) {
+	a, b := newFeed(Options{}), newFeed(Options{})
+	a.call("1", "tools/list", `{}`, `{"tools":[]}`)
+	b.call("1", "tools/list", `{}`, `{"tools":[{"name":"new\u001b[2J"}]}`)
+	var out strings.Builder
+	if err := Compare(a.s, b.s).WriteText(&out, TextOptions{Colour: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), green+"  + new"+reset) || strings.Contains(out.String(), "\x1b[2J") {
+		t.Errorf("coloured report:\n%q", out.String())
+	}
+}
+
+// BenchmarkSummaryAdd: one tools/call and its answer into a summary.
+func BenchmarkSummaryAdd(b *testing.B) {
+	f := newFeed(Options{})
+	b.ReportAllocs()
+	for i := range b.N {
+		id := strconv.Itoa(i)
+		f.call(id, "tools/call", `{"name":"echo","arguments":{"text":"m`+strconv.Itoa(i%1000)+`"},"_meta":{"progressToken":`+id+`}}`,
+			`{"content":[{"type":"text","text":"r`+strconv.Itoa(i%1000)+`"}],"structuredContent":{"n":`+id+`,"createdAt":"2026-12-05T08:00:00Z"}}`)
 	}
 }
