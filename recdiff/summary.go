@@ -103,12 +103,13 @@ func ReadFile(path string, opts Options) (*Summary, error) {
 }
 
 // Add takes one observation into the summary. Only JSON-RPC messages
-// count (message observations, and SSE events carrying one message);
+// count (message observations, and SSE events carrying one message; not
+// a breakpoint's decision, which names its message);
 // messages flagged invalid_json, partial or oversized (their text is not
 // the whole message) or by_mcpscope (sent in the client's place) are
 // left out.
 func (s *Summary) Add(o *proxy.Observation) {
-	if o.Kind == "" || o.Body == "" || o.Has("invalid_json") || o.Has("partial") || o.Has("oversized") || o.Has("by_mcpscope") {
+	if (o.Type != proxy.TypeMessage && o.Type != proxy.TypeSSEEvent) || o.Kind == "" || o.Body == "" || o.Has("invalid_json") || o.Has("partial") || o.Has("oversized") || o.Has("by_mcpscope") {
 		return
 	}
 	switch o.Kind {
