@@ -36,6 +36,7 @@ Usage:
   mcpscope rules test FILE RECORDING
   mcpscope export RECORDING --format har|markdown|jsonl [-o OUT]
   mcpscope stats RECORDING     latency per method and tool, pending calls, context cost
+  mcpscope diff A B            compare two recordings: listings, drift, answers, latency
   mcpscope replay FILE         serve a recording as an MCP server (--stdio: on stdin/stdout)
   mcpscope open FILE           browse a recording in the UI
   mcpscope version
