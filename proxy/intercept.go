@@ -212,6 +212,11 @@ func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direct
 		if dir == ClientToServer && isReply(ctx) {
 			o.Flags = append(o.Flags, "by_mcpscope")
 		}
+		if dir == ClientToServer {
+			if m := resendOf(ctx); m.on {
+				markResent(o, m.from)
+			}
+		}
 		if i == 0 {
 			firstID = env.ID
 		}

@@ -115,6 +115,7 @@ type Proxy struct {
 	streamSeq   atomic.Uint64
 	linkSeq     atomic.Uint64 // stdio sessions (OpenLink)
 	exchangeSeq atomic.Uint64
+	resendSeq   atomic.Uint64 // the ids of re-sent requests (resend.go)
 	connSeq     atomic.Uint64
 	serving     atomic.Int64 // requests in ServeHTTP, and streams handed over (see Drain)
 	clientConns clientConns  // the connections of streams handed over (handover.go)
