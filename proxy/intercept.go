@@ -80,7 +80,7 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 	if set == nil || isReply(ctx) || isObserved(ctx) { // mcpscope's own reply, or a line already forwarded, is not judged
 		return out
 	}
-	subject := o.Subject()
+	subject := o.RuleSubject()
 	matched := set.Match(&subject)
 	if len(matched) == 0 {
 		return out

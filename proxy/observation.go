@@ -270,3 +270,13 @@ func (o *Observation) Subject() filter.Subject {
 	}
 	return s
 }
+
+// RuleSubject is Subject as the rules see it: without Tool, so a rule's
+// tool:NAME matches the tools/call request only (read from its body), as
+// it always did, and does not also hold, block or edit the call's answer
+// and progress. The view filter (Subject) matches them all.
+func (o *Observation) RuleSubject() filter.Subject {
+	s := o.Subject()
+	s.Tool = ""
+	return s
+}

@@ -249,5 +249,3 @@ func answerIn(msgs []string, id string) (string, bool) {
 	}
 	return "", false
 }
-
-

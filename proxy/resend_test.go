@@ -186,7 +186,8 @@ func TestResendFailureIsAFailedExchange(t *testing.T) {
 }
 
 // The tool's name is on every message of a tools/call: the request, its
-// progress notifications and its answer; tool:NAME keeps all three.
+// progress notifications and its answer; tool:NAME keeps all three in the
+// view. Rules still match the request alone.
 func TestToolNameOnEveryMessageOfACall(t *testing.T) {
 	for _, kind := range []mcpserver.Kind{mcpserver.Stateful, mcpserver.Stateless} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -206,6 +207,9 @@ func TestToolNameOnEveryMessageOfACall(t *testing.T) {
 			hs.Seen.Await(t, 6, func(o *proxy.Observation) bool { return o.Tool != "" })
 			for _, o := range hs.Seen.Matching(func(o *proxy.Observation) bool { return o.Kind != "" }) {
 				s := o.Subject()
+				if rs := o.RuleSubject(); f.Match(&rs) != (o.Kind == proxy.KindRequest && o.Tool == "progress") {
+					t.Errorf("for rules, tool:progress matches the %s %s: %v; want the request only, as before", o.Kind, o.Method, f.Match(&rs))
+				}
 				if f.Match(&s) {
 					kept[string(o.Kind)+" "+o.Method]++
 					if o.Tool != "progress" {
