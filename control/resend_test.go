@@ -99,8 +99,12 @@ func TestResendOverAPI(t *testing.T) {
 	if n := up.Methods()["tools/call"]; n != 2 {
 		t.Errorf("upstream saw %d tools/call, want 2", n)
 	}
-	req := find(func(o *proxy.Observation) bool { return o.Kind == proxy.KindRequest && string(o.ID) == `"mcpscope-resend-1"` })
-	ans := find(func(o *proxy.Observation) bool { return o.Kind == proxy.KindResult && string(o.ID) == `"mcpscope-resend-1"` })
+	req := find(func(o *proxy.Observation) bool {
+		return o.Kind == proxy.KindRequest && string(o.ID) == `"mcpscope-resend-1"`
+	})
+	ans := find(func(o *proxy.Observation) bool {
+		return o.Kind == proxy.KindResult && string(o.ID) == `"mcpscope-resend-1"`
+	})
 	if req.ResentFrom != orig.Seq || ans.RequestSeq != req.Seq || !ans.Has(proxy.FlagResent) {
 		t.Errorf("request resent_from %d (want %d); answer linked to %d (want %d), flags %v", req.ResentFrom, orig.Seq, ans.RequestSeq, req.Seq, ans.Flags)
 	}
