@@ -54,7 +54,7 @@ func CurlCommand(h *proxy.HTTPExchange, body, bodyFile string) (cmd string, vars
 		for _, v := range h.RequestHeaders[k] {
 			b.WriteString(" \\\n  -H ")
 			if red.SecretHeader(k) {
-				b.WriteString(doubleQuoted(k+": ") + secretValue(k, v, variable))
+				b.WriteString(`"` + dqEscape(k+": ") + secretValue(k, v, variable) + `"`)
 				continue
 			}
 			b.WriteString(singleQuoted(k + ": " + v))
@@ -69,22 +69,22 @@ func CurlCommand(h *proxy.HTTPExchange, body, bodyFile string) (cmd string, vars
 	return b.String(), vars
 }
 
-// secretValue is a secret header's value as a shell word: the scheme of an
-// Authorization kept ("Bearer "), the credentials a variable.
+// secretValue is a secret header's value inside double quotes: the
+// scheme of an Authorization kept ("Bearer "), the credentials a variable.
 func secretValue(name, value string, variable func(string) string) string {
+	v := envName(name)
 	switch strings.ToLower(name) {
 	case "authorization":
-		if scheme, _, ok := strings.Cut(value, " "); ok && scheme != "" {
-			return doubleQuoted(scheme+" ") + variable("TOKEN")
-		}
-		return variable("TOKEN")
+		v = "TOKEN"
 	case "proxy-authorization":
-		if scheme, _, ok := strings.Cut(value, " "); ok && scheme != "" {
-			return doubleQuoted(scheme+" ") + variable("PROXY_TOKEN")
-		}
-		return variable("PROXY_TOKEN")
+		v = "PROXY_TOKEN"
+	default:
+		return variable(v)
 	}
-	return variable(envName(name))
+	if scheme, _, ok := strings.Cut(value, " "); ok && scheme != "" {
+		return dqEscape(scheme+" ") + variable(v)
+	}
+	return variable(v)
 }
 
 // curlURL quotes u, its secret query parameters' values replaced by
@@ -146,10 +146,9 @@ func singleQuoted(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// doubleQuoted quotes s in double quotes, escaping what is special there.
-func doubleQuoted(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`")
-	return `"` + r.Replace(s) + `"`
+// dqEscape escapes s for the inside of double quotes.
+func dqEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`").Replace(s)
 }
 
 // shellUnsafe reports whether body holds bytes a command line should not
