@@ -110,6 +110,11 @@ type Proxy struct {
 	// client's, as for every other stream).
 	DrainFor time.Duration
 
+	// StdioResend, when set, serves the re-sends (Resend) of the stdio
+	// sessions it bridges to HTTP (the bridge: mcpscope -- CMD). Other
+	// stdio sessions (wrapped) cannot be re-sent.
+	StdioResend ResendHandler
+
 	busOnce sync.Once
 
 	streamSeq   atomic.Uint64

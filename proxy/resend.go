@@ -37,6 +37,15 @@ const MaxResendAnswer = 4 << 20
 // ErrResendHTTPOnly says a session is not one Resend can send on.
 var ErrResendHTTPOnly = errors.New("re-send works on Streamable HTTP sessions")
 
+// ResendHandler serves, as a client's HTTP requests, the re-sends of the
+// stdio sessions it bridges (Proxy.StdioResend).
+type ResendHandler interface {
+	http.Handler
+	// ResendPath returns the path to POST a message of session to, and
+	// false when the handler does not serve that session.
+	ResendPath(session string) (string, bool)
+}
+
 // ResendRequest is what to re-send, and where.
 type ResendRequest struct {
 	// Session is the session the message belongs to, as observations name
@@ -93,9 +102,10 @@ func markResent(o *Observation, from uint64) {
 // mcpscope (see the comment at the top of this file), and waits for its
 // answer (a request's: the result or error with its id; a notification's:
 // the HTTP status), or until ctx ends. It refuses a server→client
-// message, a batch, and sessions that are not Streamable HTTP (stdio, or
-// the legacy HTTP+SSE transport, whose answers go to the client's stream):
-// ErrResendHTTPOnly. A failed exchange (the upstream refused, answered an
+// message, a batch, and sessions it cannot send on (ErrResendHTTPOnly):
+// the legacy HTTP+SSE transport's, whose answers go to the client's
+// stream, and stdio sessions but those StdioResend bridges (a wrapped
+// session's child belongs to its wrap process). A failed exchange (the upstream refused, answered an
 // HTTP error) is no error: the result says so, and the traffic shows it.
 func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, error) {
 	env := jsonrpc.Read(req.Body)
@@ -105,7 +115,8 @@ func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, er
 	case env.Kind != KindRequest && env.Kind != KindNotification:
 		return ResendResult{}, fmt.Errorf("only a client's request or notification can be re-sent, not a %s", env.Kind)
 	}
-	if err := p.resendable(req); err != nil {
+	via, err := p.resendVia(&req)
+	if err != nil {
 		return ResendResult{}, err
 	}
 	body, id := req.Body, ""
@@ -137,7 +148,7 @@ func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, er
 	p.resendHeaders(ctx, r.Header, req, env.Method)
 	w := &resendWriter{header: make(http.Header), id: id, found: cancel}
 	var res ResendResult
-	if err := serveResend(p, w, r); err != nil {
+	if err := serveResend(via, w, r); err != nil {
 		res = ResendResult{ID: id, Status: w.statusCode(), Failure: err.Error()}
 	} else {
 		res = w.result(id)
@@ -154,13 +165,27 @@ func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, er
 	return res, nil
 }
 
-// resendable refuses sessions Resend cannot send on.
-func (p *Proxy) resendable(req ResendRequest) error {
+// resendVia returns what serves a re-send on req's session (the proxy,
+// or for a bridged stdio session StdioResend, req.Path set to its path),
+// or why none can.
+func (p *Proxy) resendVia(req *ResendRequest) (http.Handler, error) {
 	for _, s := range p.Sessions() {
-		if s.ID == req.Session && s.Transport != "" {
-			return fmt.Errorf("%w: session %s is %s", ErrResendHTTPOnly, req.Session, s.Transport)
+		if s.ID != req.Session || s.Transport == "" {
+			continue
 		}
+		if p.StdioResend != nil {
+			if path, ok := p.StdioResend.ResendPath(req.Session); ok {
+				req.Path = path
+				return p.StdioResend, nil
+			}
+		}
+		return nil, fmt.Errorf("%w and bridged stdio sessions (mcpscope -- CMD): session %s is %s, wrapped", ErrResendHTTPOnly, req.Session, s.Transport)
 	}
+	return p, p.resendable(*req)
+}
+
+// resendable refuses Streamable HTTP sessions Resend cannot send on.
+func (p *Proxy) resendable(req ResendRequest) error {
 	for _, s := range p.Streams() {
 		if s.Session == req.Session && s.Kind == StreamLegacy {
 			return fmt.Errorf("%w: session %s uses the legacy HTTP+SSE transport, whose answers go to its client's stream", ErrResendHTTPOnly, req.Session)
@@ -222,9 +247,9 @@ func replaceID(text, idText, id string) string {
 	return text[:off] + id + text[off+len(idText):]
 }
 
-// serveResend runs the proxy's path for a re-send. A rule that cuts the
+// serveResend runs the proxy's path (or the bridge's) for a re-send. A rule that cuts the
 // stream aborts the handler (http.ErrAbortHandler): that is the failure.
-func serveResend(p *Proxy, w *resendWriter, r *http.Request) (err error) {
+func serveResend(h http.Handler, w *resendWriter, r *http.Request) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			if e, ok := v.(error); ok && errors.Is(e, http.ErrAbortHandler) {
@@ -234,7 +259,7 @@ func serveResend(p *Proxy, w *resendWriter, r *http.Request) (err error) {
 			panic(v)
 		}
 	}()
-	p.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 	return nil
 }
 

@@ -63,7 +63,8 @@ func (m *Model) resend(edit bool) tea.Cmd {
 }
 
 // resendRequest is the re-send of the selected row, if it is a client's
-// request or notification on a Streamable HTTP session (said otherwise).
+// request or notification (said otherwise; the engine refuses sessions
+// it cannot re-send on, and says why).
 func (m *Model) resendRequest() (proxy.ResendRequest, bool) {
 	r, ok := m.traffic.selected()
 	if !ok {
@@ -78,12 +79,9 @@ func (m *Model) resendRequest() (proxy.ResendRequest, bool) {
 	case o.Batch > 0:
 		m.say("a message of a batch cannot be re-sent alone yet: re-send works on single messages")
 		return proxy.ResendRequest{}, false
-	case o.Exchange == "":
-		m.say("re-send works on HTTP sessions: this message travelled over stdio")
-		return proxy.ResendRequest{}, false
 	}
 	req := proxy.ResendRequest{Session: o.Session, Body: o.Body, From: o.Seq}
-	if h := m.exchangeOf(o.Exchange); h != nil {
+	if h := m.exchangeOf(o.Exchange); o.Exchange != "" && h != nil { // stdio has none: the engine knows where a bridged session's go
 		if u, err := url.Parse(h.URL); err == nil {
 			req.Path = u.RequestURI()
 		}
