@@ -212,10 +212,8 @@ func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direct
 		if dir == ClientToServer && isReply(ctx) {
 			o.Flags = append(o.Flags, "by_mcpscope")
 		}
-		if dir == ClientToServer {
-			if m := resendOf(ctx); m.on {
-				markResent(o, m.from)
-			}
+		if m := resendOf(ctx); m.on { // the re-send, and the messages of its JSON answer
+			markResent(o, m.from)
 		}
 		if i == 0 {
 			firstID = env.ID

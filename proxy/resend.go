@@ -94,7 +94,9 @@ func resendOf(ctx context.Context) resendMark {
 
 // markResent flags o as part of a re-send of the request at seq from.
 func markResent(o *Observation, from uint64) {
-	o.Flags = append(o.Flags[:len(o.Flags):len(o.Flags)], FlagResent)
+	if !o.Has(FlagResent) {
+		o.Flags = append(o.Flags[:len(o.Flags):len(o.Flags)], FlagResent)
+	}
 	o.ResentFrom = from
 }
 

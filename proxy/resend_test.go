@@ -227,3 +227,41 @@ func TestToolNameOnEveryMessageOfACall(t *testing.T) {
 		})
 	}
 }
+
+// A re-sent call's stream is mcpscope's: its progress notifications are
+// marked re-sent (and name the tool), and the session's client, whose
+// token the re-send carries, gets none of them.
+func TestResentCallsProgressIsMarkedAndNotTheClients(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	hs := startProxy(t, up.URL, nil)
+	cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, hs.URL+"/mcp", mcptest.ClientOptions{})
+	p := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 3, "interval_ms": 1}}
+	p.SetProgressToken("tok")
+	call(t, cs, p)
+	if _, err := rec.WaitProgress(3, timeout); err != nil {
+		t.Fatal(err)
+	}
+	orig, path := sentCall(t, hs, "progress")
+	res, err := hs.Proxy.Resend(t.Context(), proxy.ResendRequest{Session: orig.Session, Body: orig.Body, From: orig.Seq, Path: path})
+	if err != nil || res.Failure != "" || !strings.Contains(res.Answer, "done 3") {
+		t.Fatalf("re-send = %+v, %v", res, err)
+	}
+	marked := hs.Seen.Await(t, 3, func(o *proxy.Observation) bool {
+		return o.Method == mcptest.MethodProgress && o.Has(proxy.FlagResent)
+	})
+	if len(marked) != 3 {
+		t.Fatalf("%d progress notifications of the re-send marked, want 3", len(marked))
+	}
+	for _, o := range marked {
+		if o.ResentFrom != orig.Seq || o.Tool != "progress" || strings.Count(strings.Join(o.Flags, ","), proxy.FlagResent) != 1 {
+			t.Errorf("progress of the re-send: resent_from %d, tool %q, flags %v", o.ResentFrom, o.Tool, o.Flags)
+		}
+	}
+	ans := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool { return o.Kind == proxy.KindResult && string(o.ID) == res.ID })
+	if len(ans) != 1 || strings.Count(strings.Join(ans[0].Flags, ","), proxy.FlagResent) != 1 {
+		t.Errorf("the answer's flags: %v, want resent once", ans)
+	}
+	if n := len(rec.Events(mcptest.MethodProgress)); n != 3 {
+		t.Errorf("the client got %d progress notifications, want its own 3 only", n)
+	}
+}
