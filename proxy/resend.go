@@ -206,12 +206,14 @@ func (p *Proxy) resendable(req ResendRequest) error {
 // resendHeaders sets the headers of a re-send: the caller's, then the
 // session's id, its negotiated protocol version, the content headers, and,
 // on 2026-07-28 or later, Mcp-Method (the proxy recomputes Mcp-Name and
-// Mcp-Param-* from the body: mirrorHeaders).
+// the Mcp-Param-* it can from the body: mirrorHeaders, as for an edit).
 func (p *Proxy) resendHeaders(ctx context.Context, h http.Header, req ResendRequest, method string) {
 	for k, vs := range req.Header {
 		switch ck := http.CanonicalHeaderKey(k); {
 		case ck == "Host", ck == "Content-Length", ck == "Content-Type", ck == "Accept", ck == "Accept-Encoding",
-			ck == headerSessionID, ck == "Last-Event-Id", strings.HasPrefix(ck, "Mcp-"):
+			ck == headerSessionID, ck == "Last-Event-Id", ck == headerMcpVersion, ck == headerMcpMethod, ck == headerMcpName:
+			// Set below. Mcp-Param-* stay: mirrorHeaders recomputes them
+			// for a tool whose tools/list it saw, and leaves them otherwise.
 		default:
 			h[ck] = append([]string(nil), vs...)
 		}

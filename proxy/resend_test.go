@@ -265,3 +265,30 @@ func TestResentCallsProgressIsMarkedAndNotTheClients(t *testing.T) {
 		t.Errorf("the client got %d progress notifications, want its own 3 only", n)
 	}
 }
+
+// On 2026-07-28 a re-send carries the headers that mirror its body,
+// computed from the body as edited: Mcp-Method, Mcp-Name and the tool's
+// Mcp-Param-* (the go-sdk server checks them against the body).
+func TestResendMirrorsTheEditedBodyInMcpHeaders(t *testing.T) {
+	up := mcptest.StartUpstream(t, mcpserver.Stateless)
+	headerTools(up)
+	hs := startProxy(t, up.URL, nil)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateless, hs.URL+mcpserver.Stateless.Path(), mcptest.ClientOptions{})
+	if _, err := cs.ListTools(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	call(t, cs, &mcp.CallToolParams{Name: "region", Arguments: map[string]any{"region": "eu", "count": 1}})
+	orig, path := sentCall(t, hs, "region")
+	if h := lastCallHeaders(t, up); h["Mcp-Param-Region"] != "eu" {
+		t.Fatalf("the client's call carried %v", h)
+	}
+	edited := strings.Replace(orig.Body, `"eu"`, `"us"`, 1)
+	res, err := hs.Proxy.Resend(t.Context(), proxy.ResendRequest{Session: orig.Session, Body: edited, From: orig.Seq, Path: path})
+	if err != nil || res.Failure != "" || !strings.Contains(res.Answer, `\"region\":\"us\"`) {
+		t.Fatalf("re-send = %+v, %v", res, err)
+	}
+	h := lastCallHeaders(t, up)
+	if h["Mcp-Param-Region"] != "us" || h["Mcp-Method"] != "tools/call" || h["Mcp-Name"] != "region" || h["Mcp-Protocol-Version"] != mcptest.SessionlessVersion {
+		t.Errorf("the re-send carried %v; want Mcp-Param-Region us, Mcp-Method tools/call, Mcp-Name region, the revision", h)
+	}
+}
