@@ -103,7 +103,7 @@ func (p *Proxy) publishHTTP(ex *exchange) {
 	o := &Observation{Type: TypeHTTP, Session: ex.scope, Exchange: ex.id, HTTP: ex.http}
 	if ex.resend.on {
 		markResent(o, ex.resend.from)
-		*ex.resend.exchanged = true
+		ex.resend.exchanged.Store(true)
 	}
 	p.bus().Publish(o)
 }

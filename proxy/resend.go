@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"mcpscope/jsonrpc"
@@ -82,9 +83,8 @@ type resendKey struct{}
 type resendMark struct {
 	on   bool
 	from uint64
-	// exchanged is set once the exchange's http observation is out (on
-	// the goroutine that runs the re-send).
-	exchanged *bool
+	// exchanged is set once the exchange's http observation is out.
+	exchanged *atomic.Bool
 }
 
 func resendOf(ctx context.Context) resendMark {
@@ -107,8 +107,9 @@ func markResent(o *Observation, from uint64) {
 // message, a batch, and sessions it cannot send on (ErrResendHTTPOnly):
 // the legacy HTTP+SSE transport's, whose answers go to the client's
 // stream, and stdio sessions but those StdioResend bridges (a wrapped
-// session's child belongs to its wrap process). A failed exchange (the upstream refused, answered an
-// HTTP error) is no error: the result says so, and the traffic shows it.
+// session's child belongs to its wrap process). A failed exchange (the
+// upstream refused, answered an HTTP error) is no error: the result says
+// so, and the traffic shows it.
 func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, error) {
 	env := jsonrpc.Read(req.Body)
 	switch {
@@ -134,8 +135,8 @@ func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, er
 	if err != nil {
 		return ResendResult{}, fmt.Errorf("re-send: the path %q: %w", path, err)
 	}
-	exchanged := false
-	ctx, cancel := context.WithCancel(context.WithValue(ctx, resendKey{}, resendMark{on: true, from: req.From, exchanged: &exchanged}))
+	exchanged := new(atomic.Bool)
+	ctx, cancel := context.WithCancel(context.WithValue(ctx, resendKey{}, resendMark{on: true, from: req.From, exchanged: exchanged}))
 	defer cancel()
 	if n, ok := strings.CutPrefix(req.Session, "conn-"); ok {
 		if c, err := strconv.ParseUint(n, 10, 64); err == nil {
@@ -155,7 +156,7 @@ func (p *Proxy) Resend(ctx context.Context, req ResendRequest) (ResendResult, er
 	} else {
 		res = w.result(id)
 	}
-	if res.Failure != "" && !exchanged {
+	if res.Failure != "" && !exchanged.Load() {
 		// Refused before it went upstream (the session is gone, the
 		// store failed, a rule answered with an error status): the
 		// failure still shows as an exchange.
