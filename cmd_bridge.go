@@ -50,6 +50,7 @@ func runBridge(ctx context.Context, o *options, fs *pflag.FlagSet, stdout, stder
 	}
 	defer p.Store.Close()
 	o.bridge = &bridge.Bridge{Proxy: p, Command: command, Name: name, Stderr: childStderr{o, stderr}, IdleTTL: o.sessionTTL}
+	p.StdioResend = o.bridge // r in the UI, POST /api/resend: a re-send goes to the session's child through the bridge
 	return exitStatus(stderr, "mcpscope", o.redactor().Text, serve(ctx, o, p, stdout, stderr, nil))
 }
 

@@ -62,7 +62,7 @@ func testRules(rulesFile, recording string, stdout, stderr io.Writer) int {
 			return nil
 		}
 		messages++
-		s := o.Subject()
+		s := o.RuleSubject()
 		matched := set.Match(&s)
 		if len(matched) == 0 {
 			return nil

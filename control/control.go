@@ -77,6 +77,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHeldList(w, r)
 	case len(path) == 4 && path[0] == "api" && path[1] == "held":
 		s.serveHeld(w, r, path[2], path[3])
+	case len(path) == 2 && path[0] == "api" && path[1] == "resend":
+		s.serveResend(w, r)
 	case len(path) == 2 && path[0] == "api":
 		s.serveTop(w, r, path[1])
 	case len(path) == 4 && path[0] == "api" && (path[1] == "streams" || path[1] == "sessions"):
@@ -110,6 +112,7 @@ var endpoints = []endpoint{
 	{"POST", "/api/held/{id}/drop", "forward nothing in its place"},
 	{"POST", "/api/held/{id}/error", "answer with the rule's error"},
 	{"GET", "/api/events", "the observations as SSE: event the type, data the headless JSON, id the seq"},
+	{"POST", "/api/resend", "re-send a client message to its session's upstream: {session, body, from, path, headers}; answers {id, status, answer, failure}"},
 }
 
 func (s *Server) authorized(r *http.Request) bool {

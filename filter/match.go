@@ -70,7 +70,7 @@ type textNode struct{ seg *segment }
 func newText(s string) textNode { return textNode{newSegment(strings.ToLower(s), false)} }
 
 func (n textNode) match(s *Subject) bool {
-	for _, f := range [...]string{s.Method, s.ID, s.Session, s.Stream, s.Kind, s.EventType} {
+	for _, f := range [...]string{s.Method, s.ID, s.Session, s.Stream, s.Kind, s.EventType, s.Tool} {
 		if n.seg.index(f) >= 0 {
 			return true
 		}

@@ -21,6 +21,11 @@ type Subject struct {
 	Status    int    // HTTP status of the exchange, 0 if none
 	Flags     []string
 	Body      string // the message's JSON text
+	// Tool is the tool of the tools/call exchange the message belongs to,
+	// when the caller knows it: set on the answer and the progress
+	// notifications too, so tool:NAME matches them (a request's is read
+	// from its body when unset).
+	Tool string
 
 	decoded bool
 	doc     map[string]any
@@ -72,6 +77,9 @@ func (s *Subject) lookup(path []string) (any, bool) {
 // tools/call and prompts/get, params.uri for resources/*.
 func (s *Subject) name(kind string) (string, bool) {
 	m := s.Method
+	if s.Tool != "" && (kind == "tool" || kind == "name") {
+		return s.Tool, true
+	}
 	switch kind {
 	case "tool":
 		if m != "tools/call" {

@@ -80,7 +80,7 @@ func (p *Proxy) judge(ctx context.Context, o *Observation, text string, inBatch 
 	if set == nil || isReply(ctx) || isObserved(ctx) { // mcpscope's own reply, or a line already forwarded, is not judged
 		return out
 	}
-	subject := o.Subject()
+	subject := o.RuleSubject()
 	matched := set.Match(&subject)
 	if len(matched) == 0 {
 		return out
@@ -211,6 +211,9 @@ func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direct
 		env := p.describeMessage(o, m, scope, ok)
 		if dir == ClientToServer && isReply(ctx) {
 			o.Flags = append(o.Flags, "by_mcpscope")
+		}
+		if m := resendOf(ctx); m.on { // the re-send, and the messages of its JSON answer
+			markResent(o, m.from)
 		}
 		if i == 0 {
 			firstID = env.ID

@@ -75,6 +75,14 @@ type Observation struct {
 	Latency    time.Duration `json:"latency_ns,omitempty"`  // for results and errors: time since that request
 	Body       string        `json:"body,omitempty"`        // the message JSON as sent (for a batch: this element)
 	Batch      int           `json:"batch,omitempty"`       // size of the batch the message came in, if any
+	// Tool is the tool a tools/call exchange calls, on every message of it:
+	// the request, its answer and its progress notifications (at most
+	// maxToolName bytes; see operations.go).
+	Tool string `json:"tool,omitempty"`
+	// ResentFrom is, on the messages and exchange of a request mcpscope
+	// re-sent (flag "resent", see resend.go), the Seq of the request it
+	// re-sent (0 when the re-send named none).
+	ResentFrom uint64 `json:"resent_from,omitempty"`
 
 	// Operations (see operations.go): the messages of one operation that
 	// spans requests (MRTR rounds, a task and its polling) share Operation;
@@ -106,7 +114,7 @@ type Observation struct {
 	// Flags mark what is unusual: "invalid_json", "oversized", "partial",
 	// "incomplete", "comment", "rewritten", "no_dispatch", "by_mcpscope" (a
 	// message mcpscope sent the server in the client's place),
-	// "initialize_not_kept" (FlagInitializeNotKept).
+	// "initialize_not_kept" (FlagInitializeNotKept), "resent" (FlagResent).
 	Flags []string `json:"flags,omitempty"`
 
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed
@@ -255,9 +263,20 @@ func (r *RawJSON) UnmarshalJSON(b []byte) error {
 // Subject describes the observation for the filter language.
 func (o *Observation) Subject() filter.Subject {
 	s := filter.Subject{Direction: string(o.Direction), Kind: string(o.Kind), Method: o.Method, ID: string(o.ID),
-		Session: o.Session, Stream: o.Stream, Operation: o.Operation, EventType: o.EventType, Flags: o.Flags, Body: o.Body}
+		Session: o.Session, Stream: o.Stream, Operation: o.Operation, EventType: o.EventType, Flags: o.Flags, Body: o.Body,
+		Tool: o.Tool}
 	if o.HTTP != nil {
 		s.Status = o.HTTP.Status
 	}
+	return s
+}
+
+// RuleSubject is Subject as the rules see it: without Tool, so a rule's
+// tool:NAME matches the tools/call request only (read from its body), as
+// it always did, and does not also hold, block or edit the call's answer
+// and progress. The view filter (Subject) matches them all.
+func (o *Observation) RuleSubject() filter.Subject {
+	s := o.Subject()
+	s.Tool = ""
 	return s
 }

@@ -37,7 +37,10 @@ func (p *Proxy) linkAnswer(o *Observation, env jsonrpc.Envelope, scope string) {
 	if (env.Kind == KindResult || env.Kind == KindError) && env.ID != "" {
 		if req, ok := p.corr.answer(scope, opposite(o.Direction), env.ID); ok {
 			o.Method, o.RequestSeq, o.Latency = req.method, req.seq, time.Since(req.at)
-			o.Operation, o.Round, o.opKey = req.op.op, req.op.round, req.op.key
+			o.Operation, o.Round, o.opKey, o.Tool = req.op.op, req.op.round, req.op.key, req.op.tool
+			if req.resent {
+				markResent(o, req.resentFrom)
+			}
 		}
 	}
 }
@@ -46,7 +49,7 @@ func (p *Proxy) linkAnswer(o *Observation, env jsonrpc.Envelope, scope string) {
 func (p *Proxy) noteRequest(o *Observation, env jsonrpc.Envelope, scope string) {
 	if env.Kind == KindRequest { // the method may borrow a lease's bytes: the correlator keeps a copy
 		p.corr.ask(scope, o.Direction, env.ID, pendingRequest{seq: o.Seq, method: strings.Clone(env.Method), at: o.Time,
-			op: opRef{op: o.Operation, round: o.Round, key: o.opKey}})
+			op: opRef{op: o.Operation, round: o.Round, key: o.opKey, tool: o.Tool}, resent: o.Has(FlagResent), resentFrom: o.ResentFrom})
 	}
 }
 
@@ -94,6 +97,10 @@ type pendingRequest struct {
 	method string
 	at     time.Time
 	op     opRef // the request's operation, for its answer (operations.go)
+	// resent says the request is one mcpscope re-sent (resend.go), whose
+	// answer is marked so too.
+	resent     bool
+	resentFrom uint64
 }
 
 const maxPendingRequests = 1 << 16

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // operations links the messages of one logical operation that span several
@@ -70,6 +71,7 @@ type opRound struct {
 	at       time.Time // when the entry was last touched (for eviction)
 	answered time.Time // when the round's input_required answer came (zero: not yet)
 	state    string    // digest of that answer's requestState, its key in byState
+	tool     string    // in byToken: the tool of the tools/call that named the token, for its progress
 }
 
 const (
@@ -82,6 +84,7 @@ type opRef struct {
 	op    string
 	round int
 	key   string // the request's fingerprint (MRTR methods only)
+	tool  string // the tool a tools/call calls (toolName), for its answer
 }
 
 func mrtrMethod(m string) bool {
@@ -189,6 +192,9 @@ func (t *operations) request(o *Observation, text, scope string) {
 	if o.Method == "resources/read" {
 		name = p.URI
 	}
+	if o.Method == "tools/call" {
+		o.Tool = toolName(p.Name)
+	}
 	if strings.HasPrefix(scope, "conn-") {
 		scope = "" // sessionless: the rounds may come on different connections
 	}
@@ -221,7 +227,7 @@ func (t *operations) request(o *Observation, text, scope string) {
 	t.byKey = put(t.byKey, key, r, now)
 	o.Operation, o.Round, o.opKey = r.op, r.round, key
 	if len(p.Meta.ProgressToken) > 0 {
-		t.byToken = put(t.byToken, digest(scope, string(p.Meta.ProgressToken)), &opRound{op: r.op, round: r.round, at: now}, now)
+		t.byToken = put(t.byToken, digest(scope, string(p.Meta.ProgressToken)), &opRound{op: r.op, round: r.round, at: now, tool: o.Tool}, now)
 		t.tokens.Store(true)
 	}
 }
@@ -323,8 +329,25 @@ func (t *operations) progress(o *Observation, scope string, token json.RawMessag
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if r := t.live(t.byToken, digest(scope, string(token)), now); r != nil {
-		o.Operation, o.Round = r.op, r.round
+		o.Operation, o.Round, o.Tool = r.op, r.round, r.tool
 	}
+}
+
+// maxToolName bounds the tool name an observation carries (and the
+// correlator and the progress index keep): the specification asks for 1 to
+// 128 characters; a longer name is cut, marked with "…".
+const maxToolName = 256
+
+// toolName returns name bounded by maxToolName, cut at a rune boundary.
+func toolName(name string) string {
+	if len(name) <= maxToolName {
+		return name
+	}
+	cut := maxToolName - len("…")
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
 }
 
 // live returns the entry of k in m unless it is too old (then forgotten).

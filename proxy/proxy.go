@@ -110,11 +110,17 @@ type Proxy struct {
 	// client's, as for every other stream).
 	DrainFor time.Duration
 
+	// StdioResend, when set, serves the re-sends (Resend) of the stdio
+	// sessions it bridges to HTTP (the bridge: mcpscope -- CMD). Other
+	// stdio sessions (wrapped) cannot be re-sent.
+	StdioResend ResendHandler
+
 	busOnce sync.Once
 
 	streamSeq   atomic.Uint64
 	linkSeq     atomic.Uint64 // stdio sessions (OpenLink)
 	exchangeSeq atomic.Uint64
+	resendSeq   atomic.Uint64 // the ids of re-sent requests (resend.go)
 	connSeq     atomic.Uint64
 	serving     atomic.Int64 // requests in ServeHTTP, and streams handed over (see Drain)
 	clientConns clientConns  // the connections of streams handed over (handover.go)

@@ -28,6 +28,7 @@ type exchange struct {
 	resume    *resumeState   // a GET resuming from an id the proxy minted
 	target    *url.URL       // the upstream the request went to
 	revision  string         // the protocol revision the request speaks (revision.go)
+	resend    resendMark     // mcpscope re-sends this request (resend.go)
 
 	// The upstream request's context ends with the client's request
 	// (followClient), unless the stream detaches from it to drain into its
@@ -64,6 +65,7 @@ func (p *Proxy) requestScope(r *http.Request) string {
 func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64) (*exchange, bool) {
 	ex := &exchange{id: "ex-" + strconv.FormatUint(p.exchangeSeq.Add(1), 10), scope: p.requestScope(r), started: time.Now()}
 	p.gates.touch(ex.scope, ex.started)
+	ex.resend = resendOf(r.Context())
 	var ok bool
 	if ex.body, ok = p.readBody(w, r, held); !ok { // see request_body.go
 		return nil, false
@@ -79,6 +81,7 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64)
 	case len(ex.body) > 0:
 		ex.firstID = firstRequestID(ex.body)
 	}
+	ex.edited = ex.edited || ex.resend.on // its Mcp-Name and Mcp-Param-* headers are computed from the body (mcpheaders.go)
 	return ex, true
 }
 
@@ -97,7 +100,12 @@ func (p *Proxy) publishHTTP(ex *exchange) {
 		return
 	}
 	ex.published = true
-	p.bus().Publish(&Observation{Type: TypeHTTP, Session: ex.scope, Exchange: ex.id, HTTP: ex.http})
+	o := &Observation{Type: TypeHTTP, Session: ex.scope, Exchange: ex.id, HTTP: ex.http}
+	if ex.resend.on {
+		markResent(o, ex.resend.from)
+		ex.resend.exchanged.Store(true)
+	}
+	p.bus().Publish(o)
 }
 
 // rawID returns the id text to put in an error answer ("null" when none).

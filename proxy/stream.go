@@ -40,6 +40,7 @@ type sseStream struct {
 	drain          drainer   // how the stream goes on without its client (resume_drain.go)
 	minted         eventMint // what minting did to the current event, for its observation
 
+	resend      resendMark     // the stream answers a re-send: its events are marked (resend.go)
 	revision    string         // the protocol revision of the exchange the stream answers
 	modern      bool           // it is 2026-07-28 or later: no ids minted, no drain (revision.go)
 	initialized *store.Session // the session the stream's initialize created, until its result passed (session_version.go)
@@ -65,6 +66,7 @@ func (p *Proxy) streamSSE(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		drain:          drainer{detach: ex.followClient, end: ex.endUpstream},
 		revision:       ex.revision,
 		modern:         modernRevision(ex.revision),
+		resend:         ex.resend,
 	}
 	s.session = ex.scope
 	if ex.http.NewSession != "" {

@@ -27,6 +27,7 @@ type capturedBlock struct {
 	minted               eventMint
 	session              string // shown on the observation
 	scope                string // where its message's request was noted: the exchange's scope, not a session the answer created
+	resentFrom           uint64 // with the flag FlagResent: the stream answers a re-send of this seq
 }
 
 var (
@@ -66,6 +67,9 @@ func (s *sseStream) capture(c *capturedBlock, b *sse.Block, now time.Time, gap t
 	case b.IsComment():
 		c.flags = flagsComment
 	}
+	if s.resend.on {
+		c.flags, c.resentFrom = append(c.flags[:len(c.flags):len(c.flags)], FlagResent), s.resend.from
+	}
 	if b.Dispatch && len(b.Data) > 0 && !(s.legacy != nil && string(b.Event) == "endpoint") {
 		c.data, c.describe = fieldText(rawText, b.Raw, b.Data), true
 	}
@@ -84,6 +88,7 @@ func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange st
 	if c.flags != nil {
 		o.Flags = append([]string(nil), c.flags...)
 	}
+	o.ResentFrom = c.resentFrom
 	c.minted.apply(o)
 	if c.describe {
 		if msgs, n, ok := jsonrpc.SingleOrSplit(c.data); n == 0 {

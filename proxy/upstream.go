@@ -23,7 +23,7 @@ import (
 // closing its stream is how the client cancels the request.
 func (p *Proxy) upstreamContext(ex *exchange, r *http.Request) context.Context {
 	client := r.Context()
-	drains := p.ReplayLog != nil && p.DrainFor > 0 && r.Method == http.MethodPost && !modernRevision(ex.revision)
+	drains := p.ReplayLog != nil && p.DrainFor > 0 && r.Method == http.MethodPost && !modernRevision(ex.revision) && !ex.resend.on // a re-send's client (mcpscope) does not resume
 	if !drains && !longLivedStream(r) {
 		return client
 	}

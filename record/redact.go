@@ -269,3 +269,10 @@ func containsFold(s, p string) bool {
 	}
 	return false
 }
+
+// SecretHeader reports whether the redactor hides the value of a header of
+// this name (copy as curl puts a shell variable in its place).
+func (r *Redactor) SecretHeader(name string) bool { return r.secretParam(name, true) }
+
+// SecretParam is SecretHeader for a URL's query parameter.
+func (r *Redactor) SecretParam(name string) bool { return r.secretParam(name, false) }

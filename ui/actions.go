@@ -63,6 +63,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.exportSession()
 	case key.Matches(msg, k.Stats):
 		m.stats.shown, m.stats.lines = true, nil
+	case key.Matches(msg, k.Resend):
+		return m.resend(false)
+	case key.Matches(msg, k.ResendEdit):
+		return m.resend(true)
+	case key.Matches(msg, k.CopyCurl):
+		m.copyCurl()
 	case key.Matches(msg, k.DetailUp):
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):

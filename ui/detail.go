@@ -67,6 +67,12 @@ func renderDetail(o *proxy.Observation) string {
 	if o.Gap > 0 {
 		add("gap", durationShort(o.Gap))
 	}
+	if o.Tool != "" {
+		add("tool", o.Tool+" (filter tool:"+o.Tool+")")
+	}
+	if o.Has(proxy.FlagResent) {
+		add("re-sent", resentDetail(o))
+	}
 	if o.RequestSeq != 0 {
 		add("answers", fmt.Sprintf("the request at seq %d, after %s (o jumps there)", o.RequestSeq, durationShort(o.Latency)))
 	}

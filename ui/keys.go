@@ -9,6 +9,7 @@ type keyMap struct {
 	Pause, Step, PauseSession, PauseAll     key.Binding
 	Export                                  key.Binding
 	Stats                                   key.Binding
+	Resend, ResendEdit, CopyCurl            key.Binding
 	DetailUp, DetailDown                    key.Binding
 	Help, Quit                              key.Binding
 }
@@ -31,6 +32,9 @@ func newKeyMap() keyMap {
 		PauseAll:     key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "pause/resume all")),
 		Export:       key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export session (HAR)")),
 		Stats:        key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stats (latency, pending)")),
+		Resend:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-send request")),
+		ResendEdit:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "edit ($EDITOR) + re-send")),
+		CopyCurl:     key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy as curl")),
 		DetailUp:     key.NewBinding(key.WithKeys("ctrl+u", "K"), key.WithHelp("K", "detail up")),
 		DetailDown:   key.NewBinding(key.WithKeys("ctrl+d", "J"), key.WithHelp("J", "detail down")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -49,5 +53,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Focus, k.Follow, k.Filter, k.Jump, k.DetailUp, k.DetailDown, k.Stats},
 		{k.Pause, k.Step, k.PauseSession, k.PauseAll, k.Export, k.Help, k.Quit},
+		{k.Resend, k.ResendEdit, k.CopyCurl},
 	}
 }

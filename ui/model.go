@@ -98,6 +98,13 @@ type Model struct {
 	notice      string // the outcome of the last act, shown in the status bar
 	noticeUntil time.Time
 	tickEvery   time.Duration
+
+	// clipboard is an OSC 52 sequence (copy as curl) that View writes
+	// ahead of its frames until clipboardUntil: Bubble Tea v1 has no
+	// clipboard command, and a frame is the one write to the terminal it
+	// makes; a second or so of frames makes sure one carries it.
+	clipboard      string
+	clipboardUntil time.Time
 }
 
 // New returns the model. Call Init through tea.NewProgram.
@@ -168,6 +175,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	case editedMsg:
 		m.edited(msg)
+	case resendEditedMsg:
+		return m, m.resendEdited(msg)
+	case resentMsg:
+		m.resent(msg)
 	}
 	return m, nil
 }

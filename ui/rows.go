@@ -42,11 +42,11 @@ func label(o *proxy.Observation) string {
 		return "HTTP " + strconv.Itoa(o.HTTP.Status) + " " + o.HTTP.Method + " " + o.HTTP.URL
 	case o.Kind == proxy.KindResult || o.Kind == proxy.KindError:
 		if o.Method != "" {
-			return string(o.Kind) + " " + o.Method
+			return withTool(string(o.Kind)+" "+o.Method, o)
 		}
 		return string(o.Kind)
 	case o.Method != "":
-		return o.Method
+		return withTool(o.Method, o)
 	case o.Kind == proxy.KindInvalid:
 		return "invalid JSON"
 	case o.Has("comment"):
@@ -61,6 +61,19 @@ func label(o *proxy.Observation) string {
 		return o.Reason
 	}
 	return string(o.Type)
+}
+
+// withTool names the tool of a tools/call exchange after a label: on the
+// request, its answer and its progress ("tools/call echo",
+// "notifications/progress · echo").
+func withTool(label string, o *proxy.Observation) string {
+	switch {
+	case o.Tool == "":
+		return label
+	case o.Method == "tools/call":
+		return label + " " + o.Tool
+	}
+	return label + " · " + o.Tool
 }
 
 // size is the bytes a row keeps alive.

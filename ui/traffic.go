@@ -247,7 +247,7 @@ func formatRow(r *row, width int) string {
 	}
 	id := ""
 	if o.ID != "" {
-		id = "#" + string(o.ID)
+		id = "#" + shortRequestID(string(o.ID))
 	}
 	ev := ""
 	if o.HasID {
@@ -324,6 +324,8 @@ func badges(o *proxy.Observation) string {
 	}
 	for _, f := range o.Flags {
 		switch f {
+		case proxy.FlagResent:
+			b = append(b, resentBadge(o))
 		case "comment":
 		default:
 			b = append(b, "["+f+"]")

@@ -48,7 +48,14 @@ func (m *Model) View() string {
 		parts = append(parts, m.trafficAndDetail(m.width, bodyHeight-sessHeight-heldHeight))
 		body = lipgloss.JoinVertical(lipgloss.Left, parts...)
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, status, body, bottom)
+	screen := lipgloss.JoinVertical(lipgloss.Left, status, body, bottom)
+	if m.clipboard != "" {
+		if time.Now().Before(m.clipboardUntil) {
+			return m.clipboard + screen // zero width: the renderer passes it on with the first line
+		}
+		m.clipboard = ""
+	}
+	return screen
 }
 
 func (m *Model) heldFrame(width, height int) string {
