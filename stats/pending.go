@@ -1,0 +1,137 @@
+package stats
+
+import (
+	"strings"
+	"time"
+
+	"mcpscope/proxy"
+)
+
+// call is a request not yet answered.
+type call struct {
+	seq       uint64
+	method    rowKey // the method's row
+	tool      rowKey // the tool's row, for tools/call (zero otherwise)
+	session   string
+	dir       proxy.Direction
+	id        string // the JSON-RPC id as sent
+	exchange  string
+	started   time.Time
+	ended     time.Time // when the client gave up or the stream closed (zero while waiting)
+	endReason string
+}
+
+// pendingCalls are the requests not yet answered, by request seq, with an
+// index by (session, direction, id) for cancellation. At most max are
+// kept.
+type pendingCalls struct {
+	max   int
+	bySeq map[uint64]*call
+	byID  map[string]uint64
+}
+
+func newPendingCalls(max int) pendingCalls {
+	return pendingCalls{max: max, bySeq: make(map[uint64]*call), byID: make(map[string]uint64)}
+}
+
+func idKey(session string, dir proxy.Direction, id string) string {
+	return session + "\x00" + string(dir) + "\x00" + id
+}
+
+// add tracks c; false when there is no room (no call has ended to make
+// room: the ones still waiting are the ones worth showing).
+func (p *pendingCalls) add(c *call) bool {
+	if c.seq == 0 {
+		return false // not from the bus: its answer could not name it
+	}
+	if len(p.bySeq) >= p.max && !p.forgetEnded() {
+		return false
+	}
+	p.bySeq[c.seq] = c
+	if len(c.id) <= MaxNameBytes { // a longer id is not worth an index entry
+		p.byID[idKey(c.session, c.dir, c.id)] = c.seq
+	}
+	return true
+}
+
+// forgetEnded drops the oldest call that has ended, if any.
+func (p *pendingCalls) forgetEnded() bool {
+	var oldest *call
+	for _, c := range p.bySeq {
+		if !c.ended.IsZero() && (oldest == nil || c.seq < oldest.seq) {
+			oldest = c
+		}
+	}
+	if oldest != nil {
+		p.remove(oldest)
+	}
+	return oldest != nil
+}
+
+func (p *pendingCalls) remove(c *call) {
+	delete(p.bySeq, c.seq)
+	k := idKey(c.session, c.dir, c.id)
+	if p.byID[k] == c.seq {
+		delete(p.byID, k)
+	}
+}
+
+// answered removes and returns the call the answer to request seq ends.
+func (p *pendingCalls) answered(seq uint64) *call {
+	c := p.bySeq[seq]
+	if c != nil {
+		p.remove(c)
+	}
+	return c
+}
+
+// cancel removes and returns the call a notifications/cancelled sent in
+// dir names (requestId as JSON text).
+func (p *pendingCalls) cancel(session string, dir proxy.Direction, requestID string) *call {
+	seq, ok := p.byID[idKey(session, dir, requestID)]
+	if !ok {
+		return nil
+	}
+	return p.answered(seq)
+}
+
+// failExchange removes and returns the calls of a failed exchange.
+func (p *pendingCalls) failExchange(exchange string) []*call {
+	var failed []*call
+	for _, c := range p.bySeq {
+		if c.exchange == exchange {
+			failed = append(failed, c)
+		}
+	}
+	for _, c := range failed {
+		p.remove(c)
+	}
+	return failed
+}
+
+// end marks the waiting calls of an exchange as given up on at when:
+// they stay pending (no answer came) but their age stops growing.
+func (p *pendingCalls) end(exchange string, when time.Time, reason string) {
+	for _, c := range p.bySeq {
+		if c.exchange == exchange && c.ended.IsZero() {
+			c.ended, c.endReason = when, reason
+		}
+	}
+}
+
+// streamClosed ends the calls answered on a stream that closed before
+// their answer: the client may still resume it (2025 revisions) and get
+// the answer, which then completes the call.
+func (p *pendingCalls) streamClosed(o *proxy.Observation) {
+	if o.Exchange == "" {
+		return
+	}
+	reason := "stream closed"
+	if o.Reason != "" {
+		reason += ": " + o.Reason
+	}
+	if len(reason) > 200 {
+		reason = strings.ToValidUTF8(reason[:200], "") + "…"
+	}
+	p.end(o.Exchange, o.Time, reason)
+}
