@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/checks"
 	"mcpscope/control"
 	"mcpscope/internal/plural"
 	"mcpscope/proxy"
@@ -152,6 +153,10 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 				err = rerr
 			}
 		}()
+	}
+	if !o.noChecks { // before the first request too; on the hub's engine, wrapped and bridged sessions are checked as well
+		stopChecks := checks.Start(p.Bus, checks.Options{HungAfter: o.hungAfter})
+		defer stopChecks()
 	}
 	stopHub, hubbing := startHub(o, p, stderr)
 	o.stopHub = sync.OnceFunc(stopHub)

@@ -34,12 +34,14 @@ type Checker struct {
 	revisions        map[string]string // exchange → the revision its http observation named
 	streams          map[string]*stream
 	orphans          []orphan
+	toolListBytes    int                 // bytes of the sessions' kept tools/list results
+	exPending        map[string]*pending // exchange → its request (2026-07-28: a closed stream cancels it)
 }
 
 // New returns a Checker.
 func New(o Options) *Checker {
 	c := &Checker{hungAfter: o.HungAfter, grace: o.Grace, sessions: map[string]*session{},
-		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}}
+		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}}
 	if c.hungAfter == 0 {
 		c.hungAfter = DefaultHungAfter
 	}
@@ -134,12 +136,14 @@ func (c *Checker) Lost() {
 	}
 	c.pendingTotal = 0
 	c.orphans = nil
+	clear(c.exPending)
 }
 
 // forget drops a session's state.
 func (c *Checker) forget(id string) {
 	if s, ok := c.sessions[id]; ok {
 		c.pendingTotal -= len(s.pending)
+		c.toolListBytes -= len(s.toolList)
 		delete(c.sessions, id)
 	}
 }

@@ -19,6 +19,7 @@ func (c *Checker) message(o *proxy.Observation, report func(*proxy.Observation))
 		}
 	}
 	rev := c.revisionOf(o, s)
+	c.noteExchange(o, rev)
 	switch o.Kind {
 	case proxy.KindRequest:
 		c.request(o, s, rev, report)
@@ -77,7 +78,7 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	if c.pendingTotal >= maxPendingTotal {
 		return // past the bound nothing more is tracked (answers then read as unknown: so forget them too)
 	}
-	p := &pending{seq: o.Seq, method: strings.Clone(o.Method), at: o.Time, exchange: strings.Clone(o.Exchange)}
+	p := &pending{owner: s, key: k, seq: o.Seq, method: strings.Clone(o.Method), at: o.Time, exchange: strings.Clone(o.Exchange)}
 	if p.at.IsZero() {
 		p.at = time.Now()
 	}
@@ -93,6 +94,12 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	p.paged = o.Method == "tools/list" && strings.Contains(o.Body, `"cursor"`)
 	s.pending[k] = p
 	c.pendingTotal++
+	if p.exchange != "" && o.Direction == proxy.ClientToServer {
+		if len(c.exPending) >= maxExchanges {
+			evictOne(c.exPending)
+		}
+		c.exPending[p.exchange] = p
+	}
 }
 
 func duplicateWhy(waiting bool) string {
@@ -174,6 +181,9 @@ func (c *Checker) answer(o *proxy.Observation, s *session, rev string, report fu
 	}
 	k := dirKey(opposite(o.Direction), lookup(string(o.ID)))
 	p, ok := s.pending[k]
+	if ex := c.exPending[o.Exchange]; !ok && o.Exchange != "" && ex != nil && ex.key == k {
+		p, ok = ex, true // initialize: asked before its session had an id
+	}
 	if !ok {
 		if _, used := s.used[k]; used && !s.partial {
 			c.report(contextOf(o, rev), RuleAnswerUnknownID, "answer to id "+shown(string(o.ID))+": its request was answered already", report)
@@ -182,8 +192,11 @@ func (c *Checker) answer(o *proxy.Observation, s *session, rev string, report fu
 		}
 		return
 	}
-	delete(s.pending, k)
+	delete(p.owner.pending, k)
 	c.pendingTotal--
+	if p.exchange != "" && c.exPending[p.exchange] == p {
+		delete(c.exPending, p.exchange)
+	}
 	if p.token != "" {
 		if t := s.tokens[p.token]; t != nil {
 			t.active = false

@@ -15,7 +15,6 @@ const (
 	maxPendingTotal  = 1 << 16 // requests waiting for an answer, all sessions
 	maxUsedIDs       = 1 << 16 // request ids remembered per session (duplicates)
 	maxTokens        = 4096    // progress tokens per session, active and finished
-	maxTools         = 2048    // tools of a session's last tools/list
 	maxExchanges     = 8192    // HTTP exchanges whose request or revision is noted
 	maxStreams       = 8192    // SSE streams with state
 	maxOrphans       = 1024    // answers waiting, for the grace, for their request
@@ -53,20 +52,21 @@ func shown(s string) string {
 // session is what the checks keep of one session (or, sessionless, of one
 // client connection's group).
 type session struct {
-	id         string
-	revision   string
-	capsKnown  bool // the client's initialize was seen
-	caps       map[string]bool
-	pending    map[string]*pending  // dir+id → the request waiting for its answer
-	used       map[string]struct{}  // dir+id of every request sent (bounded)
-	tokens     map[string]*progress // progress token → its state
-	tools      map[string]string    // the last full tools/list: name → digest of its definition
-	toolsKnown bool
-	partial    bool // observations were lost: checks that need every message are off
+	id        string
+	revision  string
+	capsKnown bool // the client's initialize was seen
+	caps      map[string]bool
+	pending   map[string]*pending  // dir+id → the request waiting for its answer
+	used      map[string]struct{}  // dir+id of every request sent (bounded)
+	tokens    map[string]*progress // progress token → its state
+	toolList  string               // the last whole tools/list result (bounded, see tools.go)
+	partial   bool                 // observations were lost: checks that need every message are off
 }
 
 // pending is a request waiting for its answer.
 type pending struct {
+	owner     *session // the session whose table holds it
+	key       string   // its key there
 	seq       uint64
 	method    string
 	at        time.Time

@@ -201,14 +201,9 @@ func carriesData(o *proxy.Observation) bool {
 // request of its exchange (it is then not hung).
 func (c *Checker) streamClosed(o *proxy.Observation) {
 	delete(c.streams, o.Stream)
-	if rev := c.revisions[o.Exchange]; modern(rev) && o.Exchange != "" {
-		if s, ok := c.sessions[lookup(o.Session)]; ok {
-			for _, p := range s.pending {
-				if p.exchange == o.Exchange && p.cancelled.IsZero() {
-					p.cancelled = o.Time
-				}
-			}
-		}
+	if p := c.exPending[o.Exchange]; p != nil && modern(c.revisions[o.Exchange]) && p.cancelled.IsZero() {
+		p.cancelled = o.Time
 	}
+	delete(c.exPending, o.Exchange)
 	delete(c.revisions, o.Exchange)
 }
