@@ -35,13 +35,14 @@ type Checker struct {
 	streams          map[string]*stream
 	orphans          []orphan
 	toolListBytes    int                 // bytes of the sessions' kept tools/list results
+	born             map[string]string   // exchange → the session its initialize created (until its result)
 	exPending        map[string]*pending // exchange → its request (2026-07-28: a closed stream cancels it)
 }
 
 // New returns a Checker.
 func New(o Options) *Checker {
 	c := &Checker{hungAfter: o.HungAfter, grace: o.Grace, sessions: map[string]*session{},
-		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}}
+		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}, born: map[string]string{}}
 	if c.hungAfter == 0 {
 		c.hungAfter = DefaultHungAfter
 	}

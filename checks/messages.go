@@ -51,9 +51,6 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 		c.report(contextOf(o, rev), RuleNotificationWithID, "notification "+shown(o.Method)+" carries id "+shown(string(o.ID)), report)
 		return
 	}
-	if o.Direction == proxy.ClientToServer && o.Method == "initialize" {
-		c.initialize(o, s)
-	}
 	if o.Direction == proxy.ServerToClient {
 		c.serverRequest(o, s, rev, report)
 	}
@@ -92,6 +89,9 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 		}
 	}
 	p.paged = o.Method == "tools/list" && strings.Contains(o.Body, `"cursor"`)
+	if o.Direction == proxy.ClientToServer && o.Method == "initialize" {
+		p.caps = declared(o.Body)
+	}
 	s.pending[k] = p
 	c.pendingTotal++
 	if p.exchange != "" && o.Direction == proxy.ClientToServer {
@@ -109,13 +109,14 @@ func duplicateWhy(waiting bool) string {
 	return ", already used in this session"
 }
 
-// initialize notes the capabilities a client declares.
-func (c *Checker) initialize(o *proxy.Observation, s *session) {
-	caps := gjson.Get(o.Body, "params.capabilities")
-	s.capsKnown, s.caps = true, map[string]bool{}
+// declared returns the capabilities an initialize request declares.
+func declared(body string) map[string]bool {
+	caps := gjson.Get(body, "params.capabilities")
+	m := map[string]bool{}
 	for _, name := range []string{"sampling", "elicitation", "roots"} {
-		s.caps[name] = caps.Get(name).Exists()
+		m[name] = caps.Get(name).Exists()
 	}
+	return m
 }
 
 // capabilityOf is the client capability a server request needs.
@@ -207,9 +208,7 @@ func (c *Checker) answer(o *proxy.Observation, s *session, rev string, report fu
 	}
 	if o.Kind == proxy.KindResult && o.Direction == proxy.ServerToClient {
 		if p.method == "initialize" {
-			if v := gjson.Get(o.Body, "result.protocolVersion"); v.Type == gjson.String && isRevision(v.String()) {
-				s.revision = strings.Clone(v.String())
-			}
+			c.initialized(o, s, p)
 		}
 		if modern(rev) && (!strings.Contains(o.Body, `"resultType"`) || !gjson.Get(o.Body, "result.resultType").Exists()) {
 			c.report(contextOf(o, rev), RuleResultTypeMissing, "the result of "+p.method+" has no resultType", report)
@@ -252,4 +251,20 @@ func metaRevision(body string) string {
 		return ""
 	}
 	return strings.Clone(v.String())
+}
+
+// initialized notes what an initialize result settles for its session
+// (the one the exchange created, if it did): the negotiated revision and
+// the capabilities the client declared.
+func (c *Checker) initialized(o *proxy.Observation, s *session, p *pending) {
+	if id, ok := c.born[o.Exchange]; ok {
+		delete(c.born, o.Exchange)
+		s = c.session(id)
+	}
+	if v := gjson.Get(o.Body, "result.protocolVersion"); v.Type == gjson.String && isRevision(v.String()) {
+		s.revision = strings.Clone(v.String())
+	}
+	if p.caps != nil {
+		s.caps, s.capsKnown = p.caps, true
+	}
 }

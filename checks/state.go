@@ -72,9 +72,10 @@ type pending struct {
 	at        time.Time
 	token     string // its progress token's key, if any
 	exchange  string
-	paged     bool      // a tools/list with a cursor: one page, not the list
-	cancelled time.Time // when notifications/cancelled named it
-	hung      bool      // reported hung already
+	paged     bool            // a tools/list with a cursor: one page, not the list
+	cancelled time.Time       // when notifications/cancelled named it
+	hung      bool            // reported hung already
+	caps      map[string]bool // initialize: the capabilities the client declares
 }
 
 // progress is one progress token's state.

@@ -69,6 +69,12 @@ func (c *Checker) http(o *proxy.Observation, report func(*proxy.Observation)) {
 		}
 		c.revisions[strings.Clone(o.Exchange)] = strings.Clone(rev)
 	}
+	if h.NewSession != "" && o.Exchange != "" {
+		if len(c.born) >= maxExchanges {
+			evictOne(c.born)
+		}
+		c.born[strings.Clone(o.Exchange)] = key(h.NewSession)
+	}
 	if h.Error != "" {
 		return
 	}
