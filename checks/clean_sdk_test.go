@@ -1,6 +1,7 @@
 package checks_test
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"testing"
@@ -31,15 +32,17 @@ func TestCleanSDKSessionsHaveNoFindings(t *testing.T) {
 		{mcpserver.StatefulJSON, "2025-11-25"},
 		{mcpserver.Stateless, "2025-11-25"},
 		{mcpserver.Stateless, "2026-07-28"},
+		{mcpserver.Stateful, ""}, // the SDK's default: server/discover, then initialize 2025-11-25
+		{mcpserver.Stateless, ""},
 	}
 	for _, c := range cases {
-		t.Run(string(c.kind)+"/"+c.version, func(t *testing.T) {
+		t.Run(string(c.kind)+"/"+cmp.Or(c.version, "default"), func(t *testing.T) {
 			t.Parallel()
 			up := mcptest.StartUpstream(t, c.kind)
 			addAskTool(up.Server)
 			r := startChecked(t, up.URL, checks.Options{HungAfter: 5 * time.Second, Grace: 200 * time.Millisecond})
 			cs := connect(t, c.kind, r.URL+c.kind.Path(), c.version)
-			if got := cs.InitializeResult().ProtocolVersion; got != c.version {
+			if got := cs.InitializeResult().ProtocolVersion; got != c.version && c.version != "" {
 				t.Fatalf("negotiated %s, asked for %s", got, c.version)
 			}
 			ctx := t.Context()
@@ -56,7 +59,7 @@ func TestCleanSDKSessionsHaveNoFindings(t *testing.T) {
 			}
 			// A stateless server before 2026-07-28 cannot ask the client
 			// anything (the SDK refuses): only the other kinds ask.
-			if c.kind != mcpserver.Stateless || c.version == "2026-07-28" {
+			if c.kind != mcpserver.Stateless || c.version != "2025-11-25" {
 				ask, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "ask", Arguments: map[string]any{}})
 				if err != nil {
 					t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // message checks one JSON-RPC message.
 func (c *Checker) message(o *proxy.Observation, report func(*proxy.Observation)) {
 	s := c.session(o.Session)
-	if o.Kind == proxy.KindRequest && s.revision == "" {
+	if o.Kind == proxy.KindRequest && s.revision == "" && o.Method != "initialize" { // initialize asks in params; its result settles
 		if v := metaRevision(o.Body); v != "" {
 			s.revision = v // 2026-07-28 puts it on every request
 		}
@@ -203,13 +203,15 @@ func (c *Checker) answer(o *proxy.Observation, s *session, rev string, report fu
 			t.active = false
 		}
 	}
+	if p.method == "initialize" {
+		if v := c.initialized(o, s, p); v != "" {
+			rev = v // the negotiated revision, whatever the request's _meta said
+		}
+	}
 	if !p.cancelled.IsZero() && o.Time.Sub(p.cancelled) > c.grace {
 		c.report(contextOf(o, rev), RuleResultAfterCancel, "answer to "+p.method+" id "+shown(string(o.ID))+" "+o.Time.Sub(p.cancelled).Round(time.Millisecond).String()+" after its cancellation", report)
 	}
 	if o.Kind == proxy.KindResult && o.Direction == proxy.ServerToClient {
-		if p.method == "initialize" {
-			c.initialized(o, s, p)
-		}
 		if modern(rev) && (!strings.Contains(o.Body, `"resultType"`) || !gjson.Get(o.Body, "result.resultType").Exists()) {
 			c.report(contextOf(o, rev), RuleResultTypeMissing, "the result of "+p.method+" has no resultType", report)
 		}
@@ -256,7 +258,7 @@ func metaRevision(body string) string {
 // initialized notes what an initialize result settles for its session
 // (the one the exchange created, if it did): the negotiated revision and
 // the capabilities the client declared.
-func (c *Checker) initialized(o *proxy.Observation, s *session, p *pending) {
+func (c *Checker) initialized(o *proxy.Observation, s *session, p *pending) (negotiated string) {
 	if id, ok := c.born[o.Exchange]; ok {
 		delete(c.born, o.Exchange)
 		s = c.session(id)
@@ -267,4 +269,5 @@ func (c *Checker) initialized(o *proxy.Observation, s *session, p *pending) {
 	if p.caps != nil {
 		s.caps, s.capsKnown = p.caps, true
 	}
+	return s.revision
 }
