@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+	"mcpscope/jsonrpc"
+)
+
+func init() { mcptest.RegisterStdioMode("bad-progress", serveBadProgress) }
+
+// serveBadProgress is a stdio server that answers initialize, and every
+// tools/call after a progress notification for a token no request
+// offered.
+func serveBadProgress() int {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		env := jsonrpc.Read(in.Text())
+		switch {
+		case env.Kind != jsonrpc.Request:
+		case env.Method == "initialize":
+			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"bad-progress","version":"v0"}}}`+"\n", env.ID)
+		case env.Method == "tools/call":
+			fmt.Println(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"never-offered","progress":1}}`)
+			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"ok"}]}}`+"\n", env.ID)
+		default:
+			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":{}}`+"\n", env.ID)
+		}
+	}
+	return 0
+}
+
+// TestBridgedStdioSessionIsChecked: a stdio server behind mcpscope -- CMD
+// (the hub's engine) that sends progress for a token never offered gives
+// the finding, in the headless output and the recording, and check on the
+// recording reports it.
+func TestBridgedStdioSessionIsChecked(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bridge.jsonl")
+	args := append([]string{"--headless", "-l", "127.0.0.1:0", "--record", file, "--"}, mcptest.StdioServerCommand("bad-progress")...)
+	found, stdout, stop := startCLIStoppable(t, args, `listening on http://\S+ → stdio:\S+ .*\(clients use (http://\S+/mcp)\)`)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, found[0], mcptest.ClientOptions{ProtocolVersion: "2025-06-18"})
+	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stdout.String(), `"rule":"progress-unknown-token"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cs.Close()
+	stop()
+	if n := strings.Count(stdout.String(), `"type":"finding"`); n != 1 || !strings.Contains(stdout.String(), `"rule":"progress-unknown-token"`) {
+		t.Errorf("headless output has %d findings, want the one progress-unknown-token:\n%.4000s", n, stdout.String())
+	}
+	status, out, errOut := runCheckCLI(file)
+	if status != 1 || strings.Count(out, "progress-unknown-token") != 1 {
+		t.Errorf("check on the bridge's recording: %d\n%s%s", status, out, errOut)
+	}
+}
