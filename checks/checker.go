@@ -132,7 +132,7 @@ func (c *Checker) Lost() {
 		s.partial = true
 		s.pending = map[string]*pending{}
 		for _, t := range s.tokens {
-			t.active = false
+			s.deactivate(t)
 		}
 	}
 	c.pendingTotal = 0
@@ -194,6 +194,12 @@ func contextOf(o *proxy.Observation, rev string) findingContext {
 
 // report makes a finding of the rule about an observation.
 func (c *Checker) report(about findingContext, ruleID, msg string, report func(*proxy.Observation)) {
+	if s, ok := c.sessions[lookup(about.session)]; ok {
+		if s.found[ruleID] >= maxPerRule {
+			return
+		}
+		s.found[ruleID]++
+	}
 	r := RuleByID(ruleID)
 	section, url := r.Cite(about.revision)
 	rev := about.revision

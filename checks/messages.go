@@ -82,10 +82,7 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	if strings.Contains(o.Body, `"progressToken"`) {
 		if t := gjson.Get(o.Body, "params._meta.progressToken"); t.Exists() {
 			p.token = key(t.Raw)
-			if len(s.tokens) >= maxTokens {
-				evictOne(s.tokens)
-			}
-			s.tokens[p.token] = &progress{active: true}
+			s.setToken(p.token, &progress{active: true})
 		}
 	}
 	p.paged = o.Method == "tools/list" && strings.Contains(o.Body, `"cursor"`)
@@ -153,25 +150,34 @@ func (c *Checker) notification(o *proxy.Observation, s *session, rev string, rep
 	}
 }
 
-// progress checks a progress notification's token and value.
+// progress checks a progress notification's token and value. While no
+// request of the session waits with a token and no more unknown tokens
+// would be reported, it decodes nothing.
 func (c *Checker) progress(o *proxy.Observation, s *session, rev string, report func(*proxy.Observation)) {
-	params := gjson.GetMany(o.Body, "params.progressToken", "params.progress")
-	if !params[0].Exists() {
+	if s.active == 0 && (s.partial || s.found[RuleProgressUnknownToken] >= maxPerRule) {
 		return
 	}
-	t := s.tokens[lookup(params[0].Raw)]
+	token := gjson.Get(o.Body, "params.progressToken")
+	if !token.Exists() {
+		return
+	}
+	t := s.tokens[lookup(token.Raw)]
 	switch {
 	case t == nil:
 		if !s.partial {
-			c.report(contextOf(o, rev), RuleProgressUnknownToken, "progress for token "+shown(params[0].Raw)+", which no request offered", report)
+			c.report(contextOf(o, rev), RuleProgressUnknownToken, "progress for token "+shown(token.Raw)+", which no request offered", report)
+			s.setToken(key(token.Raw), &progress{}) // reported once: its next notifications pass
 		}
 	case !t.active:
 		// After its request's answer: observations of different streams may
 		// cross, so this is not judged.
-	case t.seen && params[1].Float() <= t.last:
-		c.report(contextOf(o, rev), RuleProgressNotIncreased, "progress "+shown(params[1].Raw)+" for token "+shown(params[0].Raw)+" after "+strconv.FormatFloat(t.last, 'g', -1, 64), report)
 	default:
-		t.seen, t.last = true, params[1].Float()
+		value := gjson.Get(o.Body, "params.progress")
+		if t.seen && value.Float() <= t.last {
+			c.report(contextOf(o, rev), RuleProgressNotIncreased, "progress "+shown(value.Raw)+" for token "+shown(token.Raw)+" after "+strconv.FormatFloat(t.last, 'g', -1, 64), report)
+			return
+		}
+		t.seen, t.last = true, value.Float()
 	}
 }
 
@@ -200,7 +206,7 @@ func (c *Checker) answer(o *proxy.Observation, s *session, rev string, report fu
 	}
 	if p.token != "" {
 		if t := s.tokens[p.token]; t != nil {
-			t.active = false
+			s.deactivate(t)
 		}
 	}
 	if p.method == "initialize" {

@@ -19,6 +19,7 @@ const (
 	maxStreams       = 8192    // SSE streams with state
 	maxOrphans       = 1024    // answers waiting, for the grace, for their request
 	maxKeyLen        = 64      // longer peer-chosen strings are kept as digests
+	maxPerRule       = 8       // findings of one rule per session: a peer that breaks a rule on every message is told a few times, not flooded
 	maxShownInReport = 80      // bytes of a peer's string quoted in a message
 )
 
@@ -59,8 +60,10 @@ type session struct {
 	pending   map[string]*pending  // dir+id → the request waiting for its answer
 	used      map[string]struct{}  // dir+id of every request sent (bounded)
 	tokens    map[string]*progress // progress token → its state
+	active    int                  // tokens whose request waits: while none, progress notifications are not decoded once reports of unknown tokens are spent
 	toolList  string               // the last whole tools/list result (bounded, see tools.go)
 	partial   bool                 // observations were lost: checks that need every message are off
+	found     map[string]int       // findings reported per rule (at most maxPerRule each)
 }
 
 // pending is a request waiting for its answer.
@@ -86,7 +89,7 @@ type progress struct {
 }
 
 func newSession(id string) *session {
-	return &session{id: id, pending: map[string]*pending{}, used: map[string]struct{}{}, tokens: map[string]*progress{}}
+	return &session{id: id, found: map[string]int{}, pending: map[string]*pending{}, used: map[string]struct{}{}, tokens: map[string]*progress{}}
 }
 
 // evictOne forgets an arbitrary entry of m.
@@ -117,4 +120,29 @@ type orphan struct {
 	session, key string
 	about        findingContext
 	at           time.Time
+}
+
+// setToken keeps t as the state of token k, within maxTokens.
+func (s *session) setToken(k string, t *progress) {
+	if old, ok := s.tokens[k]; ok {
+		s.deactivate(old)
+	} else if len(s.tokens) >= maxTokens {
+		for k2, v := range s.tokens {
+			s.deactivate(v)
+			delete(s.tokens, k2)
+			break
+		}
+	}
+	s.tokens[k] = t
+	if t.active {
+		s.active++
+	}
+}
+
+// deactivate marks a token's request answered.
+func (s *session) deactivate(t *progress) {
+	if t.active {
+		t.active = false
+		s.active--
+	}
 }
