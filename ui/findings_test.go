@@ -17,7 +17,7 @@ func TestFindingBadgeAndFilter(t *testing.T) {
 		t.Fatalf("flag:finding shows %d rows before any finding", n)
 	}
 	f := &proxy.Finding{Rule: "progress-not-increasing", Level: "error", Revision: "2025-11-25", Section: "Progress § Behavior Requirements",
-		URL: "https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/progress#behavior-requirements",
+		URL:     "https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/progress#behavior-requirements",
 		Message: "progress 2 for token \"t\" after 2\x1b[31m", About: 3}
 	m.Update(observationsMsg{{Seq: 100, Type: proxy.TypeFinding, Session: "s-1", Stream: "st-2", Direction: proxy.ServerToClient,
 		Method: "notifications/progress", Flags: []string{proxy.FlagFinding}, Finding: f}})
