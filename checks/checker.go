@@ -36,13 +36,15 @@ type Checker struct {
 	orphans          []orphan
 	toolListBytes    int                 // bytes of the sessions' kept tools/list results
 	born             map[string]string   // exchange → the session its initialize created (until its result)
+	replays          map[string]bool     // exchanges that resume a stream (Last-Event-ID): what they carry may be redelivered
+	replaying        bool                // the message being checked is on such an exchange
 	exPending        map[string]*pending // exchange → its request (2026-07-28: a closed stream cancels it)
 }
 
 // New returns a Checker.
 func New(o Options) *Checker {
 	c := &Checker{hungAfter: o.HungAfter, grace: o.Grace, sessions: map[string]*session{},
-		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}, born: map[string]string{}}
+		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}, born: map[string]string{}, replays: map[string]bool{}}
 	if c.hungAfter == 0 {
 		c.hungAfter = DefaultHungAfter
 	}
@@ -71,7 +73,7 @@ func (c *Checker) Observe(o *proxy.Observation, report func(*proxy.Observation))
 		c.streamClosed(o)
 		return
 	case proxy.TypeSession:
-		if o.Reason == "closed" || o.Reason == "expired" {
+		if o.Reason == "closed" || o.Reason == "expired" || strings.HasPrefix(o.Reason, "stdio session ended") {
 			c.forget(o.Session)
 		}
 		return

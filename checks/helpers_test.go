@@ -34,6 +34,13 @@ type rig struct {
 // attached, as mcpscope runs it; t.Cleanup stops everything.
 func startChecked(t testing.TB, upstream string, opts checks.Options) *rig {
 	t.Helper()
+	return startCheckedWith(t, upstream, opts, nil)
+}
+
+// startCheckedWith is startChecked with configure applied to the proxy
+// first (rules, say).
+func startCheckedWith(t testing.TB, upstream string, opts checks.Options, configure func(*proxy.Proxy)) *rig {
+	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +48,9 @@ func startChecked(t testing.TB, upstream string, opts checks.Options) *rig {
 	p := proxy.New(u)
 	tr := proxy.NewTransport(10 * time.Second)
 	p.Transport = tr
+	if configure != nil {
+		configure(p)
+	}
 	r := &rig{Proxy: p, closed: make(chan struct{})}
 	sub := p.Bus.Subscribe(1<<20, proxy.MaxBytes(256<<20))
 	go func() {

@@ -19,6 +19,7 @@ func (c *Checker) message(o *proxy.Observation, report func(*proxy.Observation))
 		}
 	}
 	rev := c.revisionOf(o, s)
+	c.replaying = o.Exchange != "" && c.replays[o.Exchange]
 	c.noteExchange(o, rev)
 	switch o.Kind {
 	case proxy.KindRequest:
@@ -61,7 +62,7 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	}
 	_, waiting := s.pending[k]
 	_, used := s.used[k]
-	if !o.Has("by_mcpscope") && (waiting || used && !modern(rev)) {
+	if !o.Has("by_mcpscope") && !c.replaying && (waiting || used && !modern(rev)) {
 		c.report(contextOf(o, rev), RuleDuplicateRequestID, o.Method+" reuses id "+shown(string(o.ID))+duplicateWhy(waiting), report)
 	}
 	if waiting {
@@ -154,7 +155,7 @@ func (c *Checker) notification(o *proxy.Observation, s *session, rev string, rep
 // request of the session waits with a token and no more unknown tokens
 // would be reported, it decodes nothing.
 func (c *Checker) progress(o *proxy.Observation, s *session, rev string, report func(*proxy.Observation)) {
-	if s.active == 0 && (s.partial || s.found[RuleProgressUnknownToken] >= maxPerRule) {
+	if c.replaying || s.active == 0 && (s.partial || s.found[RuleProgressUnknownToken] >= maxPerRule) {
 		return
 	}
 	token := gjson.Get(o.Body, "params.progressToken")
@@ -192,6 +193,9 @@ func (c *Checker) answer(o *proxy.Observation, s *session, rev string, report fu
 		p, ok = ex, true // initialize: asked before its session had an id
 	}
 	if !ok {
+		if c.replaying {
+			return // redelivered on a resumed stream: seen before, perhaps
+		}
 		if _, used := s.used[k]; used && !s.partial {
 			c.report(contextOf(o, rev), RuleAnswerUnknownID, "answer to id "+shown(string(o.ID))+": its request was answered already", report)
 		} else if !s.partial {

@@ -75,6 +75,12 @@ func (c *Checker) http(o *proxy.Observation, report func(*proxy.Observation)) {
 		}
 		c.born[strings.Clone(o.Exchange)] = key(h.NewSession)
 	}
+	if _, resumes := header(h.RequestHeaders, "Last-Event-ID"); resumes && o.Exchange != "" {
+		if len(c.replays) >= maxExchanges {
+			evictOne(c.replays)
+		}
+		c.replays[strings.Clone(o.Exchange)] = true
+	}
 	if h.Error != "" {
 		return
 	}
@@ -212,4 +218,5 @@ func (c *Checker) streamClosed(o *proxy.Observation) {
 	}
 	delete(c.exPending, o.Exchange)
 	delete(c.revisions, o.Exchange)
+	delete(c.replays, o.Exchange)
 }
