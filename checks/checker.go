@@ -151,7 +151,7 @@ func (c *Checker) forget(id string) {
 	}
 }
 
-// session returns the state of o's session, made if new.
+// session returns the state of the session id, made if new.
 func (c *Checker) session(id string) *session {
 	s, ok := c.sessions[lookup(id)]
 	if !ok {

@@ -63,7 +63,7 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	_, waiting := s.pending[k]
 	_, used := s.used[k]
 	if !o.Has("by_mcpscope") && !c.replaying && (waiting || used && !modern(rev)) {
-		c.report(contextOf(o, rev), RuleDuplicateRequestID, o.Method+" reuses id "+shown(string(o.ID))+duplicateWhy(waiting), report)
+		c.report(contextOf(o, rev), RuleDuplicateRequestID, shown(o.Method)+" reuses id "+shown(string(o.ID))+duplicateWhy(waiting), report)
 	}
 	if waiting {
 		return // keep the first: its answer decides
@@ -74,7 +74,8 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	k = key(k)
 	s.used[k] = struct{}{}
 	if c.pendingTotal >= maxPendingTotal {
-		return // past the bound nothing more is tracked (answers then read as unknown: so forget them too)
+		s.partial = true // past the bound a request is not tracked: its answer must not read as unknown
+		return
 	}
 	p := &pending{owner: s, key: k, seq: o.Seq, method: strings.Clone(o.Method), at: o.Time, exchange: strings.Clone(o.Exchange)}
 	if p.at.IsZero() {

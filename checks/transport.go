@@ -137,7 +137,11 @@ func (c *Checker) headers(o *proxy.Observation, h *proxy.HTTPExchange, ex *excha
 		c.report(contextOf(o, rev), RuleHeaderMismatch, "Mcp-Method "+shown(v)+" but the body's method is "+ex.method, report)
 	}
 	if v, ok := header(h.RequestHeaders, "Mcp-Name"); ok && ex.nameOK && decodeHeader(v) != ex.name {
-		c.report(contextOf(o, rev), RuleHeaderMismatch, "Mcp-Name "+shown(v)+" but the body names "+shown(ex.name), report)
+		msg := "Mcp-Name " + shown(v) + " but the body names " + shown(ex.name)
+		if ex.method == "resources/read" { // a URI may carry a credential the recording redacts elsewhere: not repeated here
+			msg = "Mcp-Name differs from the body's params.uri"
+		}
+		c.report(contextOf(o, rev), RuleHeaderMismatch, msg, report)
 	}
 }
 
