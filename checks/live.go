@@ -30,20 +30,23 @@ func Start(b *proxy.Bus, opts Options) (stop func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(done)
-		for {
-			var found []*proxy.Observation
-			collect := func(f *proxy.Observation) { found = append(found, f) }
-			err := sub.NextBorrowed(context.Background(), func(batch []*proxy.Observation) error {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, o := range batch {
-					c.Observe(o, collect)
-				}
-				return nil
-			})
-			for _, f := range found {
-				b.Publish(f)
+		var found []*proxy.Observation // the findings of one batch, published after it
+		collect := func(f *proxy.Observation) { found = append(found, f) }
+		check := func(batch []*proxy.Observation) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, o := range batch {
+				c.Observe(o, collect)
 			}
+			return nil
+		}
+		for {
+			err := sub.NextBorrowed(context.Background(), check)
+			for i, f := range found {
+				b.Publish(f)
+				found[i] = nil
+			}
+			found = found[:0]
 			if err != nil {
 				return
 			}
