@@ -65,3 +65,20 @@ func TestBridgedStdioSessionIsChecked(t *testing.T) {
 		t.Errorf("check on the bridge's recording: %d\n%s%s", status, out, errOut)
 	}
 }
+
+// TestNoChecksFlag: with --no-checks the same misbehaving stdio server
+// gives no finding.
+func TestNoChecksFlag(t *testing.T) {
+	args := append([]string{"--headless", "--no-checks", "-l", "127.0.0.1:0", "--"}, mcptest.StdioServerCommand("bad-progress")...)
+	found, stdout, stop := startCLIStoppable(t, args, `listening on http://\S+ → stdio:\S+ .*\(clients use (http://\S+/mcp)\)`)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, found[0], mcptest.ClientOptions{ProtocolVersion: "2025-06-18"})
+	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a finding, were the checks on, would be out by now
+	cs.Close()
+	stop()
+	if !strings.Contains(stdout.String(), `"method":"notifications/progress"`) || strings.Contains(stdout.String(), `"type":"finding"`) {
+		t.Errorf("--no-checks: want the progress and no finding in the headless output:\n%.3000s", stdout.String())
+	}
+}
