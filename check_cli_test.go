@@ -155,10 +155,15 @@ func TestCheckCleanAndFailingRecordings(t *testing.T) {
 	if status, out, _ := runCheckCLI(failing, "--hung-after", "300ms"); status != 1 || !strings.Contains(out, "hung") || !strings.Contains(out, "basic/lifecycle#timeouts") {
 		t.Errorf("check (text): %d\n%s", status, out)
 	}
-	for _, bad := range [][]string{{failing, "--allow", "eror"}, {failing, "--max-p95", "tools/call"}, {failing, "--format", "xml"}, {clean, failing}} {
+	garbage := filepath.Join(t.TempDir(), "garbage.jsonl")
+	os.WriteFile(garbage, []byte("{\"format\":\"mcpscope-recording\",\"version\":2}\n{not json\n"), 0o600)
+	for _, bad := range [][]string{{failing, "--allow", "eror"}, {failing, "--max-p95", "tools/call"}, {failing, "--format", "xml"}, {clean, failing}, {garbage}} {
 		if status, _, errOut := runCheckCLI(bad...); status != 2 || errOut == "" {
 			t.Errorf("check %q: %d %q, want 2 and a message", bad, status, errOut)
 		}
+	}
+	if _, _, errOut := runCheckCLI(garbage); !strings.Contains(errOut, "garbage.jsonl") || !strings.Contains(errOut, "line 2") {
+		t.Errorf("a bad recording's error does not name the file and line: %q", errOut)
 	}
 }
 
