@@ -37,6 +37,7 @@ Usage:
   mcpscope rules test FILE RECORDING
   mcpscope export RECORDING --format har|markdown|jsonl [-o OUT]
   mcpscope check RECORDING     check a recording against the MCP spec, for CI (exit 1 on a problem)
+  mcpscope stats RECORDING     latency per method and tool, pending calls, context cost
   mcpscope replay FILE         serve a recording as an MCP server (--stdio: on stdin/stdout)
   mcpscope open FILE           browse a recording in the UI
   mcpscope version

@@ -39,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runExport(ctx, args[1:], stdout, stderr)
 		case "check":
 			return runCheck(ctx, args[1:], stdout, stderr)
+		case "stats":
+			return runStats(ctx, args[1:], stdout, stderr)
 		case "wrap":
 			return runWrap(ctx, args[1:], os.Stdin, stdout, stderr)
 		case "hub":

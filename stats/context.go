@@ -2,6 +2,7 @@ package stats
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -60,6 +61,7 @@ func (c *contextCost) tool(name string) *ToolCost {
 			return tc
 		}
 	}
+	name = strings.Clone(name) // it may lie in a large message's bytes
 	tc := &ToolCost{Name: name}
 	c.tools[name] = tc
 	return tc
@@ -99,7 +101,7 @@ func (c *contextCost) result(tool string, n int64) {
 }
 
 func (c *contextCost) snapshot() ContextCost {
-	cc := ContextCost{Estimate: TokenHeuristic, Lists: c.lists, LastListBytes: c.lastList}
+	cc := ContextCost{Estimate: TokenHeuristic, Lists: c.lists, LastListBytes: c.lastList, Tools: []ToolCost{}}
 	for _, tc := range c.tools {
 		cc.Tools = append(cc.Tools, *tc)
 		cc.DefinitionBytes += int64(tc.DefinitionBytes)

@@ -31,15 +31,22 @@ type Row struct {
 
 // Call is a request not answered yet.
 type Call struct {
-	Key           string        `json:"key"` // its tool's row for tools/call, else its method's
-	Session       string        `json:"session,omitempty"`
-	ID            string        `json:"id"`  // JSON-RPC id as sent
-	Seq           uint64        `json:"seq"` // the request's observation
-	Started       time.Time     `json:"started"`
-	Age           time.Duration `json:"age_ns"` // until the snapshot, or until it ended
-	Hung          bool          `json:"hung"`   // Age ≥ the table's HungAfter
-	Ended         string        `json:"ended,omitempty"`
-	ServerRequest bool          `json:"server_request,omitempty"` // a server→client request (the client owes the answer)
+	Key     string        `json:"key"` // its tool's row for tools/call, else its method's
+	Session string        `json:"session,omitempty"`
+	ID      string        `json:"id"`  // JSON-RPC id as sent
+	Seq     uint64        `json:"seq"` // the request's observation
+	Started time.Time     `json:"started"`
+	Age     time.Duration `json:"age_ns"` // until the snapshot, or until it ended
+	// Idle is the time since its last sign of life: the request, or its
+	// last progress notification (until the snapshot, or until it ended).
+	Idle     time.Duration `json:"idle_ns"`
+	Progress int           `json:"progress,omitempty"` // progress notifications seen for it
+	Hung     bool          `json:"hung"`               // Idle ≥ the table's HungAfter (never for a Stream)
+	// Stream is a request that stays open by design, unanswered while its
+	// stream serves (a sessionless client's subscriptions/listen).
+	Stream        bool   `json:"stream,omitempty"`
+	Ended         string `json:"ended,omitempty"`
+	ServerRequest bool   `json:"server_request,omitempty"` // a server→client request (the client owes the answer)
 }
 
 // Snapshot is every figure at one moment.
@@ -137,8 +144,12 @@ func (t *Table) Pending(now time.Time) []Call {
 			end = c.ended
 		}
 		age := max(end.Sub(c.started), 0)
+		idle := age
+		if !c.lastSign.IsZero() {
+			idle = max(end.Sub(c.lastSign), 0)
+		}
 		out = append(out, Call{Key: Key(k.method, k.tool), Session: c.session, ID: c.id, Seq: c.seq, Started: c.started,
-			Age: age, Hung: age >= t.opts.HungAfter, Ended: c.endReason, ServerRequest: c.dir == proxy.ServerToClient})
+			Age: age, Idle: idle, Progress: c.signs, Hung: !c.stream && idle >= t.opts.HungAfter, Stream: c.stream, Ended: c.endReason, ServerRequest: c.dir == proxy.ServerToClient})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -10,8 +11,9 @@ import (
 
 // Options configure a Table. The zero value is ready to use.
 type Options struct {
-	// HungAfter is the age from which a pending call counts as hung
-	// (default 10 s).
+	// HungAfter is how long a pending call may go without a sign of life
+	// (its request, or its last progress notification) before it counts as
+	// hung (default 10 s).
 	HungAfter time.Duration
 	// MaxPending bounds the calls tracked while unanswered (default
 	// 4096); past it, calls the client gave up on are forgotten first,
@@ -106,6 +108,7 @@ func (t *Table) row(method, tool string) (rowKey, *row) {
 		}
 	}
 	r := &row{}
+	k = rowKey{strings.Clone(k.method), strings.Clone(k.tool)} // names may lie in a large message's bytes
 	t.rows[k] = r
 	return k, r
 }
@@ -120,7 +123,11 @@ func (t *Table) rowsOf(c *call) []*row {
 }
 
 func (t *Table) request(o *proxy.Observation) {
-	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: string(o.ID), exchange: o.Exchange, started: o.Time}
+	// The id is copied: it may lie in the bytes of a large message (see
+	// Observation.owned), which a pending call would otherwise keep alive.
+	// Session, exchange and operation are strings of their own.
+	c := &call{seq: o.Seq, session: o.Session, dir: o.Direction, id: strings.Clone(string(o.ID)),
+		exchange: o.Exchange, started: o.Time, stream: openStreams[o.Method], op: o.Operation}
 	var r *row
 	c.method, r = t.row(o.Method, "")
 	r.count++
@@ -148,6 +155,9 @@ func (t *Table) notification(o *proxy.Observation) {
 	_, r := t.row(o.Method, "")
 	r.count++
 	r.reqBytes += size(o)
+	if o.Operation != "" { // progress of a call (proxy/operations.go)
+		t.pend.alive(o.Operation, o.Time)
+	}
 	if o.Method == "notifications/cancelled" {
 		id := gjson.Get(o.Body, "params.requestId").Raw
 		if c := t.pend.cancel(o.Session, o.Direction, id); c != nil {

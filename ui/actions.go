@@ -12,6 +12,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.filtering {
 		return m.filterKey(msg)
 	}
+	if m.stats.shown {
+		if cmd, done := m.statsKey(msg); done {
+			return cmd
+		}
+	}
 	if m.focus == focusHeld {
 		if cmd, done := m.heldKey(msg); done {
 			return cmd
@@ -56,6 +61,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Export):
 		m.exportSession()
+	case key.Matches(msg, k.Stats):
+		m.stats.shown, m.stats.lines = true, nil
 	case key.Matches(msg, k.DetailUp):
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):

@@ -8,6 +8,7 @@ type keyMap struct {
 	Focus, Follow, Filter, Jump             key.Binding
 	Pause, Step, PauseSession, PauseAll     key.Binding
 	Export                                  key.Binding
+	Stats                                   key.Binding
 	DetailUp, DetailDown                    key.Binding
 	Help, Quit                              key.Binding
 }
@@ -29,6 +30,7 @@ func newKeyMap() keyMap {
 		PauseSession: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause/resume session")),
 		PauseAll:     key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "pause/resume all")),
 		Export:       key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export session (HAR)")),
+		Stats:        key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stats (latency, pending)")),
 		DetailUp:     key.NewBinding(key.WithKeys("ctrl+u", "K"), key.WithHelp("K", "detail up")),
 		DetailDown:   key.NewBinding(key.WithKeys("ctrl+d", "J"), key.WithHelp("J", "detail down")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -45,7 +47,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Focus, k.Follow, k.Filter, k.Jump, k.DetailUp, k.DetailDown},
+		{k.Focus, k.Follow, k.Filter, k.Jump, k.DetailUp, k.DetailDown, k.Stats},
 		{k.Pause, k.Step, k.PauseSession, k.PauseAll, k.Export, k.Help, k.Quit},
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"mcpscope/internal/plural"
 	"mcpscope/proxy"
+	"mcpscope/stats"
 )
 
 // Engine is what the UI needs of the proxy; *proxy.Proxy implements it.
@@ -86,6 +87,7 @@ type Model struct {
 	held     heldPane
 	detail   detailPane
 	history  history // every observation, for exports
+	stats    statsPane
 
 	streams     []proxy.StreamInfo
 	globalPause bool
@@ -125,6 +127,7 @@ func New(engine Engine, opts Options) *Model {
 		height:    24,
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
+		stats:     statsPane{table: stats.New(stats.Options{})},
 	}
 }
 
@@ -159,6 +162,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.eventsTick, m.lastTick = 0, now
 		m.refresh()
+		m.refreshStats(m.width - 2)
 		return m, m.tick()
 	case tea.KeyMsg:
 		return m, m.key(msg)
@@ -203,6 +207,7 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			gateChanged = true
 		}
 		m.traffic.add(o)
+		m.stats.table.Observe(o)
 	}
 	if gateChanged {
 		m.refresh()

@@ -22,6 +22,9 @@ func (m *Model) View() string {
 	status := m.statusBar()
 	bottom := m.helpBar()
 	bodyHeight := m.height - lipgloss.Height(status) - lipgloss.Height(bottom)
+	if m.stats.shown {
+		return lipgloss.JoinVertical(lipgloss.Left, status, m.statsFrame(m.width, bodyHeight), bottom)
+	}
 	var body string
 	heldHeight := 0
 	if n := len(m.held.items); n > 0 {
@@ -144,6 +147,9 @@ func (m *Model) helpBar() string {
 	}
 	if m.showHelp {
 		return m.help.FullHelpView(m.keys.FullHelp())
+	}
+	if m.stats.shown {
+		return m.help.ShortHelpView(statsHelp)
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
