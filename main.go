@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runCheck(ctx, args[1:], stdout, stderr)
 		case "stats":
 			return runStats(ctx, args[1:], stdout, stderr)
+		case "diff":
+			return runDiff(ctx, args[1:], stdout, stderr)
 		case "wrap":
 			return runWrap(ctx, args[1:], os.Stdin, stdout, stderr)
 		case "hub":

@@ -187,3 +187,25 @@ func TestParsePath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCanonicalIsStable: canonical text is canonical (a second pass
+// changes nothing), and ignore paths never panic.
+func FuzzCanonicalIsStable(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[1.0,{"_meta":2}]}`, `[1e400, -0, 0.5e1]`, `"\u001b"`, `{"a.b":{"c":null}}`, `{`} {
+		f.Add(s, "a.#.c")
+	}
+	f.Fuzz(func(t *testing.T, text, path string) {
+		c := cleaner{timestamps: true}
+		if p, err := ParsePath(path); err == nil {
+			c.ignore = []Path{p}
+		}
+		once, err := canonical([]byte(text), &c)
+		if err != nil {
+			return
+		}
+		twice, err := canonical([]byte(once), &cleaner{})
+		if err != nil || twice != once {
+			t.Fatalf("canonical(%q) = %q, then %q (%v)", text, once, twice, err)
+		}
+	})
+}

@@ -83,3 +83,19 @@ func TestCompareListsKeysResourcesByURI(t *testing.T) {
 		t.Errorf("CompareLists(resources) = %+v, %v", changes, err)
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	before := `{"tools":[{"name":"echo"},{"name":"old"},{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"},{"name":"e"},{"name":"f"}]}`
+	after := `{"tools":[{"name":"echo","description":"now"},{"name":"later"}]}`
+	changes, err := Tools(json.RawMessage(before), json.RawMessage(after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "added later; changed echo (description); removed a, b, c, d, e, and 2 more"
+	if got := Describe(changes); got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	if Describe(nil) != "" {
+		t.Errorf("Describe(nil) is not empty")
+	}
+}
