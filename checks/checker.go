@@ -7,9 +7,11 @@ import (
 	"mcpscope/proxy"
 )
 
-// DefaultHungAfter is how long a request may wait for its answer before it
-// is reported hung, unless Options say otherwise.
-const DefaultHungAfter = 30 * time.Second
+// DefaultHungAfter is how long a request may wait for its answer, with no
+// progress notification for it either, before it is reported hung, unless
+// Options say otherwise. It is the stats view's bound (stats.Options), so
+// that a call the stats view shows hung is the one the checks report.
+const DefaultHungAfter = 10 * time.Second
 
 // DefaultGrace is how long an answer may come before its request is seen,
 // or after a cancellation, without a finding: observations of different
@@ -105,12 +107,15 @@ func (c *Checker) Tick(now time.Time, report func(*proxy.Observation)) {
 	}
 	for _, s := range c.sessions {
 		for _, p := range s.pending {
-			if p.hung || !p.cancelled.IsZero() || now.Sub(p.at) < c.hungAfter || p.method == "subscriptions/listen" {
+			if p.hung || !p.cancelled.IsZero() || now.Sub(p.alive) < c.hungAfter || p.method == "subscriptions/listen" {
 				continue
 			}
 			p.hung = true
-			c.report(findingContext{seq: p.seq, session: s.id, method: p.method, revision: s.revision, at: now},
-				RuleHung, p.method+" unanswered after "+now.Sub(p.at).Round(time.Millisecond).String(), report)
+			msg := p.method + " unanswered after " + now.Sub(p.at).Round(time.Millisecond).String()
+			if p.alive != p.at {
+				msg += ", no progress for " + now.Sub(p.alive).Round(time.Millisecond).String()
+			}
+			c.report(findingContext{seq: p.seq, session: s.id, method: p.method, revision: s.revision, at: now}, RuleHung, msg, report)
 		}
 	}
 }

@@ -81,10 +81,11 @@ func (c *Checker) request(o *proxy.Observation, s *session, rev string, report f
 	if p.at.IsZero() {
 		p.at = time.Now()
 	}
+	p.alive = p.at
 	if strings.Contains(o.Body, `"progressToken"`) {
 		if t := gjson.Get(o.Body, "params._meta.progressToken"); t.Exists() {
 			p.token = key(t.Raw)
-			s.setToken(p.token, &progress{active: true})
+			s.setToken(p.token, &progress{active: true, req: p})
 		}
 	}
 	p.paged = o.Method == "tools/list" && strings.Contains(o.Body, `"cursor"`)
@@ -180,6 +181,9 @@ func (c *Checker) progress(o *proxy.Observation, s *session, rev string, report 
 			return
 		}
 		t.seen, t.last = true, value.Float()
+		if t.req != nil && o.Time.After(t.req.alive) {
+			t.req.alive = o.Time // a sign of life: the hung clock starts again
+		}
 	}
 }
 

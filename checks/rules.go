@@ -99,7 +99,7 @@ var Rules = []*Rule{
 		Says: "The Mcp-Method and Mcp-Name headers of a request equal its body's method and params.name (params.uri for resources/read).",
 		cite: at("Streamable HTTP § Standard Request Headers", rev20260728, "basic/transports/streamable-http#standard-request-headers")},
 	{ID: RuleHung, Level: "warning",
-		Says: "A request is answered within --hung-after (30s by default; subscriptions/listen is exempt).",
+		Says: "A request is answered, or shows progress, within --hung-after (10s by default; subscriptions/listen is exempt).",
 		cite: at("Lifecycle § Timeouts", rev20241105, "basic/lifecycle#timeouts", rev20260728, "basic/patterns#request-and-response")},
 	{ID: RuleToolListChanged, Level: "warning",
 		Says: "The tool list stays the same within a session unless the server says it changed (notifications/tools/list_changed); every change mid-session is reported, with the tools added, removed or changed.",

@@ -73,7 +73,8 @@ type pending struct {
 	seq       uint64
 	method    string
 	at        time.Time
-	token     string // its progress token's key, if any
+	alive     time.Time // at, or its last progress notification: the hung clock runs from it
+	token     string    // its progress token's key, if any
 	exchange  string
 	paged     bool            // a tools/list with a cursor: one page, not the list
 	cancelled time.Time       // when notifications/cancelled named it
@@ -83,8 +84,9 @@ type pending struct {
 
 // progress is one progress token's state.
 type progress struct {
-	active bool // its request waits for an answer
-	seen   bool // a notification came
+	req    *pending // the request that offered the token
+	active bool     // its request waits for an answer
+	seen   bool     // a notification came
 	last   float64
 }
 
