@@ -88,6 +88,10 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		opts.MaxP95 = append(opts.MaxP95, th)
 	}
+	if *hungAfter <= 0 {
+		fmt.Fprintf(stderr, "mcpscope check: --hung-after must be positive, got %v\n", *hungAfter)
+		return 2
+	}
 	input := fs.Arg(0)
 	rep, err := checks.CheckRecording(input, func(each func(*proxy.Observation) error) error {
 		return record.ReadFile(input, each)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"mcpscope/internal/plural"
@@ -183,30 +184,23 @@ func detail(p Problem) string {
 	return s
 }
 
-// xmlSafe drops what XML 1.0 cannot carry (control characters other than
-// tab and newlines, and invalid UTF-8), which encoding/xml would write.
+// xmlSafe replaces with U+FFFD what XML 1.0 cannot carry (control
+// characters other than tab and newlines, U+FFFE, U+FFFF), which
+// encoding/xml would write as they are; invalid UTF-8 reads as U+FFFD
+// already.
 func xmlSafe(s string) string {
-	ok := true
-	for _, r := range s {
-		if !xmlChar(r) {
-			ok = false
-			break
-		}
-	}
-	if ok {
+	if strings.IndexFunc(s, func(r rune) bool { return !xmlChar(r) }) < 0 {
 		return s
 	}
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
+	return strings.Map(func(r rune) rune {
 		if xmlChar(r) {
-			out = append(out, r)
-		} else {
-			out = append(out, '\uFFFD')
+			return r
 		}
-	}
-	return string(out)
+		return '\uFFFD'
+	}, s)
 }
 
+// xmlChar reports whether XML 1.0 allows r (its production Char).
 func xmlChar(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD && r != 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
