@@ -50,15 +50,18 @@ type options struct {
 	redactPaths   []string
 	noRedact      bool
 	hub           string
-	noChecks      bool          // --no-checks: no live protocol checks
-	hungAfter     time.Duration // --hung-after: a request unanswered this long is a finding
-	stopHub       func()        // set by serve: stops the hub (wrapped sessions end), once
-	tui           bool          // set by display: the TUI owns the terminal
+	stopHub       func() // set by serve: stops the hub (wrapped sessions end), once
+	tui           bool   // set by display: the TUI owns the terminal
 
 	// bridge, set by runBridge, serves the clients in place of the proxy.
 	bridge *bridge.Bridge
 	// hubOnly: mcpscope hub, no HTTP upstream (cmd_hub.go).
 	hubOnly bool
+
+	// The live protocol checks (package checks): --no-checks turns them
+	// off; --hung-after bounds a request's wait before it is a finding.
+	noChecks  bool
+	hungAfter time.Duration
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {

@@ -15,11 +15,12 @@ import (
 // last row shown is cached, so a frame costs a copy of visible lines, not
 // a re-render.
 type detailPane struct {
-	seq      uint64 // the row the cache holds
-	findings int    // and how many findings it had then
-	width    int
-	lines    []string
-	scroll   int
+	seq    uint64 // the row the cache holds
+	width  int
+	lines  []string
+	scroll int
+
+	findings int // how many findings the cached row had (findings.go)
 }
 
 func (d *detailPane) view(r *row, width, height int) string {
