@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,9 +19,9 @@ import (
 
 func init() { mcptest.RegisterStdioMode("bad-progress", serveBadProgress) }
 
-// serveBadProgress is a stdio server that answers initialize, and every
-// tools/call after a progress notification for a token no request
-// offered.
+// serveBadProgress is a stdio server of 2025-06-18 that answers
+// initialize, ping, logging/setLevel, and every tools/call after a progress notification
+// for a token no request offered; other methods are not found.
 func serveBadProgress() int {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
@@ -32,8 +33,10 @@ func serveBadProgress() int {
 		case env.Method == "tools/call":
 			fmt.Println(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"never-offered","progress":1}}`)
 			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"ok"}]}}`+"\n", env.ID)
-		default:
+		case env.Method == "ping" || env.Method == "logging/setLevel":
 			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":{}}`+"\n", env.ID)
+		default: // server/discover too: a 2025-06-18 server knows no such method
+			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"method not found"}}`+"\n", env.ID)
 		}
 	}
 	return 0
@@ -80,5 +83,38 @@ func TestNoChecksFlag(t *testing.T) {
 	stop()
 	if !strings.Contains(stdout.String(), `"method":"notifications/progress"`) || strings.Contains(stdout.String(), `"type":"finding"`) {
 		t.Errorf("--no-checks: want the progress and no finding in the headless output:\n%.3000s", stdout.String())
+	}
+}
+
+// TestWrappedSessionIsCheckedOnTheHub: sessions a client launches through
+// mcpscope wrap are checked by the hub: the go-sdk demo server (echo,
+// progress, sampling) gives no finding, the server that sends progress
+// for a token never offered gives that one, about its session.
+func TestWrappedSessionIsCheckedOnTheHub(t *testing.T) {
+	h := startHubCLI(t)
+	runSDK(t, mcpscopeCommand(append([]string{"wrap", "--hub", h.sock, "--"}, mcptest.StdioServerCommand("sdk")...)...), nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "wrap-checks", Version: "v0"}, nil)
+	argv := mcpscopeCommand(append([]string{"wrap", "--hub", h.sock, "--"}, mcptest.StdioServerCommand("bad-progress")...)...)
+	cs, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: exec.Command(argv[0], argv[1:]...)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(h.stdout.String(), `"type":"finding"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cs.Close()
+	time.Sleep(300 * time.Millisecond) // a second finding, were there one, would be out by now
+	var findings []string
+	for _, line := range strings.Split(h.stdout.String(), "\n") {
+		if strings.Contains(line, `"type":"finding"`) {
+			findings = append(findings, line)
+		}
+	}
+	if len(findings) != 1 || !strings.Contains(findings[0], `"rule":"progress-unknown-token"`) || !strings.Contains(findings[0], `"session":"stdio-2"`) {
+		t.Errorf("want one progress-unknown-token finding, about the second wrapped session (stdio-2); got %d:\n%s", len(findings), strings.Join(findings, "\n"))
 	}
 }
