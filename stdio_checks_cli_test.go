@@ -118,3 +118,33 @@ func TestWrappedSessionIsCheckedOnTheHub(t *testing.T) {
 		t.Errorf("want one progress-unknown-token finding, about the second wrapped session (stdio-2); got %d:\n%s", len(findings), strings.Join(findings, "\n"))
 	}
 }
+
+// TestBridgedSDKSessionHasNoFinding: the go-sdk demo stdio server behind
+// the bridge, a go-sdk client on its default revision (server/discover
+// first) and on 2025-11-25: echo, progress and sampling give no finding.
+func TestBridgedSDKSessionHasNoFinding(t *testing.T) {
+	for _, version := range []string{"", "2025-11-25"} {
+		args := append([]string{"--headless", "-l", "127.0.0.1:0", "--"}, mcptest.StdioServerCommand("sdk")...)
+		found, stdout, stop := startCLIStoppable(t, args, `listening on http://\S+ → stdio:\S+ .*\(clients use (http://\S+/mcp)\)`)
+		cs, rec := mcptest.Connect(t, t.Context(), mcpserver.Stateful, found[0], mcptest.ClientOptions{ProtocolVersion: version})
+		p := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"count": 3, "interval_ms": 5}}
+		p.SetProgressToken("tok")
+		if _, err := cs.CallTool(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rec.WaitProgress(3, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		for _, call := range []*mcp.CallToolParams{{Name: "echo", Arguments: map[string]any{"text": "x"}}, {Name: "sample", Arguments: map[string]any{"prompt": "why?"}}} {
+			if _, err := cs.CallTool(t.Context(), call); err != nil {
+				t.Fatalf("%s (%q): %v", call.Name, version, err)
+			}
+		}
+		time.Sleep(1200 * time.Millisecond) // past the grace an orphan answer waits
+		cs.Close()
+		stop()
+		if strings.Contains(stdout.String(), `"type":"finding"`) || !strings.Contains(stdout.String(), `"method":"notifications/progress"`) {
+			t.Errorf("revision %q: the bridged go-sdk session has a finding, or no progress shows:\n%.6000s", version, stdout.String())
+		}
+	}
+}
