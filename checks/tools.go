@@ -2,7 +2,6 @@ package checks
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -34,7 +33,7 @@ func (c *Checker) toolList(o *proxy.Observation, s *session, rev string, report 
 	if err != nil || len(changes) == 0 {
 		return
 	}
-	c.report(contextOf(o, rev), RuleToolListChanged, describeChanges(changes), report)
+	c.report(contextOf(o, rev), RuleToolListChanged, "the tool list changed mid-session: "+recdiff.Describe(changes), report)
 }
 
 // keepToolList keeps raw as s's last listing, within the bounds.
@@ -55,26 +54,4 @@ func (c *Checker) keepToolList(s *session, raw string) {
 	}
 	s.toolList = strings.Clone(raw)
 	c.toolListBytes += len(raw)
-}
-
-// describeChanges says which tools were added, removed and changed.
-func describeChanges(changes []recdiff.Change) string {
-	var parts []string
-	for _, kind := range []recdiff.ChangeKind{recdiff.Added, recdiff.Removed, recdiff.Changed} {
-		var names []string
-		for _, ch := range changes {
-			if ch.Kind == kind {
-				names = append(names, shown(ch.Name))
-			}
-		}
-		if len(names) == 0 {
-			continue
-		}
-		list := strings.Join(names[:min(len(names), 8)], ", ")
-		if len(names) > 8 {
-			list += " and " + strconv.Itoa(len(names)-8) + " more"
-		}
-		parts = append(parts, string(kind)+" "+list)
-	}
-	return "the tool list changed mid-session: " + strings.Join(parts, "; ")
 }
