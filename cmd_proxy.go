@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/checks"
 	"mcpscope/control"
 	"mcpscope/internal/plural"
 	"mcpscope/proxy"
@@ -35,6 +36,7 @@ Usage:
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
   mcpscope export RECORDING --format har|markdown|jsonl [-o OUT]
+  mcpscope check RECORDING     check a recording against the MCP spec, for CI (exit 1 on a problem)
   mcpscope stats RECORDING     latency per method and tool, pending calls, context cost
   mcpscope diff A B            compare two recordings: listings, drift, answers, latency
   mcpscope replay FILE         serve a recording as an MCP server (--stdio: on stdin/stdout)
@@ -154,6 +156,10 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 				err = rerr
 			}
 		}()
+	}
+	if !o.noChecks { // before the first request too; on the hub's engine, wrapped and bridged sessions are checked as well
+		stopChecks := checks.Start(p.Bus, checks.Options{HungAfter: o.hungAfter})
+		defer stopChecks()
 	}
 	stopHub, hubbing := startHub(o, p, stderr)
 	o.stopHub = sync.OnceFunc(stopHub)

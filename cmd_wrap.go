@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"mcpscope/checks"
 	"mcpscope/hub"
 	"mcpscope/proxy"
 	"mcpscope/record"
@@ -115,6 +116,7 @@ func runWrapLocal(ctx context.Context, w *stdio.Wrap, name, recordFile, rulesFil
 		}
 		stopRecording = stop
 	}
+	stopChecks := checks.Start(p.Bus, checks.Options{}) // the recording gets the findings
 	watchCtx, stopWatching := context.WithCancel(context.Background())
 	var watching sync.WaitGroup
 	watching.Go(func() { o.watchRules(watchCtx, p) })
@@ -122,6 +124,7 @@ func runWrapLocal(ctx context.Context, w *stdio.Wrap, name, recordFile, rulesFil
 	status := w.Run(ctx)
 	stopWatching()
 	watching.Wait()
+	stopChecks()
 	stopRecording(time.Now().Add(shutdownGrace))
 	p.Bus.Close()
 	return status

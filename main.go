@@ -37,6 +37,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runDemo(ctx, args[1:], stdout, stderr)
 		case "export":
 			return runExport(ctx, args[1:], stdout, stderr)
+		case "check":
+			return runCheck(ctx, args[1:], stdout, stderr)
 		case "stats":
 			return runStats(ctx, args[1:], stdout, stderr)
 		case "diff":

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"mcpscope/bridge"
+	"mcpscope/checks"
 	"mcpscope/hub"
 	"mcpscope/proxy"
 	"mcpscope/proxy/store"
@@ -56,6 +57,11 @@ type options struct {
 	bridge *bridge.Bridge
 	// hubOnly: mcpscope hub, no HTTP upstream (cmd_hub.go).
 	hubOnly bool
+
+	// The live protocol checks (package checks): --no-checks turns them
+	// off; --hung-after bounds a request's wait before it is a finding.
+	noChecks  bool
+	hungAfter time.Duration
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
@@ -84,6 +90,8 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.BoolVar(&o.noRedact, "no-redact", false, "keep credentials (secret headers, query parameters and arguments) in the recording, --headless output and the control API's events")
 	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
 	fs.StringVar(&o.hub, "hub", hub.DefaultPath(), "listen here for wrapped stdio servers (mcpscope wrap -- CMD); off: don't")
+	fs.BoolVar(&o.noChecks, "no-checks", false, "don't check the traffic against the MCP specification (findings: flag:finding in the UI; see README \"Protocol checks\")")
+	fs.DurationVar(&o.hungAfter, "hung-after", checks.DefaultHungAfter, "a request unanswered this long is reported (finding \"hung\")")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 }
 

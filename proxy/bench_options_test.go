@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"mcpscope/checks"
 	"mcpscope/internal/benchrules"
 	"mcpscope/proxy"
 	"mcpscope/record"
@@ -25,6 +26,9 @@ func configureRoute(b testing.TB, route string, p *proxy.Proxy, closers *[]func(
 			b.Fatal(err)
 		}
 		p.SetRules(set)
+	case "mcpscope+checks":
+		stop := checks.Start(p.Bus, checks.Options{}) // as mcpscope runs by default
+		*closers = append(*closers, stop)
 	case "mcpscope+record":
 		f, err := os.Create(filepath.Join(b.TempDir(), "bench.jsonl"))
 		if err != nil {
@@ -48,14 +52,31 @@ func configureRoute(b testing.TB, route string, p *proxy.Proxy, closers *[]func(
 }
 
 // BenchmarkOptions compares, in one run, SSE throughput through mcpscope
-// plain, with 50 rules that never match, and with recording on (256 B and
-// 16 KiB events, one stream). Goals: both ≥ 0.9× plain.
+// plain, with 50 rules that never match, with recording on, and with the
+// protocol checks on (256 B and 16 KiB events, one stream). Goals: rules
+// and recording ≥ 0.9× plain, checks ≥ 0.95×.
 func BenchmarkOptions(b *testing.B) {
 	for _, size := range []int{256, 16 << 10} {
-		for _, route := range []string{"mcpscope-bare", "mcpscope", "mcpscope+rules50", "mcpscope+record"} {
+		for _, route := range []string{"mcpscope-bare", "mcpscope", "mcpscope+rules50", "mcpscope+record", "mcpscope+checks"} {
 			key := fmt.Sprintf("options/%d", size)
 			b.Run(fmt.Sprintf("size=%s/route=%s", sizeName(size), route), func(b *testing.B) {
 				benchSSE(b, route, key, size, 1)
+			})
+		}
+	}
+}
+
+// BenchmarkChecks compares SSE throughput through mcpscope with the
+// protocol checks off and on (checks.Start, as mcpscope runs by default),
+// 256 B events, one and 16 streams. Goal: on ≥ 0.95× off. (Every event is
+// a progress notification for a token no request offered: the checker
+// decodes each, and reports the first few.)
+func BenchmarkChecks(b *testing.B) {
+	for _, streams := range []int{1, 16} {
+		for _, route := range []string{"mcpscope", "mcpscope+checks"} {
+			key := fmt.Sprintf("checks/%d", streams)
+			b.Run(fmt.Sprintf("size=256B/streams=%d/route=%s", streams, route), func(b *testing.B) {
+				benchSSE(b, route, key, 256, streams)
 			})
 		}
 	}

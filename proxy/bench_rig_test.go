@@ -100,7 +100,7 @@ func newRig(b testing.TB, route string, h http.Handler) *rig {
 		var closeFront func()
 		r.URL, closeFront = serve(b, p.NewServer())
 		r.closers = append(r.closers, closeFront, tr.CloseIdleConnections)
-	case "mcpscope", "mcpscope+rules50", "mcpscope+record":
+	case "mcpscope", "mcpscope+rules50", "mcpscope+record", "mcpscope+checks":
 		tr := proxy.NewTransport(0)
 		p := proxy.New(u)
 		p.Transport = tr

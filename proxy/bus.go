@@ -24,7 +24,7 @@ import (
 //     with a TypeDropped observation saying how many it missed. An
 //     observation larger than the whole byte bound is still queued when the
 //     queue is empty.
-//   - Transitions (stream opened/closed, gate changes, sessions) and rule
+//   - Transitions (stream opened/closed, gate changes, sessions), findings and rule
 //     decisions (any observation with a Decision) are must-deliver: they
 //     may exceed both bounds up to a hard limit of MustDeliverFactor times
 //     them, so a burst of events cannot push them out. Past the hard limit
@@ -275,7 +275,7 @@ type Subscription struct {
 }
 
 func mustDeliver(o *Observation) bool {
-	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Type == TypeNotice || o.Type == TypeSession || o.Decision != nil
+	return o.Type == TypeStreamOpened || o.Type == TypeStreamClosed || o.Type == TypeGate || o.Type == TypeDecision || o.Type == TypeRules || o.Type == TypeNotice || o.Type == TypeSession || o.Type == TypeFinding || o.Decision != nil
 }
 
 func (s *Subscription) offer(o *Observation) {

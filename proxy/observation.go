@@ -26,6 +26,7 @@ const (
 	TypeSession      Type = "session"       // a session was created, re-initialized, closed, or named unknown (Reason)
 	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
+	TypeFinding      Type = "finding"       // a protocol check failed (Finding says which rule, about which observation; see checks/)
 )
 
 // Direction says which way a message travelled.
@@ -119,6 +120,8 @@ type Observation struct {
 
 	Dropped int64 `json:"dropped,omitempty"` // on dropped: how many this subscriber missed
 
+	Finding *Finding `json:"finding,omitempty"` // on finding: the rule broken, its citation, and the observation it is about
+
 	opKey string // an MRTR-able request's fingerprint, passed to its answer (operations.go)
 
 	// lease is set when the strings above borrow a read buffer's bytes
@@ -150,6 +153,22 @@ type HTTPExchange struct {
 	UpstreamSession string              `json:"upstream_session,omitempty"` // the upstream's id of that session
 }
 
+// FlagFinding marks a finding observation, so that the filter flag:finding
+// selects findings (and, in the UI, the rows they are about).
+const FlagFinding = "finding"
+
+// Finding is what a protocol check (package checks) found wrong with one
+// observation: the rule it breaks, cited by revision and section.
+type Finding struct {
+	Rule     string `json:"rule"`               // the check's id, e.g. "answer-unknown-id"
+	Level    string `json:"level"`              // "error" (the spec says MUST) or "warning" (SHOULD, or a bound mcpscope sets)
+	Revision string `json:"revision,omitempty"` // the protocol revision checked against ("" when the rule holds in all)
+	Section  string `json:"section"`            // the spec section the rule is stated in
+	URL      string `json:"url"`                // that section on modelcontextprotocol.io
+	Message  string `json:"message"`            // what was wrong, naming ids, methods, tokens
+	About    uint64 `json:"about,omitempty"`    // Seq of the observation the finding is about
+}
+
 // StreamKind says what opened an SSE stream.
 type StreamKind string
 
@@ -173,6 +192,9 @@ func (o *Observation) Footprint() int {
 	}
 	if d := o.Decision; d != nil {
 		n += 96 + len(d.Before) + len(d.After) + len(d.Note)
+	}
+	if f := o.Finding; f != nil {
+		n += 128 + len(f.Message) + len(f.URL)
 	}
 	if h := o.HTTP; h != nil {
 		n += 224 + len(h.URL) + len(h.Error) + headersFootprint(h.RequestHeaders) + headersFootprint(h.ResponseHeaders)

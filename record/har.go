@@ -85,6 +85,7 @@ type HAREntry struct {
 	StreamEnd  string        `json:"_streamEnd,omitempty"`  // why it ended
 	SSEEvents  []HARSSEEvent `json:"_sseEvents,omitempty"`  // the stream's events, in order
 	Decisions  []HARDecision `json:"_decisions,omitempty"`  // what the rules did to the exchange's messages
+	Findings   []HARFinding  `json:"_findings,omitempty"`   // what the protocol checks found about the exchange (export_findings.go)
 	// The operation the exchange's request belongs to (MRTR rounds, a task
 	// and its polling; see proxy.Observation.Operation), its round, and the
 	// client's think time before this round (ms).
@@ -312,6 +313,10 @@ func harEntry(g *exchangeGroup) (HAREntry, time.Time) {
 	end := g.http.Time
 	var closed *Observation
 	for _, o := range g.obs {
+		if f, ok := harFinding(o); ok { // judged later, perhaps: its time is not the exchange's
+			e.Findings = append(e.Findings, f)
+			continue
+		}
 		if o.Time.After(end) {
 			end = o.Time
 		}

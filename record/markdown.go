@@ -109,6 +109,7 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 		m.printf(", ⚠ %s", plural.Count(errors, "error"))
 	}
 	m.printf("\n\n→ client to server, ← server to client; `#N` is an observation's seq.\n")
+	m.findingsSection(sorted) // export_findings.go
 	for _, s := range sections {
 		name, stdio := m.stdio.names[s.session]
 		switch {
@@ -209,6 +210,12 @@ func (m *mdWriter) observation(o *Observation) {
 		m.printf("%srules: %s\n", head, code(o.Reason))
 	case proxy.TypeSession:
 		m.printf("%ssession: %s\n", head, code(o.Reason))
+	case proxy.TypeFinding:
+		if o.Finding != nil {
+			m.printf("- `%s` #%d %s\n", o.Time.UTC().Format(mdTimeLayout), o.Seq, findingText(o))
+			break
+		}
+		m.printf("%s%s\n", head, code(string(o.Type)))
 	case proxy.TypeDropped:
 		m.printf("%s**%s dropped**: the recorder fell behind; the transcript has a gap at this time\n", head, plural.Count(int(o.Dropped), "observation"))
 	default:

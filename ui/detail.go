@@ -19,15 +19,17 @@ type detailPane struct {
 	width  int
 	lines  []string
 	scroll int
+
+	findings int // how many findings the cached row had (findings.go)
 }
 
 func (d *detailPane) view(r *row, width, height int) string {
 	if r == nil {
 		return styleDim.Render("select a row to see it in full")
 	}
-	if r.obs.Seq != d.seq || width != d.width {
-		d.seq, d.width, d.scroll = r.obs.Seq, width, 0
-		d.lines = strings.Split(ansi.Wrap(renderDetail(r.obs), max(width, 1), " ,"), "\n")
+	if r.obs.Seq != d.seq || width != d.width || len(r.findings) != d.findings {
+		d.seq, d.width, d.scroll, d.findings = r.obs.Seq, width, 0, len(r.findings)
+		d.lines = strings.Split(ansi.Wrap(renderDetail(r.obs)+renderFindings(r.obs, r.findings), max(width, 1), " ,"), "\n")
 	}
 	d.scroll = min(d.scroll, max(0, len(d.lines)-height))
 	end := min(len(d.lines), d.scroll+height)

@@ -14,13 +14,15 @@ type row struct {
 	obs   *proxy.Observation
 	label string // method, or "result"/"error" with the request's method
 	held  bool   // the event waits at its stream's closed gate: the client has not got it
+	// findings are the protocol checks' findings about this row (findings.go).
+	findings []*proxy.Finding
 }
 
 // rowFor returns the row for an observation, or false for observations the
 // list does not show (stream transitions and gates go to other panes).
 func rowFor(o *proxy.Observation) (row, bool) {
 	switch o.Type {
-	case proxy.TypeMessage, proxy.TypeSSEEvent:
+	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
 	case proxy.TypeHTTP:
 		if o.HTTP == nil || (o.HTTP.Error == "" && o.HTTP.Status < 400) {
 			return row{}, false // successful exchanges show through their messages
@@ -38,6 +40,8 @@ func rowFor(o *proxy.Observation) (row, bool) {
 // label names what a row is.
 func label(o *proxy.Observation) string {
 	switch {
+	case o.Type == proxy.TypeFinding:
+		return findingLabel(o)
 	case o.Type == proxy.TypeHTTP:
 		return "HTTP " + strconv.Itoa(o.HTTP.Status) + " " + o.HTTP.Method + " " + o.HTTP.URL
 	case o.Kind == proxy.KindResult || o.Kind == proxy.KindError:

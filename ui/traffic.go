@@ -34,6 +34,9 @@ func newTrafficList(maxRows, maxBytes int) *trafficList {
 
 // add appends an observation's row, if it has one.
 func (t *trafficList) add(o *proxy.Observation) {
+	if o.Type == proxy.TypeFinding {
+		t.noteFinding(o) // badges the row it is about (findings.go)
+	}
 	r, ok := rowFor(o)
 	if !ok {
 		return
@@ -91,6 +94,9 @@ func (t *trafficList) matches(r *row) bool {
 		return true
 	}
 	s := r.obs.Subject()
+	if len(r.findings) > 0 { // flag:finding matches the rows findings are about
+		s.Flags = append(s.Flags[:len(s.Flags):len(s.Flags)], proxy.FlagFinding)
+	}
 	return t.filter.Match(&s)
 }
 
@@ -270,6 +276,9 @@ func formatRow(r *row, width int) string {
 		right += " " + fixed(o.Stream, 6) + " " + fixed(shortID(o.Session), 10)
 	}
 	flags := badges(o)
+	if fb := findingBadge(r); fb != "" {
+		flags = fb + " " + flags
+	}
 	if r.held {
 		flags = "⏸held " + flags
 	}
@@ -282,7 +291,7 @@ func formatRow(r *row, width int) string {
 		lbl += " " + flags
 	}
 	lblStyle := lipgloss.NewStyle()
-	if o.Kind == proxy.KindError || o.Kind == proxy.KindInvalid || o.Type == proxy.TypeHTTP || o.Has(proxy.FlagUpstreamBroke) {
+	if o.Kind == proxy.KindError || o.Kind == proxy.KindInvalid || o.Type == proxy.TypeHTTP || o.Type == proxy.TypeFinding || o.Has(proxy.FlagUpstreamBroke) || len(r.findings) > 0 {
 		lblStyle = styleError
 	}
 	return o.Time.Format("15:04:05.000") + " " + dir + " " + lblStyle.Render(fixed(lbl, labelWidth)) + " " + right
