@@ -54,6 +54,10 @@ type Options struct {
 	// TickInterval is how often the snapshot and rates refresh (default
 	// 500 ms); tests set it long to keep frames deterministic.
 	TickInterval time.Duration
+
+	// HungAfter is when the stats view calls a pending call hung (0: the
+	// stats package's default, 10 s); --hung-after sets it.
+	HungAfter time.Duration
 }
 
 // actor names the UI as the one who acted, in gate changes.
@@ -134,7 +138,7 @@ func New(engine Engine, opts Options) *Model {
 		height:    24,
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
-		stats:     statsPane{table: stats.New(stats.Options{})},
+		stats:     statsPane{table: stats.New(stats.Options{HungAfter: opts.HungAfter})},
 	}
 }
 
