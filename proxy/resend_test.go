@@ -244,7 +244,7 @@ func TestResentCallsProgressIsMarkedAndNotTheClients(t *testing.T) {
 	orig, path := sentCall(t, hs, "progress")
 	res, err := hs.Proxy.Resend(t.Context(), proxy.ResendRequest{Session: orig.Session, Body: orig.Body, From: orig.Seq, Path: path})
 	if err != nil || res.Failure != "" || !strings.Contains(res.Answer, "done 3") {
-		t.Fatalf("re-send = %+v, %v", res, err)
+		t.Fatalf("re-send of %s = %+v, %v", orig.Body, res, err)
 	}
 	marked := hs.Seen.Await(t, 3, func(o *proxy.Observation) bool {
 		return o.Method == mcptest.MethodProgress && o.Has(proxy.FlagResent)
@@ -277,6 +277,10 @@ func TestResendMirrorsTheEditedBodyInMcpHeaders(t *testing.T) {
 	if _, err := cs.ListTools(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
+	// The proxy learns the tools' Mcp-Param-* bindings as it describes the
+	// listing, which a stream may hand to the bus's worker after the client
+	// has it: wait until it is described.
+	hs.Seen.Await(t, 1, func(o *proxy.Observation) bool { return o.Kind == proxy.KindResult && o.Method == "tools/list" })
 	call(t, cs, &mcp.CallToolParams{Name: "region", Arguments: map[string]any{"region": "eu", "count": 1}})
 	orig, path := sentCall(t, hs, "region")
 	if h := lastCallHeaders(t, up); h["Mcp-Param-Region"] != "eu" {
@@ -285,7 +289,7 @@ func TestResendMirrorsTheEditedBodyInMcpHeaders(t *testing.T) {
 	edited := strings.Replace(orig.Body, `"eu"`, `"us"`, 1)
 	res, err := hs.Proxy.Resend(t.Context(), proxy.ResendRequest{Session: orig.Session, Body: edited, From: orig.Seq, Path: path})
 	if err != nil || res.Failure != "" || !strings.Contains(res.Answer, `\"region\":\"us\"`) {
-		t.Fatalf("re-send = %+v, %v", res, err)
+		t.Fatalf("re-send of %s = %+v, %v", orig.Body, res, err)
 	}
 	h := lastCallHeaders(t, up)
 	if h["Mcp-Param-Region"] != "us" || h["Mcp-Method"] != "tools/call" || h["Mcp-Name"] != "region" || h["Mcp-Protocol-Version"] != mcptest.SessionlessVersion {
