@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,12 +17,6 @@ import (
 	"mcpscope/internal/mcpserver"
 	"mcpscope/internal/mcptest"
 )
-
-func runCheckCLI(args ...string) (status int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	status = run(context.Background(), append([]string{"check"}, args...), &out, &errOut)
-	return status, out.String(), errOut.String()
-}
 
 // recordCleanSession records a go-sdk session through mcpscope (checks
 // on) and returns the recording's path.
@@ -128,14 +120,14 @@ func recordErrorAndHung(t *testing.T) string {
 // --allow lets them pass; a usage error is 2.
 func TestCheckCleanAndFailingRecordings(t *testing.T) {
 	clean := recordCleanSession(t)
-	if status, out, errOut := runCheckCLI(clean); status != 0 || !strings.Contains(out, ": clean (") {
+	if status, out, errOut := runCLI("check", clean); status != 0 || !strings.Contains(out, ": clean (") {
 		t.Errorf("check on a clean recording: %d\n%s%s", status, out, errOut)
 	}
 	failing := recordErrorAndHung(t)
 	if data, _ := os.ReadFile(failing); !strings.Contains(string(data), `"type":"finding"`) {
 		t.Errorf("the recording holds no live finding (the hung call should be one)")
 	}
-	status, out, errOut := runCheckCLI(failing, "--hung-after", "300ms", "--format", "json")
+	status, out, errOut := runCLI("check", failing, "--hung-after", "300ms", "--format", "json")
 	var rep struct {
 		Problems []struct{ Check, Key, Message string }
 	}
@@ -149,20 +141,20 @@ func TestCheckCleanAndFailingRecordings(t *testing.T) {
 	if strings.Join(keys, " ") != "error:-32601 hung" {
 		t.Errorf("problems %q, want the error once and the hung call once", keys)
 	}
-	if status, out, _ := runCheckCLI(failing, "--hung-after", "300ms", "--allow", "error:-32601", "--allow", "hung"); status != 0 {
+	if status, out, _ := runCLI("check", failing, "--hung-after", "300ms", "--allow", "error:-32601", "--allow", "hung"); status != 0 {
 		t.Errorf("check with both allowed: %d\n%s", status, out)
 	}
-	if status, out, _ := runCheckCLI(failing, "--hung-after", "300ms"); status != 1 || !strings.Contains(out, "hung") || !strings.Contains(out, "basic/lifecycle#timeouts") {
+	if status, out, _ := runCLI("check", failing, "--hung-after", "300ms"); status != 1 || !strings.Contains(out, "hung") || !strings.Contains(out, "basic/lifecycle#timeouts") {
 		t.Errorf("check (text): %d\n%s", status, out)
 	}
 	garbage := filepath.Join(t.TempDir(), "garbage.jsonl")
 	os.WriteFile(garbage, []byte("{\"format\":\"mcpscope-recording\",\"version\":2}\n{not json\n"), 0o600)
 	for _, bad := range [][]string{{failing, "--allow", "eror"}, {failing, "--max-p95", "tools/call"}, {failing, "--format", "xml"}, {clean, failing}, {garbage}} {
-		if status, _, errOut := runCheckCLI(bad...); status != 2 || errOut == "" {
+		if status, _, errOut := runCLI("check", bad...); status != 2 || errOut == "" {
 			t.Errorf("check %q: %d %q, want 2 and a message", bad, status, errOut)
 		}
 	}
-	if _, _, errOut := runCheckCLI(garbage); !strings.Contains(errOut, "garbage.jsonl") || !strings.Contains(errOut, "line 2") {
+	if _, _, errOut := runCLI("check", garbage); !strings.Contains(errOut, "garbage.jsonl") || !strings.Contains(errOut, "line 2") {
 		t.Errorf("a bad recording's error does not name the file and line: %q", errOut)
 	}
 }
@@ -171,10 +163,10 @@ func TestCheckCleanAndFailingRecordings(t *testing.T) {
 // problem, one above it is not.
 func TestCheckMaxP95(t *testing.T) {
 	clean := recordCleanSession(t)
-	if status, out, _ := runCheckCLI(clean, "--max-p95", "tools/call=1ns"); status != 1 || !strings.Contains(out, "max-p95:tools/call") {
+	if status, out, _ := runCLI("check", clean, "--max-p95", "tools/call=1ns"); status != 1 || !strings.Contains(out, "max-p95:tools/call") {
 		t.Errorf("--max-p95 tools/call=1ns: %d\n%s", status, out)
 	}
-	if status, out, _ := runCheckCLI(clean, "--max-p95", "tools/call=1h", "--max-p95", "tools/call:echo=1h"); status != 0 || !strings.Contains(out, "max-p95 tools/call:echo=1h0m0s: p95") {
+	if status, out, _ := runCLI("check", clean, "--max-p95", "tools/call=1h", "--max-p95", "tools/call:echo=1h"); status != 0 || !strings.Contains(out, "max-p95 tools/call:echo=1h0m0s: p95") {
 		t.Errorf("--max-p95 tools/call=1h: %d\n%s", status, out)
 	}
 }
@@ -191,7 +183,7 @@ func TestCheckJUnitValidates(t *testing.T) {
 		t.Skip("xmllint not installed (package libxml2-utils): cannot validate the JUnit report")
 	}
 	failing := recordErrorAndHung(t)
-	status, out, errOut := runCheckCLI(failing, "--hung-after", "300ms", "--format", "junit")
+	status, out, errOut := runCLI("check", failing, "--hung-after", "300ms", "--format", "junit")
 	if status != 1 {
 		t.Fatalf("check --format junit: %d %s", status, errOut)
 	}

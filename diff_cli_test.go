@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -15,12 +14,6 @@ import (
 	"mcpscope/internal/mcptest"
 	"mcpscope/recdiff"
 )
-
-func runDiffCLI(args ...string) (status int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	status = run(context.Background(), append([]string{"diff"}, args...), &out, &errOut)
-	return status, out.String(), errOut.String()
-}
 
 // recordDiffRun records one go-sdk session through mcpscope --record: a
 // fresh demo upstream of the kind, changed first by change (if not nil), and the
@@ -103,7 +96,7 @@ func TestDiffSameSessionShape(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			a := recordDiffRun(t, kind, "a", nil, nil)
 			b := recordDiffRun(t, kind, "b", nil, nil)
-			status, out, errOut := runDiffCLI(a, b)
+			status, out, errOut := runCLI("diff", a, b)
 			if status != 0 || !strings.Contains(out, "no differences") || !strings.Contains(out, "tools: 6 in A, 6 in B, the same") ||
 				!strings.Contains(out, "0 answered differently, 0 only in A, 0 only in B") {
 				t.Errorf("diff of two runs: status %d, stderr %q\n%s", status, errOut, out)
@@ -112,7 +105,7 @@ func TestDiffSameSessionShape(t *testing.T) {
 	}
 	a := recordDiffRun(t, mcpserver.Stateful, "a", nil, nil)
 	b := recordDiffRun(t, mcpserver.Stateful, "b", nil, nil)
-	status, out, errOut := runDiffCLI(a, b)
+	status, out, errOut := runCLI("diff", a, b)
 	if status != 0 || !strings.Contains(out, "no differences") || !strings.Contains(out, "tools: 6 in A, 6 in B, the same") ||
 		!strings.Contains(out, "calls: 7 matched, 0 answered differently, 0 only in A, 0 only in B") || !strings.Contains(out, "tools/call echo") {
 		t.Errorf("diff of two runs of one session shape: status %d, stderr %q\n%s", status, errOut, out)
@@ -127,7 +120,7 @@ func TestDiffSameSessionShape(t *testing.T) {
 func TestDiffReportsChanges(t *testing.T) {
 	a := recordDiffRun(t, mcpserver.Stateful, "a", nil, nil)
 	b := recordDiffRun(t, mcpserver.Stateful, "b", changedServer, nil)
-	status, out, errOut := runDiffCLI(a, b)
+	status, out, errOut := runCLI("diff", a, b)
 	for _, want := range []string{
 		"tools: 6 in A, 7 in B",
 		"  + added",
@@ -155,12 +148,12 @@ func TestDiffReportsChanges(t *testing.T) {
 		}
 	}
 
-	status, out, _ = runDiffCLI(a, b, "--ignore", "result.content.#.text")
+	status, out, _ = runCLI("diff", a, b, "--ignore", "result.content.#.text")
 	if status != 1 || !strings.Contains(out, "7 matched, 0 answered differently") {
 		t.Errorf("--ignore result.content.#.text: status %d (want 1: the tools still differ)\n%s", status, out)
 	}
 
-	status, out, _ = runDiffCLI(a, b, "--format", "json")
+	status, out, _ = runCLI("diff", a, b, "--format", "json")
 	var r recdiff.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil || status != 1 {
 		t.Fatalf("--format json: status %d, %v\n%s", status, err, out)
@@ -171,7 +164,7 @@ func TestDiffReportsChanges(t *testing.T) {
 	if len(r.Lists) == 0 || r.Lists[0].List != recdiff.ListTools || len(r.Lists[0].Changes) != 2 {
 		t.Errorf("json lists = %+v", r.Lists)
 	}
-	if status, out, _ := runDiffCLI(a, b, "-q"); status != 1 || out != "" {
+	if status, out, _ := runCLI("diff", a, b, "-q"); status != 1 || out != "" {
 		t.Errorf("-q: status %d, output %q", status, out)
 	}
 }
@@ -182,7 +175,7 @@ func TestDiffReportsChanges(t *testing.T) {
 func TestDiffDriftWithinSession(t *testing.T) {
 	a := recordDiffRun(t, mcpserver.Stateful, "a", nil, nil)
 	b := recordDiffRun(t, mcpserver.Stateful, "b", nil, addLater)
-	status, out, _ := runDiffCLI(a, b)
+	status, out, _ := runCLI("diff", a, b)
 	if status != 1 || !strings.Contains(out, "drift within a session: not the same in A and B") ||
 		!strings.Contains(out, "tools changed, after list_changed") || !strings.Contains(out, "    + later") {
 		t.Errorf("drift in B only: status %d\n%s", status, out)
@@ -191,7 +184,7 @@ func TestDiffDriftWithinSession(t *testing.T) {
 		t.Errorf("the first listings are the same; output:\n%s", out)
 	}
 	c := recordDiffRun(t, mcpserver.Stateful, "c", nil, addLater)
-	status, out, _ = runDiffCLI(b, c)
+	status, out, _ = runCLI("diff", b, c)
 	if status != 0 || !strings.Contains(out, "drift within a session: the same in A and B") {
 		t.Errorf("the same drift in A and B: status %d\n%s", status, out)
 	}
@@ -217,12 +210,12 @@ func TestDiffHelpAndErrors(t *testing.T) {
 		{[]string{good, good}, 0, "no differences", ""},
 	}
 	for _, c := range cases {
-		status, out, errOut := runDiffCLI(c.args...)
+		status, out, errOut := runCLI("diff", c.args...)
 		if status != c.status || !strings.Contains(out, c.out) || !strings.Contains(errOut, c.errOut) {
 			t.Errorf("diff %v: status %d, stdout %.200q, stderr %q; want %d, %q, %q", c.args, status, out, errOut, c.status, c.out, c.errOut)
 		}
 	}
-	if _, out, _ := runDiffCLI("--help"); !strings.Contains(out, "Examples:") || !strings.Contains(out, "--ignore") {
+	if _, out, _ := runCLI("diff", "--help"); !strings.Contains(out, "Examples:") || !strings.Contains(out, "--ignore") {
 		t.Errorf("--help lacks examples or flags:\n%s", out)
 	}
 }
@@ -233,7 +226,7 @@ func TestDiffHelpAndErrors(t *testing.T) {
 func TestDiffStdioRecordings(t *testing.T) {
 	a := writeRecording(t, "a.jsonl", stdioObservations(t))
 	b := writeRecording(t, "b.jsonl", stdioObservations(t))
-	status, out, errOut := runDiffCLI(a, b)
+	status, out, errOut := runCLI("diff", a, b)
 	if status != 0 || !strings.Contains(out, "tools: 6 in A, 6 in B, the same") || !strings.Contains(out, "calls: 5 matched, 0 answered differently") ||
 		!strings.Contains(out, "sampling/createMessage") || !strings.Contains(out, "no differences") {
 		t.Errorf("diff of two stdio recordings: status %d, stderr %q\n%s", status, errOut, out)

@@ -12,14 +12,16 @@ import (
 
 const exportSample = "record/testdata/sample.jsonl" // a hand-written recording
 
-func runExportCLI(args ...string) (status int, stdout, stderr string) {
+// runCLI runs mcpscope's subcommand sub with args in process, as main
+// does, and returns its exit status and output.
+func runCLI(sub string, args ...string) (status int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	status = run(context.Background(), append([]string{"export"}, args...), &out, &errOut)
+	status = run(context.Background(), append([]string{sub}, args...), &out, &errOut)
 	return status, out.String(), errOut.String()
 }
 
 func TestExportFormats(t *testing.T) {
-	status, out, errOut := runExportCLI(exportSample, "--format", "har")
+	status, out, errOut := runCLI("export", exportSample, "--format", "har")
 	if status != 0 {
 		t.Fatalf("export --format har: %d %s", status, errOut)
 	}
@@ -37,12 +39,12 @@ func TestExportFormats(t *testing.T) {
 		t.Errorf("the HAR holds a credential")
 	}
 
-	status, out, errOut = runExportCLI(exportSample, "-f", "md", "-o", "-")
+	status, out, errOut = runCLI("export", exportSample, "-f", "md", "-o", "-")
 	if status != 0 || !strings.HasPrefix(out, "# mcpscope transcript") || !strings.Contains(out, "Source: `sample.jsonl`") {
 		t.Errorf("export -f md -o -: %d %q %s", status, out[:min(len(out), 200)], errOut)
 	}
 
-	status, out, _ = runExportCLI(exportSample) // har by default
+	status, out, _ = runCLI("export", exportSample) // har by default
 	if status != 0 || !strings.Contains(out, `"version": "1.2"`) {
 		t.Errorf("export without --format: %d, want HAR", status)
 	}
@@ -52,7 +54,7 @@ func TestExportToFileAndSession(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "one.jsonl")
 	// the format follows the extension; a session by a unique prefix
-	if status, stdout, errOut := runExportCLI(exportSample, "-o", out, "--session", "SESSION"); status != 0 || stdout != "" {
+	if status, stdout, errOut := runCLI("export", exportSample, "-o", out, "--session", "SESSION"); status != 0 || stdout != "" {
 		t.Fatalf("export -o %s --session SESSION: %d stdout %q stderr %s", out, status, stdout, errOut)
 	}
 	data, err := os.ReadFile(out)
@@ -83,7 +85,7 @@ func TestExportToFileAndSession(t *testing.T) {
 	}
 
 	md := filepath.Join(dir, "bug.md")
-	if status, _, errOut := runExportCLI(exportSample, "-o", md); status != 0 {
+	if status, _, errOut := runCLI("export", exportSample, "-o", md); status != 0 {
 		t.Fatalf("export -o bug.md: %d %s", status, errOut)
 	}
 	if data, _ := os.ReadFile(md); !strings.HasPrefix(string(data), "# mcpscope transcript") {
@@ -113,7 +115,7 @@ func TestExportErrors(t *testing.T) {
 		{[]string{"--help"}, 0, "mcpscope export FILE"},
 	}
 	for _, c := range cases {
-		status, _, errOut := runExportCLI(c.args...)
+		status, _, errOut := runCLI("export", c.args...)
 		if status != c.status || !strings.Contains(errOut, c.errOut) {
 			t.Errorf("export %v: status %d, stderr %q; want %d and %q", c.args, status, errOut, c.status, c.errOut)
 		}

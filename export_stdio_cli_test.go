@@ -44,15 +44,15 @@ func stdioObservations(t *testing.T) []*proxy.Observation {
 func TestExportStdioRecording(t *testing.T) {
 	obs := stdioObservations(t)
 	file := writeRecording(t, "stdio.jsonl", obs)
-	status, out, errOut := runExportCLI(file, "--format", "markdown")
+	status, out, errOut := runCLI("export", file, "--format", "markdown")
 	if status != 0 || !strings.Contains(out, "## Session `stdio-1` · stdio `node server.js`") || !strings.Contains(out, "0 HTTP exchanges") {
 		t.Errorf("export --format markdown: %d %s\n%s", status, errOut, out)
 	}
-	status, out, errOut = runExportCLI(file, "--format", "jsonl", "--session", "stdio")
+	status, out, errOut = runCLI("export", file, "--format", "jsonl", "--session", "stdio")
 	if lines := strings.Count(out, "\n"); status != 0 || lines != len(obs)+1 {
 		t.Errorf("export --format jsonl --session stdio: %d, %d lines (want a header and %d); %s", status, lines, len(obs), errOut)
 	}
-	status, out, errOut = runExportCLI(file, "--format", "har")
+	status, out, errOut = runCLI("export", file, "--format", "har")
 	_, messages := record.StdioTraffic(obs)
 	if status == 0 || out != "" || !strings.Contains(errOut, "holds only stdio traffic, 1 stdio session (") || !strings.Contains(errOut, "--format markdown or --format jsonl") {
 		t.Errorf("export --format har of stdio only: status %d, stdout %q, stderr %q; want an error naming the stdio session and the formats to use", status, out, errOut)
@@ -75,7 +75,7 @@ func TestExportHARWithStdio(t *testing.T) {
 	}
 	_, messages := record.StdioTraffic(stdio)
 	file := writeRecording(t, "mixed.jsonl", append(obs, stdio...))
-	status, out, errOut := runExportCLI(file, "--format", "har")
+	status, out, errOut := runCLI("export", file, "--format", "har")
 	var har struct{ Log struct{ Entries []any } }
 	if err := json.Unmarshal([]byte(out), &har); status != 0 || err != nil || len(har.Log.Entries) != 9 {
 		t.Fatalf("export --format har: status %d, %v, %d entries (want the sample's 9); %s", status, err, len(har.Log.Entries), errOut)

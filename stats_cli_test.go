@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -16,12 +15,6 @@ import (
 	"mcpscope/internal/mcptest"
 	"mcpscope/stats"
 )
-
-func runStatsCLI(args ...string) (status int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	status = run(context.Background(), append([]string{"stats"}, args...), &out, &errOut)
-	return status, out.String(), errOut.String()
-}
 
 // TestStatsOfARecording records a go-sdk session through the CLI
 // (--record): tools of known delays, a tools/list and a call that never
@@ -59,7 +52,7 @@ func TestStatsOfARecording(t *testing.T) {
 	cancel()
 	<-hung
 
-	status, out, errOut := runStatsCLI(file, "--hung-after", "1s")
+	status, out, errOut := runCLI("stats", file, "--hung-after", "1s")
 	if status != 0 {
 		t.Fatalf("stats: %d %s", status, errOut)
 	}
@@ -74,7 +67,7 @@ func TestStatsOfARecording(t *testing.T) {
 		}
 	}
 
-	status, out, errOut = runStatsCLI(file, "--format", "json", "--hung-after", "1s")
+	status, out, errOut = runCLI("stats", file, "--format", "json", "--hung-after", "1s")
 	if status != 0 {
 		t.Fatalf("stats --format json: %d %s", status, errOut)
 	}
@@ -112,7 +105,7 @@ func TestStatsOfARecording(t *testing.T) {
 // TestStatsCLIUsageAndErrors: --help on stdout with examples; a missing
 // file, a bad line, a bad format say what is wrong and exit non-zero.
 func TestStatsCLIUsageAndErrors(t *testing.T) {
-	status, out, _ := runStatsCLI("--help")
+	status, out, _ := runCLI("stats", "--help")
 	if status != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--hung-after") {
 		t.Errorf("stats --help: %d %q", status, out)
 	}
@@ -129,12 +122,12 @@ func TestStatsCLIUsageAndErrors(t *testing.T) {
 		{[]string{exportSample, "--format", "xml"}, 2, `unknown format "xml"`},
 		{[]string{exportSample, "--hung-after", "0s"}, 2, "--hung-after must be positive"},
 	} {
-		status, _, errOut := runStatsCLI(c.args...)
+		status, _, errOut := runCLI("stats", c.args...)
 		if status != c.status || !strings.Contains(errOut, c.want) {
 			t.Errorf("stats %v: %d %q, want %d and %q", c.args, status, errOut, c.status, c.want)
 		}
 	}
-	if status, out, errOut := runStatsCLI(exportSample); status != 0 || !strings.Contains(out, "METHOD / TOOL") {
+	if status, out, errOut := runCLI("stats", exportSample); status != 0 || !strings.Contains(out, "METHOD / TOOL") {
 		t.Errorf("stats of the sample: %d %q %q", status, out, errOut)
 	}
 }
@@ -157,7 +150,7 @@ func TestStatsOfAWrappedStdioSession(t *testing.T) {
 	}
 	closeAndReap(t, cs, cmd)
 
-	status, out, errOut := runStatsCLI(file, "--format", "json")
+	status, out, errOut := runCLI("stats", file, "--format", "json")
 	if status != 0 {
 		t.Fatalf("stats: %d %s", status, errOut)
 	}

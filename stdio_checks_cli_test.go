@@ -63,7 +63,7 @@ func TestBridgedStdioSessionIsChecked(t *testing.T) {
 	if n := strings.Count(stdout.String(), `"type":"finding"`); n != 1 || !strings.Contains(stdout.String(), `"rule":"progress-unknown-token"`) {
 		t.Errorf("headless output has %d findings, want the one progress-unknown-token:\n%.4000s", n, stdout.String())
 	}
-	status, out, errOut := runCheckCLI(file)
+	status, out, errOut := runCLI("check", file)
 	if status != 1 || strings.Count(out, "progress-unknown-token") != 1 {
 		t.Errorf("check on the bridge's recording: %d\n%s%s", status, out, errOut)
 	}
