@@ -177,7 +177,14 @@ func TestBridgeBodiesInFlight(t *testing.T) {
 	first, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, r.url, pr)
 	first.ContentLength = 6000
 	go http.DefaultClient.Do(first)
-	pw.Write([]byte(`{"jsonrpc":"2.0",`)) // read: the body is in flight, its 6 KiB taken
+	pw.Write([]byte(`{"jsonrpc":"2.0",`))
+	// The client's transport has the bytes; wait until the bridge has
+	// started reading the body and taken its 6 KiB of the budget.
+	for deadline := time.Now().Add(10 * time.Second); r.b.Proxy.BodiesHeld() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first body never took its share of the budget")
+		}
+	}
 
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"x":"` + strings.Repeat("x", 6000) + `"}}`
 	resp, err := http.Post(r.url, "application/json", strings.NewReader(body))

@@ -176,3 +176,8 @@ func refuseBody(w http.ResponseWriter, status int, retryAfter, message string) {
 	}
 	writeRPCError(w, status, "", message)
 }
+
+// BodiesHeld returns the bytes of the in-flight budget (MaxBodyInflight)
+// that request bodies hold now, across every transport that reads bodies
+// through ReadBody.
+func (p *Proxy) BodiesHeld() int64 { return p.bodies.Load() }
