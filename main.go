@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"mcpscope/stdio"
 )
 
 func main() {
@@ -44,7 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "diff":
 			return runDiff(ctx, args[1:], stdout, stderr)
 		case "wrap":
-			return runWrap(ctx, args[1:], os.Stdin, stdout, stderr)
+			stdin, restore := stdio.PollableStdin()
+			defer restore()
+			return runWrap(ctx, args[1:], stdin, stdout, stderr)
 		case "hub":
 			return runHub(ctx, args[1:], stdout, stderr)
 		case "help":
