@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mcpscope/internal/termtext"
@@ -21,6 +22,7 @@ import (
 type heldPane struct {
 	items  []proxy.HeldInfo
 	cursor int
+	clock  func() time.Time // time.Now; tests set it
 }
 
 func (h *heldPane) refresh(items []proxy.HeldInfo) {
@@ -48,7 +50,13 @@ func (h *heldPane) selected() (proxy.HeldInfo, bool) {
 	return h.items[h.cursor], true
 }
 
-func (h *heldPane) view(width, height int, focused bool) string {
+// view draws the held messages in width×height; focused, the cursor's
+// line stands out and hint (the pane's keys) follows the list.
+func (h *heldPane) view(width, height int, focused bool, hint string) string {
+	now := time.Now
+	if h.clock != nil {
+		now = h.clock
+	}
 	lines := make([]string, 0, height)
 	for i, it := range h.items {
 		if len(lines) == height {
@@ -58,7 +66,7 @@ func (h *heldPane) view(width, height int, focused bool) string {
 		if it.Direction == proxy.ServerToClient {
 			dir = "←"
 		}
-		age := time.Since(it.Since).Truncate(time.Second)
+		age := now().Sub(it.Since).Truncate(time.Second)
 		line := fixed(termtext.Safe(fmt.Sprintf("%s %s %s %s  %s (%s)", it.ID, dir, it.Method, string(it.MessageID), it.Rule, age)), width)
 		if i == h.cursor && focused {
 			line = styleSelected.Render(line)
@@ -67,8 +75,8 @@ func (h *heldPane) view(width, height int, focused bool) string {
 		}
 		lines = append(lines, line)
 	}
-	if focused && len(lines) < height {
-		lines = append(lines, styleDim.Render(truncate("enter resume · e edit in $EDITOR · d drop · x answer with error", width)))
+	if hint != "" && len(lines) < height {
+		lines = append(lines, hint)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -79,14 +87,15 @@ func (m *Model) heldKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	if !ok {
 		return nil, false
 	}
-	switch msg.String() {
-	case "enter", "r":
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.HeldResume):
 		m.report("resumed "+it.ID, m.engine.ResumeHeld(it.ID, "", actor))
-	case "d":
+	case key.Matches(msg, k.HeldDrop):
 		m.report("dropped "+it.ID, m.engine.DropHeld(it.ID, actor))
-	case "x":
+	case key.Matches(msg, k.HeldFail):
 		m.report("answered "+it.ID+" with the rule's error", m.engine.FailHeld(it.ID, actor))
-	case "e":
+	case key.Matches(msg, k.HeldEdit):
 		return m.editHeld(it), true
 	default:
 		return nil, false
