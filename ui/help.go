@@ -167,14 +167,14 @@ func hintLine(bs []key.Binding, width int) string {
 		plain[i] = hintKey(b) + " " + b.Help().Desc
 		total += runewidth.StringWidth(plain[i])
 		if i > 0 {
-			total += len(hintSep)
+			total += runewidth.StringWidth(hintSep)
 		}
 	}
 	n, used := len(bs), total
 	if total > width {
 		n, used = 0, runewidth.StringWidth(hintMore)
 		for _, p := range plain {
-			w := runewidth.StringWidth(p) + len(hintSep)
+			w := runewidth.StringWidth(p) + runewidth.StringWidth(hintSep)
 			if used+w > width {
 				break
 			}
