@@ -77,12 +77,21 @@ func TestHelpFitsAt80x24(t *testing.T) {
 	}
 }
 
-// helpShows says whether a help screen has a line with k's label followed
-// by its short description.
+// helpShows says whether a line of a help screen has k's label (as a
+// word of its own) followed, after spaces, by its short description.
 func helpShows(screen string, k KeyHelp) bool {
 	for _, line := range strings.Split(screen, "\n") {
-		if _, after, ok := strings.Cut(line, k.Label+" "); ok && strings.HasPrefix(strings.TrimLeft(after, " "), k.Short) {
-			return true
+		for i := 0; ; i++ {
+			j := strings.Index(line[i:], k.Label+" ")
+			if j < 0 {
+				break
+			}
+			i += j
+			before, after := line[:i], line[i+len(k.Label):]
+			if (before == "" || strings.HasSuffix(before, " ") || strings.HasSuffix(before, "│")) &&
+				strings.HasPrefix(strings.TrimLeft(after, " "), k.Short) {
+				return true
+			}
 		}
 	}
 	return false
