@@ -116,6 +116,8 @@ func (k *keyMap) hintsFor(m *Model) []key.Binding {
 		return []key.Binding{k.Back, k.Down, k.Up, k.PageDown, k.PageUp, k.Quit}
 	case m.stats.shown:
 		return []key.Binding{k.Back, k.Down, k.Up, k.PageDown, k.PageUp, k.Quit}
+	case m.zoom == zoomDetail && m.focus == focusTraffic:
+		return []key.Binding{k.Down, k.Up, k.DetailDown, k.DetailUp, k.Maximise, k.Filter, k.Help, k.Quit}
 	case m.focus == focusHeld:
 		return k.heldHints()
 	case m.focus == focusSessions:

@@ -178,7 +178,7 @@ func TestMaximiseKey(t *testing.T) {
 
 	press(m, "k", "z")
 	screen = plain(m.View())
-	if strings.Contains(screen, "─ Traffic") || !strings.Contains(screen, "Detail · j/k: row") || !strings.Contains(screen, `"text": "done 3"`) {
+	if strings.Contains(screen, "─ Traffic") || !strings.Contains(screen, "Detail · z: all panes") || !strings.Contains(screen, "J detail down") || !strings.Contains(screen, `"text": "done 3"`) {
 		t.Fatalf("z again should maximise the detail pane, showing the whole result:\n%s", screen)
 	}
 	press(m, "k")

@@ -37,7 +37,7 @@ func (m *Model) View() string {
 }
 
 func (m *Model) heldFrame(width, height int) string {
-	title := fmt.Sprintf("Breakpoints: %d held (tab to act)", len(m.held.items))
+	title := fmt.Sprintf("Breakpoints: %d held (%s to act)", len(m.held.items), hintKey(m.keys.Focus))
 	hint := ""
 	if m.focus == focusHeld {
 		hint = hintLine(m.keys.heldHints(), width-2)
@@ -56,7 +56,7 @@ func (m *Model) trafficFrame(width, height int) string {
 		title += " · following"
 	}
 	if m.zoom == zoomTraffic {
-		title += " · z: detail"
+		title += " · " + hintKey(m.keys.Maximise) + ": detail"
 	}
 	return m.frame(title, m.traffic.view(width-2, height-2, m.focus == focusTraffic), width, height)
 }
@@ -65,7 +65,7 @@ func (m *Model) trafficFrame(width, height int) string {
 func (m *Model) detailFrame(width, height int) string {
 	title := "Detail"
 	if m.zoom == zoomDetail {
-		title += " · j/k: row · J/K: scroll · z: all panes"
+		title += " · " + hintKey(m.keys.Maximise) + ": all panes"
 	}
 	r, _ := m.traffic.selected()
 	return m.frame(title, m.detail.view(r, width-2, height-2), width, height)
