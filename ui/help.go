@@ -65,10 +65,12 @@ func (m *Model) helpFrame(width, height int) string {
 			heights[i] = 1 + len(g.keys)
 		}
 		if parts, tallest := partition(heights, cols); tallest <= h {
+			m.helpScrolls = false
 			return m.frame("Keys · ? or esc closes", m.helpColumns(parts, labelW, colW), width, height)
 		}
 	}
 	// One column that scrolls.
+	m.helpScrolls = true
 	var lines []string
 	for i, g := range m.keys.groups {
 		if i > 0 {

@@ -112,6 +112,8 @@ func keyName(k string) string {
 // or view, most useful first.
 func (k *keyMap) hintsFor(m *Model) []key.Binding {
 	switch {
+	case m.showHelp && !m.helpScrolls:
+		return []key.Binding{k.Back, k.Quit}
 	case m.showHelp:
 		return []key.Binding{k.Back, k.Down, k.Up, k.PageDown, k.PageUp, k.Quit}
 	case m.stats.shown:

@@ -98,7 +98,8 @@ func helpShows(screen string, k KeyHelp) bool {
 }
 
 // TestHelpScrollsWhenItDoesNotFit: in the smallest terminal (40×12) the
-// help is one column that says "more ↓" and scrolls with j and pgdn
+// help is one column that says "more ↓" (and the help bar how to scroll)
+// and scrolls with j and pgdn
 // until every binding has been on screen; G goes to its end, where "more
 // ↓" goes; esc closes it.
 func TestHelpScrollsWhenItDoesNotFit(t *testing.T) {
@@ -126,7 +127,7 @@ func TestHelpScrollsWhenItDoesNotFit(t *testing.T) {
 		}
 		press(m, "j")
 	}
-	if len(screens) < 3 || !strings.Contains(screens[0], "more ↓") {
+	if len(screens) < 3 || !strings.Contains(screens[0], "more ↓") || !strings.Contains(screens[0], "↓ down") {
 		t.Fatalf("at 40×12 the help should scroll, saying more ↓; first screen:\n%s", screens[0])
 	}
 	for _, g := range Keys() {

@@ -81,6 +81,7 @@ type Model struct {
 	focus         focus
 	showHelp      bool // the "?" help is shown in place of the panes
 	helpOffset    int  // the help's first line, when it scrolls
+	helpScrolls   bool // the help did not fit in columns (as last drawn)
 	zoom          zoom // the pane z maximised
 	filtering     bool
 	filter        textinput.Model
