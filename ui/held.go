@@ -50,18 +50,20 @@ func (h *heldPane) selected() (proxy.HeldInfo, bool) {
 	return h.items[h.cursor], true
 }
 
-// view draws the held messages in width×height; focused, the cursor's
-// line stands out and hint (the pane's keys) follows the list.
-func (h *heldPane) view(width, height int, focused bool, hint string) string {
+// view draws the held messages in width×height, the last lines for hint
+// (the pane's keys), scrolled to keep the cursor in sight; focused, the
+// cursor's line stands out.
+func (h *heldPane) view(width, height int, focused bool, hint []string) string {
 	now := time.Now
 	if h.clock != nil {
 		now = h.clock
 	}
+	hint = hint[:min(len(hint), max(0, height-1))]
+	rows := height - len(hint)
+	first := max(0, min(h.cursor-rows+1, len(h.items)-rows))
 	lines := make([]string, 0, height)
-	for i, it := range h.items {
-		if len(lines) == height {
-			break
-		}
+	for i := first; i < len(h.items) && len(lines) < rows; i++ {
+		it := h.items[i]
 		dir := "→"
 		if it.Direction == proxy.ServerToClient {
 			dir = "←"
@@ -75,9 +77,10 @@ func (h *heldPane) view(width, height int, focused bool, hint string) string {
 		}
 		lines = append(lines, line)
 	}
-	if hint != "" && len(lines) < height {
-		lines = append(lines, hint)
+	for len(lines) < rows {
+		lines = append(lines, "")
 	}
+	lines = append(lines, hint...)
 	return strings.Join(lines, "\n")
 }
 

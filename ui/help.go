@@ -202,6 +202,35 @@ func hintLine(bs []key.Binding, width int) string {
 	return b.String()
 }
 
+// heldHintLines is how many lines of hints the breakpoints pane has at most.
+const heldHintLines = 3
+
+// hintLines flows hints into at most maxLines lines of width cells:
+// whole hints, separated by " · ", the last line ending in "? more" when
+// some do not fit.
+func hintLines(bs []key.Binding, width, maxLines int) []string {
+	var lines []string
+	for len(bs) > 0 && len(lines) < maxLines {
+		n, used := 0, 0
+		for _, b := range bs {
+			w := runewidth.StringWidth(hintKey(b) + " " + b.Help().Desc)
+			if n > 0 {
+				w += runewidth.StringWidth(hintSep)
+			}
+			if used+w > width {
+				break
+			}
+			n, used = n+1, used+w
+		}
+		if n == len(bs) || n == 0 || len(lines) == maxLines-1 {
+			return append(lines, hintLine(bs, width))
+		}
+		lines = append(lines, hintLine(bs[:n], width))
+		bs = bs[n:]
+	}
+	return lines
+}
+
 // hintKey is the key a hint names: the binding's first.
 func hintKey(b key.Binding) string {
 	if ks := b.Keys(); len(ks) > 0 {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -233,5 +234,44 @@ func TestHintLine(t *testing.T) {
 		if w >= len(hintMore) && got == "" {
 			t.Errorf("at %d no hint, not even %q", w, hintMore)
 		}
+	}
+}
+
+// TestHintLines: the breakpoints pane flows its hints into lines of whole
+// hints; when the lines it has do not hold them all, the last one ends in
+// "? more".
+func TestHintLines(t *testing.T) {
+	k := newKeyMap()
+	got := hintLines(k.heldHints(), 46, 3)
+	want := []string{"enter resume · e edit + resume · d drop", "x answer with error · tab next pane"}
+	if len(got) != len(want) || plain(got[0]) != want[0] || plain(got[1]) != want[1] {
+		t.Errorf("at 46 cells: %q, want %q", got, want)
+	}
+	got = hintLines(k.heldHints(), 20, 2)
+	if len(got) != 2 || plain(got[0]) != "enter resume" || !strings.HasSuffix(plain(got[1]), hintMore) {
+		t.Errorf("at 20 cells, 2 lines: %q", got)
+	}
+}
+
+// TestBreakpointsPaneScrolls: with more held messages than the pane has
+// lines, moving the cursor down brings the last one into sight, and the
+// pane's hints stay.
+func TestBreakpointsPaneScrolls(t *testing.T) {
+	m, eng := newTestModel(t, 80, 24)
+	for i := 1; i <= 10; i++ {
+		eng.held = append(eng.held, heldFixture()[0])
+		eng.held[i-1].ID = fmt.Sprintf("h-%d", i)
+	}
+	m.refresh()
+	press(m, "tab", "tab")
+	if m.focus != focusHeld {
+		t.Fatal("tab did not reach the breakpoints pane")
+	}
+	if screen := plain(m.View()); strings.Contains(screen, "h-10 ") || !strings.Contains(screen, "x answer with error") {
+		t.Fatalf("ten held messages at 80×24, cursor on the first:\n%s", screen)
+	}
+	press(m, "j", "j", "j", "j", "j", "j", "j", "j", "j")
+	if screen := plain(m.View()); !strings.Contains(screen, "h-10 ") || !strings.Contains(screen, "x answer with error") {
+		t.Errorf("the cursor on the tenth held message:\n%s", screen)
 	}
 }

@@ -35,7 +35,11 @@ func (m *Model) layout(top, width, height int) panes {
 	var p panes
 	heldHeight := 0
 	if n := len(m.held.items); n > 0 {
-		heldHeight = min(n+3, height/3)
+		heldWidth := width
+		if m.zoom == zoomNone && width >= 120 {
+			heldWidth = width * 3 / 10
+		}
+		heldHeight = min(n+2+len(hintLines(m.keys.heldHints(), heldWidth-2, heldHintLines)), max(height/3, 5))
 	}
 	if m.zoom != zoomNone {
 		p.held = rect{0, top, width, heldHeight}
@@ -49,7 +53,7 @@ func (m *Model) layout(top, width, height int) panes {
 	}
 	column := rect{0, top, width, height} // where traffic and detail go
 	if width >= 120 {
-		left := width * 3 / 10
+		left := width * 3 / 10 // as heldWidth
 		p.sessions = rect{0, top, left, height - heldHeight}
 		p.held = rect{0, top + height - heldHeight, left, heldHeight}
 		column = rect{left, top, width - left, height}

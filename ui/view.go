@@ -38,10 +38,7 @@ func (m *Model) View() string {
 
 func (m *Model) heldFrame(width, height int) string {
 	title := fmt.Sprintf("Breakpoints: %d held (%s to act)", len(m.held.items), hintKey(m.keys.Focus))
-	hint := ""
-	if m.focus == focusHeld {
-		hint = hintLine(m.keys.heldHints(), width-2)
-	}
+	hint := hintLines(m.keys.heldHints(), width-2, heldHintLines)
 	return m.frame(title, m.held.view(width-2, height-2, m.focus == focusHeld, hint), width, height)
 }
 
