@@ -9,7 +9,7 @@ import (
 )
 
 // TestREADMEKeyTable keeps the README's key tables (section "The UI": a
-// bold group title, then a table of keys and what they do) and the key map
+// bold group title, then a "| key | does |" table) and the key map
 // in step, both ways: every binding is in the README under its group, with
 // its keys and its description, in the key map's order, and the README
 // lists no other. On a mismatch it prints the tables to paste.
@@ -62,13 +62,17 @@ func readmeKeyRows(readme string) ([]string, error) {
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	var rows []string
-	group := ""
+	group, inTable := "", false
 	for _, line := range strings.Split(section, "\n") {
 		switch {
 		case strings.HasPrefix(line, "**") && strings.HasSuffix(line, "**"):
 			group = strings.Trim(line, "*")
-		case strings.HasPrefix(line, "| key |"), strings.HasPrefix(line, "|---"):
-		case strings.HasPrefix(line, "| "):
+		case line == "| key | does |":
+			inTable = true
+		case !strings.HasPrefix(line, "|"):
+			inTable = false
+		case !inTable, strings.HasPrefix(line, "|---"):
+		default:
 			cells := strings.SplitN(strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |"), " | ", 2)
 			if len(cells) != 2 {
 				return nil, fmt.Errorf("README key table row %q has not two cells", line)
