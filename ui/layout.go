@@ -69,10 +69,11 @@ func (m *Model) layout(top, width, height int) panes {
 	return p
 }
 
-// bodyTop and bodyHeight are where the panes go: under the status bar,
-// over the help bar (one line each).
+// bodyTop is the screen row where the panes start, under the status bar.
 const bodyTop = 1
 
+// bodyHeight is the height the panes have: the screen less the status bar
+// and the help bar, one line each.
 func (m *Model) bodyHeight() int { return m.height - 2 }
 
 // listHeight is the number of traffic rows on screen (for paging).

@@ -36,6 +36,7 @@ func (m *Model) View() string {
 	return screen
 }
 
+// heldFrame draws the breakpoints pane: the held messages, then its keys.
 func (m *Model) heldFrame(width, height int) string {
 	title := fmt.Sprintf("Breakpoints: %d held (%s to act)", len(m.held.items), hintKey(m.keys.Focus))
 	hint := hintLines(m.keys.heldHints(), width-2, heldHintLines)
