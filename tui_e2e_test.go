@@ -201,6 +201,7 @@ type tmuxTerm struct {
 	stderr     string // file receiving the program's stderr
 	statusFile string // file receiving the program's exit status
 	addr       string // the address the proxy listens on
+	cols, rows int    // the pane's size
 }
 
 // startInTmux runs bin with args in a 120×40 pane on a tmux server of its
@@ -218,8 +219,16 @@ func startInTmux(t *testing.T, bin string, args ...string) *tmuxTerm {
 // the program's environment.
 func startInTmuxWithEnv(t *testing.T, env []string, bin string, args ...string) *tmuxTerm {
 	t.Helper()
+	return startInTmuxSized(t, 120, 40, env, bin, args...)
+}
+
+// startInTmuxSized is startInTmuxWithEnv in a pane of cols×rows.
+func startInTmuxSized(t *testing.T, cols, rows int, env []string, bin string, args ...string) *tmuxTerm {
+	t.Helper()
 	dir := t.TempDir()
 	term := &tmuxTerm{
+		cols:       cols,
+		rows:       rows,
 		t:          t,
 		socket:     filepath.Join(dir, "tmux.sock"),
 		conf:       filepath.Join(dir, "tmux.conf"),
@@ -244,7 +253,7 @@ func startInTmuxWithEnv(t *testing.T, env []string, bin string, args ...string) 
 	}
 	command := fmt.Sprintf("%s 2>%s; echo $? >%s", strings.Join(quoted, " "), shellQuote(term.stderr), shellQuote(term.statusFile))
 	t.Cleanup(func() { term.tmux("kill-server") })
-	if out, err := term.tmux("new-session", "-d", "-s", term.target, "-x", "120", "-y", "40", command); err != nil {
+	if out, err := term.tmux("new-session", "-d", "-s", term.target, "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), command); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
 
@@ -333,7 +342,7 @@ func (m *tmuxTerm) waitExit(timeout time.Duration) int {
 // dump is the screen and the program's stderr, for failure messages.
 func (m *tmuxTerm) dump() string {
 	stderr, _ := os.ReadFile(m.stderr)
-	return "── screen (120×40) ──\n" + m.capture() + "\n── stderr ──\n" + string(stderr)
+	return fmt.Sprintf("── screen (%d×%d) ──\n", m.cols, m.rows) + m.capture() + "\n── stderr ──\n" + string(stderr)
 }
 
 // shellQuote quotes s for /bin/sh.

@@ -64,7 +64,7 @@ func TestTUIEditsAHeldRequest(t *testing.T) {
 	term.sendKeys("\t") // traffic → sessions
 	term.sendKeys("\t") // sessions → breakpoints
 	term.waitScreen("the breakpoints pane's keys", 10*time.Second, func(s string) bool {
-		return strings.Contains(s, "e edit in $EDITOR")
+		return strings.Contains(s, "e edit + resume") // the help bar hints the focused pane's keys
 	})
 	term.sendKeys("e")
 	var a answer

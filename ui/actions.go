@@ -12,6 +12,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.filtering {
 		return m.filterKey(msg)
 	}
+	if m.showHelp {
+		if cmd, done := m.helpKey(msg); done {
+			return cmd
+		}
+	}
 	if m.stats.shown {
 		if cmd, done := m.statsKey(msg); done {
 			return cmd
@@ -27,11 +32,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
 	case key.Matches(msg, k.Help):
-		m.showHelp = !m.showHelp
+		m.showHelp, m.helpOffset = true, 0
 	case key.Matches(msg, k.Focus):
-		m.focus = (m.focus + 1) % 3
-		if m.focus == focusHeld && len(m.held.items) == 0 {
-			m.focus = focusTraffic
+		m.nextFocus()
+	case key.Matches(msg, k.Maximise):
+		m.zoom = (m.zoom + 1) % 3
+		if m.zoom != zoomNone && m.focus == focusSessions {
+			m.focus = focusTraffic // the sessions pane is hidden
 		}
 	case key.Matches(msg, k.Up):
 		m.moveBy(-1)
@@ -92,6 +99,21 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.refresh()
 	}
 	return nil
+}
+
+// nextFocus moves the focus to the next pane shown: traffic → sessions →
+// breakpoints (while something is held) → traffic; maximised, the
+// sessions pane is not shown.
+func (m *Model) nextFocus() {
+	for range 3 {
+		m.focus = (m.focus + 1) % 3
+		switch {
+		case m.focus == focusHeld && len(m.held.items) == 0:
+		case m.focus == focusSessions && m.zoom != zoomNone:
+		default:
+			return
+		}
+	}
 }
 
 // filterKey edits the filter: enter keeps it, esc clears it.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mcpscope/internal/termtext"
@@ -21,6 +22,7 @@ import (
 type heldPane struct {
 	items  []proxy.HeldInfo
 	cursor int
+	clock  func() time.Time // time.Now; tests set it
 }
 
 func (h *heldPane) refresh(items []proxy.HeldInfo) {
@@ -48,17 +50,25 @@ func (h *heldPane) selected() (proxy.HeldInfo, bool) {
 	return h.items[h.cursor], true
 }
 
-func (h *heldPane) view(width, height int, focused bool) string {
+// view draws the held messages in width×height, the last lines for hint
+// (the pane's keys), scrolled to keep the cursor in sight; focused, the
+// cursor's line stands out.
+func (h *heldPane) view(width, height int, focused bool, hint []string) string {
+	now := time.Now
+	if h.clock != nil {
+		now = h.clock
+	}
+	hint = hint[:min(len(hint), max(0, height-1))]
+	rows := height - len(hint)
+	first := max(0, min(h.cursor-rows+1, len(h.items)-rows))
 	lines := make([]string, 0, height)
-	for i, it := range h.items {
-		if len(lines) == height {
-			break
-		}
+	for i := first; i < len(h.items) && len(lines) < rows; i++ {
+		it := h.items[i]
 		dir := "→"
 		if it.Direction == proxy.ServerToClient {
 			dir = "←"
 		}
-		age := time.Since(it.Since).Truncate(time.Second)
+		age := now().Sub(it.Since).Truncate(time.Second)
 		line := fixed(termtext.Safe(fmt.Sprintf("%s %s %s %s  %s (%s)", it.ID, dir, it.Method, string(it.MessageID), it.Rule, age)), width)
 		if i == h.cursor && focused {
 			line = styleSelected.Render(line)
@@ -67,9 +77,10 @@ func (h *heldPane) view(width, height int, focused bool) string {
 		}
 		lines = append(lines, line)
 	}
-	if focused && len(lines) < height {
-		lines = append(lines, styleDim.Render(truncate("enter resume · e edit in $EDITOR · d drop · x answer with error", width)))
+	for len(lines) < rows {
+		lines = append(lines, "")
 	}
+	lines = append(lines, hint...)
 	return strings.Join(lines, "\n")
 }
 
@@ -79,14 +90,15 @@ func (m *Model) heldKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	if !ok {
 		return nil, false
 	}
-	switch msg.String() {
-	case "enter", "r":
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.HeldResume):
 		m.report("resumed "+it.ID, m.engine.ResumeHeld(it.ID, "", actor))
-	case "d":
+	case key.Matches(msg, k.HeldDrop):
 		m.report("dropped "+it.ID, m.engine.DropHeld(it.ID, actor))
-	case "x":
+	case key.Matches(msg, k.HeldFail):
 		m.report("answered "+it.ID+" with the rule's error", m.engine.FailHeld(it.ID, actor))
-	case "e":
+	case key.Matches(msg, k.HeldEdit):
 		return m.editHeld(it), true
 	default:
 		return nil, false

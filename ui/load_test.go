@@ -40,7 +40,8 @@ import (
 // Key latency is measured from the moment a key's byte is written to the
 // program's input until the renderer writes a frame that shows its effect:
 // "?" toggles the full help, whose frame is the first to contain "oldest"
-// (the help for g); "?" again brings back the short help bar ("• s step").
+// (the help for g); "?" again brings back the hints of the help bar
+// ("p pause/resume · s step").
 // That covers the input reader, the event loop (which is also busy with
 // the bridge's batches), Update, View and the renderer's frame tick (60
 // fps), which is what a user waits for.
@@ -121,7 +122,7 @@ func TestLoadKeysResponsive(t *testing.T) {
 	for time.Since(start) < duration {
 		marker := "oldest" // in the full help only
 		if help {
-			marker = "• s step" // in the short help bar only
+			marker = "p pause/resume · s step" // in the help bar's hints only
 		}
 		seen := screen.expect(marker)
 		sent := time.Now()

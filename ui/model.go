@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -76,12 +75,14 @@ const (
 type Model struct {
 	engine Engine
 	info   Info
-	keys   keyMap
-	help   help.Model
+	keys   *keyMap
 
 	width, height int
 	focus         focus
-	showHelp      bool
+	showHelp      bool // the "?" help is shown in place of the panes
+	helpOffset    int  // the help's first line, when it scrolls
+	helpScrolls   bool // the help did not fit in columns (as last drawn)
+	zoom          zoom // the pane z maximised
 	filtering     bool
 	filter        textinput.Model
 	filterErr     string // why the expression being typed does not parse
@@ -130,7 +131,6 @@ func New(engine Engine, opts Options) *Model {
 		engine:    engine,
 		info:      opts.Info,
 		keys:      newKeyMap(),
-		help:      help.New(),
 		filter:    fi,
 		traffic:   newTrafficList(opts.MaxRows, opts.MaxBytes),
 		history:   history{maxBytes: opts.MaxBytes / 4},
@@ -163,7 +163,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
 	case observationsMsg:
 		m.observe(msg)
 	case tickMsg:

@@ -44,20 +44,13 @@ func (m *Model) refreshStats(width int) {
 	}
 }
 
-// statsHelp is the help bar of the stats view.
-var statsHelp = []key.Binding{
-	key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓ pgup/pgdn", "scroll")),
-	key.NewBinding(key.WithKeys("S", "esc"), key.WithHelp("S/esc", "back to the traffic")),
-	key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-}
-
 // statsKey handles a key while the stats view is shown; done is false
 // for keys it leaves to the main map (quit, help).
 func (m *Model) statsKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
 	k, s := m.keys, &m.stats
 	page := max(1, m.height-6)
 	switch {
-	case key.Matches(msg, k.Stats), msg.Type == tea.KeyEsc:
+	case key.Matches(msg, k.Stats), key.Matches(msg, k.Back):
 		s.shown = false
 	case key.Matches(msg, k.Up):
 		s.offset--

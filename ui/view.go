@@ -11,44 +11,22 @@ import (
 	"mcpscope/internal/termtext"
 )
 
-// View draws the screen: status bar, sessions, traffic, detail, help.
-//
-// From 120 columns the sessions pane sits left of the traffic list and the
-// detail pane; narrower, the panes stack. Each pane gets a titled frame.
+// View draws the screen: the status bar, the body (the panes, or the
+// stats view, or the "?" help in their place) and the help bar.
 func (m *Model) View() string {
 	if m.width < 40 || m.height < 12 {
 		return "mcpscope needs at least 40×12; the terminal is " + fmt.Sprintf("%d×%d", m.width, m.height)
 	}
-	status := m.statusBar()
-	bottom := m.helpBar()
-	bodyHeight := m.height - lipgloss.Height(status) - lipgloss.Height(bottom)
-	if m.stats.shown {
-		return lipgloss.JoinVertical(lipgloss.Left, status, m.statsFrame(m.width, bodyHeight), bottom)
-	}
 	var body string
-	heldHeight := 0
-	if n := len(m.held.items); n > 0 {
-		heldHeight = min(n+3, bodyHeight/3)
+	switch {
+	case m.showHelp:
+		body = m.helpFrame(m.width, m.bodyHeight())
+	case m.stats.shown:
+		body = m.statsFrame(m.width, m.bodyHeight())
+	default:
+		body = m.drawPanes(m.layout(bodyTop, m.width, m.bodyHeight()))
 	}
-	if m.width >= 120 {
-		left := m.width * 3 / 10
-		right := m.width - left
-		column := m.frame("Sessions", m.sessions.view(left-2, bodyHeight-heldHeight-2, m.focus == focusSessions), left, bodyHeight-heldHeight)
-		if heldHeight > 0 {
-			column = lipgloss.JoinVertical(lipgloss.Left, column, m.heldFrame(left, heldHeight))
-		}
-		body = lipgloss.JoinHorizontal(lipgloss.Top, column, m.trafficAndDetail(right, bodyHeight))
-	} else {
-		sessHeight := min(2+max(1, len(m.sessions.items)), bodyHeight/4+1)
-		sessions := m.frame("Sessions", m.sessions.view(m.width-2, sessHeight-2, m.focus == focusSessions), m.width, sessHeight)
-		parts := []string{sessions}
-		if heldHeight > 0 {
-			parts = append(parts, m.heldFrame(m.width, heldHeight))
-		}
-		parts = append(parts, m.trafficAndDetail(m.width, bodyHeight-sessHeight-heldHeight))
-		body = lipgloss.JoinVertical(lipgloss.Left, parts...)
-	}
-	screen := lipgloss.JoinVertical(lipgloss.Left, status, body, bottom)
+	screen := lipgloss.JoinVertical(lipgloss.Left, m.statusBar(), body, m.helpBar())
 	if m.clipboard != "" {
 		if time.Now().Before(m.clipboardUntil) {
 			return m.clipboard + screen // zero width: the renderer passes it on with the first line
@@ -58,14 +36,16 @@ func (m *Model) View() string {
 	return screen
 }
 
+// heldFrame draws the breakpoints pane: the held messages, then its keys.
 func (m *Model) heldFrame(width, height int) string {
-	title := fmt.Sprintf("Breakpoints: %d held (tab to act)", len(m.held.items))
-	return m.frame(title, m.held.view(width-2, height-2, m.focus == focusHeld), width, height)
+	title := fmt.Sprintf("Breakpoints: %d held (%s to act)", len(m.held.items), hintKey(m.keys.Focus))
+	hint := hintLines(m.keys.heldHints(), width-2, heldHintLines)
+	return m.frame(title, m.held.view(width-2, height-2, m.focus == focusHeld, hint), width, height)
 }
 
-// trafficAndDetail stacks the traffic list over the detail pane.
-func (m *Model) trafficAndDetail(width, height int) string {
-	listHeight := m.listHeightFor(height)
+// trafficFrame draws the traffic list; its title says the filter, follow
+// mode and, maximised, what z does next.
+func (m *Model) trafficFrame(width, height int) string {
 	title := "Traffic"
 	if f := m.traffic.filterText(); f != "" {
 		title += " /" + termtext.Safe(f)
@@ -73,17 +53,21 @@ func (m *Model) trafficAndDetail(width, height int) string {
 	if m.traffic.follow {
 		title += " · following"
 	}
-	list := m.frame(title, m.traffic.view(width-2, listHeight-2, m.focus == focusTraffic), width, listHeight)
-	r, _ := m.traffic.selected()
-	detail := m.frame("Detail", m.detail.view(r, width-2, height-listHeight-2), width, height-listHeight)
-	return lipgloss.JoinVertical(lipgloss.Left, list, detail)
+	if m.zoom == zoomTraffic {
+		title += " · " + hintKey(m.keys.Maximise) + ": detail"
+	}
+	return m.frame(title, m.traffic.view(width-2, height-2, m.focus == focusTraffic), width, height)
 }
 
-// listHeightFor gives the traffic list 55% of the height its column has.
-func (m *Model) listHeightFor(height int) int { return max(3, height*55/100) }
-
-// listHeight is the number of traffic rows on screen (for paging).
-func (m *Model) listHeight() int { return max(1, m.listHeightFor(m.height-2)-2) }
+// detailFrame draws the selected row in full.
+func (m *Model) detailFrame(width, height int) string {
+	title := "Detail"
+	if m.zoom == zoomDetail {
+		title += " · " + hintKey(m.keys.Maximise) + ": all panes"
+	}
+	r, _ := m.traffic.selected()
+	return m.frame(title, m.detail.view(r, width-2, height-2), width, height)
+}
 
 // frame draws content in a box of exactly width×height with a title.
 func (m *Model) frame(title, content string, width, height int) string {
@@ -143,7 +127,8 @@ func (m *Model) statusBar() string {
 	return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 }
 
-// helpBar is the short key map, or the filter being typed.
+// helpBar is the filter being typed, or hints: the keys of the focused
+// pane or view that fit, then "? more".
 func (m *Model) helpBar() string {
 	if m.filtering {
 		line := m.filter.View()
@@ -152,13 +137,7 @@ func (m *Model) helpBar() string {
 		}
 		return fixedStyled(line, m.width)
 	}
-	if m.showHelp {
-		return m.help.FullHelpView(m.keys.FullHelp())
-	}
-	if m.stats.shown {
-		return m.help.ShortHelpView(statsHelp)
-	}
-	return m.help.ShortHelpView(m.keys.ShortHelp())
+	return fixedStyled(hintLine(m.keys.hintsFor(m), m.width), m.width)
 }
 
 // fixedStyled pads or cuts a styled line to width cells.
