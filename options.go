@@ -53,6 +53,10 @@ type options struct {
 	stopHub       func() // set by serve: stops the hub (wrapped sessions end), once
 	tui           bool   // set by display: the TUI owns the terminal
 
+	// progress, set by runDemo: the demo's start-up steps, which the TUI
+	// shows until traffic flows (ui.Options.Progress).
+	progress <-chan string
+
 	// bridge, set by runBridge, serves the clients in place of the proxy.
 	bridge *bridge.Bridge
 	// hubOnly: mcpscope hub, no HTTP upstream (cmd_hub.go).

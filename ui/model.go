@@ -58,6 +58,12 @@ type Options struct {
 	// HungAfter is when the stats view calls a pending call hung (0: the
 	// stats package's default, 10 s); --hung-after sets it.
 	HungAfter time.Duration
+
+	// Progress, if not nil, tells what is starting before traffic flows
+	// (mcpscope demo: its server, its client): the status bar shows the
+	// latest value until the first observation arrives. Run reads it until
+	// it is closed or the UI ends.
+	Progress <-chan string
 }
 
 // actor names the UI as the one who acted, in gate changes.
@@ -109,6 +115,10 @@ type Model struct {
 	// makes; a second or so of frames makes sure one carries it.
 	clipboard      string
 	clipboardUntil time.Time
+
+	// progress is what is starting before traffic flows (Options.Progress);
+	// the first observation clears it.
+	progress string
 }
 
 // New returns the model. Call Init through tea.NewProgram.
@@ -166,6 +176,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Width = msg.Width
 	case observationsMsg:
 		m.observe(msg)
+	case progressMsg:
+		m.progress = string(msg)
 	case tickMsg:
 		now := time.Time(msg)
 		if d := now.Sub(m.lastTick); d > 0 {
@@ -189,6 +201,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // observe takes in a batch from the bridge.
 func (m *Model) observe(batch []*proxy.Observation) {
+	if len(batch) > 0 {
+		m.progress = "" // traffic flows: whatever was starting has started
+	}
 	m.history.add(batch)
 	gateChanged := false
 	for _, o := range batch {

@@ -50,6 +50,9 @@ func run(ctx context.Context, engine Engine, feed func(context.Context, func(tea
 	bridgeCtx, stopBridge := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { feed(bridgeCtx, p.Send) })
+	if opts.Progress != nil {
+		wg.Go(func() { forwardProgress(bridgeCtx, opts.Progress, p.Send) })
+	}
 	_, err := p.Run()
 	stopBridge()
 	wg.Wait()

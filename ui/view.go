@@ -124,6 +124,9 @@ func (m *Model) statusBar() string {
 	if m.notice != "" && time.Now().Before(m.noticeUntil) {
 		parts = append(parts, termtext.Safe(m.notice))
 	}
+	if m.progress != "" {
+		parts = append(parts, stylePaused.Render(termtext.Safe(m.progress)))
+	}
 	if m.info.ReadOnly { // a recording: no streams, rates or upstream to speak of
 		parts = append(parts, "recording "+termtext.Safe(m.info.Source), plural.Count(len(m.traffic.visible), "row"))
 		return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
