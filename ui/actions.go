@@ -69,6 +69,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.resend(true)
 	case key.Matches(msg, k.CopyCurl):
 		m.copyCurl()
+	case key.Matches(msg, k.CopyMessage):
+		m.copyMessage()
 	case key.Matches(msg, k.DetailUp):
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):
@@ -127,6 +129,9 @@ func (m *Model) moveBy(delta int) {
 		return
 	case focusHeld:
 		m.held.move(delta)
+		return
+	case focusDetail:
+		m.detail.scrollBy(delta)
 		return
 	}
 	m.traffic.move(delta)

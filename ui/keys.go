@@ -12,6 +12,8 @@ type keyMap struct {
 	Resend, ResendEdit, CopyCurl            key.Binding
 	DetailUp, DetailDown                    key.Binding
 	Help, Quit                              key.Binding
+
+	CopyMessage key.Binding // y: the selected message to the clipboard (copy.go)
 }
 
 func newKeyMap() keyMap {
@@ -39,6 +41,8 @@ func newKeyMap() keyMap {
 		DetailDown:   key.NewBinding(key.WithKeys("ctrl+d", "J"), key.WithHelp("J", "detail down")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+
+		CopyMessage: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy message (OSC 52)")),
 	}
 }
 
@@ -53,6 +57,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Focus, k.Follow, k.Filter, k.Jump, k.DetailUp, k.DetailDown, k.Stats},
 		{k.Pause, k.Step, k.PauseSession, k.PauseAll, k.Export, k.Help, k.Quit},
-		{k.Resend, k.ResendEdit, k.CopyCurl},
+		{k.Resend, k.ResendEdit, k.CopyCurl, k.CopyMessage},
 	}
 }

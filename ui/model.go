@@ -59,6 +59,13 @@ type Options struct {
 	// stats package's default, 10 s); --hung-after sets it.
 	HungAfter time.Duration
 
+	// Theme picks the palette (default ThemeAuto: ask the terminal).
+	Theme Theme
+
+	// NoMouse leaves the mouse to the terminal (selecting text to copy)
+	// instead of clicks and the wheel acting on the panes (mouse.go).
+	NoMouse bool
+
 	// Progress, if not nil, tells what is starting before traffic flows
 	// (mcpscope demo: its server, its client): the status bar shows the
 	// latest value until the first observation arrives. Run reads it until
@@ -75,7 +82,8 @@ type focus int
 const (
 	focusTraffic focus = iota
 	focusSessions
-	focusHeld // only while something is held
+	focusHeld   // only while something is held
+	focusDetail // by a click on it: the movement keys scroll it (mouse.go)
 )
 
 // Model is the root Bubble Tea model.
@@ -124,6 +132,7 @@ type Model struct {
 // New returns the model. Call Init through tea.NewProgram.
 func New(engine Engine, opts Options) *Model {
 	honourNoColor()
+	applyTheme(opts.Theme)
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 10_000
 	}
@@ -189,6 +198,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case tea.KeyMsg:
 		return m, m.key(msg)
+	case tea.MouseMsg:
+		m.mouse(msg)
 	case editedMsg:
 		m.edited(msg)
 	case resendEditedMsg:

@@ -75,7 +75,11 @@ func (m *Model) trafficAndDetail(width, height int) string {
 	}
 	list := m.frame(title, m.traffic.view(width-2, listHeight-2, m.focus == focusTraffic), width, listHeight)
 	r, _ := m.traffic.selected()
-	detail := m.frame("Detail", m.detail.view(r, width-2, height-listHeight-2), width, height-listHeight)
+	detailTitle := "Detail"
+	if m.focus == focusDetail {
+		detailTitle += " · ↑↓ scroll"
+	}
+	detail := m.frame(detailTitle, m.detail.view(r, width-2, height-listHeight-2), width, height-listHeight)
 	return lipgloss.JoinVertical(lipgloss.Left, list, detail)
 }
 
