@@ -127,6 +127,8 @@ type Model struct {
 	// progress is what is starting before traffic flows (Options.Progress);
 	// the first observation clears it.
 	progress string
+
+	noMouse bool // Options.NoMouse: mouse events are not ours
 }
 
 // New returns the model. Call Init through tea.NewProgram.
@@ -158,6 +160,7 @@ func New(engine Engine, opts Options) *Model {
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
 		stats:     statsPane{table: stats.New(stats.Options{HungAfter: opts.HungAfter})},
+		noMouse:   opts.NoMouse,
 	}
 }
 

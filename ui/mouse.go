@@ -21,13 +21,14 @@ const (
 	paneDetail   pane = "Detail"
 )
 
-// mouse handles a mouse event (Options.NoMouse leaves them to the
-// terminal): a left click focuses the pane under the pointer and, in a
+// mouse handles a mouse event (with Options.NoMouse, none: the terminal
+// does not send them then, and one that comes anyway is ignored): a left
+// click focuses the pane under the pointer and, in a
 // list, selects the row clicked; the wheel scrolls the pane under the
 // pointer without moving the focus. Over the help, the stats view or
 // while a filter is typed, the mouse does nothing.
 func (m *Model) mouse(msg tea.MouseMsg) {
-	if m.filtering || m.showHelp || m.stats.shown {
+	if m.noMouse || m.filtering || m.showHelp || m.stats.shown {
 		return
 	}
 	p, row, ok := m.paneAt(msg.X, msg.Y)

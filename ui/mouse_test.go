@@ -199,3 +199,18 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestNoMouseIgnoresClicks: with Options.NoMouse a click that comes anyway
+// selects nothing.
+func TestNoMouseIgnoresClicks(t *testing.T) {
+	m := New(newFakeEngine(), Options{NoMouse: true, TickInterval: time.Hour})
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(observationsMsg(traffic()))
+	_, top := cellOf(t, m, "┌─ Traffic", 0)
+	x, y := cellOf(t, m, "→ tools/call", top)
+	m.Update(click(x+2, y))
+	if r, _ := m.traffic.selected(); r.obs.Seq == 1 || !m.traffic.follow {
+		t.Error("a click selected a row with NoMouse")
+	}
+}
