@@ -40,7 +40,8 @@ func appendJSONValue(dst []byte, text string) (_ []byte, asSent, ok bool) {
 // it must be rewritten to be copied into a line (a line break between
 // tokens, or a character escaped within a string; see appendJSONValue).
 func scanJSONValue(text string) (rewrite, ok bool) {
-	var stack [jsonrpc.MaxDepth + 1]byte // the open containers, '{' or '['
+	var objects [(jsonrpc.MaxDepth + 64) / 64]uint64 // bit d: the container open at depth d is an object, not an array
+	const maxDepth = jsonrpc.MaxDepth + 1
 	depth := 0
 	i := 0
 	for {
@@ -51,10 +52,14 @@ func scanJSONValue(text string) (rewrite, ok bool) {
 		}
 		switch c := text[i]; {
 		case c == '{' || c == '[':
-			if depth == len(stack) {
+			if depth == maxDepth {
 				return false, false
 			}
-			stack[depth] = c
+			if c == '{' {
+				objects[depth/64] |= 1 << (depth % 64)
+			} else {
+				objects[depth/64] &^= 1 << (depth % 64)
+			}
 			depth++
 			i, rewrite = skipWS(text, i+1, rewrite)
 			if i < len(text) && text[i] == c+2 { // '}' is '{'+2, ']' is '['+2
@@ -102,7 +107,10 @@ func scanJSONValue(text string) (rewrite, ok bool) {
 			if i >= len(text) {
 				return false, false
 			}
-			open := stack[depth-1]
+			open := byte('[')
+			if objects[(depth-1)/64]&(1<<((depth-1)%64)) != 0 {
+				open = '{'
+			}
 			if text[i] == open+2 {
 				depth--
 				i++
