@@ -88,12 +88,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer wg.Wait()
 	clientCtx, stopClient := context.WithCancel(ctx)
 	defer stopClient()
-	progress := make(chan string, 4) // the TUI shows it until traffic flows; at most three values are sent
+	progress := make(chan string) // the TUI shows it until traffic flows
 	o.progress = progress
 	ready := func(addr string) {
-		say := func(s string) {
+		say := func(s string) { // once the UI has it: the server starts after the UI is up
 			if o.tui {
-				progress <- s
+				select {
+				case progress <- s:
+				case <-clientCtx.Done():
+				}
 			}
 		}
 		fmt.Fprintf(stderr, "mcpscope demo: embedded %s server at %s; scripted client calling through mcpscope every %v (Ctrl-C to stop)\n", kind, server.URL, every)
