@@ -25,6 +25,10 @@ func TestVersionHelpAndErrors(t *testing.T) {
 		{[]string{"-u", "ftp://x"}, 2, "", "want an http:// or https:// URL"},
 		{[]string{"--bogus"}, 2, "", "unknown flag: --bogus"},
 		{[]string{"demo", "--server", "carrier-pigeon"}, 2, "", "unknown server kind"},
+		{[]string{"-u", "http://127.0.0.1:1/mcp", "--theme", "sepia"}, 2, "", "the theme is auto, dark or light"},
+		{[]string{"open", "--theme", "sepia", "x.jsonl"}, 2, "", "the theme is auto, dark or light"},
+		{[]string{"open"}, 2, "", "mcpscope open FILE [flags]"},
+		{[]string{"open", "--help"}, 0, "", "--no-mouse"},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer

@@ -58,7 +58,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 
-	server, err := demo.StartServer(kind, logger)
+	server, err := demo.Listen(kind, logger) // its URL now; it serves once the UI is up (see ready)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)
 		return 1
@@ -88,15 +88,29 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer wg.Wait()
 	clientCtx, stopClient := context.WithCancel(ctx)
 	defer stopClient()
+	progress := make(chan string) // the TUI shows it until traffic flows
+	o.progress = progress
 	ready := func(addr string) {
+		say := func(s string) { // once the UI has it: the server starts after the UI is up
+			if o.tui {
+				select {
+				case progress <- s:
+				case <-clientCtx.Done():
+				}
+			}
+		}
 		fmt.Fprintf(stderr, "mcpscope demo: embedded %s server at %s; scripted client calling through mcpscope every %v (Ctrl-C to stop)\n", kind, server.URL, every)
 		client := &demo.Client{Endpoint: clientURL(addr, upstream), Kind: kind, Every: every, Logger: logger}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			say("starting the demo server…")
+			server.Start()
+			say("demo client connecting through mcpscope…")
 			if err := client.Run(clientCtx); err != nil {
 				if o.tui { // the terminal belongs to the UI
 					logger.Error("demo client stopped", "err", err)
+					say("demo client stopped: " + err.Error())
 					return
 				}
 				fmt.Fprintf(stderr, "mcpscope demo: %v\n", err)

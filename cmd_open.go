@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/charmbracelet/x/term"
+	"github.com/spf13/pflag"
 
 	"mcpscope/record"
 	"mcpscope/ui"
@@ -15,21 +16,28 @@ import (
 const openUsage = `mcpscope open — browse a recording in the UI
 
 Usage:
-  mcpscope open FILE
+  mcpscope open FILE [flags]
 
 FILE is a recording (--record) or --headless output. The panes, the filter
 and the keys are the live UI's; nothing can be paused.
 
 Example:
   mcpscope open session.jsonl
+
+Flags:
 `
 
 func runOpen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprint(stderr, openUsage)
-		if len(args) == 1 {
-			return 0
-		}
+	var theme ui.Theme
+	var noMouse bool
+	fs := pflag.NewFlagSet("mcpscope open", pflag.ContinueOnError)
+	registerTerminal(fs, &theme, &noMouse)
+	fs.Usage = func() { fmt.Fprint(stderr, openUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stderr); !ok {
+		return status
+	}
+	if args = fs.Args(); len(args) != 1 {
+		fs.Usage()
 		return 2
 	}
 	var obs []*record.Observation
@@ -42,7 +50,7 @@ func runOpen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	info := ui.Info{ReadOnly: true, Source: args[0]}
-	opts := ui.Options{Info: info, MaxRows: max(10_000, len(obs))}
+	opts := ui.Options{Info: info, MaxRows: max(10_000, len(obs)), Theme: theme, NoMouse: noMouse}
 	if err := ui.RunRecording(ctx, ui.NewRecordingEngine(obs), obs, opts); err != nil {
 		fmt.Fprintf(stderr, "mcpscope open: %v\n", err)
 		return 1

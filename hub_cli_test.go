@@ -69,14 +69,17 @@ func (h *hubCLI) messages(t *testing.T, n int) (c2s, s2c []string) {
 	for {
 		c2s, s2c = nil, nil
 		for _, line := range strings.Split(strings.TrimSpace(h.stdout.String()), "\n") {
-			var o struct{ Type, Session, Direction, Body string }
+			var o struct {
+				Type, Session, Direction string
+				Body                     json.RawMessage // the message as a JSON value
+			}
 			if json.Unmarshal([]byte(line), &o) != nil || o.Type != "message" || !strings.HasPrefix(o.Session, "stdio-") {
 				continue
 			}
 			if o.Direction == "client_to_server" {
-				c2s = append(c2s, o.Body)
+				c2s = append(c2s, string(o.Body))
 			} else {
-				s2c = append(s2c, o.Body)
+				s2c = append(s2c, string(o.Body))
 			}
 		}
 		if len(c2s)+len(s2c) >= n || time.Now().After(deadline) {

@@ -152,7 +152,8 @@ func startCLIStoppable(t *testing.T, args []string, patterns ...string) ([]strin
 }
 
 // TestHeadlessOutput runs a real go-sdk exchange through the CLI and checks
-// the JSON Lines it prints.
+// the JSON Lines it prints: each parses, and each message's body is the
+// message as a JSON object (body.params.name is the tool's name).
 func TestHeadlessOutput(t *testing.T) {
 	up := mcptest.StartUpstream(t, mcpserver.Stateful)
 	addr, stdout := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0")
@@ -177,10 +178,18 @@ func TestHeadlessOutput(t *testing.T) {
 			if o["type"] == nil || o["time"] == nil {
 				t.Fatalf("headless line lacks type or time: %q", line)
 			}
+			if _, isObject := o["body"].(map[string]any); o["body"] != nil && !isObject {
+				t.Fatalf("headless line's body is not the message as a JSON object: %q", line)
+			}
 			switch {
 			case o["method"] == mcptest.MethodProgress && o["type"] == "sse_event" && o["stream"] != nil && o["session"] != nil && o["event_id"] != nil:
 				progress++
 			case o["method"] == "tools/call" && o["kind"] == "request" && o["direction"] == "client_to_server" && o["id"] != nil:
+				body, _ := o["body"].(map[string]any) // the message as a JSON value, as jq '.body.params.name' reads it
+				params, _ := body["params"].(map[string]any)
+				if params["name"] != "progress" {
+					t.Fatalf("tools/call line: body.params.name is %v, want \"progress\": %s", params["name"], line)
+				}
 				calls++
 			case o["method"] == "tools/call" && o["kind"] == "result" && o["direction"] == "server_to_client":
 				results++

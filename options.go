@@ -20,6 +20,7 @@ import (
 	"mcpscope/proxy/store"
 	"mcpscope/record"
 	"mcpscope/rules"
+	"mcpscope/ui"
 )
 
 // DefaultListen is where mcpscope listens unless told otherwise.
@@ -52,6 +53,15 @@ type options struct {
 	hub           string
 	stopHub       func() // set by serve: stops the hub (wrapped sessions end), once
 	tui           bool   // set by display: the TUI owns the terminal
+
+	// The TUI's terminal: --theme (its palette), --no-mouse (leave the
+	// mouse to the terminal).
+	theme   ui.Theme
+	noMouse bool
+
+	// progress, set by runDemo: the demo's start-up steps, which the TUI
+	// shows until traffic flows (ui.Options.Progress).
+	progress <-chan string
 
 	// bridge, set by runBridge, serves the clients in place of the proxy.
 	bridge *bridge.Bridge
@@ -93,6 +103,13 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.BoolVar(&o.noChecks, "no-checks", false, "don't check the traffic against the MCP specification (findings: flag:finding in the UI; see README \"Protocol checks\")")
 	fs.DurationVar(&o.hungAfter, "hung-after", checks.DefaultHungAfter, "a request unanswered this long is reported (finding \"hung\"; HUNG in the stats view)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
+	registerTerminal(fs, &o.theme, &o.noMouse)
+}
+
+// registerTerminal adds the flags of the TUI's terminal: --theme, --no-mouse.
+func registerTerminal(fs *pflag.FlagSet, theme *ui.Theme, noMouse *bool) {
+	fs.Var(theme, "theme", "the UI's palette: auto (ask the terminal for its background), dark or light")
+	fs.BoolVar(noMouse, "no-mouse", false, "leave the mouse to the terminal (to select text) instead of clicks and the wheel acting on the UI")
 }
 
 // redactor is what removes credentials from what leaves the process

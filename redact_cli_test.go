@@ -140,8 +140,9 @@ func TestCredentialsNeverLeaveInClear(t *testing.T) {
 			continue
 		}
 		for _, want := range []string{`"Api-Key":["[redacted]"]`, `"X-Goog-Api-Key":["[redacted]"]`, `?api_key=[redacted]&token=[redacted]&page=1`,
-			`\"password\":\"[redacted]\"`, `\"progressToken\":\"progress-token-kept\"`, `"Mcp-Session-Id":["`, `{\"code\":\"kept\"}`} { // messages are JSON strings within the lines
-			if !strings.Contains(text, want) {
+			`\"password\":\"[redacted]\"`, `\"progressToken\":\"progress-token-kept\"`, `"Mcp-Session-Id":["`, `{\"code\":\"kept\"}`} {
+			// a message is a JSON string in a recording, a JSON value in --headless and event lines
+			if !strings.Contains(text, want) && !strings.Contains(text, strings.ReplaceAll(want, `\"`, `"`)) {
 				t.Errorf("%s lacks %s", name, want)
 			}
 		}

@@ -46,7 +46,7 @@ func (s *Server) serveResend(w http.ResponseWriter, r *http.Request) {
 	message := string(in.Body)
 	var text string
 	if json.Unmarshal(in.Body, &text) == nil {
-		message = text // the message as a JSON string, as /api/events gives it
+		message = text // the message as a JSON string (a recording's body; older builds' /api/events)
 	}
 	res, err := s.Proxy.Resend(r.Context(), proxy.ResendRequest{Session: in.Session, Body: message, From: in.From, Path: in.Path, Header: in.Headers})
 	switch {

@@ -71,8 +71,8 @@ func benchRecorder(b *testing.B, prefix, body string, kind proxy.MessageKind, me
 
 // BenchmarkLine encodes one SSE event observation (raw bytes and the body
 // they carry, shared as the proxy shares them) per op: encoding/json as
-// before, the line encoder writing the body again, and writing it once
-// (body_at, as recordings do). MB/s counts the event's bytes. text=plain is
+// before, the line encoder writing the body again, writing it once
+// (body_at, as recordings do), and writing it as a JSON value (headless). MB/s counts the event's bytes. text=plain is
 // the benchmarks' padding (nothing to escape); text=json is a tool result
 // whose text is itself JSON (a quote every few bytes).
 func BenchmarkLine(b *testing.B) {
@@ -99,9 +99,10 @@ func BenchmarkLine(b *testing.B) {
 					}
 				}
 			})
-			for _, bodyAt := range []bool{false, true} {
-				b.Run(name(map[bool]string{false: "line", true: "line-body_at"}[bodyAt]), func(b *testing.B) {
-					e := newLineEncoder(bodyAt)
+			for _, mode := range []string{"line", "line-body_at", "line-headless"} {
+				b.Run(name(mode), func(b *testing.B) {
+					e := newLineEncoder(mode == "line-body_at")
+					e.bodyValue = mode == "line-headless"
 					var buf []byte
 					b.SetBytes(int64(len(raw)))
 					for b.Loop() {

@@ -15,9 +15,9 @@ import (
 // lineEncoder appends observations as JSON lines, from a field table built
 // once (see fieldCodec) instead of encoding/json's reflection per value.
 //
-// With bodyAt off, a line is byte for byte what a json.Encoder with HTML
-// escaping off writes for the observation (the tests hold it to that),
-// except for two additions: C1 controls and bidirectional overrides are
+// With bodyAt and bodyValue off, a line is byte for byte what a
+// json.Encoder with HTML escaping off writes for the observation (the
+// tests hold it to that), except for two additions: C1 controls and bidirectional overrides are
 // escaped (see appendString), and a raw or body that is not valid UTF-8
 // is followed by "raw_b64" or "body_b64", its exact bytes (see
 // appendExact). With
@@ -26,17 +26,34 @@ import (
 // "body_at":[start,end], the byte offsets of the body in raw (Read sets
 // Body = Raw[start:end]), instead of a "body" key. Raw must then decode to
 // its exact bytes (valid UTF-8); otherwise "body" follows "raw" as usual.
+//
+// With bodyValue on (--headless and the control API's events), a body
+// that is valid JSON is written as that JSON value, not as a string (see
+// appendJSONValue), so `jq .body.params` works; when the value written is
+// not the body byte for byte, "body_b64" follows it with the exact bytes.
+// A body that is not valid JSON (invalid, cut short) stays a string. Read
+// takes either form. (Should the field table not be exact, lines go
+// through encoding/json and the body is a string.)
 type lineEncoder struct {
-	bodyAt bool
-	codec  *observationCodec
-	spill  bytes.Buffer  // what enc writes: whole lines when the table is not exact, else rare nested values
-	enc    *json.Encoder // into spill, HTML escaping off
+	bodyAt    bool
+	bodyValue bool
+	codec     *observationCodec
+	spill     bytes.Buffer  // what enc writes: whole lines when the table is not exact, else rare nested values
+	enc       *json.Encoder // into spill, HTML escaping off
 }
 
 func newLineEncoder(bodyAt bool) *lineEncoder {
 	e := &lineEncoder{bodyAt: bodyAt, codec: obsCodec}
 	e.enc = json.NewEncoder(&e.spill)
 	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+// newHeadlessEncoder returns the encoder of --headless lines: bodies as
+// JSON values (see lineEncoder).
+func newHeadlessEncoder() *lineEncoder {
+	e := newLineEncoder(false)
+	e.bodyValue = true
 	return e
 }
 
@@ -71,6 +88,15 @@ func (e *lineEncoder) appendLine(dst []byte, o *Observation) ([]byte, error) {
 		}
 		first = false
 		dst = append(dst, f.key...)
+		if i == c.body && e.bodyValue {
+			body := *(*string)(p)
+			if out, asSent, ok := appendJSONValue(dst, body); ok {
+				if dst = out; !asSent {
+					dst = appendExact(dst, "body", body)
+				}
+				continue
+			}
+		}
 		var exact bool
 		if dst, exact, err = e.appendValue(dst, f, p); err != nil {
 			return orig, err
@@ -99,8 +125,9 @@ func (e *lineEncoder) appendLine(dst []byte, o *Observation) ([]byte, error) {
 
 // appendExact appends `,"NAME_b64":"..."`: the exact bytes of a string
 // that is not valid UTF-8 (whose JSON string has U+FFFD in their place),
-// base64-encoded, for Read to restore: raw and body stay byte for byte
-// what was forwarded, for exports and replay.
+// or of a body written as a JSON value that is not those bytes (see
+// lineEncoder), base64-encoded, for Read to restore: raw and body stay
+// byte for byte what was forwarded, for exports and replay.
 func appendExact(dst []byte, name, s string) []byte {
 	dst = append(append(append(dst, `,"`...), name...), `_b64":"`...)
 	dst = base64.StdEncoding.AppendEncode(dst, []byte(s))

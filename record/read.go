@@ -26,7 +26,11 @@ const maxLine = 256 << 20
 // (a killed process) is ignored; any other bad line, a JSON object that is
 // neither an observation nor the header among them, is an error naming its
 // number. An observation's body given as "body_at" is set from its raw
-// bytes, sharing their memory.
+// bytes, sharing their memory. A body is either a JSON string holding the
+// message (recordings, exports, and --headless output of older builds)
+// or the message as a JSON value (--headless output now), whose text
+// becomes the body; "body_b64", where given, restores its exact
+// bytes either way.
 func Read(r io.Reader, each func(*Observation) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for n := 1; ; n++ {
@@ -47,6 +51,7 @@ func Read(r io.Reader, each func(*Observation) error) error {
 			}
 			if l.Type != "" {
 				o := &l.Observation
+				o.Body = string(l.Body)
 				if err := l.restoreExact(); err != nil {
 					return fmt.Errorf("line %d: %v", n, err)
 				}
@@ -76,11 +81,29 @@ func Read(r io.Reader, each func(*Observation) error) error {
 // valid UTF-8 in base64, or the header.
 type recordedLine struct {
 	Observation
-	BodyAt  *[2]int `json:"body_at"`
-	RawB64  *string `json:"raw_b64"`
-	BodyB64 *string `json:"body_b64"`
-	Format  string  `json:"format"`
-	Version int     `json:"version"`
+	Body    lineBody `json:"body"` // shadows Observation.Body
+	BodyAt  *[2]int  `json:"body_at"`
+	RawB64  *string  `json:"raw_b64"`
+	BodyB64 *string  `json:"body_b64"`
+	Format  string   `json:"format"`
+	Version int      `json:"version"`
+}
+
+// lineBody reads a body in either form (see Read): a JSON string is its
+// text, any other JSON value is the body as it is written in the line.
+type lineBody string
+
+func (b *lineBody) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*b = lineBody(s)
+		return nil
+	}
+	*b = lineBody(data)
+	return nil
 }
 
 // restoreExact sets raw and body from their exact bytes, where given.
@@ -88,7 +111,7 @@ func (l *recordedLine) restoreExact() error {
 	for _, f := range []struct {
 		b64 *string
 		to  *string
-	}{{l.RawB64, &l.Raw}, {l.BodyB64, &l.Body}} {
+	}{{l.RawB64, &l.Raw}, {l.BodyB64, &l.Observation.Body}} {
 		if f.b64 == nil {
 			continue
 		}

@@ -95,7 +95,7 @@ func RecordCounting(ctx context.Context, sub *proxy.Subscription, w io.Writer, h
 // (nil), or when writing fails (the error, naming the output). It does not
 // close sub or w.
 func WriteJSONLines(ctx context.Context, sub *proxy.Subscription, w io.Writer, redactor *Redactor) error {
-	return writeLines(ctx, sub, w, newLineEncoder(false), redactor.Apply, nil)
+	return writeLines(ctx, sub, w, newHeadlessEncoder(), redactor.Apply, nil)
 }
 
 // writeChunk is how many bytes of lines writeLines gathers before writing

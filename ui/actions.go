@@ -37,8 +37,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.nextFocus()
 	case key.Matches(msg, k.Maximise):
 		m.zoom = (m.zoom + 1) % 3
-		if m.zoom != zoomNone && m.focus == focusSessions {
-			m.focus = focusTraffic // the sessions pane is hidden
+		if (m.zoom != zoomNone && m.focus == focusSessions) || (m.zoom == zoomTraffic && m.focus == focusDetail) {
+			m.focus = focusTraffic // the pane with focus is hidden
 		}
 	case key.Matches(msg, k.Up):
 		m.moveBy(-1)
@@ -76,6 +76,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.resend(true)
 	case key.Matches(msg, k.CopyCurl):
 		m.copyCurl()
+	case key.Matches(msg, k.CopyMessage):
+		m.copyMessage()
 	case key.Matches(msg, k.DetailUp):
 		m.detail.scrollBy(-5)
 	case key.Matches(msg, k.DetailDown):
@@ -149,6 +151,9 @@ func (m *Model) moveBy(delta int) {
 		return
 	case focusHeld:
 		m.held.move(delta)
+		return
+	case focusDetail:
+		m.detail.scrollBy(delta)
 		return
 	}
 	m.traffic.move(delta)

@@ -18,6 +18,7 @@ type keyMap struct {
 	Pause, Step, PauseSession, PauseAll      key.Binding
 	HeldResume, HeldEdit, HeldDrop, HeldFail key.Binding
 	Resend, ResendEdit, CopyCurl, Export     key.Binding
+	CopyMessage                              key.Binding // y: the selected message to the clipboard (copy.go)
 	Quit                                     key.Binding
 
 	groups []keyGroup // the bindings above, in help order
@@ -75,6 +76,7 @@ func newKeyMap() *keyMap {
 			bind(&k.Resend, "re-send request", "re-send the selected client request or notification to its session's upstream (see \"Re-send and copy as curl\")", "r"),
 			bind(&k.ResendEdit, "edit + re-send", "edit the selected client message in `$EDITOR` (`vi` if unset), then re-send it", "R"),
 			bind(&k.CopyCurl, "copy as curl", "copy the selected row's HTTP exchange as a `curl` command (clipboard by OSC 52, and a file)", "C"),
+			bind(&k.CopyMessage, "copy message", "copy the selected row's message, its JSON as sent (clipboard by OSC 52, and a file)", "y"),
 			bind(&k.Export, "export session", "export the selected row's session (HAR, or Markdown for stdio) to the current directory", "E"),
 			bind(&k.Quit, "quit", "quit", "q", "ctrl+c"),
 		}},
@@ -120,6 +122,8 @@ func (k *keyMap) hintsFor(m *Model) []key.Binding {
 		return []key.Binding{k.Back, k.Down, k.Up, k.PageDown, k.PageUp, k.Quit}
 	case m.zoom == zoomDetail && m.focus == focusTraffic:
 		return []key.Binding{k.Down, k.Up, k.DetailDown, k.DetailUp, k.Maximise, k.Filter, k.Help, k.Quit}
+	case m.focus == focusDetail: // by a click: the movement keys scroll it
+		return []key.Binding{k.Down, k.Up, k.PageDown, k.PageUp, k.Focus, k.CopyMessage, k.Help, k.Quit}
 	case m.focus == focusHeld:
 		return k.heldHints()
 	case m.focus == focusSessions:

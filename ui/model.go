@@ -57,6 +57,19 @@ type Options struct {
 	// HungAfter is when the stats view calls a pending call hung (0: the
 	// stats package's default, 10 s); --hung-after sets it.
 	HungAfter time.Duration
+
+	// Theme picks the palette (default ThemeAuto: ask the terminal).
+	Theme Theme
+
+	// NoMouse leaves the mouse to the terminal (selecting text to copy)
+	// instead of clicks and the wheel acting on the panes (mouse.go).
+	NoMouse bool
+
+	// Progress, if not nil, tells what is starting before traffic flows
+	// (mcpscope demo: its server, its client): the status bar shows the
+	// latest value until the first observation arrives. Run reads it until
+	// it is closed or the UI ends.
+	Progress <-chan string
 }
 
 // actor names the UI as the one who acted, in gate changes.
@@ -68,7 +81,8 @@ type focus int
 const (
 	focusTraffic focus = iota
 	focusSessions
-	focusHeld // only while something is held
+	focusHeld   // only while something is held
+	focusDetail // by a click on it: the movement keys scroll it (mouse.go)
 )
 
 // Model is the root Bubble Tea model.
@@ -110,11 +124,18 @@ type Model struct {
 	// makes; a second or so of frames makes sure one carries it.
 	clipboard      string
 	clipboardUntil time.Time
+
+	// progress is what is starting before traffic flows (Options.Progress);
+	// the first observation clears it.
+	progress string
+
+	noMouse bool // Options.NoMouse: mouse events are not ours
 }
 
 // New returns the model. Call Init through tea.NewProgram.
 func New(engine Engine, opts Options) *Model {
 	honourNoColor()
+	applyTheme(opts.Theme)
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 10_000
 	}
@@ -139,6 +160,7 @@ func New(engine Engine, opts Options) *Model {
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
 		stats:     statsPane{table: stats.New(stats.Options{HungAfter: opts.HungAfter})},
+		noMouse:   opts.NoMouse,
 	}
 }
 
@@ -165,6 +187,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 	case observationsMsg:
 		m.observe(msg)
+	case progressMsg:
+		m.progress = string(msg)
 	case tickMsg:
 		now := time.Time(msg)
 		if d := now.Sub(m.lastTick); d > 0 {
@@ -176,6 +200,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case tea.KeyMsg:
 		return m, m.key(msg)
+	case tea.MouseMsg:
+		m.mouse(msg)
 	case editedMsg:
 		m.edited(msg)
 	case resendEditedMsg:
@@ -188,6 +214,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // observe takes in a batch from the bridge.
 func (m *Model) observe(batch []*proxy.Observation) {
+	if len(batch) > 0 {
+		m.progress = "" // traffic flows: whatever was starting has started
+	}
 	m.history.add(batch)
 	gateChanged := false
 	for _, o := range batch {

@@ -45,11 +45,18 @@ func RunRecording(ctx context.Context, engine Engine, obs []*proxy.Observation, 
 // observations; feed must return once its context ends.
 func run(ctx context.Context, engine Engine, feed func(context.Context, func(tea.Msg)), opts Options, programOptions ...tea.ProgramOption) error {
 	m := New(engine, opts)
-	options := append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, programOptions...)
+	options := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}
+	if !opts.NoMouse {
+		options = append(options, tea.WithMouseCellMotion()) // clicks, the wheel, and drags (mouse.go)
+	}
+	options = append(options, programOptions...)
 	p := tea.NewProgram(m, options...)
 	bridgeCtx, stopBridge := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { feed(bridgeCtx, p.Send) })
+	if opts.Progress != nil {
+		wg.Go(func() { forwardProgress(bridgeCtx, opts.Progress, p.Send) })
+	}
 	_, err := p.Run()
 	stopBridge()
 	wg.Wait()

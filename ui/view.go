@@ -62,6 +62,9 @@ func (m *Model) trafficFrame(width, height int) string {
 // detailFrame draws the selected row in full.
 func (m *Model) detailFrame(width, height int) string {
 	title := "Detail"
+	if m.focus == focusDetail {
+		title += " · ↑↓ scroll"
+	}
 	if m.zoom == zoomDetail {
 		title += " · " + hintKey(m.keys.Maximise) + ": all panes"
 	}
@@ -107,6 +110,9 @@ func (m *Model) statusBar() string {
 	}
 	if m.notice != "" && time.Now().Before(m.noticeUntil) {
 		parts = append(parts, termtext.Safe(m.notice))
+	}
+	if m.progress != "" {
+		parts = append(parts, stylePaused.Render(termtext.Safe(m.progress)))
 	}
 	if m.info.ReadOnly { // a recording: no streams, rates or upstream to speak of
 		parts = append(parts, "recording "+termtext.Safe(m.info.Source), plural.Count(len(m.traffic.visible), "row"))

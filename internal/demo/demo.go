@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -20,32 +21,70 @@ import (
 
 // Server is the demo MCP server listening on loopback.
 type Server struct {
-	URL  string // the MCP endpoint, e.g. http://127.0.0.1:41234/mcp
-	srv  *http.Server
-	mcp  *mcp.Server
-	stop context.CancelFunc // ends the tool calls in flight
+	URL    string // the MCP endpoint, e.g. http://127.0.0.1:41234/mcp
+	kind   mcpserver.Kind
+	logger *slog.Logger
+	ln     net.Listener
+	srv    *http.Server
+	mcp    *mcp.Server
+	stop   context.CancelFunc // ends the tool calls in flight
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
 }
 
-// StartServer starts the demo server of the given kind on a free loopback
-// port. The caller must Close it.
-func StartServer(kind mcpserver.Kind, logger *slog.Logger) (*Server, error) {
+// Listen reserves a free loopback port for the demo server of the given
+// kind, so its URL is known, without serving yet: connections wait in the
+// listen queue until Start. The caller must Close it.
+func Listen(kind mcpserver.Kind, logger *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("starting demo server: %w", err)
 	}
-	stop, cancel := context.WithCancel(context.Background())
-	s := &Server{mcp: mcpserver.New(mcpserver.Options{Logger: logger, Stop: stop}), stop: cancel}
-	mux := http.NewServeMux()
-	mux.Handle(kind.Path(), mcpserver.Handler(kind, s.mcp, mcpserver.Options{Logger: logger}))
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	s.URL = "http://" + ln.Addr().String() + kind.Path()
-	go s.srv.Serve(ln)
+	return &Server{URL: "http://" + ln.Addr().String() + kind.Path(), kind: kind, logger: logger, ln: ln}, nil
+}
+
+// StartServer is Listen and Start.
+func StartServer(kind mcpserver.Kind, logger *slog.Logger) (*Server, error) {
+	s, err := Listen(kind, logger)
+	if err != nil {
+		return nil, err
+	}
+	s.Start()
 	return s, nil
+}
+
+// Start builds the MCP server and serves on the reserved port. It does
+// nothing once the server is closed, or the second time.
+func (s *Server) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return
+	}
+	s.started = true
+	stop, cancel := context.WithCancel(context.Background())
+	s.mcp, s.stop = mcpserver.New(mcpserver.Options{Logger: s.logger, Stop: stop}), cancel
+	mux := http.NewServeMux()
+	mux.Handle(s.kind.Path(), mcpserver.Handler(s.kind, s.mcp, mcpserver.Options{Logger: s.logger}))
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(s.ln)
 }
 
 // Close stops the server and ends its sessions. The tool calls in flight
 // end first: closing a session waits for them.
 func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if !s.started {
+		s.ln.Close()
+		return
+	}
 	s.stop()
 	s.srv.Close()
 	for ss := range s.mcp.Sessions() {
