@@ -12,6 +12,7 @@ type keyMap struct {
 	Resend, ResendEdit, CopyCurl            key.Binding
 	DetailUp, DetailDown                    key.Binding
 	Help, Quit                              key.Binding
+	ClearFilter                             key.Binding // esc outside typing (s-behaviour)
 }
 
 func newKeyMap() keyMap {
@@ -39,6 +40,7 @@ func newKeyMap() keyMap {
 		DetailDown:   key.NewBinding(key.WithKeys("ctrl+d", "J"), key.WithHelp("J", "detail down")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		ClearFilter:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear the filter")),
 	}
 }
 

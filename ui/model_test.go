@@ -86,7 +86,7 @@ func TestFilterNarrowsTheList(t *testing.T) {
 	if n := len(m.traffic.visible); n != 4 {
 		t.Errorf("a new non-matching row shows under the filter (%d rows)", n)
 	}
-	if !strings.Contains(plain(m.View()), "Traffic /prog") {
+	if !strings.Contains(plain(m.View()), "Traffic — filter: prog (4 of") {
 		t.Error("the active filter is not shown in the list's title")
 	}
 	press(m, "/", "esc")

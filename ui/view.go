@@ -68,7 +68,7 @@ func (m *Model) trafficAndDetail(width, height int) string {
 	listHeight := m.listHeightFor(height)
 	title := "Traffic"
 	if f := m.traffic.filterText(); f != "" {
-		title += " /" + termtext.Safe(f)
+		title += fmt.Sprintf(" — filter: %s (%d of %d; esc clears)", termtext.Safe(f), len(m.traffic.visible), m.traffic.ring.n)
 	}
 	if m.traffic.follow {
 		title += " · following"
