@@ -50,7 +50,7 @@ func (o *options) display(p *proxy.Proxy, stdout, stderr io.Writer, addr string)
 	upstream, _ := redactor.URL(p.Upstream.Redacted()) // screenshots are shared too
 	info := ui.Info{Listen: addr, Upstream: upstream, Recording: o.recordFile, Store: p.Store.Name()}
 	return func(ctx context.Context, sub *proxy.Subscription) error {
-		return ui.Run(ctx, p, sub, ui.Options{Info: info, MaxRows: o.uiRows, HungAfter: o.hungAfter})
+		return ui.Run(ctx, p, sub, ui.Options{Info: info, MaxRows: o.uiRows, HungAfter: o.hungAfter, ExportDir: o.exportDir})
 	}
 }
 

@@ -55,6 +55,10 @@ type Options struct {
 	// 500 ms); tests set it long to keep frames deterministic.
 	TickInterval time.Duration
 
+	// ExportDir is where the export key writes (created 0700 if
+	// missing); "" is DefaultExportDir.
+	ExportDir string
+
 	// HungAfter is when the stats view calls a pending call hung (0: the
 	// stats package's default, 10 s); --hung-after sets it.
 	HungAfter time.Duration
@@ -102,6 +106,7 @@ type Model struct {
 	notice      string // the outcome of the last act, shown in the status bar
 	noticeUntil time.Time
 	tickEvery   time.Duration
+	exportTo    string // Options.ExportDir
 
 	// clipboard is an OSC 52 sequence (copy as curl) that View writes
 	// ahead of its frames until clipboardUntil: Bubble Tea v1 has no
@@ -138,6 +143,7 @@ func New(engine Engine, opts Options) *Model {
 		height:    24,
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
+		exportTo:  opts.ExportDir,
 		stats:     statsPane{table: stats.New(stats.Options{HungAfter: opts.HungAfter})},
 	}
 }
