@@ -23,7 +23,7 @@ import (
 func TestShortClientRunsExportAsTheirSessions(t *testing.T) {
 	up := mcptest.StartUpstream(t, mcpserver.Stateful)
 	rec := filepath.Join(t.TempDir(), "rec.jsonl")
-	found, _, stop := startCLIStoppable(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--record", rec}, `listening on http://(\S+)`)
+	found, stdout, stop := startCLIStoppable(t, []string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--record", rec}, `listening on http://(\S+)`)
 	var ids []string
 	for range 3 {
 		tr := &http.Transport{}
@@ -35,7 +35,11 @@ func TestShortClientRunsExportAsTheirSessions(t *testing.T) {
 		cs.Close()
 		tr.CloseIdleConnections()
 	}
-	time.Sleep(200 * time.Millisecond) // the server notices the closed connections
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(stdout.String(), "sessionless traffic ended") < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) { // the server notices the closed connections
+			t.Fatalf("the ends of the clients' connections were not said:\n%.3000s", stdout.String())
+		}
+	}
 	stop()
 	status, md, errOut := runCLI("export", rec, "--format", "markdown")
 	if status != 0 {
