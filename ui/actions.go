@@ -52,6 +52,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.ClearFilter):
 		m.clearFilter()
+	case key.Matches(msg, k.ToggleClosed):
+		m.toggleClosed()
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.filter.SetValue(m.traffic.filterText())

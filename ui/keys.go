@@ -12,7 +12,7 @@ type keyMap struct {
 	Resend, ResendEdit, CopyCurl            key.Binding
 	DetailUp, DetailDown                    key.Binding
 	Help, Quit                              key.Binding
-	ClearFilter                             key.Binding // esc outside typing (s-behaviour)
+	ClearFilter, ToggleClosed               key.Binding // s-behaviour: esc clears a kept filter; c hides/shows closed sessions
 }
 
 func newKeyMap() keyMap {
@@ -41,6 +41,7 @@ func newKeyMap() keyMap {
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		ClearFilter:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear the filter")),
+		ToggleClosed: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "hide/show closed sessions")),
 	}
 }
 

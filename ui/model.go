@@ -144,6 +144,7 @@ func New(engine Engine, opts Options) *Model {
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
 		exportTo:  opts.ExportDir,
+		sessions:  sessionsPane{readOnly: opts.Info.ReadOnly},
 		stats:     statsPane{table: stats.New(stats.Options{HungAfter: opts.HungAfter})},
 	}
 }
@@ -212,10 +213,13 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			m.say(o.Reason)
 		case proxy.TypeSession:
 			gateChanged = true
+			if o.EndsSession() {
+				m.sessions.noteEnd(o)
+			}
 			switch {
 			case o.Has(proxy.FlagInitializeNotKept):
 				m.say("session " + shortID(o.Session) + ": its initialize request (" + plural.Count(o.Size, "byte") + ") was too large to keep; it cannot be re-initialized if the upstream loses it")
-			case o.Reason != "created":
+			case o.Reason != "created" && o.Reason != proxy.SessionlessEnded: // a client connection closing is no news
 				m.say("session " + shortID(o.Session) + " " + o.Reason)
 			}
 		case proxy.TypeNotice:
@@ -238,7 +242,7 @@ func (m *Model) observe(batch []*proxy.Observation) {
 // refresh takes a new snapshot of sessions and streams from the engine.
 func (m *Model) refresh() {
 	m.streams = m.engine.Streams()
-	m.sessions.refresh(m.engine.Sessions(), m.streams)
+	m.sessions.refresh(m.engine.Sessions(), m.streams, time.Now())
 	m.held.refresh(m.engine.Held())
 	if m.focus == focusHeld && len(m.held.items) == 0 {
 		m.focus = focusTraffic

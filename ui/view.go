@@ -33,14 +33,14 @@ func (m *Model) View() string {
 	if m.width >= 120 {
 		left := m.width * 3 / 10
 		right := m.width - left
-		column := m.frame("Sessions", m.sessions.view(left-2, bodyHeight-heldHeight-2, m.focus == focusSessions), left, bodyHeight-heldHeight)
+		column := m.frame(m.sessions.title(), m.sessions.view(left-2, bodyHeight-heldHeight-2, m.focus == focusSessions), left, bodyHeight-heldHeight)
 		if heldHeight > 0 {
 			column = lipgloss.JoinVertical(lipgloss.Left, column, m.heldFrame(left, heldHeight))
 		}
 		body = lipgloss.JoinHorizontal(lipgloss.Top, column, m.trafficAndDetail(right, bodyHeight))
 	} else {
 		sessHeight := min(2+max(1, len(m.sessions.items)), bodyHeight/4+1)
-		sessions := m.frame("Sessions", m.sessions.view(m.width-2, sessHeight-2, m.focus == focusSessions), m.width, sessHeight)
+		sessions := m.frame(m.sessions.title(), m.sessions.view(m.width-2, sessHeight-2, m.focus == focusSessions), m.width, sessHeight)
 		parts := []string{sessions}
 		if heldHeight > 0 {
 			parts = append(parts, m.heldFrame(m.width, heldHeight))

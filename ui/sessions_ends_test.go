@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/muesli/termenv"
+
+	"mcpscope/internal/mcpserver"
+	"mcpscope/internal/mcptest"
+	"mcpscope/proxy"
+)
+
+// TestShortClientRunsEndVisibly runs the UI in a teatest program over a
+// real proxy: three go-sdk clients each connect, call a tool and close.
+// Each session's row stays, dimmed and marked closed (deleted by the
+// client); the sessionless traffic before each initialize (server/discover)
+// is a row of its client connection, marked sessionless, closed with the
+// connection; no row is an initialize's connection alone. The title counts
+// 3 closed sessions apart from the sessionless rows, and c hides the
+// closed rows, then shows them again.
+func TestShortClientRunsEndVisibly(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	u, _ := url.Parse(up.URL)
+	p := proxy.New(u)
+	tr := proxy.NewTransport(0)
+	p.Transport = tr
+	sub := p.Bus.Subscribe(1 << 16)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := p.NewServer()
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		srv.Close()
+		tr.CloseIdleConnections()
+		p.Bus.Close()
+	})
+
+	m := New(p, Options{TickInterval: 50 * time.Millisecond})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(160, 48))
+	ctx, stop := context.WithCancel(t.Context())
+	fed := make(chan struct{})
+	go func() { defer close(fed); bridge(ctx, sub, tm.Send) }()
+	t.Cleanup(func() { stop(); <-fed })
+
+	var ids []string
+	for range 3 {
+		ctr := &http.Transport{}
+		cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+ln.Addr().String()+"/mcp", mcptest.ClientOptions{HTTPClient: &http.Client{Transport: ctr}})
+		if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, cs.ID())
+		cs.Close()
+		ctr.CloseIdleConnections()
+	}
+	var screen string
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		screen = plain(string(b))
+		return strings.Contains(screen, "Sessions 0 live · 3 closed · 3 sessionless")
+	}, teatest.WithDuration(10*time.Second))
+
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c")})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return strings.Contains(plain(string(b)), "6 closed hidden (c shows)")
+	}, teatest.WithDuration(5*time.Second))
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c")})
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	view := plain(final.View())
+	closedAs := map[string]string{}
+	sessionless := 0
+	for _, it := range final.sessions.items {
+		if it.stream != nil || it.state != sessionClosed {
+			t.Errorf("a row is not a closed session: %+v", it)
+			continue
+		}
+		closedAs[it.session.ID] = it.end.how
+		if proxy.IsSessionless(it.session.ID) && it.end.how == "connection closed" {
+			sessionless++
+			if !strings.Contains(view, "✕ "+it.session.ID+" sessionless") {
+				t.Errorf("the row of %s is not drawn closed and sessionless:\n%s", it.session.ID, view)
+			}
+		}
+	}
+	for _, id := range ids {
+		if closedAs[id] != "deleted by the client" {
+			t.Errorf("session %s: closed %q, want it closed, deleted by the client (rows %v)", id, closedAs[id], closedAs)
+		}
+	}
+	if sessionless != 3 {
+		t.Errorf("%d closed sessionless rows, want one per client (its server/discover): %v", sessionless, closedAs)
+	}
+	if final.sessions.hideClosed || final.sessions.closedRows != 6 {
+		t.Errorf("after c twice: hidden %v, %d closed rows; want them shown, 6", final.sessions.hideClosed, final.sessions.closedRows)
+	}
+}
+
+// TestIdleSessionIsMarked: a session with no open stream, no pause and no
+// request for over idleAfter is dimmed and marked idle, and counted apart;
+// one with an open stream is not, however long ago its last request.
+func TestIdleSessionIsMarked(t *testing.T) {
+	eng := newFakeEngine()
+	old := time.Now().Add(-3 * time.Minute)
+	eng.sess = append(eng.sess, proxy.SessionInfo{ID: "s-quiet", FirstSeen: old, LastSeen: old, Requests: 2})
+	eng.sess[0].LastSeen = old // s-1 has open streams: live
+	m := New(eng, Options{TickInterval: time.Hour})
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	view := plain(m.View())
+	if !strings.Contains(view, "Sessions 1 live · 1 idle") || !strings.Contains(view, "s-quiet  2 requests  idle 3m") {
+		t.Errorf("the quiet session is not marked idle:\n%s", view)
+	}
+	if strings.Contains(view, "s-1 ↔ up-7f3a  2 streams  2025-11-25  idle") {
+		t.Errorf("a session with open streams is marked idle:\n%s", view)
+	}
+}
