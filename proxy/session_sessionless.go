@@ -36,7 +36,9 @@ func IsSessionless(session string) bool { return strings.HasPrefix(session, conn
 const SessionlessEnded = "sessionless traffic ended: client connection closed"
 
 // EndsSession reports whether o says its session ended: the client
-// deleted it, the proxy answered 404 for it (expired or closed), its stdio
+// deleted it, the proxy answered 404 for it (expired or closed), the
+// upstream lost it and re-initializing it failed (a later request may
+// re-initialize it: "re-initialized on" says it lives again), its stdio
 // server or client went, or the client connection of sessionless traffic
 // closed. Recordings and exports read it too.
 func (o *Observation) EndsSession() bool {
@@ -45,7 +47,7 @@ func (o *Observation) EndsSession() bool {
 	}
 	r := o.Reason
 	return r == "closed" || r == SessionlessEnded || strings.HasPrefix(r, "stdio session ended") ||
-		strings.HasPrefix(r, sessionExpired) || strings.HasPrefix(r, sessionClosed)
+		strings.HasPrefix(r, sessionExpired) || strings.HasPrefix(r, sessionClosed) || strings.HasPrefix(r, sessionLost)
 }
 
 // unscopeInitialize moves the request an exchange counted for its

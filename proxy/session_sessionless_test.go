@@ -1,9 +1,11 @@
 package proxy_test
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,5 +81,58 @@ func TestShortClientRunsLeaveNoSessions(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(ids, ""), "conn-") {
 		t.Errorf("a client got a connection scope as its session: %v", ids)
+	}
+}
+
+// TestSessionLostUpstreamEnds: the upstream answers 404 for a session it
+// no longer knows and refuses to initialize it again. The client gets the
+// 404; the proxy says the session ended (lost by the upstream, with why it
+// was not re-initialized) and no longer lists it.
+func TestSessionLostUpstreamEnds(t *testing.T) {
+	var initializeCount atomic.Int64
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case r.Header.Get("Mcp-Session-Id") != "":
+			http.Error(w, "no such session", http.StatusNotFound)
+		case initializeCount.Add(1) == 1:
+			w.Header().Set("Mcp-Session-Id", "up-1")
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"u","version":"1"}}}`)
+		default:
+			http.Error(w, "no more sessions: "+string(body[:min(len(body), 20)]), http.StatusInternalServerError)
+		}
+	})
+	hs := startProxy(t, startUpstream(t, up).URL, nil)
+	post := func(session, body string) *http.Response {
+		req, _ := http.NewRequest("POST", hs.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		resp, err := hs.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	sid := post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`).Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		t.Fatal("no session")
+	}
+	if resp := post(sid, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a request on the lost session: %s, want the upstream's 404", resp.Status)
+	}
+	ended := hs.Seen.Await(t, 1, func(o *proxy.Observation) bool { return o.Session == sid && o.EndsSession() })
+	if len(ended) != 1 || !strings.HasPrefix(ended[0].Reason, "lost by the upstream (404) and not re-initialized: ") {
+		t.Fatalf("the session's end: %+v", ended)
+	}
+	for _, s := range hs.Proxy.Sessions() {
+		if s.ID == sid {
+			t.Errorf("the lost session is still listed: %+v", s)
+		}
 	}
 }

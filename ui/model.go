@@ -215,6 +215,8 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			gateChanged = true
 			if o.EndsSession() {
 				m.sessions.noteEnd(o)
+			} else if strings.HasPrefix(o.Reason, "re-initialized") { // a lost session lives again
+				delete(m.sessions.ended, o.Session)
 			}
 			switch {
 			case o.Has(proxy.FlagInitializeNotKept):

@@ -76,6 +76,8 @@ func endHow(reason string) string {
 		return "connection closed"
 	case strings.HasPrefix(reason, "stdio session ended: "):
 		return strings.TrimPrefix(reason, "stdio session ended: ")
+	case strings.HasPrefix(reason, "lost by the upstream"):
+		return "lost by the upstream"
 	}
 	how, _, _ := strings.Cut(reason, ":") // "expired (…): answered 404 …"
 	return how

@@ -129,3 +129,31 @@ func TestIdleSessionIsMarked(t *testing.T) {
 		t.Errorf("a session with open streams is marked idle:\n%s", view)
 	}
 }
+
+// TestSessionEndsAreNamed: each way a session ends reads short in its row,
+// and a lost session the proxy re-initialized later is live again.
+func TestSessionEndsAreNamed(t *testing.T) {
+	for reason, want := range map[string]string{
+		"closed":               "deleted by the client",
+		proxy.SessionlessEnded: "connection closed",
+		"stdio session ended: server exited with status 1":                                                       "server exited with status 1",
+		"expired (idle longer than the store keeps sessions): answered 404 (the client should initialize again)": "expired (idle longer than the store keeps sessions)",
+		"lost by the upstream (404) and not re-initialized: boom":                                                "lost by the upstream",
+	} {
+		if got := endHow(reason); got != want {
+			t.Errorf("endHow(%q) = %q, want %q", reason, got, want)
+		}
+	}
+	eng := newFakeEngine()
+	m := New(eng, Options{TickInterval: time.Hour})
+	m.Init()
+	at := time.Now()
+	m.Update(observationsMsg{{Seq: 1, Time: at, Type: proxy.TypeSession, Session: "s-1", Reason: "lost by the upstream (404) and not re-initialized: boom"}})
+	if it, _ := m.sessions.selected(); it.state != sessionClosed {
+		t.Fatalf("s-1 after its loss: %+v, want it closed", it)
+	}
+	m.Update(observationsMsg{{Seq: 2, Time: at, Type: proxy.TypeSession, Session: "s-1", Reason: "re-initialized on 127.0.0.1:3001: the upstream had lost session x"}})
+	if it, _ := m.sessions.selected(); it.state != sessionLive {
+		t.Errorf("s-1 re-initialized: %+v, want it live again", it)
+	}
+}
