@@ -37,7 +37,8 @@ type sessionItem struct {
 }
 
 // maxSessionsShown bounds the sessions listed: those with open streams or
-// a pause first, then the most recently seen.
+// a pause first, then the most recently seen, the idle, the closed
+// (classify).
 const maxSessionsShown = 50
 
 // refresh rebuilds the items from a snapshot taken at now, keeping the
