@@ -15,7 +15,9 @@ import (
 )
 
 // Parse reads rules from YAML: a list of rules, or a mapping whose "rules"
-// key holds the list. Every mistake is reported with its line:
+// key holds the list. Every mistake in the rules is reported, each with
+// its line, in line order, joined (errors.Join; a file that is not YAML
+// gives the parser's one error):
 //
 //	rules.yaml:7: rule "slow search": unknown action "dealy" (want one of continue, block, ...)
 //
