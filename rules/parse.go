@@ -167,9 +167,7 @@ func parseRule(n *yaml.Node, index int) (*Rule, fileErrors) {
 			delete(fields, k.Value)
 		}
 	}
-	if len(errs) == 0 {
-		r.parseFields(fields, fail)
-	}
+	r.parseFields(fields, fail)
 	if len(errs) > 0 {
 		return nil, errs
 	}
