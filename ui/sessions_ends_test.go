@@ -157,3 +157,30 @@ func TestSessionEndsAreNamed(t *testing.T) {
 		t.Errorf("s-1 re-initialized: %+v, want it live again", it)
 	}
 }
+
+// TestRecordingCountsInitializeForItsSession: browsing a recording, the
+// initialize exchange (scoped to its client connection) counts for the
+// session it created: no row for the connection, and the session's row
+// shows closed once its end is read.
+func TestRecordingCountsInitializeForItsSession(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	obs := []*proxy.Observation{
+		{Seq: 1, Time: at, Type: proxy.TypeMessage, Session: "conn-1", Exchange: "ex-1", Direction: proxy.ClientToServer, Kind: proxy.KindRequest, Method: "initialize", ID: "1"},
+		{Seq: 2, Time: at, Type: proxy.TypeSession, Session: "S1", Reason: "created"},
+		{Seq: 3, Time: at, Type: proxy.TypeHTTP, Session: "conn-1", Exchange: "ex-1", HTTP: &proxy.HTTPExchange{Method: "POST", Status: 200, NewSession: "S1"}},
+		{Seq: 4, Time: at, Type: proxy.TypeHTTP, Session: "S1", Exchange: "ex-2", HTTP: &proxy.HTTPExchange{Method: "DELETE", Status: 204}},
+		{Seq: 5, Time: at, Type: proxy.TypeSession, Session: "S1", Reason: "closed"},
+	}
+	eng := NewRecordingEngine(obs)
+	sessions := eng.Sessions()
+	if len(sessions) != 1 || sessions[0].ID != "S1" || sessions[0].Requests != 2 {
+		t.Fatalf("sessions of the recording: %+v; want S1 alone, with its initialize and DELETE", sessions)
+	}
+	m := New(eng, Options{Info: Info{ReadOnly: true, Source: "r.jsonl"}, TickInterval: time.Hour})
+	m.Init()
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(observationsMsg(obs))
+	if it, _ := m.sessions.selected(); it.session.ID != "S1" || it.state != sessionClosed || m.sessions.title() != "Sessions 0 live · 1 closed" {
+		t.Errorf("S1's row: %+v, title %q; want it closed", it, m.sessions.title())
+	}
+}
