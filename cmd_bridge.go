@@ -69,12 +69,15 @@ func (w childStderr) Write(b []byte) (int, error) {
 	return w.stderr.Write(b)
 }
 
-// stopServing stops serving clients at shutdown, with the bridge's
-// children first (stopped, reaped, their sessions ended, so the pending
+// stopServing stops serving clients at shutdown. First it decides every
+// message held at a breakpoint (proxy.StopHolding: a held request gets an
+// error answer while its client is still connected), then it stops the
+// bridge's children (stopped, reaped, their sessions ended, so the pending
 // requests get an error and the outputs see the ends), then the hub (its
 // wrapped sessions end: each wrap relays on unobserved), then as the proxy
 // stops (stopProxy).
 func stopServing(o *options, srv *http.Server, p *proxy.Proxy) {
+	p.StopHolding("shutdown")
 	if o.bridge != nil {
 		o.bridge.Close()
 	}

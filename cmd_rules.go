@@ -15,7 +15,7 @@ import (
 const rulesUsage = `mcpscope rules — check interceptor rules
 
 Usage:
-  mcpscope rules check FILE             validate a rules file (errors name the line)
+  mcpscope rules check FILE             validate a rules file (lists every error, with its line)
   mcpscope rules test FILE RECORDING    show which recorded messages each rule matches
 
 RECORDING is a recording (--record) or the output of --headless.
@@ -31,7 +31,7 @@ func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) == 2 && args[0] == "check":
 		set, err := rules.Load(args[1])
 		if err != nil {
-			fmt.Fprintf(stderr, "mcpscope: %v\n", err)
+			printRulesErrors(stderr, args[1], err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "%s: %s, all valid\n", args[1], plural.Count(len(set.Rules), "rule"))
@@ -44,6 +44,21 @@ func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stderr, rulesUsage)
 	return 2
+}
+
+// printRulesErrors prints each mistake rules.Load found on a line of its
+// own ("FILE:LINE: message"), then how many there are when more than one.
+func printRulesErrors(stderr io.Writer, file string, err error) {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		fmt.Fprintf(stderr, "mcpscope: %v\n", e)
+	}
+	if len(errs) > 1 {
+		fmt.Fprintf(stderr, "mcpscope: %s: %s\n", file, plural.Count(len(errs), "error"))
+	}
 }
 
 // testRules prints, for each recorded message a rule matches, the rules

@@ -51,7 +51,7 @@ func (o *options) display(p *proxy.Proxy, stdout, stderr io.Writer, addr string)
 	info := ui.Info{Listen: addr, Upstream: upstream, Recording: o.recordFile, Store: p.Store.Name()}
 	return func(ctx context.Context, sub *proxy.Subscription) error {
 		return ui.Run(ctx, p, sub, ui.Options{Info: info, MaxRows: o.uiRows, HungAfter: o.hungAfter,
-			Progress: o.progress, Theme: o.theme, NoMouse: o.noMouse})
+			Progress: o.progress, Theme: o.theme, NoMouse: o.noMouse, ExportDir: o.exportDir})
 	}
 }
 

@@ -42,6 +42,7 @@ type options struct {
 	control       string
 	controlToken  string
 	uiRows        int
+	exportDir     string
 	rulesFile     string
 	rulesWatcher  *rules.Watcher
 	storeURL      string
@@ -99,6 +100,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringSliceVar(&o.redactPaths, "redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.pin or params.list.*.key (repeatable)")
 	fs.BoolVar(&o.noRedact, "no-redact", false, "keep credentials (secret headers, query parameters and arguments) in the recording, --headless output and the control API's events")
 	fs.IntVar(&o.uiRows, "ui-rows", 10_000, "rows the TUI keeps in its traffic list (older rows scroll away)")
+	fs.StringVar(&o.exportDir, "export-dir", "", "where the TUI's E key writes exports, created 0700 (default $XDG_DATA_HOME/mcpscope/exports, else ~/.local/share/mcpscope/exports)")
 	fs.StringVar(&o.hub, "hub", hub.DefaultPath(), "listen here for wrapped stdio servers (mcpscope wrap -- CMD); off: don't")
 	fs.BoolVar(&o.noChecks, "no-checks", false, "don't check the traffic against the MCP specification (findings: flag:finding in the UI; see README \"Protocol checks\")")
 	fs.DurationVar(&o.hungAfter, "hung-after", checks.DefaultHungAfter, "a request unanswered this long is reported (finding \"hung\"; HUNG in the stats view)")

@@ -173,3 +173,49 @@ func TestRulesHostileFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesCheckReportsEveryError: a file with three mistakes in three
+// rules (an unknown action, a filter that does not parse, a delay that is
+// not a duration) and a fourth rule's duplicate name gets all four, each
+// with its line, in line order, and exit status 1.
+func TestRulesCheckReportsEveryError(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "three.yaml")
+	writeFile(t, bad, `- name: typo
+  match: method:tools/call
+  action: frobnicate
+- name: fine
+  match: method:ping
+  action: continue
+- name: broken filter
+  match: "method:("
+  action: drop
+- name: slow
+  match: tool:search
+  action: delay
+  delay: soon
+- name: fine
+  match: ""
+  action: continue
+`)
+	var out, errOut bytes.Buffer
+	status := run(context.Background(), []string{"rules", "check", bad}, &out, &errOut)
+	if status != 1 {
+		t.Fatalf("rules check: status %d, want 1; stderr:\n%s", status, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	want := []string{
+		`three.yaml:3: rule "typo": unknown action "frobnicate"`,
+		`three.yaml:8: rule "broken filter": filter:`,
+		`three.yaml:13: rule "slow": delay: time: invalid duration "soon"`,
+		`three.yaml:14: rule "fine": the name is already used on line 4`,
+		`three.yaml: 4 errors`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("rules check printed %d lines, want %d:\n%s", len(lines), len(want), errOut.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d = %q, want it to contain %q", i+1, lines[i], w)
+		}
+	}
+}

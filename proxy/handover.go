@@ -45,6 +45,9 @@ func (s *sseStream) handOver(ex *exchange, body io.ReadCloser) bool {
 	go func() {
 		defer s.p.serving.Add(-1)
 		defer s.p.clientConns.remove(conn)
+		if n, ok := s.client.Context().Value(connIDKey{}).(uint64); ok {
+			defer s.p.endConnScope(n) // the server no longer tracks the connection (connState)
+		}
 		defer conn.Close()
 		defer end()
 		defer body.Close()

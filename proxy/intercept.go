@@ -37,7 +37,7 @@ func (p *Proxy) SetRules(set *rules.Set) {
 func (p *Proxy) ReloadRules(set *rules.Set, err error) {
 	o := &Observation{Type: TypeRules}
 	if err != nil {
-		o.Reason = "kept the rules in force: " + err.Error()
+		o.Reason = "kept the rules in force: " + strings.ReplaceAll(err.Error(), "\n", "; ") // one line: rules.Parse lists every error
 		o.Flags = []string{"error"}
 	} else {
 		p.SetRules(set)

@@ -53,9 +53,10 @@ type resolution struct {
 
 // heldSet is the engine's held messages.
 type heldSet struct {
-	mu   sync.Mutex
-	seq  uint64
-	byID map[string]*heldMessage
+	mu      sync.Mutex
+	seq     uint64
+	byID    map[string]*heldMessage
+	stopped string // set by StopHolding: who stopped it; nothing is held from then on
 }
 
 // hold publishes o (marked held), waits for a resolution, publishes the
@@ -77,7 +78,11 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 	if p.held.byID == nil {
 		p.held.byID = make(map[string]*heldMessage)
 	}
-	p.held.byID[h.info.ID] = h
+	if by := p.held.stopped; by != "" { // shutting down: decided at once, as StopHolding decided the others
+		h.resolve <- resolution{action: actionStopped, by: by}
+	} else {
+		p.held.byID[h.info.ID] = h
+	}
 	p.held.mu.Unlock()
 
 	var expired <-chan time.Time
@@ -104,6 +109,13 @@ func (p *Proxy) hold(ctx context.Context, o *Observation, text string, r *rules.
 		if res.edited != "" {
 			out.text = res.edited
 		}
+	case actionStopped:
+		switch {
+		case o.Direction == ClientToServer && o.Kind == KindRequest:
+			out.answer = stoppedAnswer(o.ID)
+		case o.Direction == ServerToClient && o.Kind == KindRequest: // the server waits for an answer
+			out.reply, out.drop = stoppedAnswer(o.ID), true
+		} // anything else goes on as it was
 	case "error":
 		modern := modernRevision(o.revision)
 		if !answerInstead(o, &out, r.ErrorAnswerFor(string(o.ID), modern)) {
@@ -164,6 +176,53 @@ func (p *Proxy) DropHeld(id, by string) error {
 // send it.
 func (p *Proxy) FailHeld(id, by string) error {
 	return p.resolveHeld(id, resolution{action: "error", by: by})
+}
+
+// actionStopped is the resolution StopHolding gives every held message.
+const actionStopped = "stopped"
+
+// StoppedCode is the JSON-RPC error code of the answer StopHolding gives
+// a held request.
+const StoppedCode = -32000
+
+// StoppedMessage is the message of the answer StopHolding gives a held
+// request.
+const StoppedMessage = "mcpscope stopped while this request was held at a breakpoint"
+
+// stoppedAnswer is the error answer to a held request with id when
+// mcpscope stops.
+func stoppedAnswer(id RawJSON) string {
+	ids := string(id)
+	if ids == "" {
+		ids = "null"
+	}
+	return `{"jsonrpc":"2.0","id":` + ids + `,"error":{"code":` + strconv.Itoa(StoppedCode) + `,"message":"` + StoppedMessage + `"}}`
+}
+
+// StopHolding is for a shutdown, before the listener closes: it resolves
+// every held message and every one a breakpoint would hold from now on.
+// A held client request is answered with a JSON-RPC error of the same id
+// (StoppedCode, StoppedMessage), so the client sees why its call failed
+// rather than a broken connection; a held server→client request is
+// answered the same way, to the server, in the client's place; any other
+// held message (an answer, a notification) goes on unchanged. by names who
+// stopped, in the decisions. It returns how many were held.
+func (p *Proxy) StopHolding(by string) int {
+	if by == "" {
+		by = "shutdown"
+	}
+	p.held.mu.Lock()
+	p.held.stopped = by
+	held := make([]*heldMessage, 0, len(p.held.byID))
+	for id, h := range p.held.byID {
+		held = append(held, h)
+		delete(p.held.byID, id)
+	}
+	p.held.mu.Unlock()
+	for _, h := range held {
+		h.resolve <- resolution{action: actionStopped, by: by}
+	}
+	return len(held)
 }
 
 func (p *Proxy) resolveHeld(id string, res resolution) error {

@@ -122,6 +122,7 @@ type Proxy struct {
 	exchangeSeq atomic.Uint64
 	resendSeq   atomic.Uint64 // the ids of re-sent requests (resend.go)
 	connSeq     atomic.Uint64
+	conns       connNumbers  // the server's connections, by number (session_sessionless.go)
 	serving     atomic.Int64 // requests in ServeHTTP, and streams handed over (see Drain)
 	clientConns clientConns  // the connections of streams handed over (handover.go)
 	bodies      atomic.Int64 // bytes of request bodies held (see MaxBodyInflight)
@@ -214,7 +215,8 @@ func (p *Proxy) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 func (p *Proxy) NewServer() *http.Server {
 	srv := &http.Server{
 		Handler:           p,
-		ConnContext:       p.ConnContext,
+		ConnContext:       p.numberConn,
+		ConnState:         p.connState,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(p.logger().Handler(), slog.LevelDebug),
 	}

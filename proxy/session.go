@@ -115,6 +115,7 @@ func (p *Proxy) mapResponse(ctx context.Context, ex *exchange, resp *http.Respon
 	}
 	ex.session = sess
 	ex.http.NewSession, ex.http.UpstreamSession = sess.ProxyID, upstreamID
+	p.unscopeInitialize(ex.scope) // the initialize counts for the session it created
 	resp.Header.Set(headerSessionID, sess.ProxyID)
 	return nil
 }

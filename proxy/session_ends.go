@@ -51,6 +51,7 @@ func (e *endedSessions) lookup(session string) (string, bool) {
 const (
 	sessionExpired = "expired (idle longer than the store keeps sessions)"
 	sessionClosed  = "was closed (the client deleted it)"
+	sessionLost    = "lost by the upstream (404) and not re-initialized"
 )
 
 // sessionNotFound answers 404 for a request naming proxyID, which the store

@@ -127,6 +127,29 @@ func (t *sessionTable) ifKnown(session string, do func()) bool {
 	return true
 }
 
+// untouch takes back a request touch counted for session; a session left
+// with none is forgotten unless it is in held (what held returns).
+func (t *sessionTable) untouch(session string, held func() map[string]bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.m[session]
+	if e == nil {
+		return
+	}
+	if e.requests--; e.requests <= 0 && !held()[session] {
+		delete(t.m, session)
+	}
+}
+
+// forgetIfKnown drops a session and reports whether the table had it.
+func (t *sessionTable) forgetIfKnown(session string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.m[session]
+	delete(t.m, session)
+	return ok
+}
+
 // forget drops a session.
 func (t *sessionTable) forget(session string) {
 	t.mu.Lock()

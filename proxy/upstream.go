@@ -176,6 +176,8 @@ func (p *Proxy) retryAfterLoss(r *http.Request, ex *exchange, out *http.Request,
 	upstreamID, err := p.reinitialize(r.Context(), r, ex.session, p.upstreamFor(ex), "the upstream had lost session "+ex.session.UpstreamID)
 	if err != nil {
 		p.logger().Warn("re-initializing a lost session", "session", ex.session.ProxyID, "err", err)
+		p.gates.forget(ex.session.ProxyID) // a later request that re-initializes it lists it again
+		p.publishSession(ex.session.ProxyID, ex.session.UpstreamID, sessionLost+": "+err.Error())
 		return lost, nil
 	}
 	lost.Body.Close()

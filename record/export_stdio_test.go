@@ -39,7 +39,7 @@ func TestMarkdownStdioSession(t *testing.T) {
 	}
 	for _, want := range []string{
 		"## Session `stdio-1` · stdio `node server.js`",
-		fmt.Sprintf("1 session (1 stdio, %d stdio messages), 0 HTTP exchanges", messages),
+		fmt.Sprintf("1 session (1 closed; 1 stdio, %d stdio messages), 0 HTTP exchanges", messages),
 		"session: `stdio session started: node server.js`",
 		"stream `st-1` opened (stdio)",
 		"stdio `st-1` closed: `client closed stdin` · 9 lines from the server",

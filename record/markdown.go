@@ -93,16 +93,33 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 	}
 	m.printf("- Time: %s → %s UTC (%s)\n", first.Format("2006-01-02 "+mdTimeLayout), last.Format(endLayout), seconds(last.Sub(first)))
 	sections := mdSections(sorted)
-	sessions := 0
+	sessions, closed, connections := 0, 0, 0
 	for _, s := range sections {
-		if s.session != "" {
+		switch {
+		case s.session == "":
+		case proxy.IsSessionless(s.session):
+			connections++
+		default:
 			sessions++
+			if s.ended() {
+				closed++
+			}
 		}
 	}
 	m.printf("- %s (seq %d–%d), %s", plural.Count(len(sorted), "observation"), sorted[0].Seq, sorted[len(sorted)-1].Seq,
 		plural.Count(sessions, "session"))
+	var about []string // of the sessions
+	if closed > 0 {
+		about = append(about, fmt.Sprintf("%d closed", closed))
+	}
 	if n := len(m.stdio.names); n > 0 {
-		m.printf(" (%d stdio, %s)", n, plural.Count(stdioMessages, "stdio message"))
+		about = append(about, fmt.Sprintf("%d stdio, %s", n, plural.Count(stdioMessages, "stdio message")))
+	}
+	if len(about) > 0 {
+		m.printf(" (%s)", strings.Join(about, "; "))
+	}
+	if connections > 0 {
+		m.printf(", sessionless traffic on %s", plural.Count(connections, "client connection"))
 	}
 	m.printf(", %s", plural.Count(len(exchanges), "HTTP exchange"))
 	if errors > 0 {
@@ -115,6 +132,8 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 		switch {
 		case s.session == "":
 			m.printf("\n## Proxy\n\n")
+		case proxy.IsSessionless(s.session):
+			m.printf("\n## Sessionless traffic · client connection %s\n\n", code(s.session))
 		case stdio && name != "":
 			m.printf("\n## Session %s · stdio %s\n\n", code(s.session), code(name))
 		case stdio:
@@ -129,10 +148,16 @@ func (m *mdWriter) write(sorted []*Observation, source string) {
 }
 
 // mdSections groups observations by session, in the order sessions first
-// appear. An exchange stays whole in the section of its first observation
-// (initialize, scoped to the client connection, keeps its answer).
+// appear. An exchange stays whole in one section: the section of the
+// session it created (an initialize, sent before there was a session and
+// so scoped to its client connection), else that of its first observation.
 func mdSections(sorted []*Observation) []*mdSection {
 	exchangeSession := make(map[string]string)
+	for _, o := range sorted {
+		if o.Type == proxy.TypeHTTP && o.HTTP != nil && o.HTTP.NewSession != "" && o.Exchange != "" {
+			exchangeSession[o.Exchange] = o.HTTP.NewSession
+		}
+	}
 	bySession := make(map[string]*mdSection)
 	var out []*mdSection
 	for _, o := range sorted {
@@ -153,6 +178,17 @@ func mdSections(sorted []*Observation) []*mdSection {
 		sec.obs = append(sec.obs, o)
 	}
 	return out
+}
+
+// ended reports whether the section's session is seen to end (closed,
+// expired, its stdio server gone: proxy's Observation.EndsSession).
+func (s *mdSection) ended() bool {
+	for _, o := range s.obs {
+		if o.EndsSession() {
+			return true
+		}
+	}
+	return false
 }
 
 // isError reports whether the transcript marks o with ⚠: what isError

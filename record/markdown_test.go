@@ -54,7 +54,7 @@ func TestMarkdownGolden(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"## Session `conn-1`", "## Session `SESSIONAAAA`", "## Proxy",
+		"## Session `SESSIONAAAA`\n\n- `10:00:00.001` #2 → **request** `initialize`", "## Proxy", // the initialize is its session's
 		"⚠ **HTTP** `POST http://127.0.0.1:3001/mcp` → **502** failed",  // errors highlighted
 		"⚠ ← **error** `resources/read`",                                // JSON-RPC errors too
 		"rule `rewrite step 2` → **modify**",                            // decisions

@@ -15,7 +15,9 @@ import (
 )
 
 // Parse reads rules from YAML: a list of rules, or a mapping whose "rules"
-// key holds the list. Every mistake is reported with its line:
+// key holds the list. Every mistake in the rules is reported, each with
+// its line, in line order, joined (errors.Join; a file that is not YAML
+// gives the parser's one error):
 //
 //	rules.yaml:7: rule "slow search": unknown action "dealy" (want one of continue, block, ...)
 //
@@ -48,18 +50,39 @@ func Parse(data []byte, source string) (*Set, error) {
 		return nil, fmt.Errorf("%s:%d: expected a list of rules", source, list.Line)
 	}
 	names := map[string]int{}
+	var errs fileErrors
 	for i, n := range list.Content {
 		r, err := parseRule(n, i)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%v", source, err)
+			errs = append(errs, err...)
+			continue
 		}
 		if first, dup := names[r.Name]; dup {
-			return nil, fmt.Errorf("%s:%d: rule %q: the name is already used on line %d", source, r.Line, r.Name, first)
+			errs = append(errs, &lineError{r.Line, fmt.Sprintf("rule %q: the name is already used on line %d", r.Name, first)})
+			continue
 		}
 		names[r.Name] = r.Line
 		set.Rules = append(set.Rules, r)
 	}
+	if len(errs) > 0 {
+		return nil, errs.in(source)
+	}
 	return set, nil
+}
+
+// fileErrors are the mistakes found in one rules file.
+type fileErrors []*lineError
+
+// in orders the errors by line and joins them, one "SOURCE:LINE: message"
+// a line, into the error Parse returns (errors.Join: its Unwrap lists
+// them).
+func (errs fileErrors) in(source string) error {
+	slices.SortStableFunc(errs, func(a, b *lineError) int { return a.line - b.line })
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("%s:%v", source, e)
+	}
+	return errors.Join(out...)
 }
 
 func mappingValue(m *yaml.Node, key string) *yaml.Node {
@@ -94,16 +117,21 @@ var fieldsFor = map[Action][]string{
 	Inject:     {"notification"},
 }
 
-func parseRule(n *yaml.Node, index int) (*Rule, error) {
+// parseRule reads one rule, or returns every mistake in it that can be
+// told apart: a rule without a known action is checked no further, as
+// what its other keys mean depends on the action.
+func parseRule(n *yaml.Node, index int) (*Rule, fileErrors) {
 	if n.Kind != yaml.MappingNode {
-		return nil, &lineError{n.Line, fmt.Sprintf("rule %d: expected a mapping with name, match and action", index+1)}
+		return nil, fileErrors{{n.Line, fmt.Sprintf("rule %d: expected a mapping with name, match and action", index+1)}}
 	}
 	r := &Rule{Line: n.Line, Name: fmt.Sprintf("rule %d", index+1)}
 	fields := map[string]*yaml.Node{}
+	var errs fileErrors
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if _, dup := fields[k.Value]; dup {
-			return nil, &lineError{k.Line, fmt.Sprintf("%q appears twice", k.Value)}
+			errs = append(errs, &lineError{k.Line, fmt.Sprintf("%q appears twice", k.Value)})
+			continue
 		}
 		fields[k.Value] = v
 		if k.Value == "name" {
@@ -111,121 +139,138 @@ func parseRule(n *yaml.Node, index int) (*Rule, error) {
 		}
 	}
 	fail := func(at *yaml.Node, format string, args ...any) error {
-		return &lineError{at.Line, fmt.Sprintf("rule %q: ", r.Name) + fmt.Sprintf(format, args...)}
+		errs = append(errs, &lineError{at.Line, fmt.Sprintf("rule %q: ", r.Name) + fmt.Sprintf(format, args...)})
+		return errs[len(errs)-1]
+	}
+	if match, ok := fields["match"]; !ok {
+		fail(n, `no "match" filter (match: "" matches every message)`)
+	} else if f, err := filter.Parse(match.Value); err != nil {
+		fail(match, "%v", err)
+	} else {
+		r.Match = f
 	}
 	action, ok := fields["action"]
 	if !ok {
-		return nil, fail(n, "no action (want one of %s)", actionList())
+		fail(n, "no action (want one of %s)", actionList())
+		return nil, errs
 	}
 	r.Action = Action(action.Value)
 	allowed, ok := fieldsFor[r.Action]
 	if !ok {
-		return nil, fail(action, "unknown action %q (want one of %s)", action.Value, actionList())
+		fail(action, "unknown action %q (want one of %s)", action.Value, actionList())
+		return nil, errs
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		if k.Value != "name" && k.Value != "match" && k.Value != "action" && !slices.Contains(allowed, k.Value) {
-			return nil, fail(k, "%q does not apply to action %s (it takes: %s)", k.Value, r.Action, strings.Join(append([]string{"name", "match"}, allowed...), ", "))
+			fail(k, "%q does not apply to action %s (it takes: %s)", k.Value, r.Action, strings.Join(append([]string{"name", "match"}, allowed...), ", "))
+			delete(fields, k.Value)
 		}
 	}
-	match, ok := fields["match"]
-	if !ok {
-		return nil, fail(n, `no "match" filter (match: "" matches every message)`)
-	}
-	f, err := filter.Parse(match.Value)
-	if err != nil {
-		return nil, fail(match, "%v", err)
-	}
-	r.Match = f
-	if err := r.parseFields(fields, fail); err != nil {
-		return nil, err
+	r.parseFields(fields, fail)
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return r, nil
 }
 
-// parseFields reads the action's own fields.
-func (r *Rule) parseFields(fields map[string]*yaml.Node, fail func(*yaml.Node, string, ...any) error) error {
-	var err error
+// parseFields reads the action's own fields, reporting each mistake
+// through fail; what the action needs is checked only when they all read.
+func (r *Rule) parseFields(fields map[string]*yaml.Node, fail func(*yaml.Node, string, ...any) error) {
+	failed := false
 	for key, v := range fields {
-		switch key {
-		case "status":
-			err = v.Decode(&r.Status)
-			if err == nil && (r.Status < 400 || r.Status > 599) {
-				return fail(v, "status %d is not an HTTP error status (400–599)", r.Status)
-			}
-		case "error":
-			var e RPCError
-			var raw map[string]any
-			if err = v.Decode(&raw); err == nil {
-				b, _ := json.Marshal(raw)
-				err = json.Unmarshal(b, &e)
-			}
-			if err == nil && e.Message == "" {
-				return fail(v, "error needs a message")
-			}
-			r.Error = &e
-		case "set":
-			if v.Kind != yaml.MappingNode {
-				return fail(v, "set takes a mapping of JSON path: value")
-			}
-			for i := 0; i+1 < len(v.Content); i += 2 {
-				val, verr := jsonOf(v.Content[i+1])
-				if verr != nil {
-					return fail(v.Content[i+1], "set %s: %v", v.Content[i].Value, verr)
-				}
-				r.Set = append(r.Set, Assignment{Path: v.Content[i].Value, Value: val})
-			}
-		case "delete":
-			err = v.Decode(&r.Delete)
-		case "result":
-			r.Result, err = jsonOf(v)
-		case "notification":
-			r.Notification, err = jsonOf(v)
-			if err == nil {
-				var m struct{ Method string }
-				if json.Unmarshal(r.Notification, &m) != nil || m.Method == "" {
-					return fail(v, "notification needs a method")
-				}
-			}
-		case "delay", "timeout":
-			var d time.Duration
-			if d, err = time.ParseDuration(v.Value); err == nil && d < 0 {
-				err = fmt.Errorf("negative")
-			}
-			if key == "delay" {
-				r.Delay = d
-			} else {
-				r.Timeout = d
-			}
-		case "on_timeout":
-			r.OnTimeout = v.Value
-			if !slices.Contains([]string{"resume", "drop", "error"}, v.Value) {
-				return fail(v, "on_timeout is resume, drop or error, not %q", v.Value)
-			}
-		case "after":
-			err = v.Decode(&r.After)
-			if err == nil && r.After < 0 {
-				err = fmt.Errorf("negative")
-			}
-		case "frame":
-			r.Frame = v.Value
-		}
-		if err != nil {
-			return fail(v, "%s: %v", key, err)
+		if err := r.parseField(key, v); err != nil {
+			fail(v, "%v", err)
+			failed = true
 		}
 	}
-	return r.checkRequired(fields, fail)
+	if !failed {
+		r.checkRequired(fields, fail)
+	}
 }
 
-// checkRequired checks what each action needs.
-func (r *Rule) checkRequired(fields map[string]*yaml.Node, fail func(*yaml.Node, string, ...any) error) error {
+// parseField reads one of the action's fields; its error names the field.
+func (r *Rule) parseField(key string, v *yaml.Node) error {
+	var err error
+	switch key {
+	case "status":
+		err = v.Decode(&r.Status)
+		if err == nil && (r.Status < 400 || r.Status > 599) {
+			return fmt.Errorf("status %d is not an HTTP error status (400–599)", r.Status)
+		}
+	case "error":
+		var e RPCError
+		var raw map[string]any
+		if err = v.Decode(&raw); err == nil {
+			b, _ := json.Marshal(raw)
+			err = json.Unmarshal(b, &e)
+		}
+		if err == nil && e.Message == "" {
+			return errors.New("error needs a message")
+		}
+		r.Error = &e
+	case "set":
+		if v.Kind != yaml.MappingNode {
+			return errors.New("set takes a mapping of JSON path: value")
+		}
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			val, verr := jsonOf(v.Content[i+1])
+			if verr != nil {
+				return fmt.Errorf("set %s: %v", v.Content[i].Value, verr)
+			}
+			r.Set = append(r.Set, Assignment{Path: v.Content[i].Value, Value: val})
+		}
+	case "delete":
+		err = v.Decode(&r.Delete)
+	case "result":
+		r.Result, err = jsonOf(v)
+	case "notification":
+		r.Notification, err = jsonOf(v)
+		if err == nil {
+			var m struct{ Method string }
+			if json.Unmarshal(r.Notification, &m) != nil || m.Method == "" {
+				return errors.New("notification needs a method")
+			}
+		}
+	case "delay", "timeout":
+		var d time.Duration
+		if d, err = time.ParseDuration(v.Value); err == nil && d < 0 {
+			err = errors.New("negative")
+		}
+		if key == "delay" {
+			r.Delay = d
+		} else {
+			r.Timeout = d
+		}
+	case "on_timeout":
+		r.OnTimeout = v.Value
+		if !slices.Contains([]string{"resume", "drop", "error"}, v.Value) {
+			return fmt.Errorf("on_timeout is resume, drop or error, not %q", v.Value)
+		}
+	case "after":
+		err = v.Decode(&r.After)
+		if err == nil && r.After < 0 {
+			err = errors.New("negative")
+		}
+	case "frame":
+		r.Frame = v.Value
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", key, err)
+	}
+	return nil
+}
+
+// checkRequired checks what each action needs, and fills in a
+// breakpoint's defaults.
+func (r *Rule) checkRequired(fields map[string]*yaml.Node, fail func(*yaml.Node, string, ...any) error) {
 	need := map[Action]string{Modify: "set or delete", Mock: "result or error", Delay: "delay", Cut: "after", Malformed: "frame", Inject: "notification"}
 	have := map[Action]bool{
 		Modify: len(r.Set)+len(r.Delete) > 0, Mock: r.Result != nil || r.Error != nil, Delay: r.Delay > 0,
 		Cut: fields["after"] != nil, Malformed: r.Frame != "", Inject: r.Notification != nil,
 	}
 	if what, ok := need[r.Action]; ok && !have[r.Action] {
-		return &lineError{r.Line, fmt.Sprintf("rule %q: action %s needs %s", r.Name, r.Action, what)}
+		fail(&yaml.Node{Line: r.Line}, "action %s needs %s", r.Action, what)
 	}
 	if r.Action == Breakpoint && r.OnTimeout == "" {
 		r.OnTimeout = "resume"
@@ -233,7 +278,6 @@ func (r *Rule) checkRequired(fields map[string]*yaml.Node, fail func(*yaml.Node,
 	if r.Action == Breakpoint && fields["timeout"] == nil {
 		r.Timeout = DefaultBreakpointTimeout
 	}
-	return nil
 }
 
 // jsonOf converts a YAML value to JSON. A number whose YAML literal is

@@ -129,3 +129,32 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		t.Errorf("an empty file: %v, %v", set, err)
 	}
 }
+
+// TestParseReportsEveryMistakeOfARule: one rule with a filter that does
+// not parse, a key its action does not take and a status that is not an
+// error gets all three, each at its line.
+func TestParseReportsEveryMistakeOfARule(t *testing.T) {
+	_, err := Parse([]byte(`- name: messy
+  match: "kind:("
+  action: block
+  delay: 1s
+  status: 200
+`), "r.yaml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`r.yaml:2: rule "messy": filter:`,
+		`r.yaml:4: rule "messy": "delay" does not apply to action block`,
+		`r.yaml:5: rule "messy": status 200 is not an HTTP error status`,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error %d = %q, want it to start %q", i+1, lines[i], w)
+		}
+	}
+}

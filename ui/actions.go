@@ -57,6 +57,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if m.traffic.follow {
 			m.traffic.toEnd(true)
 		}
+	case key.Matches(msg, k.Back):
+		m.clearFilter()
+	case key.Matches(msg, k.ToggleClosed):
+		m.toggleClosed()
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.filter.SetValue(m.traffic.filterText())
@@ -128,9 +132,7 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 	case tea.KeyEsc:
 		m.filtering = false
 		m.filter.Blur()
-		m.filter.SetValue("")
-		m.filterErr = ""
-		m.traffic.setFilter("")
+		m.clearFilter()
 		return nil
 	}
 	var cmd tea.Cmd
@@ -142,6 +144,17 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 		m.filterErr = err.Error()
 	}
 	return cmd
+}
+
+// clearFilter drops the filter in force, typed or kept: every row shows.
+func (m *Model) clearFilter() {
+	was := m.traffic.filterText()
+	m.filter.SetValue("")
+	m.filterErr = ""
+	m.traffic.setFilter("")
+	if was != "" && !m.filtering {
+		m.say("filter " + was + " cleared")
+	}
 }
 
 func (m *Model) moveBy(delta int) {

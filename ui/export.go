@@ -39,8 +39,9 @@ func (h *history) add(batch []*proxy.Observation) {
 }
 
 // exportSession writes the selected row's session (everything of it the
-// UI still holds) as a HAR file in the current directory, and says where;
-// a stdio session, which has no HTTP, as a Markdown transcript.
+// UI still holds) as a HAR file in the export directory (exportDir), and
+// says where, with the full path; a stdio session, which has no HTTP, as a
+// Markdown transcript.
 func (m *Model) exportSession() {
 	_, session := m.target()
 	if session == "" {
@@ -61,7 +62,12 @@ func (m *Model) exportSession() {
 	if stdio, _ := record.StdioTraffic(obs); stdio > 0 { // no HTTP for HAR to describe
 		ext, write = "md", record.Exporter{Source: "mcpscope UI"}.WriteMarkdown
 	}
-	name := fmt.Sprintf("mcpscope-%s-%s.%s", shortName(session), time.Now().Format("20060102-150405"), ext)
+	dir, err := m.exportDir()
+	if err != nil {
+		m.say("export failed: " + err.Error())
+		return
+	}
+	name := filepath.Join(dir, fmt.Sprintf("mcpscope-%s-%s.%s", shortName(session), time.Now().Format("20060102-150405"), ext))
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		m.say("export failed: " + err.Error())
@@ -76,8 +82,7 @@ func (m *Model) exportSession() {
 		m.say("export failed: " + err.Error())
 		return
 	}
-	abs, _ := filepath.Abs(name)
-	m.say(fmt.Sprintf("exported %s of session %s to %s", plural.Count(len(obs), "observation"), shortID(session), abs))
+	m.say(fmt.Sprintf("exported to %s (%s of session %s)", name, plural.Count(len(obs), "observation"), shortID(session)))
 }
 
 // shortName makes a session id safe and short for a file name.

@@ -14,7 +14,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
 	Focus, Jump, DetailUp, DetailDown        key.Binding
 	Follow, Filter, Maximise, Stats          key.Binding
-	Help, Back                               key.Binding
+	Help, Back, ToggleClosed                 key.Binding
 	Pause, Step, PauseSession, PauseAll      key.Binding
 	HeldResume, HeldEdit, HeldDrop, HeldFail key.Binding
 	Resend, ResendEdit, CopyCurl, Export     key.Binding
@@ -54,11 +54,12 @@ func newKeyMap() *keyMap {
 		}},
 		{"View", []keyEntry{
 			bind(&k.Follow, "follow", "follow the newest row on/off", "f"),
-			bind(&k.Filter, "filter", "filter the rows (see [Filter language](#filter-language)); `enter` keeps the filter, `esc` clears it", "/"),
+			bind(&k.Filter, "filter", "filter the rows (see [Filter language](#filter-language)) by text (method, id, session, stream, flags); `enter` keeps the filter, `esc` clears it (while typing, or later with the input closed); the traffic pane's title shows the filter in force and how many rows match: `Traffic — filter: tool:foo (12 of 340; esc clears)`", "/"),
 			bind(&k.Maximise, "maximise pane", "maximise the traffic list, then the detail pane, then back to all panes", "z"),
 			bind(&k.Stats, "stats on/off", "stats: latency, errors, pending calls (live timers, HUNG past 10 s), context cost ([Stats](#stats)); `S` or `esc` goes back", "S"),
 			bind(&k.Help, "all keys", "this key map (when it does not fit, ↑/↓ scroll it)", "?"),
-			bind(&k.Back, "close help/stats", "close the help or the stats view", "esc"),
+			bind(&k.ToggleClosed, "closed sessions", "hide or show the closed sessions' rows in the sessions pane", "c"),
+			bind(&k.Back, "back", "close the help or the stats view; else clear a kept filter", "esc"),
 		}},
 		{"Stream control", []keyEntry{
 			bind(&k.Pause, "pause/resume", "pause or resume the selected stream", "p", " "),
@@ -77,7 +78,7 @@ func newKeyMap() *keyMap {
 			bind(&k.ResendEdit, "edit + re-send", "edit the selected client message in `$EDITOR` (`vi` if unset), then re-send it", "R"),
 			bind(&k.CopyCurl, "copy as curl", "copy the selected row's HTTP exchange as a `curl` command (clipboard by OSC 52, and a file)", "C"),
 			bind(&k.CopyMessage, "copy message", "copy the selected row's message, its JSON as sent (clipboard by OSC 52, and a file)", "y"),
-			bind(&k.Export, "export session", "export the selected row's session (HAR, or Markdown for stdio) to the current directory", "E"),
+			bind(&k.Export, "export session", "export the selected row's session (HAR, or Markdown for stdio) into the export directory (`--export-dir`; by default `~/.local/share/mcpscope/exports`); the status bar shows the file's full path", "E"),
 			bind(&k.Quit, "quit", "quit", "q", "ctrl+c"),
 		}},
 	}

@@ -95,7 +95,7 @@ func (m *Model) drawPanes(p panes) string {
 		}
 	}
 	add(p.sessions, func() string {
-		return m.frame("Sessions", m.sessions.view(p.sessions.w-2, p.sessions.h-2, m.focus == focusSessions), p.sessions.w, p.sessions.h)
+		return m.frame(m.sessions.title(), m.sessions.view(p.sessions.w-2, p.sessions.h-2, m.focus == focusSessions), p.sessions.w, p.sessions.h)
 	})
 	add(p.held, func() string { return m.heldFrame(p.held.w, p.held.h) })
 	add(p.traffic, func() string { return m.trafficFrame(p.traffic.w, p.traffic.h) })

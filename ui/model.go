@@ -54,6 +54,10 @@ type Options struct {
 	// 500 ms); tests set it long to keep frames deterministic.
 	TickInterval time.Duration
 
+	// ExportDir is where the export key writes (created 0700 if
+	// missing); "" is DefaultExportDir.
+	ExportDir string
+
 	// HungAfter is when the stats view calls a pending call hung (0: the
 	// stats package's default, 10 s); --hung-after sets it.
 	HungAfter time.Duration
@@ -117,6 +121,7 @@ type Model struct {
 	notice      string // the outcome of the last act, shown in the status bar
 	noticeUntil time.Time
 	tickEvery   time.Duration
+	exportTo    string // Options.ExportDir
 
 	// clipboard is an OSC 52 sequence (copy as curl) that View writes
 	// ahead of its frames until clipboardUntil: Bubble Tea v1 has no
@@ -159,6 +164,8 @@ func New(engine Engine, opts Options) *Model {
 		height:    24,
 		lastTick:  time.Now(),
 		tickEvery: opts.TickInterval,
+		exportTo:  opts.ExportDir,
+		sessions:  sessionsPane{readOnly: opts.Info.ReadOnly},
 		stats:     statsPane{table: stats.New(stats.Options{HungAfter: opts.HungAfter})},
 		noMouse:   opts.NoMouse,
 	}
@@ -234,10 +241,15 @@ func (m *Model) observe(batch []*proxy.Observation) {
 			m.say(o.Reason)
 		case proxy.TypeSession:
 			gateChanged = true
+			if o.EndsSession() {
+				m.sessions.noteEnd(o)
+			} else if strings.HasPrefix(o.Reason, "re-initialized") { // a lost session lives again
+				delete(m.sessions.ended, o.Session)
+			}
 			switch {
 			case o.Has(proxy.FlagInitializeNotKept):
 				m.say("session " + shortID(o.Session) + ": its initialize request (" + plural.Count(o.Size, "byte") + ") was too large to keep; it cannot be re-initialized if the upstream loses it")
-			case o.Reason != "created":
+			case o.Reason != "created" && o.Reason != proxy.SessionlessEnded: // a client connection closing is no news
 				m.say("session " + shortID(o.Session) + " " + o.Reason)
 			}
 		case proxy.TypeNotice:
@@ -260,7 +272,7 @@ func (m *Model) observe(batch []*proxy.Observation) {
 // refresh takes a new snapshot of sessions and streams from the engine.
 func (m *Model) refresh() {
 	m.streams = m.engine.Streams()
-	m.sessions.refresh(m.engine.Sessions(), m.streams)
+	m.sessions.refresh(m.engine.Sessions(), m.streams, time.Now())
 	m.held.refresh(m.engine.Held())
 	if m.focus == focusHeld && len(m.held.items) == 0 {
 		m.focus = focusTraffic

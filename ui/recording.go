@@ -15,17 +15,29 @@ var errReadOnly = errors.New("this is a recording: nothing to pause, step or res
 // recording saw, no open streams, and no control.
 type RecordingEngine struct{ sessions []proxy.SessionInfo }
 
-// NewRecordingEngine summarises the sessions of recorded observations.
+// NewRecordingEngine summarises the sessions of recorded observations. An
+// exchange that created a session (an initialize, scoped to its client
+// connection) counts for that session, as it does live.
 func NewRecordingEngine(obs []*proxy.Observation) *RecordingEngine {
+	created := map[string]string{} // exchange → the session it created
+	for _, o := range obs {
+		if o.Type == proxy.TypeHTTP && o.HTTP != nil && o.HTTP.NewSession != "" && o.Exchange != "" {
+			created[o.Exchange] = o.HTTP.NewSession
+		}
+	}
 	byID := map[string]*proxy.SessionInfo{}
 	for _, o := range obs {
-		if o.Session == "" {
+		id := o.Session
+		if c, ok := created[o.Exchange]; ok && o.Exchange != "" {
+			id = c
+		}
+		if id == "" {
 			continue
 		}
-		s := byID[o.Session]
+		s := byID[id]
 		if s == nil {
-			s = &proxy.SessionInfo{ID: o.Session, FirstSeen: o.Time}
-			byID[o.Session] = s
+			s = &proxy.SessionInfo{ID: id, FirstSeen: o.Time}
+			byID[id] = s
 		}
 		s.LastSeen = o.Time
 		switch o.Type {

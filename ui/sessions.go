@@ -2,8 +2,8 @@ package ui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
+	"time"
 
 	"mcpscope/internal/plural"
 	"mcpscope/internal/termtext"
@@ -16,21 +16,34 @@ type sessionsPane struct {
 	items  []sessionItem
 	cursor int
 	offset int
+
+	// How sessions end (sessions_ends.go).
+	ended              map[string]sessionEnd        // the sessions seen to end, by id
+	last               map[string]proxy.SessionInfo // the last snapshot of each session listed
+	hideClosed         bool                         // c: the closed sessions' rows are hidden
+	readOnly           bool                         // a recording: nothing is idle
+	live, idle, closed int                          // sessions of each kind, hidden ones too, sessionless traffic apart
+	sessionless        int                          // rows of sessionless traffic (client connections)
+	closedRows         int                          // closed rows: sessions and sessionless
 }
 
 // sessionItem is one line: a session, or one of its streams.
 type sessionItem struct {
 	session proxy.SessionInfo
 	stream  *proxy.StreamInfo // nil for the session line
+	state   sessionState
+	end     sessionEnd    // with sessionClosed
+	idleFor time.Duration // with sessionIdle: since its last request
 }
 
 // maxSessionsShown bounds the sessions listed: those with open streams or
-// a pause first, then the most recently seen.
+// a pause first, then the most recently seen, the idle, the closed
+// (classify).
 const maxSessionsShown = 50
 
-// refresh rebuilds the items from a snapshot, keeping the cursor on the
-// same session or stream when it still exists.
-func (p *sessionsPane) refresh(sessions []proxy.SessionInfo, streams []proxy.StreamInfo) {
+// refresh rebuilds the items from a snapshot taken at now, keeping the
+// cursor on the same session or stream when it still exists.
+func (p *sessionsPane) refresh(sessions []proxy.SessionInfo, streams []proxy.StreamInfo, now time.Time) {
 	var keep string
 	if p.cursor < len(p.items) {
 		keep = p.items[p.cursor].key()
@@ -39,19 +52,21 @@ func (p *sessionsPane) refresh(sessions []proxy.SessionInfo, streams []proxy.Str
 	for _, s := range streams {
 		byID[s.Session] = append(byID[s.Session], s)
 	}
-	sort.SliceStable(sessions, func(i, j int) bool {
-		a, b := sessions[i], sessions[j]
-		if (a.Streams > 0 || a.Paused) != (b.Streams > 0 || b.Paused) {
-			return a.Streams > 0 || a.Paused
-		}
-		return a.LastSeen.After(b.LastSeen)
-	})
 	p.items = p.items[:0]
-	for i, s := range sessions {
-		if i == maxSessionsShown {
+	shown := 0
+	for _, it := range p.classify(sessions, now) {
+		if shown == maxSessionsShown {
 			break
 		}
-		p.items = append(p.items, sessionItem{session: s})
+		if it.state == sessionClosed && p.hideClosed {
+			continue
+		}
+		shown++
+		p.items = append(p.items, it)
+		if it.state == sessionClosed {
+			continue
+		}
+		s := it.session
 		for k := range byID[s.ID] {
 			p.items = append(p.items, sessionItem{session: s, stream: &byID[s.ID][k]})
 		}
@@ -85,6 +100,9 @@ func (p *sessionsPane) selected() (sessionItem, bool) {
 
 func (p *sessionsPane) view(width, height int, focused bool) string {
 	if len(p.items) == 0 {
+		if p.closedRows > 0 {
+			return styleDim.Render(truncate(fmt.Sprintf("nothing live; %d closed hidden (c shows)", p.closedRows), width))
+		}
 		return styleDim.Render(truncate("no sessions yet", width))
 	}
 	if p.cursor < p.offset {
@@ -100,6 +118,9 @@ func (p *sessionsPane) view(width, height int, focused bool) string {
 			line = styleSelected.Render(fixed(line, width))
 		}
 		lines = append(lines, line)
+	}
+	if p.hideClosed && p.closedRows > 0 && len(lines) < height {
+		lines = append(lines, styleDim.Render(truncate(fmt.Sprintf("%d closed hidden (c shows)", p.closedRows), width)))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -126,9 +147,19 @@ func (it sessionItem) line(width int) string {
 	if s.Streams == 0 {
 		activity = plural.Count(int(s.Requests), "request") // what it did, rather than "0 streams"
 	}
-	text := shortID(s.ID) + "  " + activity
-	if s.Upstream != "" {
-		text = shortID(s.ID) + " ↔ " + shortID(s.Upstream) + "  " + activity
+	if s.Streams == 0 && s.Requests == 0 && it.state == sessionClosed {
+		activity = "" // it came and went between two snapshots: what it did is in the traffic
+	}
+	name := shortID(s.ID)
+	switch {
+	case proxy.IsSessionless(s.ID): // requestScope's client connection, not a session
+		name += " sessionless"
+	case s.Upstream != "":
+		name += " ↔ " + shortID(s.Upstream)
+	}
+	text := name
+	if activity != "" {
+		text += "  " + activity
 	}
 	if s.Name != "" {
 		text += "  " + s.Transport + " " + s.Name
@@ -138,6 +169,12 @@ func (it sessionItem) line(width int) string {
 	}
 	if s.Paused {
 		text += "  ⏸ paused by " + s.PausedBy
+	}
+	switch it.state {
+	case sessionClosed:
+		return styleDim.Render(truncate(termtext.Safe("✕ "+text+"  closed: "+it.end.how), width))
+	case sessionIdle:
+		return styleDim.Render(truncate(termtext.Safe(text+"  idle "+durationShort(it.idleFor.Truncate(time.Second))), width))
 	}
 	return styleTitle.Render(truncate(termtext.Safe(text), width))
 }

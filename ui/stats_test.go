@@ -72,7 +72,7 @@ func TestStatsViewOfARecording(t *testing.T) {
 	})
 	press(m, "S")
 	text := plain(m.View())
-	if !strings.Contains(text, "HUNG    12.5s  tools/call:stuck") || !strings.Contains(text, "esc close help/stats") {
+	if !strings.Contains(text, "HUNG    12.5s  tools/call:stuck") || !strings.Contains(text, "esc back") {
 		t.Errorf("the pending call should read HUNG at 12.5s, the recording's end:\n%s", text)
 	}
 	press(m, "j", "j", "j")

@@ -21,7 +21,8 @@ import (
 // has no place for stdio).
 func TestOpenStdioRecording(t *testing.T) {
 	obs := linkrec.Record(t, "node server.js", "2025-11-25", func(ctx context.Context, cs *mcp.ClientSession) { linkrec.Script(t, ctx, cs) })
-	m := New(NewRecordingEngine(obs), Options{Info: Info{ReadOnly: true, Source: "stdio.jsonl"}, TickInterval: time.Hour})
+	dir := t.TempDir()
+	m := New(NewRecordingEngine(obs), Options{Info: Info{ReadOnly: true, Source: "stdio.jsonl"}, TickInterval: time.Hour, ExportDir: dir})
 	m.Init()
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
 	m.Update(observationsMsg(obs))
@@ -35,8 +36,6 @@ func TestOpenStdioRecording(t *testing.T) {
 			t.Errorf("the screen lacks %q:\n%s", want, view)
 		}
 	}
-	dir := t.TempDir()
-	t.Chdir(dir)
 	press(m, "E")
 	matches, _ := filepath.Glob(filepath.Join(dir, "mcpscope-stdio-1-*.md"))
 	if len(matches) != 1 {

@@ -48,7 +48,7 @@ func (m *Model) heldFrame(width, height int) string {
 func (m *Model) trafficFrame(width, height int) string {
 	title := "Traffic"
 	if f := m.traffic.filterText(); f != "" {
-		title += " /" + termtext.Safe(f)
+		title += fmt.Sprintf(" — filter: %s (%d of %d; esc clears)", termtext.Safe(f), len(m.traffic.visible), m.traffic.ring.n)
 	}
 	if m.traffic.follow {
 		title += " · following"
