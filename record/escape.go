@@ -5,6 +5,24 @@ import (
 	"unicode/utf8"
 )
 
+// skipPlain returns the end of the run of bytes from s[i] that a JSON
+// string holds as they are (needsEscape finds none), eight bytes at a
+// time, a word of four at a time in long runs; it may stop short of the
+// run's end by less than eight bytes, which the caller takes one by one.
+func skipPlain(s string, i int) int {
+	for len(s)-i >= 8 && needsEscape(load64(s[i:])) == 0 {
+		i += 8
+		for len(s)-i >= 32 { // a long run: four words a step
+			w := s[i : i+32]
+			if plain(load64(w))&plain(load64(w[8:]))&plain(load64(w[16:]))&plain(load64(w[24:]))&tops != tops {
+				break
+			}
+			i += 32
+		}
+	}
+	return i
+}
+
 // appendString appends s as a JSON string, escaped as encoding/json
 // escapes it with HTML escaping off — `"`, `\` and control characters
 // escaped (\b \f \n \r \t, else \u00XX), invalid UTF-8 replaced by \ufffd,
@@ -28,17 +46,7 @@ func appendString(dst []byte, s string) (_ []byte, exact bool) {
 	out[n] = '"'
 	n++
 	for i := 0; i < len(s); {
-		j := i
-		for len(s)-j >= 8 && needsEscape(load64(s[j:])) == 0 {
-			j += 8
-			for len(s)-j >= 32 { // a long run: four words a step
-				w := s[j : j+32]
-				if plain(load64(w))&plain(load64(w[8:]))&plain(load64(w[16:]))&plain(load64(w[24:]))&tops != tops {
-					break
-				}
-				j += 32
-			}
-		}
+		j := skipPlain(s, i)
 		if j > i {
 			out = reserve(out, n, j-i)
 			n += copy(out[n:], s[i:j])

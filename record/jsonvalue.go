@@ -168,16 +168,7 @@ func scanMemberName(s string, i int, rewrite bool) (int, bool, bool) {
 func scanString(s string, i int) (end int, rewrite, ok bool) {
 	i++
 	for {
-		for len(s)-i >= 8 && needsEscape(load64(s[i:])) == 0 {
-			i += 8
-			for len(s)-i >= 32 { // a long run: four words a step
-				w := s[i : i+32]
-				if plain(load64(w))&plain(load64(w[8:]))&plain(load64(w[16:]))&plain(load64(w[24:]))&tops != tops {
-					break
-				}
-				i += 32
-			}
-		}
+		i = skipPlain(s, i)
 		if i >= len(s) {
 			return i, false, false
 		}

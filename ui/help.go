@@ -30,21 +30,31 @@ func (m *Model) helpKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
 		m.showHelp = false
 	case key.Matches(msg, k.Quit):
 		return nil, false
-	case key.Matches(msg, k.Up):
-		m.helpOffset--
-	case key.Matches(msg, k.Down):
-		m.helpOffset++
-	case key.Matches(msg, k.PageUp):
-		m.helpOffset -= page
-	case key.Matches(msg, k.PageDown):
-		m.helpOffset += page
-	case key.Matches(msg, k.Top):
-		m.helpOffset = 0
-	case key.Matches(msg, k.Bottom):
-		m.helpOffset = 1 << 30 // helpFrame clamps it
+	default:
+		scrollKey(k, msg, &m.helpOffset, page)
 	}
-	m.helpOffset = max(m.helpOffset, 0)
 	return nil, true
+}
+
+// scrollKey moves *offset (of a view that scrolls by lines, pages of
+// page lines) as the movement keys ask, never below 0: G goes far down,
+// for the view to clamp.
+func scrollKey(k *keyMap, msg tea.KeyMsg, offset *int, page int) {
+	switch {
+	case key.Matches(msg, k.Up):
+		*offset--
+	case key.Matches(msg, k.Down):
+		*offset++
+	case key.Matches(msg, k.PageUp):
+		*offset -= page
+	case key.Matches(msg, k.PageDown):
+		*offset += page
+	case key.Matches(msg, k.Top):
+		*offset = 0
+	case key.Matches(msg, k.Bottom):
+		*offset = 1 << 30
+	}
+	*offset = max(*offset, 0)
 }
 
 // helpFrame draws the key map in a frame of width×height.

@@ -52,20 +52,11 @@ func (m *Model) statsKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
 	switch {
 	case key.Matches(msg, k.Stats), key.Matches(msg, k.Back):
 		s.shown = false
-	case key.Matches(msg, k.Up):
-		s.offset--
-	case key.Matches(msg, k.Down):
-		s.offset++
-	case key.Matches(msg, k.PageUp):
-		s.offset -= page
-	case key.Matches(msg, k.PageDown):
-		s.offset += page
-	case key.Matches(msg, k.Top):
-		s.offset = 0
 	case key.Matches(msg, k.Quit), key.Matches(msg, k.Help):
 		return nil, false
+	default:
+		scrollKey(k, msg, &s.offset, page)
 	}
-	s.offset = max(s.offset, 0)
 	return nil, true
 }
 
