@@ -112,12 +112,13 @@ func startCLIStoppable(t *testing.T, args []string, patterns ...string) ([]strin
 		done <- run(ctx, args, stdout, errW)
 		errW.Close()
 	}()
+	seen := &syncBuffer{} // mcpscope's stderr
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			cancel()
 			if status := <-done; status != 0 {
-				t.Errorf("mcpscope exited with status %d", status)
+				t.Errorf("mcpscope exited with status %d; its stderr:\n%s", status, seen.String())
 			}
 		})
 	}
@@ -125,7 +126,6 @@ func startCLIStoppable(t *testing.T, args []string, patterns ...string) ([]strin
 	// The scan runs on its own goroutine, so a pattern that never shows
 	// fails the test after a while instead of hanging it; the goroutine
 	// ends when mcpscope does (at cleanup, at the latest).
-	seen := &syncBuffer{}
 	result := make(chan []string, 1)
 	go func() {
 		var found []string
@@ -137,7 +137,7 @@ func startCLIStoppable(t *testing.T, args []string, patterns ...string) ([]strin
 			}
 		}
 		result <- found
-		io.Copy(io.Discard, errR)
+		io.Copy(seen, errR) // kept, to say why an exit failed
 	}()
 	var found []string
 	select {
