@@ -20,16 +20,18 @@ type detailPane struct {
 	lines  []string
 	scroll int
 
-	findings int // how many findings the cached row had (findings.go)
+	findings   int  // how many findings the cached row had (findings.go)
+	factsFirst bool // the cached lines have the facts under the title (see shortDetail)
 }
 
 func (d *detailPane) view(r *row, width, height int) string {
 	if r == nil {
 		return styleDim.Render("select a row to see it in full")
 	}
-	if r.obs.Seq != d.seq || width != d.width || len(r.findings) != d.findings {
-		d.seq, d.width, d.scroll, d.findings = r.obs.Seq, width, 0, len(r.findings)
-		d.lines = strings.Split(ansi.Wrap(renderDetail(r.obs)+renderFindings(r.obs, r.findings), max(width, 1), " ,"), "\n")
+	factsFirst := height >= shortDetail
+	if r.obs.Seq != d.seq || width != d.width || len(r.findings) != d.findings || factsFirst != d.factsFirst {
+		d.seq, d.width, d.scroll, d.findings, d.factsFirst = r.obs.Seq, width, 0, len(r.findings), factsFirst
+		d.lines = strings.Split(ansi.Wrap(renderDetailFacts(r.obs, factsFirst)+renderFindings(r.obs, r.findings), max(width, 1), " ,"), "\n")
 	}
 	d.scroll = min(d.scroll, max(0, len(d.lines)-height))
 	end := min(len(d.lines), d.scroll+height)
@@ -42,8 +44,18 @@ func (d *detailPane) view(r *row, width, height int) string {
 
 func (d *detailPane) scrollBy(n int) { d.scroll = max(0, d.scroll+n) }
 
-// renderDetail renders everything known about one observation.
-func renderDetail(o *proxy.Observation) string {
+// renderDetail renders everything known about one observation, its facts
+// (kind, ids, sizes, timing) under the title.
+func renderDetail(o *proxy.Observation) string { return renderDetailFacts(o, true) }
+
+// shortDetail is the detail pane's height (lines) below which the facts
+// follow the message instead of preceding it: at 80×24 they wrap over
+// five lines, and the pane would show nothing of the message itself.
+const shortDetail = 12
+
+// renderDetailFacts is renderDetail with the facts under the title
+// (factsFirst) or after the message and the rules' decisions.
+func renderDetailFacts(o *proxy.Observation, factsFirst bool) string {
 	var b strings.Builder
 	title := styleTitle.Render(termtext.Safe(label(o)))
 	fmt.Fprintf(&b, "%s  %s\n", title, styleDim.Render(o.Time.Format("2006-01-02 15:04:05.000000")))
@@ -91,8 +103,13 @@ func renderDetail(o *proxy.Observation) string {
 	if len(o.Flags) > 0 {
 		add("flags", strings.Join(o.Flags, ", "))
 	}
-	b.WriteString(strings.Join(facts, " · "))
-	b.WriteString("\n")
+	if factsFirst {
+		b.WriteString(strings.Join(facts, " · ") + "\n")
+	} else if len(facts) > 3 { // the first three (kind, direction, id) say what the message is
+		b.WriteString(strings.Join(facts[:3], " · ") + " · " + styleDim.Render("more facts below") + "\n")
+	} else {
+		b.WriteString(strings.Join(facts, " · ") + "\n")
+	}
 	if d := o.Decision; d != nil {
 		b.WriteString("\n" + stylePaused.Render("⚑ rule "+termtext.Safe(strings.Join(d.Rules, " → "))+": "+d.Action) + "\n")
 		if d.Note != "" {
@@ -105,6 +122,9 @@ func renderDetail(o *proxy.Observation) string {
 	}
 	if o.Body != "" && (o.Decision == nil || o.Decision.Before == "") {
 		b.WriteString("\n" + prettyJSON(o.Body) + "\n")
+	}
+	if !factsFirst && len(facts) > 3 {
+		b.WriteString("\n" + styleDim.Render("── facts ──") + "\n" + strings.Join(facts, " · ") + "\n")
 	}
 	if o.Raw != "" {
 		b.WriteString("\n" + styleDim.Render("── raw SSE bytes ──") + "\n")
