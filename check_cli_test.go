@@ -121,7 +121,8 @@ func recordErrorAndHung(t *testing.T) string {
 func TestCheckCleanAndFailingRecordings(t *testing.T) {
 	clean := recordCleanSession(t)
 	if status, out, errOut := runCLI("check", clean); status != 0 || !strings.Contains(out, ": clean (") {
-		t.Errorf("check on a clean recording: %d\n%s%s", status, out, errOut)
+		data, _ := os.ReadFile(clean)
+		t.Errorf("check on a clean recording: %d\n%s%s\nthe recording:\n%s", status, out, errOut, data)
 	}
 	failing := recordErrorAndHung(t)
 	if data, _ := os.ReadFile(failing); !strings.Contains(string(data), `"type":"finding"`) {

@@ -41,12 +41,13 @@ type Checker struct {
 	replays          map[string]bool     // exchanges that resume a stream (Last-Event-ID): what they carry may be redelivered
 	replaying        bool                // the message being checked is on such an exchange
 	exPending        map[string]*pending // exchange → its request (2026-07-28: a closed stream cancels it)
+	ended            map[string]bool     // sessions closed, expired or ended: what still comes of them is late (bounded by maxSessions)
 }
 
 // New returns a Checker.
 func New(o Options) *Checker {
 	c := &Checker{hungAfter: o.HungAfter, grace: o.Grace, sessions: map[string]*session{},
-		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}, born: map[string]string{}, replays: map[string]bool{}}
+		exchanges: map[string]*exchange{}, revisions: map[string]string{}, streams: map[string]*stream{}, exPending: map[string]*pending{}, born: map[string]string{}, replays: map[string]bool{}, ended: map[string]bool{}}
 	if c.hungAfter == 0 {
 		c.hungAfter = DefaultHungAfter
 	}
@@ -77,9 +78,20 @@ func (c *Checker) Observe(o *proxy.Observation, report func(*proxy.Observation))
 	case proxy.TypeSession:
 		if o.Reason == "closed" || o.Reason == "expired" || strings.HasPrefix(o.Reason, "stdio session ended") {
 			c.forget(o.Session)
+			if len(c.ended) >= maxSessions {
+				evictOne(c.ended)
+			}
+			c.ended[key(o.Session)] = true
 		}
 		return
-	case proxy.TypeSSEEvent:
+	}
+	if o.Session != "" && c.ended[lookup(o.Session)] {
+		// Observed after its session ended: an event of another stream
+		// (the GET stream's, say) that the proxy read late, under load.
+		// Its session's state is gone, so it is not judged.
+		return
+	}
+	if o.Type == proxy.TypeSSEEvent {
 		c.sseEvent(o, report)
 	}
 	if o.Kind != "" && (o.Type == proxy.TypeMessage || o.Type == proxy.TypeSSEEvent) {

@@ -34,3 +34,26 @@ func TestProgressKeepsACallAlive(t *testing.T) {
 		t.Fatalf("want one hung finding about the call, 11 s after its last progress; got %d: %s", len(found), describe(found))
 	}
 }
+
+// TestLateEventsOfAnEndedSessionAreNotJudged: progress observed after its
+// session was closed (an event of the GET stream the proxy read late) is
+// not reported as for an unknown token; the same in a live session is.
+func TestLateEventsOfAnEndedSessionAreNotJudged(t *testing.T) {
+	c := checks.New(checks.Options{})
+	t0 := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	var found []*proxy.Observation
+	report := func(o *proxy.Observation) { found = append(found, o) }
+	progress := func(seq uint64, session string) *proxy.Observation {
+		return &proxy.Observation{Seq: seq, Time: t0, Type: proxy.TypeSSEEvent, Session: session, Direction: proxy.ServerToClient,
+			Kind: proxy.KindNotification, Method: "notifications/progress", Body: `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1}}`}
+	}
+	c.Observe(&proxy.Observation{Seq: 1, Time: t0, Type: proxy.TypeSession, Session: "gone", Reason: "closed"}, report)
+	c.Observe(progress(2, "gone"), report)
+	if len(found) != 0 {
+		t.Fatalf("a late event of a closed session was judged: %s", describe(found))
+	}
+	c.Observe(progress(3, "live"), report)
+	if len(found) != 1 || found[0].Finding.Rule != checks.RuleProgressUnknownToken {
+		t.Fatalf("want the unknown token reported in a live session; got %s", describe(found))
+	}
+}
