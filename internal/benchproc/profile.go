@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// mcpscope has no profiling flag of its own, so the profiles are perf's:
+// perf record samples the route's process (all its threads, user and
+// kernel, with frame-pointer call chains, which Go keeps on amd64 and
+// arm64) during the timed part of one more run of each workload, after
+// the rounds so the sampling never slows a measured run.
+
+// profileAll profiles every route of cfg under every workload of cfg into
+// cfg.profileDir: WORKLOAD.ROUTE.perf.data, and perf report's text beside
+// it, WORKLOAD.ROUTE.txt (self time per symbol, then time with callees).
+func profileAll(cfg config, started map[string]*route, logw io.Writer) error {
+	if _, err := exec.LookPath("perf"); err != nil {
+		return fmt.Errorf("-cpuprofile needs perf (mcpscope has no profiling flag): %w", err)
+	}
+	if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
+		return err
+	}
+	for _, wl := range cfg.workloads {
+		for _, name := range cfg.routes {
+			r := started[name]
+			base := filepath.Join(cfg.profileDir, wl.name+"."+name)
+			dur := cfg.duration
+			if wl.kind == "paced" {
+				dur = cfg.paced
+			}
+			perfErr := make(chan error, 1)
+			during := func() {
+				go snapshotSockets(base+".sockets.txt", dur/2, r, started["direct"])
+				out, err := exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(r.pid), "-o", base+".perf.data",
+					"--", "sleep", strconv.FormatFloat(dur.Seconds(), 'f', 3, 64)).CombinedOutput()
+				if err != nil {
+					err = fmt.Errorf("perf record: %v: %s", err, out)
+				}
+				perfErr <- err
+			}
+			if _, err := runOnce(cfg, wl, r, during); err != nil {
+				return fmt.Errorf("profiling %s through %s: %w", wl.name, name, err)
+			}
+			if err := <-perfErr; err != nil {
+				return err
+			}
+			if err := perfReport(base); err != nil {
+				return err
+			}
+			fmt.Fprintf(logw, "profile %s\n", base+".txt")
+		}
+	}
+	return nil
+}
+
+// perfReport writes base.txt from base.perf.data: the symbols by self
+// time, then by time including callees.
+func perfReport(base string) error {
+	f, err := os.Create(base + ".txt")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, mode := range []string{"--no-children", "--children"} {
+		fmt.Fprintf(f, "# perf report %s\n", mode)
+		cmd := exec.Command("perf", "report", "-i", base+".perf.data", "--stdio", "--quiet", mode, "-g", "none", "--sort", "symbol", "--percent-limit", "1")
+		cmd.Stdout, cmd.Stderr = f, io.Discard
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("perf report %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// snapshotSockets waits wait, then writes to file the TCP sockets of the
+// route's two hops (client → route, route → upstream) with their queues
+// (ss: Recv-Q, bytes received but not yet read; Send-Q, bytes written but
+// not yet acknowledged): where a saturated stream's events wait, outside
+// the processes.
+func snapshotSockets(file string, wait time.Duration, r, upstream *route) {
+	time.Sleep(wait)
+	var filter []string
+	for _, u := range []string{r.url, upstream.url} {
+		if i := strings.LastIndexByte(u, ':'); i >= 0 {
+			filter = append(filter, "( sport = :"+u[i+1:]+" or dport = :"+u[i+1:]+" )")
+		}
+	}
+	out, err := exec.Command("ss", "-tnH", strings.Join(filter, " or ")).CombinedOutput()
+	if err != nil {
+		out = fmt.Appendf(out, "ss: %v\n", err)
+	}
+	if status, err := os.ReadFile("/proc/" + strconv.Itoa(r.pid) + "/status"); err == nil {
+		for line := range strings.Lines(string(status)) {
+			if strings.HasPrefix(line, "VmRSS:") {
+				out = append(out, "# route process "+strings.Join(strings.Fields(line), " ")+"\n"...)
+			}
+		}
+	}
+	os.WriteFile(file, append([]byte("# State Recv-Q Send-Q Local Peer (route "+r.url+", upstream "+upstream.url+")\n"), out...), 0o644)
+}
