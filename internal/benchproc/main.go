@@ -20,9 +20,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -59,6 +62,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchproc:", err)
 		os.Exit(2)
 	}
+	go func() { // the tmux server is no child of ours: stop the routes on ^C too
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		stopAll()
+		os.Exit(130)
+	}()
 	rep, err := bench(cfg, os.Stderr)
 	if rep != nil {
 		rep.write(os.Stdout)
@@ -125,7 +135,8 @@ func bench(cfg config, logw io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	atStop(func() { os.RemoveAll(dir) })
+	defer stopAll()
 	if cfg.bin == "" {
 		cfg.bin = filepath.Join(dir, "mcpscope")
 		fmt.Fprintln(logw, "building mcpscope")
@@ -137,14 +148,14 @@ func bench(cfg config, logw io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer up.stop()
+	atStop(up.stop)
 	started := map[string]*route{"direct": {name: "direct", url: upURL, pid: up.cmd.Process.Pid}}
 	for _, name := range cfg.routes {
 		r, err := startRoute(name, cfg.bin, upURL, dir)
 		if err != nil {
 			return nil, err
 		}
-		defer r.stop()
+		atStop(r.stop)
 		started[name] = r
 	}
 	rep := newReport(cfg)
@@ -198,4 +209,28 @@ func runOnce(cfg config, wl workload, r *route, during func()) (result, error) {
 		dur = cfg.paced
 	}
 	return run(wl, r.url, r.pid, cfg.warmup, dur, during)
+}
+
+// stops are what stopAll undoes, last first: the routes, the upstream,
+// the temporary directory.
+var stops struct {
+	sync.Mutex
+	fs []func()
+}
+
+func atStop(f func()) {
+	stops.Lock()
+	defer stops.Unlock()
+	stops.fs = append(stops.fs, f)
+}
+
+// stopAll runs the registered stops once each, the last registered first.
+func stopAll() {
+	stops.Lock()
+	fs := stops.fs
+	stops.fs = nil
+	stops.Unlock()
+	for _, f := range slices.Backward(fs) {
+		f()
+	}
 }

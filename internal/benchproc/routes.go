@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"mcpscope/internal/benchrules"
@@ -66,6 +67,7 @@ func startSelf(role string, env ...string) (*child, string, error) {
 	cmd := exec.Command(self)
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, "", err
@@ -147,6 +149,7 @@ func startRoute(name, bin, upstream, dir string) (*route, error) {
 		defer f.Close()
 		cmd := exec.Command(bin, args...) // stdout: /dev/null
 		cmd.Stderr = f
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // ends with the harness, however it ends
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
