@@ -70,10 +70,12 @@ func perfReport(base string) error {
 	defer f.Close()
 	for _, mode := range []string{"--no-children", "--children"} {
 		fmt.Fprintf(f, "# perf report %s\n", mode)
-		cmd := exec.Command("perf", "report", "-i", base+".perf.data", "--stdio", "--quiet", mode, "-g", "none", "--sort", "symbol", "--percent-limit", "1")
-		cmd.Stdout, cmd.Stderr = f, io.Discard
-		if err := cmd.Run(); err != nil {
+		out, err := exec.Command("perf", "report", "-i", base+".perf.data", "--stdio", "--quiet", mode, "-g", "none", "--sort", "symbol", "--percent-limit", "1").Output()
+		if err != nil {
 			return fmt.Errorf("perf report %s: %w", base, err)
+		}
+		for line := range strings.Lines(string(out)) {
+			fmt.Fprintln(f, strings.TrimRight(strings.TrimSpace(strings.TrimRight(line, " -\n")), " "))
 		}
 	}
 	return nil
