@@ -90,14 +90,13 @@ func snapshotSockets(file string, wait time.Duration, r, upstream *route) {
 	time.Sleep(wait)
 	var filter []string
 	for _, u := range []string{r.url, upstream.url} {
-		if i := strings.LastIndexByte(u, ':'); i >= 0 {
-			filter = append(filter, "( sport = :"+u[i+1:]+" or dport = :"+u[i+1:]+" )")
-		}
+		filter = append(filter, "( sport = :"+port(u)+" or dport = :"+port(u)+" )")
 	}
 	out, err := exec.Command("ss", "-tnH", strings.Join(filter, " or ")).CombinedOutput()
 	if err != nil {
 		out = fmt.Appendf(out, "ss: %v\n", err)
 	}
+	out = append(out, queueSummary(string(out), port(r.url), port(upstream.url))...)
 	if status, err := os.ReadFile("/proc/" + strconv.Itoa(r.pid) + "/status"); err == nil {
 		for line := range strings.Lines(string(status)) {
 			if strings.HasPrefix(line, "VmRSS:") {
@@ -106,4 +105,32 @@ func snapshotSockets(file string, wait time.Duration, r, upstream *route) {
 		}
 	}
 	os.WriteFile(file, append([]byte("# State Recv-Q Send-Q Local Peer (route "+r.url+", upstream "+upstream.url+")\n"), out...), 0o644)
+}
+
+// port returns the port of a base URL http://HOST:PORT.
+func port(u string) string { return u[strings.LastIndexByte(u, ':')+1:] }
+
+// queueSummary adds up ss's queues (Recv-Q and Send-Q) on the two hops:
+// sockets with the route's port at one end (client hop) and with the
+// upstream's (upstream hop).
+func queueSummary(ss, route, upstream string) string {
+	var hop [2]int64 // client, upstream
+	for line := range strings.Lines(ss) {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		recvQ, err1 := strconv.ParseInt(f[1], 10, 64)
+		sendQ, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		switch {
+		case port(f[3]) == route || port(f[4]) == route:
+			hop[0] += recvQ + sendQ
+		case port(f[3]) == upstream || port(f[4]) == upstream:
+			hop[1] += recvQ + sendQ
+		}
+	}
+	return fmt.Sprintf("# queued in the kernel: client hop %d bytes, upstream hop %d bytes\n", hop[0], hop[1])
 }
