@@ -52,6 +52,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 2*time.Second, "timed part of each saturated or POST run")
 	flag.DurationVar(&cfg.paced, "paced", 3*time.Second, "timed part of each paced (1,000 events/s) run")
 	flag.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "untimed start of each run")
+	flag.DurationVar(&cfg.settle, "settle", 300*time.Millisecond, "pause before each run, so the previous run's processes quieten")
 	flag.StringVar(&cfg.profileDir, "cpuprofile", "", "after the rounds, profile each route's process in one more run of each workload with perf record, into this directory (reports in *.txt)")
 	flag.Parse()
 	var err error
@@ -86,6 +87,7 @@ type config struct {
 	workloads               []workload
 	rounds                  int
 	duration, paced, warmup time.Duration
+	settle                  time.Duration // pause before each run: the previous run's processes quieten
 	profileDir              string
 }
 
@@ -196,14 +198,13 @@ func rotate(s []string, n int) []string {
 	return append(slices.Clone(s[n:]), s[:n]...)
 }
 
-// runOnce runs wl through r once, after a short pause that lets the
-// previous run's processes settle. The record route's recording is
-// emptied first: saturated 16 KiB runs write gigabytes.
+// runOnce runs wl through r once, after cfg.settle. The record route's
+// recording is emptied first: saturated 16 KiB runs write gigabytes.
 func runOnce(cfg config, wl workload, r *route, during func()) (result, error) {
 	if r.record != "" {
 		os.Truncate(r.record, 0)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(cfg.settle)
 	dur := cfg.duration
 	if wl.kind == "paced" {
 		dur = cfg.paced
