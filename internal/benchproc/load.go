@@ -104,6 +104,12 @@ func run(wl workload, base string, pid int, warm, dur time.Duration, during func
 	default:
 		return result{}, fmt.Errorf("unknown workload kind %q", wl.kind)
 	}
+	end := sync.OnceFunc(func() { // the load stops: POST loops at their next call, GET streams now
+		w.phase.Store(2)
+		cancel()
+		wg.Wait()
+	})
+	defer end()
 	time.Sleep(warm)
 	cpu0, err := processCPU(pid)
 	if err != nil {
@@ -122,8 +128,7 @@ func run(wl workload, base string, pid int, warm, dur time.Duration, during func
 		return result{}, err
 	}
 	res.cpu = cpu1 - cpu0
-	cancel()
-	wg.Wait()
+	end()
 	if len(errs) > 0 {
 		return res, errors.Join(errs...)
 	}

@@ -151,22 +151,40 @@ func bench(cfg config, logw io.Writer) (*report, error) {
 		return nil, err
 	}
 	atStop(up.stop)
-	started := map[string]*route{"direct": {name: "direct", url: upURL, pid: up.cmd.Process.Pid}}
-	for _, name := range cfg.routes {
-		r, err := startRoute(name, cfg.bin, upURL, dir)
-		if err != nil {
-			return nil, err
+	// Every workload of every round gets fresh route processes, so no
+	// workload sees state an earlier one left (sessions, operations,
+	// memory): the figures do not depend on the order of the workloads.
+	fresh := func() (map[string]*route, func(), error) {
+		started := map[string]*route{"direct": {name: "direct", url: upURL, pid: up.cmd.Process.Pid}}
+		var stops []func()
+		stop := sync.OnceFunc(func() {
+			for _, f := range stops {
+				f()
+			}
+		})
+		atStop(stop)
+		for _, name := range cfg.routes {
+			r, err := startRoute(name, cfg.bin, upURL, dir)
+			if err != nil {
+				stop()
+				return nil, nil, err
+			}
+			stops = append(stops, r.stop)
+			started[name] = r
 		}
-		atStop(r.stop)
-		started[name] = r
+		return started, stop, nil
 	}
 	rep := newReport(cfg)
 	for round := range cfg.rounds {
 		for _, wl := range cfg.workloads {
-			order := rotate(routesOf(cfg, wl), round)
-			for _, name := range order {
+			started, stop, err := fresh()
+			if err != nil {
+				return rep, err
+			}
+			for _, name := range rotate(routesOf(cfg, wl), round) {
 				res, err := runOnce(cfg, wl, started[name], nil)
 				if err != nil {
+					stop()
 					return rep, fmt.Errorf("round %d, %s through %s: %w", round+1, wl.name, name, err)
 				}
 				f := figuresOf(wl, res)
@@ -174,10 +192,11 @@ func bench(cfg config, logw io.Writer) (*report, error) {
 				fmt.Fprintf(logw, "round %d %-13s %-8s %9.0f events/s %7.1f MB/s  cpu %6.1f µs/event  p50 %8.0f µs  p99 %8.0f µs  streams/s %6.0f  cut %.0f\n",
 					round+1, wl.name, name, f.eventsPerSec, f.mbPerSec, f.cpuPerEvent, f.p50, f.p99, f.streamsPerSec, f.cut)
 			}
+			stop()
 		}
 	}
 	if cfg.profileDir != "" {
-		if err := profileAll(cfg, started, logw); err != nil {
+		if err := profileAll(cfg, fresh, logw); err != nil {
 			return rep, err
 		}
 	}

@@ -17,10 +17,11 @@ import (
 // arm64) during the timed part of one more run of each workload, after
 // the rounds so the sampling never slows a measured run.
 
-// profileAll profiles every route of cfg under every workload of cfg into
+// profileAll profiles every route of cfg under every workload of cfg, on
+// fresh route processes for each workload, into
 // cfg.profileDir: WORKLOAD.ROUTE.perf.data, and perf report's text beside
 // it, WORKLOAD.ROUTE.txt (self time per symbol, then time with callees).
-func profileAll(cfg config, started map[string]*route, logw io.Writer) error {
+func profileAll(cfg config, fresh func() (map[string]*route, func(), error), logw io.Writer) error {
 	if _, err := exec.LookPath("perf"); err != nil {
 		return fmt.Errorf("-cpuprofile needs perf (mcpscope has no profiling flag): %w", err)
 	}
@@ -28,33 +29,8 @@ func profileAll(cfg config, started map[string]*route, logw io.Writer) error {
 		return err
 	}
 	for _, wl := range cfg.workloads {
-		for _, name := range cfg.routes {
-			r := started[name]
-			base := filepath.Join(cfg.profileDir, wl.name+"."+name)
-			dur := cfg.duration
-			if wl.kind == "paced" {
-				dur = cfg.paced
-			}
-			perfErr := make(chan error, 1)
-			during := func() {
-				go snapshotSockets(base+".sockets.txt", dur/2, r, started["direct"])
-				out, err := exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(r.pid), "-o", base+".perf.data",
-					"--", "sleep", strconv.FormatFloat(dur.Seconds(), 'f', 3, 64)).CombinedOutput()
-				if err != nil {
-					err = fmt.Errorf("perf record: %v: %s", err, out)
-				}
-				perfErr <- err
-			}
-			if _, err := runOnce(cfg, wl, r, during); err != nil {
-				return fmt.Errorf("profiling %s through %s: %w", wl.name, name, err)
-			}
-			if err := <-perfErr; err != nil {
-				return err
-			}
-			if err := perfReport(base); err != nil {
-				return err
-			}
-			fmt.Fprintf(logw, "profile %s\n", base+".txt")
+		if err := profileWorkload(cfg, wl, fresh, logw); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -133,4 +109,43 @@ func queueSummary(ss, route, upstream string) string {
 		}
 	}
 	return fmt.Sprintf("# queued in the kernel: client hop %d bytes, upstream hop %d bytes\n", hop[0], hop[1])
+}
+
+// profileWorkload profiles every route of cfg under wl, on fresh route
+// processes.
+func profileWorkload(cfg config, wl workload, fresh func() (map[string]*route, func(), error), logw io.Writer) error {
+	started, stop, err := fresh()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	for _, name := range cfg.routes {
+		r := started[name]
+		base := filepath.Join(cfg.profileDir, wl.name+"."+name)
+		dur := cfg.duration
+		if wl.kind == "paced" {
+			dur = cfg.paced
+		}
+		perfErr := make(chan error, 1)
+		during := func() {
+			go snapshotSockets(base+".sockets.txt", dur/2, r, started["direct"])
+			out, err := exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(r.pid), "-o", base+".perf.data",
+				"--", "sleep", strconv.FormatFloat(dur.Seconds(), 'f', 3, 64)).CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("perf record: %v: %s", err, out)
+			}
+			perfErr <- err
+		}
+		if _, err := runOnce(cfg, wl, r, during); err != nil {
+			return fmt.Errorf("profiling %s through %s: %w", wl.name, name, err)
+		}
+		if err := <-perfErr; err != nil {
+			return err
+		}
+		if err := perfReport(base); err != nil {
+			return err
+		}
+		fmt.Fprintf(logw, "profile %s\n", base+".txt")
+	}
+	return nil
 }

@@ -34,6 +34,7 @@ func startTUI(bin, upstream, dir string) (*route, error) {
 		return strings.TrimSpace(string(out)), err
 	}
 	stderr := filepath.Join(dir, "tui.stderr")
+	os.Remove(stderr) // an earlier pane's: it says where that one listened
 	command := "exec " + shellQuote(bin)
 	for _, a := range mcpscopeArgs(upstream) {
 		command += " " + shellQuote(a)
