@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"mcpscope/stdio"
 )
 
 func main() {
@@ -46,9 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "diff":
 			return runDiff(ctx, args[1:], stdout, stderr)
 		case "wrap":
-			stdin, restore := stdio.PollableStdin()
-			defer restore()
-			return runWrap(ctx, args[1:], stdin, stdout, stderr)
+			return runWrap(ctx, args[1:], os.Stdin, stdout, stderr)
 		case "hub":
 			return runHub(ctx, args[1:], stdout, stderr)
 		case "help":

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -63,7 +62,7 @@ func (r *pollReader) Read(b []byte) (int, error) {
 		if r.closed.Load() {
 			return 0, os.ErrClosed
 		}
-		n, err := readNonblocking(r.fd, b)
+		n, err := syscall.Read(r.fd, b)
 		switch {
 		case err == syscall.EAGAIN:
 			fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}, {Fd: int32(r.wakeR), Events: unix.POLLIN}}
@@ -79,24 +78,6 @@ func (r *pollReader) Read(b []byte) (int, error) {
 			return n, nil
 		}
 	}
-}
-
-// readNonblocking is read(2) on a nonblocking fd, without telling the
-// scheduler that the goroutine enters a system call: such a read never
-// waits (the pipe is empty: EAGAIN), it only copies. Announced as a
-// syscall (syscall.Read), every block read let the runtime hand the
-// goroutine's P to another thread and take it back; out of process
-// (strace -f -c, 256 MiB of 256-byte lines) that was about 30,000 futex
-// calls per run, against 2,000 this way.
-func readNonblocking(fd int, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }
 
 func (r *pollReader) waiting() bool { return r.reading.Load() }
