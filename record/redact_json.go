@@ -78,8 +78,18 @@ type frame struct {
 // redact returns text with its secret values replaced by "[redacted]",
 // and whether it replaced any.
 func (j *jsonRedaction) redact(text string) (string, bool) {
+	paths := len(j.paths) > 0 && j.mayHoldPath(text)
+	if !paths && !j.mayHoldName(text) {
+		return text, false // no secret name can be in it: nothing for the walk to do (see mayHoldName)
+	}
+	return j.walk(text, paths)
+}
+
+// walk is redact without the fast path: one pass of the walker, matching
+// paths too if paths.
+func (j *jsonRedaction) walk(text string, paths bool) (string, bool) {
 	w := jsonWalker{j: j, s: text}
-	if len(j.paths) > 0 && j.mayHoldPath(text) {
+	if paths {
 		w.paths = true
 		w.lenient = !json.Valid([]byte(text))
 	}
