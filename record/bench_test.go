@@ -116,3 +116,50 @@ func BenchmarkLine(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeEvent is the work each output does per SSE event, in
+// process: the default redaction, then the line — the headless printer's
+// (body as a JSON value), the recorder's (body_at), or both, as
+// --headless --record does (two subscribers, each redacting and encoding
+// every event). The difference between both and one output bounds what
+// redacting and encoding once for both could save. text=plain is
+// internal/benchproc's padding; text=json a tool result whose text is
+// JSON (a ':' and a quote every few bytes).
+func BenchmarkEncodeEvent(b *testing.B) {
+	for _, size := range []int{256, 16 << 10} {
+		for _, text := range []string{"plain", "json"} {
+			fill := strings.Repeat("x", size)
+			if text == "json" {
+				fill = strings.Repeat(`{\"k\":\"v\",\"n\":12}, `, size/20+1)
+			}
+			prefix := "event: message\nid: 7\ndata: "
+			body := `{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"` + fill[:size-100] + `"}]}}`
+			raw := prefix + body + "\n\n"
+			o := &proxy.Observation{Seq: 9, Type: proxy.TypeSSEEvent, Time: time.Now(), Session: "3f2a9c0d5e7b41a6", Stream: "st-1", Exchange: "ex-4",
+				Direction: proxy.ServerToClient, Kind: proxy.KindResult, Method: "tools/call", ID: "3", Body: raw[len(prefix) : len(prefix)+len(body)],
+				Raw: raw, EventID: "7", HasID: true, EventType: "message", Size: len(raw)}
+			for _, out := range []string{"headless", "recording", "both"} {
+				b.Run(fmt.Sprintf("size=%d/text=%s/out=%s", size, text, out), func(b *testing.B) {
+					r := NewRedactor(nil)
+					var encs []*lineEncoder
+					if out != "recording" {
+						encs = append(encs, newHeadlessEncoder())
+					}
+					if out != "headless" {
+						encs = append(encs, newLineEncoder(true))
+					}
+					var buf []byte
+					b.SetBytes(int64(len(raw)))
+					for b.Loop() {
+						for _, e := range encs {
+							var err error
+							if buf, err = e.appendLine(buf[:0], r.Apply(o)); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}

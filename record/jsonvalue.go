@@ -169,38 +169,44 @@ func scanString(s string, i int) (end int, rewrite, ok bool) {
 	i++
 	for {
 		i = skipPlain(s, i)
-		if i >= len(s) {
-			return i, false, false
-		}
-		switch c := s[i]; {
-		case c == '"':
-			return i + 1, rewrite, true
-		case c == '\\':
-			if i+1 >= len(s) {
+		// The next word holds a byte to look at: go byte by byte to its
+		// end (and past it, for an escape or rune that straddles it)
+		// before scanning words again, so that text dense with escapes
+		// does not pay a word test per byte.
+		for stop := i + 8; i < stop; {
+			if i >= len(s) {
 				return i, false, false
 			}
-			switch s[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if len(s)-i < 6 || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+			switch c := s[i]; {
+			case c == '"':
+				return i + 1, rewrite, true
+			case c == '\\':
+				if i+1 >= len(s) {
 					return i, false, false
 				}
-				i += 6
+				switch s[i+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+					i += 2
+				case 'u':
+					if len(s)-i < 6 || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+						return i, false, false
+					}
+					i += 6
+				default:
+					return i, false, false
+				}
+			case c < 0x20:
+				return i, false, false
+			case c < utf8.RuneSelf:
+				i++
 			default:
-				return i, false, false
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if r == utf8.RuneError && size == 1 {
+					return i, false, false
+				}
+				rewrite = rewrite || escapedInValue(r)
+				i += size
 			}
-		case c < 0x20:
-			return i, false, false
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				return i, false, false
-			}
-			rewrite = rewrite || escapedInValue(r)
-			i += size
 		}
 	}
 }
