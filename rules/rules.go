@@ -73,7 +73,7 @@ type Rule struct {
 
 // Set is a file's rules, in order.
 type Set struct {
-	Source string // the file, for messages
+	Source string  // the file, for messages
 	Rules  []*Rule // not to be changed once the Set is in use (Match indexes them)
 
 	index index // the rules that may match, by a message's facts (index.go)
