@@ -29,7 +29,7 @@ const (
 // display's choice: the printer borrows each batch (it writes it out
 // before the next), the TUI keeps what it gets.
 func subscribeDisplay(b *proxy.Bus) *proxy.Subscription {
-	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes))
+	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes), proxy.MaxPinned(displayBytes))
 }
 
 // display returns what shows the observations: the TUI when stdin and

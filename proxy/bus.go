@@ -40,8 +40,8 @@ import (
 //     consumer never releases anything itself. Once a subscriber reads
 //     with NextBorrowed, its queue holds what is published as it is,
 //     pinning the leases it shares (each counted once as a whole lease,
-//     however streams interleave, and past maxPinnedPerSubscriber queued
-//     as copies that pin nothing): one that stops reading pins at most
+//     however streams interleave, and past maxPinnedPerSubscriber, or
+//     MaxPinned, queued as copies that pin nothing): one that stops reading pins at most
 //     that much, twice counting the batch its callback holds. Before its
 //     first read and after a Next, it queues copies. Close turns what is
 //     queued into copies: nothing stays pinned by a closed subscription.
@@ -183,7 +183,7 @@ func (b *Bus) Subscribe(buffer int, opts ...SubscribeOption) *Subscription {
 	if buffer <= 0 {
 		buffer = DefaultSubscriberBuffer
 	}
-	return b.add(&Subscription{bus: b, buffer: buffer, maxBytes: DefaultSubscriberBytes, wake: make(chan struct{}, 1)}, opts)
+	return b.add(&Subscription{bus: b, buffer: buffer, maxBytes: DefaultSubscriberBytes, maxPinned: maxPinnedPerSubscriber, wake: make(chan struct{}, 1)}, opts)
 }
 
 // MaxBytes bounds the bytes a lossy subscriber's queue holds (by
@@ -198,11 +198,25 @@ func MaxBytes(n int) SubscribeOption {
 	}
 }
 
+// MaxPinned bounds the lease bytes a borrowing subscriber's queue pins at
+// n instead of 4 MiB; past it, observations are queued as copies (see
+// NextBorrowed). 0 or less keeps the default. A subscriber whose queue is
+// much larger than 4 MiB and that reads many streams at once (the display:
+// each busy stream reads into a 128 KiB lease of its own) would otherwise
+// pass the bound while it keeps up, and copy every observation.
+func MaxPinned(n int) SubscribeOption {
+	return func(s *Subscription) {
+		if n > 0 {
+			s.maxPinned = n
+		}
+	}
+}
+
 // SubscribeLossless adds a subscriber that misses nothing, whose queue may
 // hold up to maxBytes (by Observation.Footprint) before it is cut off with
 // ErrOverflow.
 func (b *Bus) SubscribeLossless(maxBytes int, opts ...SubscribeOption) *Subscription {
-	return b.add(&Subscription{bus: b, lossless: true, maxBytes: maxBytes, wake: make(chan struct{}, 1)}, opts)
+	return b.add(&Subscription{bus: b, lossless: true, maxBytes: maxBytes, maxPinned: maxPinnedPerSubscriber, wake: make(chan struct{}, 1)}, opts)
 }
 
 // SubscribeOption changes how a subscription receives observations.
@@ -260,9 +274,10 @@ type Subscription struct {
 	buffer int
 	wake   chan struct{} // has a token when the queue became non-empty
 
-	lossless bool
-	maxBytes int         // bytes the queue may hold (lossless: before it is cut off)
-	borrow   atomic.Bool // the reader last read with NextBorrowed: queue observations as published, holding a reference to their lease
+	lossless  bool
+	maxBytes  int         // bytes the queue may hold (lossless: before it is cut off)
+	maxPinned int         // lease bytes a borrowing queue may pin (MaxPinned)
+	borrow    atomic.Bool // the reader last read with NextBorrowed: queue observations as published, holding a reference to their lease
 
 	mu         sync.Mutex
 	queue      []*Observation
@@ -270,7 +285,7 @@ type Subscription struct {
 	dropped    int64
 	closed     bool
 	queuedSize int      // bytes queued, by Footprint
-	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinnedPerSubscriber/leaseSize
+	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinned/leaseSize
 	overflowed bool     // lossless: cut off
 }
 
@@ -328,11 +343,11 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 // (pooled) to itself, until the subscriber is done with it (when
 // NextBorrowed's callback returns, or Next has copied it). Each distinct lease counts once, however the
 // observations of streams interleave; once the queue pins
-// maxPinnedPerSubscriber of leases, an observation of another lease is
+// maxPinned bytes of leases, an observation of another lease is
 // returned as a copy that holds neither instead.
 func (s *Subscription) hold(o *Observation) *Observation {
 	if o.lease != nil && !s.pins(o.lease) {
-		if (len(s.pinned)+1)*leaseSize > maxPinnedPerSubscriber {
+		if (len(s.pinned)+1)*leaseSize > s.maxPinned {
 			return o.owned()
 		}
 		s.pinned = append(s.pinned, o.lease)

@@ -168,3 +168,42 @@ func TestBorrowerCountsDistinctLeases(t *testing.T) {
 		t.Fatalf("%d leases still out after the callback returned", out)
 	}
 }
+
+// TestMaxPinnedRaisesTheBound: a borrower subscribed with MaxPinned queues
+// events of 64 leases (as from 64 streams, 8 MiB) as published, past the
+// default bound of 4 MiB, and still pins at most its own bound when more
+// come.
+func TestMaxPinnedRaisesTheBound(t *testing.T) {
+	b := NewBus()
+	const bound = 16 << 20
+	sub := b.Subscribe(0, MaxPinned(bound))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sub.NextBorrowed(ctx, func([]*Observation) error { return nil }) // it borrows
+	defer sub.Close()
+	budget := leaseBudget{max: maxLeases}
+	const published = 200
+	var sent []*Observation
+	for range published {
+		o, l := leasedObservation(t, &budget)
+		sent = append(sent, o)
+		b.PublishAll([]*Observation{o})
+		l.release()
+	}
+	if out, most := budget.out.Load(), int32(bound/leaseSize); out != most {
+		t.Fatalf("the stalled borrower pins %d leases, want its bound, %d", out, most)
+	}
+	lend(t, sub, func(got []*Observation) {
+		if len(got) != published {
+			t.Fatalf("got %d observations, want %d", len(got), published)
+		}
+		for i := range 64 {
+			if got[i] != sent[i] {
+				t.Fatalf("observation %d was copied: 64 leases are within MaxPinned's %d", i, bound/leaseSize)
+			}
+		}
+	})
+	if out := budget.out.Load(); out != 0 {
+		t.Fatalf("%d leases still out after the callback returned", out)
+	}
+}

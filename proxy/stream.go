@@ -225,9 +225,9 @@ func (s *sseStream) forward(ctx context.Context, b *sse.Block) string {
 			s.p.gates.move(s.gate, sid)
 		}
 	}
-	// With no rules to judge it and no gate to hold it, an event is only
-	// captured here; its observation is built off the data path.
-	observeAfter := s.p.rules.Load() == nil && !s.gate.closed.Load()
+	// With no rule that may judge it and no gate to hold it, an event is
+	// only captured here; its observation is built off the data path.
+	observeAfter := !s.gate.closed.Load() && !s.mayBeJudged(b)
 	var v outcome
 	if !observeAfter && (s.p.bus().Active() || s.p.rules.Load() != nil) {
 		out, changed, v = s.observe(ctx, b, now, gap, out, changed)

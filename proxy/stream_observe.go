@@ -107,6 +107,7 @@ func (p *Proxy) buildEvent(o *Observation, c *capturedBlock, stream, exchange st
 // own observation; each message of a batch gets one of its own (rules do not
 // act inside batches).
 func (s *sseStream) observe(ctx context.Context, b *sse.Block, now time.Time, gap time.Duration, out []byte, changed bool) ([]byte, bool, outcome) {
+	s.outbox.buildCaptured(s) // the events read before it are described first
 	var c capturedBlock
 	s.capture(&c, b, now, gap, out, changed) // judge makes o its own before a rule acts on it
 	// Rules may keep the observation (held messages, decisions): never pooled.

@@ -18,6 +18,7 @@ type outbox struct {
 	pending *handedOff // the entries not handed over yet (pooled; nil when there are none, so an idle stream holds none)
 	leased  int        // bytes of the entries that borrow a lease
 	size    int        // bytes the entries hold: their blocks' and their own
+	built   int        // the leading entries known to be built (buildCaptured)
 }
 
 type outboxEntry struct {
@@ -57,6 +58,28 @@ func (b *outbox) last() *outboxEntry {
 	return &b.pending.entries[len(b.pending.entries)-1]
 }
 
+// buildCaptured builds the observations of the captured entries, in
+// order, before the stream observes an event at once (observe): a message
+// is described (its answer linked, its operation noted) only after the
+// messages the stream read before it, as when all are built off the data
+// path.
+func (b *outbox) buildCaptured(s *sseStream) {
+	if b.pending == nil {
+		return
+	}
+	entries := b.pending.entries
+	for i := b.built; i < len(entries); i++ {
+		if e := &entries[i]; e.o == nil {
+			e.o = newPooledObservation() // let go of once published (publishEntries)
+			e.env, e.batchText = s.p.buildEvent(e.o, &e.captured, s.id, s.exchange)
+			if e.env.Kind != KindRequest {
+				e.env = jsonrpc.Envelope{}
+			}
+		}
+	}
+	b.built = len(entries)
+}
+
 // handOff gives everything in the outbox to the bus, to be built (where it
 // is not yet) and published in order, with the requests among it noted so
 // their answers can be linked (which needs the Seq that publishing
@@ -70,7 +93,7 @@ func (b *outbox) handOff(s *sseStream) {
 	b.pending = nil // the deferred work owns the entries now
 	w.p, w.stream, w.exchange = s.p, s.id, s.exchange
 	s.p.bus().deferWork(w, b.leased, b.size)
-	b.leased, b.size = 0, 0
+	b.leased, b.size, b.built = 0, 0, 0
 }
 
 // handedOff is one outbox handed to the bus; it is recycled once run.

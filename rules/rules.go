@@ -73,8 +73,10 @@ type Rule struct {
 
 // Set is a file's rules, in order.
 type Set struct {
-	Source string // the file, for messages
-	Rules  []*Rule
+	Source string  // the file, for messages
+	Rules  []*Rule // not to be changed once the Set is in use (Match indexes them)
+
+	index index // the rules that may match, by a message's facts (index.go)
 }
 
 // MaxFileSize is the largest rules file Load and Parse accept.
@@ -97,13 +99,19 @@ func Load(path string) (*Set, error) {
 // Match returns the rules that apply to s, in order: every matching
 // "continue" rule up to and including the first matching rule of any other
 // action (which decides). It returns nil when none matches. A nil Set
-// matches nothing.
+// matches nothing. Only the rules that may match s's facts are tried
+// (filter.Filter.MayMatch, index.go): the others cannot match it.
 func (set *Set) Match(s *filter.Subject) []*Rule {
 	if set == nil {
 		return nil
 	}
+	return matchIn(set.candidates(filter.FactsOf(s)), s)
+}
+
+// matchIn is Match over rules.
+func matchIn(rules []*Rule, s *filter.Subject) []*Rule {
 	var out []*Rule
-	for _, r := range set.Rules {
+	for _, r := range rules {
 		if r.Match.Match(s) {
 			out = append(out, r)
 			if r.Action != Continue {
