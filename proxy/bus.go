@@ -30,15 +30,18 @@ import (
 //     them, so a burst of events cannot push them out. Past the hard limit
 //     they are dropped and counted too, which only a subscriber that
 //     stopped reading can cause.
-//   - A subscriber reads in one of two forms, its choice at every read.
-//     Next returns observations that are the subscriber's to keep (the
-//     TUI): copies where the proxy's would borrow. NextBorrowed lends a
+//   - A subscriber reads in one of three forms, its choice at every read.
+//     Next returns observations that are the subscriber's to keep: copies
+//     where the proxy's would borrow, made as each is published.
+//     NextCopied (the TUI) returns copies too, made as it reads, so that
+//     nothing its queue drops is copied; its queue borrows meanwhile, as
+//     NextBorrowed's does. NextBorrowed lends a
 //     batch to a callback (the recorder, the headless printer, the control
 //     API): the observations as published, whose strings may share the
 //     proxy's read buffers (leases of 128 KiB), valid only until the
 //     callback returns; the subscription lets go of them then, so a
 //     consumer never releases anything itself. Once a subscriber reads
-//     with NextBorrowed, its queue holds what is published as it is,
+//     with NextBorrowed (or NextCopied), its queue holds what is published as it is,
 //     pinning the leases it shares (each counted once as a whole lease,
 //     however streams interleave, and past maxPinnedPerSubscriber queued
 //     as copies that pin nothing): one that stops reading pins at most
@@ -386,6 +389,25 @@ func (s *Subscription) signal() {
 // and (lossless) ErrOverflow once cut off and drained.
 func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 	s.borrow.Store(false)
+	return s.takeCopies(ctx)
+}
+
+// NextCopied waits for observations and returns them as Next does: the
+// batch and its observations are the caller's to keep. Unlike Next, it
+// reads as NextBorrowed does: the queue holds what is published as it is
+// (pinning the leases it shares, within the bounds NextBorrowed states),
+// and copies are made here, for what the subscriber reads, instead of when
+// each observation is published. A subscriber that keeps what it reads but
+// reads in batches (the TUI, once a frame) so copies nothing its queue's
+// bounds drop, and spares the data path the copying.
+func (s *Subscription) NextCopied(ctx context.Context) ([]*Observation, error) {
+	s.borrow.Store(true)
+	return s.takeCopies(ctx)
+}
+
+// takeCopies takes what is queued and returns owned copies of it, letting
+// go of what the queue held.
+func (s *Subscription) takeCopies(ctx context.Context) ([]*Observation, error) {
 	batch, err := s.take(ctx)
 	if err != nil {
 		return nil, err

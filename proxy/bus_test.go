@@ -453,3 +453,49 @@ func TestNextCopiesWhatWasQueuedBorrowed(t *testing.T) {
 	}
 	nextOrNothing(t, sub)
 }
+
+// TestNextCopiedCopiesAtRead: a reader of NextCopied gets copies it keeps,
+// as with Next, but they are made when it reads: until then its queue
+// holds the observation as published (pinning its lease), so what its
+// bounds drop is never copied; after the read the lease goes back and the
+// copy still reads the same bytes.
+func TestNextCopiedCopiesAtRead(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(1)
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sub.NextCopied(ctx); err == nil {
+		t.Fatal("NextCopied on an empty queue and an ended context returned no error")
+	}
+	budget := leaseBudget{max: maxLeases}
+	o, l := leasedObservation(t, &budget)
+	want := strings.Clone(o.Raw)
+	b.Publish(o)
+	l.release()
+	if budget.out.Load() != 1 {
+		t.Fatal("the queue of a NextCopied reader does not hold the observation as published")
+	}
+	o2, l2 := leasedObservation(t, &budget) // past the bound of 1: dropped, never copied
+	b.Publish(o2)
+	l2.release()
+	if budget.out.Load() != 1 {
+		t.Fatal("a dropped observation's lease is still out")
+	}
+	wait, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got, err := sub.NextCopied(wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if budget.out.Load() != 0 {
+		t.Fatal("the lease is still out after NextCopied copied it")
+	}
+	if len(got) != 2 || got[0].Type != TypeDropped || got[0].Dropped != 1 {
+		t.Fatalf("NextCopied gave %+v, want the drop notice and one copy", got)
+	}
+	c := got[1]
+	if c == o || c.lease != nil || c.pool != nil || c.Raw != want || !within(c.Raw, c.Body) || !within(c.Raw, c.Method) {
+		t.Fatalf("NextCopied gave %+v, want an owned copy reading %q whose fields lie in its Raw", c, want)
+	}
+}
