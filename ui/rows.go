@@ -21,20 +21,24 @@ type row struct {
 // rowFor returns the row for an observation, or false for observations the
 // list does not show (stream transitions and gates go to other panes).
 func rowFor(o *proxy.Observation) (row, bool) {
-	switch o.Type {
-	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
-	case proxy.TypeHTTP:
-		if o.HTTP == nil || (o.HTTP.Error == "" && o.HTTP.Status < 400) {
-			return row{}, false // successful exchanges show through their messages
-		}
-	case proxy.TypeStreamClosed, proxy.TypeNotice:
-		if !o.Has(proxy.FlagUpstreamBroke) {
-			return row{}, false // streams show through their events; notices in the status bar
-		}
-	default:
+	if !listed(o) {
 		return row{}, false
 	}
 	return row{obs: o, label: label(o)}, true
+}
+
+// listed reports whether the list shows o as a row (rowFor without
+// building the row's label).
+func listed(o *proxy.Observation) bool {
+	switch o.Type {
+	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
+		return true
+	case proxy.TypeHTTP:
+		return o.HTTP != nil && (o.HTTP.Error != "" || o.HTTP.Status >= 400) // successful exchanges show through their messages
+	case proxy.TypeStreamClosed, proxy.TypeNotice:
+		return o.Has(proxy.FlagUpstreamBroke) // streams show through their events; notices in the status bar
+	}
+	return false
 }
 
 // label names what a row is.
