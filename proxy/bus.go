@@ -43,7 +43,8 @@ import (
 //     consumer never releases anything itself. Once a subscriber reads
 //     with NextBorrowed (or NextCopied), its queue holds what is published as it is,
 //     pinning the leases it shares (each counted once as a whole lease,
-//     however streams interleave, and past maxPinnedPerSubscriber queued
+//     however streams interleave, and past maxPinnedPerSubscriber (or
+//     MaxPinned) queued
 //     as copies that pin nothing): one that stops reading pins at most
 //     that much, twice counting the batch its callback holds. Before its
 //     first read and after a Next, it queues copies. Close turns what is
@@ -88,6 +89,20 @@ const DefaultSubscriberBytes = 4 << 20
 // queue pins; past it, observations are queued as copies (see
 // NextBorrowed).
 const maxPinnedPerSubscriber = 4 << 20
+
+// MaxPinned bounds the lease bytes a borrowing subscriber's queue pins at
+// n instead of 4 MiB; 0 or less keeps the default. A subscriber that reads
+// once in a while (the TUI, once a frame) may pin up to its byte bound,
+// so that its queue is not filled with copies made on the data path. The
+// leases come out of one budget for all streams (stream_lease.go): past
+// it, streams copy what they observe.
+func MaxPinned(n int) SubscribeOption {
+	return func(s *Subscription) {
+		if n > 0 {
+			s.maxPinned = n
+		}
+	}
+}
 
 // NewBus returns an empty bus.
 func NewBus() *Bus {
@@ -212,6 +227,7 @@ func (b *Bus) SubscribeLossless(maxBytes int, opts ...SubscribeOption) *Subscrip
 type SubscribeOption func(*Subscription)
 
 func (b *Bus) add(s *Subscription, opts []SubscribeOption) *Subscription {
+	s.maxPinned = maxPinnedPerSubscriber
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -273,7 +289,8 @@ type Subscription struct {
 	dropped    int64
 	closed     bool
 	queuedSize int      // bytes queued, by Footprint
-	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinnedPerSubscriber/leaseSize
+	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinned/leaseSize
+	maxPinned  int      // lease bytes the queue may pin (maxPinnedPerSubscriber unless MaxPinned)
 	overflowed bool     // lossless: cut off
 }
 
@@ -331,11 +348,11 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 // (pooled) to itself, until the subscriber is done with it (when
 // NextBorrowed's callback returns, or Next has copied it). Each distinct lease counts once, however the
 // observations of streams interleave; once the queue pins
-// maxPinnedPerSubscriber of leases, an observation of another lease is
+// maxPinned of leases, an observation of another lease is
 // returned as a copy that holds neither instead.
 func (s *Subscription) hold(o *Observation) *Observation {
 	if o.lease != nil && !s.pins(o.lease) {
-		if (len(s.pinned)+1)*leaseSize > maxPinnedPerSubscriber {
+		if (len(s.pinned)+1)*leaseSize > s.maxPinned {
 			return o.owned()
 		}
 		s.pinned = append(s.pinned, o.lease)

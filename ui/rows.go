@@ -11,9 +11,8 @@ import (
 // an HTTP exchange that failed. It keeps its observation for the detail
 // pane.
 type row struct {
-	obs   *proxy.Observation
-	label string // method, or "result"/"error" with the request's method
-	held  bool   // the event waits at its stream's closed gate: the client has not got it
+	obs  *proxy.Observation
+	held bool // the event waits at its stream's closed gate: the client has not got it
 	// findings are the protocol checks' findings about this row (findings.go).
 	findings []*proxy.Finding
 }
@@ -24,11 +23,10 @@ func rowFor(o *proxy.Observation) (row, bool) {
 	if !listed(o) {
 		return row{}, false
 	}
-	return row{obs: o, label: label(o)}, true
+	return row{obs: o}, true
 }
 
-// listed reports whether the list shows o as a row (rowFor without
-// building the row's label).
+// listed reports whether the list shows o as a row.
 func listed(o *proxy.Observation) bool {
 	switch o.Type {
 	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
@@ -41,7 +39,9 @@ func listed(o *proxy.Observation) bool {
 	return false
 }
 
-// label names what a row is.
+// label names what a row is: the method, or "result"/"error" with the
+// request's method. It is built as the row is drawn, not kept: most rows
+// are never on screen.
 func label(o *proxy.Observation) string {
 	switch {
 	case o.Type == proxy.TypeFinding:
