@@ -27,13 +27,9 @@ const (
 
 // subscribeDisplay subscribes the display to the bus. How it reads is the
 // display's choice: the printer borrows each batch (it writes it out
-// before the next), the TUI has copies made of what it reads, once a
-// frame. Either way its queue holds what is published as it is, and may
-// pin read buffers up to its byte bound: past the bus's default (4 MiB)
-// the data path would copy, for a TUI between two frames, most of what it
-// queues.
+// before the next), the TUI keeps what it gets.
 func subscribeDisplay(b *proxy.Bus) *proxy.Subscription {
-	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes), proxy.MaxPinned(displayBytes))
+	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes))
 }
 
 // display returns what shows the observations: the TUI when stdin and

@@ -30,21 +30,17 @@ import (
 //     them, so a burst of events cannot push them out. Past the hard limit
 //     they are dropped and counted too, which only a subscriber that
 //     stopped reading can cause.
-//   - A subscriber reads in one of three forms, its choice at every read.
-//     Next returns observations that are the subscriber's to keep: copies
-//     where the proxy's would borrow, made as each is published.
-//     NextCopied (the TUI) returns copies too, made as it reads, so that
-//     nothing its queue drops is copied; its queue borrows meanwhile, as
-//     NextBorrowed's does. NextBorrowed lends a
+//   - A subscriber reads in one of two forms, its choice at every read.
+//     Next returns observations that are the subscriber's to keep (the
+//     TUI): copies where the proxy's would borrow. NextBorrowed lends a
 //     batch to a callback (the recorder, the headless printer, the control
 //     API): the observations as published, whose strings may share the
 //     proxy's read buffers (leases of 128 KiB), valid only until the
 //     callback returns; the subscription lets go of them then, so a
 //     consumer never releases anything itself. Once a subscriber reads
-//     with NextBorrowed (or NextCopied), its queue holds what is published as it is,
+//     with NextBorrowed, its queue holds what is published as it is,
 //     pinning the leases it shares (each counted once as a whole lease,
-//     however streams interleave, and past maxPinnedPerSubscriber (or
-//     MaxPinned) queued
+//     however streams interleave, and past maxPinnedPerSubscriber queued
 //     as copies that pin nothing): one that stops reading pins at most
 //     that much, twice counting the batch its callback holds. Before its
 //     first read and after a Next, it queues copies. Close turns what is
@@ -90,20 +86,6 @@ const DefaultSubscriberBytes = 4 << 20
 // NextBorrowed).
 const maxPinnedPerSubscriber = 4 << 20
 
-// MaxPinned bounds the lease bytes a borrowing subscriber's queue pins at
-// n instead of 4 MiB; 0 or less keeps the default. A subscriber that reads
-// once in a while (the TUI, once a frame) may pin up to its byte bound,
-// so that its queue is not filled with copies made on the data path. The
-// leases come out of one budget for all streams (stream_lease.go): past
-// it, streams copy what they observe.
-func MaxPinned(n int) SubscribeOption {
-	return func(s *Subscription) {
-		if n > 0 {
-			s.maxPinned = n
-		}
-	}
-}
-
 // NewBus returns an empty bus.
 func NewBus() *Bus {
 	b := &Bus{}
@@ -131,11 +113,7 @@ func (b *Bus) publishOne(o *Observation) {
 		o.Time = time.Now()
 	}
 	for _, s := range *b.subs.Load() {
-		if s.borrow.Load() {
-			s.offer(o)
-		} else {
-			s.offer(o.owned())
-		}
+		s.offer(o)
 	}
 }
 
@@ -165,33 +143,9 @@ func (b *Bus) publishNow(os []*Observation) {
 			o.Time = now
 		}
 	}
-	var owned []*Observation // os as observers that keep them get them, made once for all of them
 	for _, s := range *b.subs.Load() {
-		if s.borrow.Load() {
-			s.offerAll(os)
-			continue
-		}
-		if owned == nil {
-			owned = ownedAll(os)
-		}
-		s.offerAll(owned)
+		s.offerAll(os)
 	}
-}
-
-// ownedAll returns os with every observation that borrows or is pooled
-// replaced by an owned copy (os itself when none is).
-func ownedAll(os []*Observation) []*Observation {
-	for i, o := range os {
-		if o.lease == nil && o.pool == nil {
-			continue
-		}
-		owned := append(make([]*Observation, 0, len(os)), os[:i]...)
-		for _, o := range os[i:] {
-			owned = append(owned, o.owned())
-		}
-		return owned
-	}
-	return os
 }
 
 // Subscribe adds a subscriber whose queue holds up to buffer observations
@@ -227,7 +181,6 @@ func (b *Bus) SubscribeLossless(maxBytes int, opts ...SubscribeOption) *Subscrip
 type SubscribeOption func(*Subscription)
 
 func (b *Bus) add(s *Subscription, opts []SubscribeOption) *Subscription {
-	s.maxPinned = maxPinnedPerSubscriber
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -289,8 +242,7 @@ type Subscription struct {
 	dropped    int64
 	closed     bool
 	queuedSize int      // bytes queued, by Footprint
-	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinned/leaseSize
-	maxPinned  int      // lease bytes the queue may pin (maxPinnedPerSubscriber unless MaxPinned)
+	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinnedPerSubscriber/leaseSize
 	overflowed bool     // lossless: cut off
 }
 
@@ -344,15 +296,22 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 	s.queuedSize += size
 }
 
-// hold takes the references a queued observation keeps, to its lease and
-// (pooled) to itself, until the subscriber is done with it (when
-// NextBorrowed's callback returns, or Next has copied it). Each distinct lease counts once, however the
+// hold returns what the queue keeps of o: for a subscriber that keeps
+// what it reads (Next), an owned copy, made here, once o fits the queue's
+// bounds, so that what the bounds drop (most of a saturated stream, for a
+// TUI that reads once a frame) is never copied; for a borrower, o itself,
+// with the references it keeps, to its lease and (pooled) to itself, until
+// the subscriber is done with it (when NextBorrowed's callback returns, or
+// Next has copied it). Each distinct lease counts once, however the
 // observations of streams interleave; once the queue pins
-// maxPinned of leases, an observation of another lease is
+// maxPinnedPerSubscriber of leases, an observation of another lease is
 // returned as a copy that holds neither instead.
 func (s *Subscription) hold(o *Observation) *Observation {
+	if !s.borrow.Load() {
+		return o.owned()
+	}
 	if o.lease != nil && !s.pins(o.lease) {
-		if (len(s.pinned)+1)*leaseSize > s.maxPinned {
+		if (len(s.pinned)+1)*leaseSize > maxPinnedPerSubscriber {
 			return o.owned()
 		}
 		s.pinned = append(s.pinned, o.lease)
@@ -406,25 +365,6 @@ func (s *Subscription) signal() {
 // and (lossless) ErrOverflow once cut off and drained.
 func (s *Subscription) Next(ctx context.Context) ([]*Observation, error) {
 	s.borrow.Store(false)
-	return s.takeCopies(ctx)
-}
-
-// NextCopied waits for observations and returns them as Next does: the
-// batch and its observations are the caller's to keep. Unlike Next, it
-// reads as NextBorrowed does: the queue holds what is published as it is
-// (pinning the leases it shares, within the bounds NextBorrowed states),
-// and copies are made here, for what the subscriber reads, instead of when
-// each observation is published. A subscriber that keeps what it reads but
-// reads in batches (the TUI, once a frame) so copies nothing its queue's
-// bounds drop, and spares the data path the copying.
-func (s *Subscription) NextCopied(ctx context.Context) ([]*Observation, error) {
-	s.borrow.Store(true)
-	return s.takeCopies(ctx)
-}
-
-// takeCopies takes what is queued and returns owned copies of it, letting
-// go of what the queue held.
-func (s *Subscription) takeCopies(ctx context.Context) ([]*Observation, error) {
 	batch, err := s.take(ctx)
 	if err != nil {
 		return nil, err

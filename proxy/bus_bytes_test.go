@@ -104,44 +104,6 @@ func TestStalledBorrowerPinsFewLeases(t *testing.T) {
 	}
 }
 
-// TestMaxPinnedSetsThePinBound: MaxPinned lets a subscriber that reads
-// with NextCopied (the TUI between two frames) pin more read buffers than
-// the default, and no more than it says; its copies, made as it reads,
-// keep their text after the leases went back.
-func TestMaxPinnedSetsThePinBound(t *testing.T) {
-	const pins = 2 * maxPinnedPerSubscriber / leaseSize
-	b := NewBus()
-	sub := b.Subscribe(0, MaxBytes(64<<20), MaxPinned(pins*leaseSize))
-	defer sub.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	sub.NextCopied(ctx) // reads as NextCopied from now on
-	budget := leaseBudget{max: maxLeases}
-	const published = 200
-	for range published {
-		o, l := leasedObservation(t, &budget)
-		b.PublishAll([]*Observation{o})
-		l.release()
-	}
-	if out := budget.out.Load(); out != pins {
-		t.Fatalf("the queue pins %d leases, want its bound of %d", out, pins)
-	}
-	wait, stop := context.WithTimeout(context.Background(), 10*time.Second)
-	defer stop()
-	got, err := sub.NextCopied(wait)
-	if err != nil || len(got) != published {
-		t.Fatalf("got %d observations (%v), want all %d", len(got), err, published)
-	}
-	if out := budget.out.Load(); out != 0 {
-		t.Fatalf("%d leases still out after NextCopied", out)
-	}
-	for i, o := range got {
-		if !strings.HasPrefix(o.Raw, "id: 7\ndata: {") || o.Method != "notifications/progress" {
-			t.Fatalf("observation %d reads %q after its lease went back", i, o.Raw)
-		}
-	}
-}
-
 // TestDeferredWorkIsBoundedInBytes: deferred work that holds more than
 // maxDeferredBytes runs on the goroutine that hands it over, so a worker
 // that falls behind holds at most that much.
@@ -204,5 +166,26 @@ func TestBorrowerCountsDistinctLeases(t *testing.T) {
 	})
 	if out := budget.out.Load(); out != 0 {
 		t.Fatalf("%d leases still out after the callback returned", out)
+	}
+}
+
+// TestKeeperCopiesOnlyWhatFits: for a subscriber that keeps what it reads
+// (Next), the bus copies an observation that borrows only once it fits
+// the queue: what the bounds drop (most of a saturated stream, for a TUI
+// that reads once a frame) costs no copy.
+func TestKeeperCopiesOnlyWhatFits(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(1)
+	defer sub.Close()
+	budget := leaseBudget{max: maxLeases}
+	o, l := leasedObservation(t, &budget)
+	defer l.release()
+	b.Publish(o) // fits: queued as a copy
+	if allocs := testing.AllocsPerRun(100, func() { b.Publish(o) }); allocs != 0 {
+		t.Errorf("publishing to a full queue allocates %.0f times: the dropped observation was copied", allocs)
+	}
+	got := nextOrNothing(t, sub)
+	if len(got) != 2 || got[0].Type != TypeDropped || got[1].lease != nil || got[1].Raw != o.Raw {
+		t.Fatalf("got %+v, want the drop notice and one owned copy", got)
 	}
 }

@@ -71,11 +71,11 @@ func run(ctx context.Context, engine Engine, feed func(context.Context, func(tea
 // before the next. It returns when ctx ends or the subscription closes.
 func bridge(ctx context.Context, sub *proxy.Subscription, send func(tea.Msg)) {
 	for {
-		batch, err := sub.NextCopied(ctx) // copies only what the bounds let through
+		batch, err := sub.Next(ctx)
 		if err != nil {
 			return
 		}
-		send(observationsMsg(batch)) // the batch is ours to keep
+		send(observationsMsg(batch)) // Next gives the batch to keep
 		select {
 		case <-ctx.Done():
 			return
