@@ -113,11 +113,7 @@ func (b *Bus) publishOne(o *Observation) {
 		o.Time = time.Now()
 	}
 	for _, s := range *b.subs.Load() {
-		if s.borrow.Load() {
-			s.offer(o)
-		} else {
-			s.offer(o.owned())
-		}
+		s.offer(o)
 	}
 }
 
@@ -147,33 +143,9 @@ func (b *Bus) publishNow(os []*Observation) {
 			o.Time = now
 		}
 	}
-	var owned []*Observation // os as observers that keep them get them, made once for all of them
 	for _, s := range *b.subs.Load() {
-		if s.borrow.Load() {
-			s.offerAll(os)
-			continue
-		}
-		if owned == nil {
-			owned = ownedAll(os)
-		}
-		s.offerAll(owned)
+		s.offerAll(os)
 	}
-}
-
-// ownedAll returns os with every observation that borrows or is pooled
-// replaced by an owned copy (os itself when none is).
-func ownedAll(os []*Observation) []*Observation {
-	for i, o := range os {
-		if o.lease == nil && o.pool == nil {
-			continue
-		}
-		owned := append(make([]*Observation, 0, len(os)), os[:i]...)
-		for _, o := range os[i:] {
-			owned = append(owned, o.owned())
-		}
-		return owned
-	}
-	return os
 }
 
 // Subscribe adds a subscriber whose queue holds up to buffer observations
@@ -339,13 +311,20 @@ func (s *Subscription) enqueue(o *Observation, n int) {
 	s.queuedSize += size
 }
 
-// hold takes the references a queued observation keeps, to its lease and
-// (pooled) to itself, until the subscriber is done with it (when
-// NextBorrowed's callback returns, or Next has copied it). Each distinct lease counts once, however the
+// hold returns what the queue keeps of o: for a subscriber that keeps
+// what it reads (Next), an owned copy, made here, once o fits the queue's
+// bounds, so that what the bounds drop (most of a saturated stream, for a
+// TUI that reads once a frame) is never copied; for a borrower, o itself,
+// with the references it keeps, to its lease and (pooled) to itself, until
+// the subscriber is done with it (when NextBorrowed's callback returns, or
+// Next has copied it). Each distinct lease counts once, however the
 // observations of streams interleave; once the queue pins
 // maxPinned bytes of leases, an observation of another lease is
 // returned as a copy that holds neither instead.
 func (s *Subscription) hold(o *Observation) *Observation {
+	if !s.borrow.Load() {
+		return o.owned()
+	}
 	if o.lease != nil && !s.pins(o.lease) {
 		if (len(s.pinned)+1)*leaseSize > s.maxPinned {
 			return o.owned()

@@ -207,3 +207,24 @@ func TestMaxPinnedRaisesTheBound(t *testing.T) {
 		t.Fatalf("%d leases still out after the callback returned", out)
 	}
 }
+
+// TestKeeperCopiesOnlyWhatFits: for a subscriber that keeps what it reads
+// (Next), the bus copies an observation that borrows only once it fits
+// the queue: what the bounds drop (most of a saturated stream, for a TUI
+// that reads once a frame) costs no copy.
+func TestKeeperCopiesOnlyWhatFits(t *testing.T) {
+	b := NewBus()
+	sub := b.Subscribe(1)
+	defer sub.Close()
+	budget := leaseBudget{max: maxLeases}
+	o, l := leasedObservation(t, &budget)
+	defer l.release()
+	b.Publish(o) // fits: queued as a copy
+	if allocs := testing.AllocsPerRun(100, func() { b.Publish(o) }); allocs != 0 {
+		t.Errorf("publishing to a full queue allocates %.0f times: the dropped observation was copied", allocs)
+	}
+	got := nextOrNothing(t, sub)
+	if len(got) != 2 || got[0].Type != TypeDropped || got[1].lease != nil || got[1].Raw != o.Raw {
+		t.Fatalf("got %+v, want the drop notice and one owned copy", got)
+	}
+}

@@ -57,13 +57,17 @@ func (t *operations) tracking(flag *atomic.Bool) bool { return flag.Load() }
 // digest is a fixed-size key for a string the peer chose (a requestState,
 // a taskId, a progress token), so an index's bytes are bounded with its
 // entries whatever the peer sends.
+// The parts are joined in a buffer on the stack, when they fit, and hashed
+// with Sum256: a hash.Hash and its Sum cost three allocations, on every
+// progress notification once a request named a token.
 func digest(parts ...string) string {
-	h := sha256.New()
+	var buf [256]byte
+	b := buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		b = append(append(b, p...), 0)
 	}
-	return string(h.Sum(nil)[:16])
+	sum := sha256.Sum256(b)
+	return string(sum[:16])
 }
 
 // opRound is where an operation stands.
@@ -101,16 +105,7 @@ const relatedTaskKey = "io.modelcontextprotocol/related-task"
 
 // opMessage is the part of a message the tracker reads.
 type opMessage struct {
-	Params *struct {
-		Name           string          `json:"name"`
-		URI            string          `json:"uri"`
-		Arguments      json.RawMessage `json:"arguments"`
-		RequestState   *string         `json:"requestState"`
-		InputResponses json.RawMessage `json:"inputResponses"`
-		TaskID         string          `json:"taskId"`
-		ProgressToken  json.RawMessage `json:"progressToken"` // of a progress notification
-		Meta           opMeta          `json:"_meta"`
-	} `json:"params"`
+	Params *opParams `json:"params"`
 	Result *struct {
 		ResultType   string  `json:"resultType"`
 		RequestState *string `json:"requestState"`
@@ -120,6 +115,18 @@ type opMessage struct {
 		} `json:"task"`
 		Meta opMeta `json:"_meta"`
 	} `json:"result"`
+}
+
+// opParams is the part of a message's params the tracker reads.
+type opParams struct {
+	Name           string          `json:"name"`
+	URI            string          `json:"uri"`
+	Arguments      json.RawMessage `json:"arguments"`
+	RequestState   *string         `json:"requestState"`
+	InputResponses json.RawMessage `json:"inputResponses"`
+	TaskID         string          `json:"taskId"`
+	ProgressToken  json.RawMessage `json:"progressToken"` // of a progress notification
+	Meta           opMeta          `json:"_meta"`
 }
 
 type opMeta struct {
@@ -190,11 +197,10 @@ func parseOp(text string) (opMessage, bool) {
 // (a retry carrying inputResponses or requestState that matches), else a
 // new one.
 func (t *operations) request(o *Observation, text, scope string) {
-	m, ok := parseOp(text)
-	if !ok || m.Params == nil {
+	p, ok := requestParams(text)
+	if !ok || p == nil {
 		return
 	}
-	p := m.Params
 	name := p.Name
 	if o.Method == "resources/read" {
 		name = p.URI

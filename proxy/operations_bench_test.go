@@ -22,3 +22,31 @@ func BenchmarkOperationsProgress16KiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequestParams is reading a tools/call's params for the tracker,
+// as every tools/call is read: with the gjson walk (requestParams) and, for
+// comparison, with encoding/json (parseOp, which it replaces there).
+func BenchmarkRequestParams(b *testing.B) {
+	text := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"bench","arguments":{"q":"x","n":3},"_meta":{"progressToken":17}}}`
+	b.Run("read=scan", func(b *testing.B) {
+		for b.Loop() {
+			if p, ok := requestParams(text); !ok || p.Name != "bench" {
+				b.Fatal("not read")
+			}
+		}
+	})
+	b.Run("read=encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			if m, ok := parseOp(text); !ok || m.Params.Name != "bench" {
+				b.Fatal("not read")
+			}
+		}
+	})
+	b.Run("read=note", func(b *testing.B) { // the whole of linking it, fingerprint and digests included
+		var ops operations
+		for b.Loop() {
+			o := &Observation{Kind: KindRequest, Direction: ClientToServer, Method: "tools/call"}
+			ops.note(o, text, "s")
+		}
+	})
+}

@@ -23,7 +23,7 @@ type history struct {
 
 func (h *history) add(batch []*proxy.Observation) {
 	for _, o := range batch {
-		if _, isRow := rowFor(o); isRow || o.Type == proxy.TypeDropped {
+		if listed(o) || o.Type == proxy.TypeDropped {
 			continue
 		}
 		h.obs = append(h.obs, o)

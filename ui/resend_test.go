@@ -110,8 +110,8 @@ func TestResendKeyReachesTheUpstreamOnce(t *testing.T) {
 		t.Errorf("r on an answer: notice %q, cmd %v; want a refusal", m.notice, cmd != nil)
 	}
 	orig, _ := rowWhere(m, isCall("echo"))
-	if !strings.Contains(orig.label, "tools/call echo") {
-		t.Errorf("the request's row reads %q, want the tool's name", orig.label)
+	if l := label(orig.obs); !strings.Contains(l, "tools/call echo") {
+		t.Errorf("the request's row reads %q, want the tool's name", l)
 	}
 	cmd := m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
 	if cmd == nil {

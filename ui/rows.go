@@ -11,9 +11,8 @@ import (
 // an HTTP exchange that failed. It keeps its observation for the detail
 // pane.
 type row struct {
-	obs   *proxy.Observation
-	label string // method, or "result"/"error" with the request's method
-	held  bool   // the event waits at its stream's closed gate: the client has not got it
+	obs  *proxy.Observation
+	held bool // the event waits at its stream's closed gate: the client has not got it
 	// findings are the protocol checks' findings about this row (findings.go).
 	findings []*proxy.Finding
 }
@@ -21,23 +20,28 @@ type row struct {
 // rowFor returns the row for an observation, or false for observations the
 // list does not show (stream transitions and gates go to other panes).
 func rowFor(o *proxy.Observation) (row, bool) {
-	switch o.Type {
-	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
-	case proxy.TypeHTTP:
-		if o.HTTP == nil || (o.HTTP.Error == "" && o.HTTP.Status < 400) {
-			return row{}, false // successful exchanges show through their messages
-		}
-	case proxy.TypeStreamClosed, proxy.TypeNotice:
-		if !o.Has(proxy.FlagUpstreamBroke) {
-			return row{}, false // streams show through their events; notices in the status bar
-		}
-	default:
+	if !listed(o) {
 		return row{}, false
 	}
-	return row{obs: o, label: label(o)}, true
+	return row{obs: o}, true
 }
 
-// label names what a row is.
+// listed reports whether the list shows o as a row.
+func listed(o *proxy.Observation) bool {
+	switch o.Type {
+	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
+		return true
+	case proxy.TypeHTTP:
+		return o.HTTP != nil && (o.HTTP.Error != "" || o.HTTP.Status >= 400) // successful exchanges show through their messages
+	case proxy.TypeStreamClosed, proxy.TypeNotice:
+		return o.Has(proxy.FlagUpstreamBroke) // streams show through their events; notices in the status bar
+	}
+	return false
+}
+
+// label names what a row is: the method, or "result"/"error" with the
+// request's method. It is built as the row is drawn, not kept: most rows
+// are never on screen.
 func label(o *proxy.Observation) string {
 	switch {
 	case o.Type == proxy.TypeFinding:

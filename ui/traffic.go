@@ -283,7 +283,7 @@ func formatRow(r *row, width int) string {
 		flags = "⏸held " + flags
 	}
 	labelWidth := width - 13 - 2 - lipgloss.Width(right) - 1
-	lbl := termtext.Safe(r.label)
+	lbl := termtext.Safe(label(o))
 	if op := operationBadge(o); op != "" {
 		lbl += " " + op
 	}
