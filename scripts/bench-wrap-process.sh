@@ -48,9 +48,9 @@ done
 sleep 1
 route() { # the shell command of route $1 through binary $2
   case $1 in
-  nohub) echo "$dir/b$2/mcpscope wrap --hub off -- $dir/gen.sh < <(sleep 60) > /dev/null" ;;
-  hub) echo "$dir/b$2/mcpscope wrap --hub $dir/hub$2.sock -- $dir/gen.sh < <(sleep 60) > /dev/null" ;;
-  record) echo "$dir/b$2/mcpscope wrap --hub off --record $dir/r.jsonl -- $dir/gen.sh < <(sleep 60) > /dev/null" ;;
+  nohub) echo "$dir/b$2/mcpscope wrap --hub off -- $dir/gen.sh < <(sleep 60 > /dev/null 2>&1) > /dev/null" ;;
+  hub) echo "$dir/b$2/mcpscope wrap --hub $dir/hub$2.sock -- $dir/gen.sh < <(sleep 60 > /dev/null 2>&1) > /dev/null" ;;
+  record) echo "$dir/b$2/mcpscope wrap --hub off --record $dir/r.jsonl -- $dir/gen.sh < <(sleep 60 > /dev/null 2>&1) > /dev/null" ;;
   esac
 }
 header() {
