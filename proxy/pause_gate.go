@@ -123,11 +123,13 @@ func (g *gates) forget(session string) {
 	delete(g.paused, session)
 }
 
-// open registers a stream, and its session in the table; its gate starts
-// closed if its session or everything is paused.
+// open registers a stream; its gate starts closed if its session or
+// everything is paused. It lists no session in the table: the stream's
+// request did, and if the session ended since (a client's DELETE racing
+// its own GET stream), the stream must not bring it back as a row that
+// nothing would remove.
 func (g *gates) open(id, session string, kind StreamKind) *streamGate {
 	s := &streamGate{id: id, session: session, kind: kind, opened: time.Now(), wake: make(chan struct{}, 1), steer: make(chan struct{}, 1)}
-	g.sessions.seen(session, s.opened)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.init()

@@ -78,8 +78,7 @@ func (t *sessionTable) forgetOldestExcept(keep map[string]bool) {
 	delete(t.m, oldest)
 }
 
-// seen notes a session a stream opened or moved into, without counting a
-// request.
+// seen notes a session a stream moved into, without counting a request.
 func (t *sessionTable) seen(session string, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
