@@ -82,7 +82,7 @@ func TestCleanSDKSessionsHaveNoFindings(t *testing.T) {
 			if fs := r.findings(); len(fs) > 0 {
 				t.Errorf("a clean session has findings:%s", describe(fs))
 			}
-			if n := len(r.all); n < 10 {
+			if n := r.count(); n < 10 {
 				t.Errorf("only %d observations: the session did not go through mcpscope", n)
 			}
 		})

@@ -96,6 +96,13 @@ func (r *rig) findings() []*proxy.Observation {
 	return out
 }
 
+// count returns how many observations were published so far.
+func (r *rig) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.all)
+}
+
 // observation returns the observation with seq.
 func (r *rig) observation(seq uint64) *proxy.Observation {
 	r.mu.Lock()
