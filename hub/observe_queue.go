@@ -37,6 +37,17 @@ const (
 // dropped block.
 const missedEvery = 100 * time.Millisecond
 
+// observeCoalesce is how long the consumer of an observation queue waits,
+// after taking blocks, before it takes again: under a flood the blocks of
+// 5 ms go to the observer together instead of one wake-up of the hub per
+// read of the relay. Measured out of process (1 GiB of 256 B lines through
+// wrap to a headless hub, 2 cores): without it the hub woke about 2,700
+// times a second (26,000 context switches, 14,500 futex calls a run) and
+// spent most of its CPU going to sleep and waking, about a third of a
+// core taken from the server and the relay. A first block after a quiet
+// spell goes at once; only what follows it waits.
+const observeCoalesce = 5 * time.Millisecond
+
 // observed is one item of an observation queue: a block of whole lines
 // (each ending in a newline) relayed in dir, or, when missedLines > 0, a
 // count of lines dropped before it.
@@ -64,14 +75,16 @@ type observeQueue struct {
 	unkicked atomic.Bool   // counts wait and the consumer was not woken for them: kick's fast path
 	wake     chan struct{} // has a token when there is something to take; closed by close
 	closed   bool
-	rate     float64   // Cost a second (0: no bound)
-	burst    float64   // the most tokens may hold
-	tokens   float64   // Cost that may be queued now (a token bucket of rate)
-	filled   time.Time // when tokens was last topped up
+	done     chan struct{} // closed by close: ends a coalescing wait
+	taken    int           // how many takes found blocks: consume's test for "something went"
+	rate     float64       // Cost a second (0: no bound)
+	burst    float64       // the most tokens may hold
+	tokens   float64       // Cost that may be queued now (a token bucket of rate)
+	filled   time.Time     // when tokens was last topped up
 }
 
 func newObserveQueue(max, rate, burst int) *observeQueue {
-	return &observeQueue{max: max, rate: float64(rate), burst: float64(burst), tokens: float64(burst), filled: time.Now(), wake: make(chan struct{}, 1)}
+	return &observeQueue{max: max, rate: float64(rate), burst: float64(burst), tokens: float64(burst), filled: time.Now(), wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // admit reports whether n more Cost is within the rate, and takes it. A
@@ -158,6 +171,9 @@ func (q *observeQueue) take(dst []observed, force bool) []observed {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.queueMissedLocked(time.Now(), force)
+	if len(q.items) > 0 {
+		q.taken++
+	}
 	dst = append(dst[:0], q.items...)
 	clear(q.items)
 	q.items = q.items[:0]
@@ -184,11 +200,15 @@ func (q *observeQueue) kick() {
 // consume calls show each time there may be something to take, until
 // close; then once more with final set (take everything, counts too).
 // While counts of dropped lines wait, it calls show again once they are
-// due.
+// due. After a show that took blocks it waits observeCoalesce (or until
+// close) before the next.
 func (q *observeQueue) consume(show func(final bool)) {
 	due := time.NewTimer(time.Hour)
 	due.Stop()
 	defer due.Stop()
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
+	defer pause.Stop()
 	for {
 		select {
 		case _, ok := <-q.wake:
@@ -198,12 +218,24 @@ func (q *observeQueue) consume(show func(final bool)) {
 			}
 		case <-due.C:
 		}
+		q.mu.Lock()
+		taken := q.taken
+		q.mu.Unlock()
 		show(false)
 		q.mu.Lock()
 		if !q.missedAt.IsZero() {
 			due.Reset(missedEvery - time.Since(q.missedAt))
 		}
+		took := q.taken != taken
 		q.mu.Unlock()
+		if took {
+			pause.Reset(observeCoalesce)
+			select {
+			case <-pause.C:
+			case <-q.done:
+				pause.Stop()
+			}
+		}
 	}
 }
 
@@ -214,6 +246,7 @@ func (q *observeQueue) close() {
 	if !q.closed {
 		q.closed = true
 		close(q.wake)
+		close(q.done)
 	}
 }
 

@@ -3,6 +3,7 @@ package hub
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"mcpscope/proxy"
 )
@@ -61,5 +62,58 @@ func TestObserveQueueShowsALineLargerThanABurst(t *testing.T) {
 	}
 	if blocks != 1 || missed != 1 {
 		t.Errorf("shown %d blocks, counted %d lines missed; want the large line shown and the next one counted while the debt is repaid", blocks, missed)
+	}
+}
+
+// TestObserveQueueCoalescesAFlood: blocks pushed while the consumer waits
+// out observeCoalesce reach it together, in order: ten blocks pushed 200 µs
+// apart (one wake-up each without coalescing) arrive in a few takes, and
+// the first block after a quiet spell goes at once.
+func TestObserveQueueCoalescesAFlood(t *testing.T) {
+	q := newObserveQueue(1<<20, 0, 0)
+	type take struct {
+		lines int
+		at    time.Time
+	}
+	takes := make(chan take, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var got []observed
+		q.consume(func(final bool) {
+			got = q.take(got, final)
+			if len(got) > 0 {
+				n := 0
+				for _, o := range got {
+					n += strings.Count(string(o.block), "\n")
+				}
+				takes <- take{n, time.Now()}
+			}
+		})
+	}()
+	line := []byte("{}\n")
+	pushed := time.Now()
+	q.push(proxy.ServerToClient, line)
+	first := <-takes
+	if wait := first.at.Sub(pushed); wait > time.Second {
+		t.Errorf("the first block waited %v", wait)
+	}
+	for range 10 {
+		time.Sleep(200 * time.Microsecond)
+		q.push(proxy.ServerToClient, line)
+	}
+	q.close()
+	<-done
+	close(takes)
+	n, lines := 0, 0
+	for tk := range takes {
+		n++
+		lines += tk.lines
+	}
+	if lines != 10 {
+		t.Errorf("%d lines taken after the first, want 10", lines)
+	}
+	if n > 5 {
+		t.Errorf("10 blocks 200 µs apart took %d takes: not coalesced", n)
 	}
 }

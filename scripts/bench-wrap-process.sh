@@ -13,14 +13,26 @@
 # in every round, so that both see the same load, and the columns are
 # suffixed with .1 and .2. Each binary gets a hub of its own.
 #
-# Usage: scripts/bench-wrap-process.sh [-bin PATH [-bin PATH]] [-size BYTES] [-routes LIST] [ROUNDS]
+# -total MIB is how much the server writes (default 256). wrap starts in
+# 30-40 ms (a Go binary, the child, the hub's handshake) where cat starts
+# in 1 ms; at 256 MiB a round takes 0.3-0.6 s, so startup alone is 5-10 %
+# of it: use 1024 or more to measure the relay rather than its start.
+#
+# -file writes the lines to a file first and has the server cat(1) it: one
+# process writing 128 KiB blocks instead of yes and head, which on 2
+# cores take one and a half of them, so that the relay, not the
+# competition for the cores, sets the pace.
+#
+# Usage: scripts/bench-wrap-process.sh [-bin PATH [-bin PATH]] [-size BYTES] [-total MIB] [-file] [-routes LIST] [ROUNDS]
 # LIST is a comma-separated subset of nohub,hub,record (default all).
 set -euo pipefail
-bins=() size=256 routes=nohub,hub,record
+bins=() size=256 total=256 file= routes=nohub,hub,record
 while [ $# -gt 0 ]; do
   case $1 in
   -bin) bins+=("$(realpath "$2")"); shift 2 ;;
   -size) size=$2; shift 2 ;;
+  -total) total=$2; shift 2 ;;
+  -file) file=1; shift ;;
   -routes) routes=$2; shift 2 ;;
   *) break ;;
   esac
@@ -39,8 +51,13 @@ n=$(ls -d "$dir"/b* | wc -l)
 pad=$((size - 96)) # the line below is 96 bytes and a newline without its padding
 [ "$pad" -ge 1 ] || { echo "-size must be at least 97" >&2; exit 2; }
 line='{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"'$(head -c "$pad" /dev/zero | tr '\0' x)'"}}'
-printf '#!/bin/sh\nyes %s | head -c %d\n' "'$line'" $((256 << 20)) > "$dir/gen.sh"
+printf '#!/bin/sh\nyes %s | head -c %d\n' "'$line'" $((total << 20)) > "$dir/gen.sh"
 chmod +x "$dir/gen.sh"
+if [ -n "$file" ]; then
+  "$dir/gen.sh" > "$dir/lines"
+  cp "$(command -v cat)" "$dir/server" # not named cat: perf counts the relay by name
+  printf '#!/bin/sh\nexec %s %s\n' "$dir/server" "$dir/lines" > "$dir/gen.sh"
+fi
 for i in $(seq "$n"); do
   "$dir/b$i/mcpscope" hub --headless --hub "$dir/hub$i.sock" > /dev/null 2> "$dir/hub$i.err" &
   echo $! > "$dir/hub$i.pid"
@@ -56,9 +73,9 @@ route() { # the shell command of route $1 through binary $2
 header() {
   local h="cat"
   for r in ${routes//,/ }; do
-    for i in $(seq "$n"); do h+=" $r$([ "$n" -gt 1 ] && echo ".$i")"; done
+    for i in $(seq "$n"); do h+=" $r$([ "$n" -gt 1 ] && echo ".$i" || true)"; done
   done
-  echo "$h ($1; $size B lines)"
+  echo "$h ($1; $size B lines, $total MiB${file:+ from a file})"
 }
 t() { /usr/bin/time -f %e bash -c "$1" 2>&1 >/dev/null | tail -1; }
 header seconds
