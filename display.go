@@ -25,11 +25,12 @@ const (
 	displayBytes  = 16 << 20
 )
 
-// subscribeDisplay subscribes the display to the bus. How it reads is the
+// subscribeDisplay subscribes the display to the bus, paced (a wake-up
+// per 10 ms at most while events trickle, see proxy.Paced). How it reads is the
 // display's choice: the printer borrows each batch (it writes it out
 // before the next), the TUI keeps what it gets.
 func subscribeDisplay(b *proxy.Bus) *proxy.Subscription {
-	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes), proxy.MaxPinned(displayBytes))
+	return b.Subscribe(displayBuffer, proxy.MaxBytes(displayBytes), proxy.MaxPinned(displayBytes), proxy.Paced(proxy.PaceSmall, proxy.PacePause))
 }
 
 // display returns what shows the observations: the TUI when stdin and

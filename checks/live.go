@@ -15,12 +15,6 @@ const (
 	subscriberBuffer = 1 << 16
 	subscriberBytes  = 16 << 20
 	tickEvery        = 250 * time.Millisecond
-	// After a small batch the checker waits batchPause before it reads
-	// again, so that under a stream of events it wakes ~100 times a
-	// second for batches of hundreds, not once per event: a wake-up costs
-	// more CPU than checking an event. Findings come that much later.
-	batchPause = 10 * time.Millisecond
-	smallBatch = 1024
 )
 
 // Start checks what b carries from now on, publishing each finding on b as
@@ -29,7 +23,10 @@ const (
 // observations to one more subscriber, and never waits for it. stop ends
 // them and waits until they have.
 func Start(b *proxy.Bus, opts Options) (stop func()) {
-	sub := b.Subscribe(subscriberBuffer, proxy.MaxBytes(subscriberBytes))
+	// Paced: under a stream of events the checker wakes ~100 times a
+	// second for batches of hundreds, not once per event (a wake-up costs
+	// more CPU than checking an event); findings come that much later.
+	sub := b.Subscribe(subscriberBuffer, proxy.MaxBytes(subscriberBytes), proxy.Paced(proxy.PaceSmall, proxy.PacePause))
 	c := New(opts)
 	var mu sync.Mutex // the reader and the ticker share c
 	done := make(chan struct{})
@@ -38,9 +35,7 @@ func Start(b *proxy.Bus, opts Options) (stop func()) {
 		defer close(done)
 		var found []*proxy.Observation // the findings of one batch, published after it
 		collect := func(f *proxy.Observation) { found = append(found, f) }
-		n := 0
 		check := func(batch []*proxy.Observation) error {
-			n = len(batch)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, o := range batch {
@@ -57,9 +52,6 @@ func Start(b *proxy.Bus, opts Options) (stop func()) {
 			found = found[:0]
 			if err != nil {
 				return
-			}
-			if n < smallBatch {
-				time.Sleep(batchPause)
 			}
 		}
 	})

@@ -259,6 +259,10 @@ type Subscription struct {
 	queuedSize int      // bytes queued, by Footprint
 	pinned     []*lease // borrowing: the distinct leases the queue holds, at most maxPinned/leaseSize
 	overflowed bool     // lossless: cut off
+
+	pace      time.Duration // Paced: the wait after a small batch
+	paceSmall int           // Paced: a batch smaller than this is small
+	paceUntil time.Time     // after a small batch: when the reader may take again; only the reader touches it
 }
 
 func mustDeliver(o *Observation) bool {
@@ -417,6 +421,9 @@ func (s *Subscription) NextBorrowed(ctx context.Context, lend func(batch []*Obse
 // take waits for observations and returns all that are queued (with the
 // drop notice first), in s.spare, holding the references the queue held.
 func (s *Subscription) take(ctx context.Context) ([]*Observation, error) {
+	if err := s.awaitPace(ctx); err != nil {
+		return nil, err
+	}
 	for {
 		s.mu.Lock()
 		if len(s.queue) > 0 || s.dropped > 0 {
@@ -428,6 +435,9 @@ func (s *Subscription) take(ctx context.Context) ([]*Observation, error) {
 			batch = append(batch, s.queue...)
 			clear(s.queue)
 			s.spare, s.queue = batch, s.queue[:0]
+			if len(batch) < s.paceSmall {
+				s.paceUntil = time.Now().Add(s.pace)
+			}
 			s.emptied()
 			s.mu.Unlock()
 			return batch, nil
