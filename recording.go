@@ -27,7 +27,7 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(dea
 		return nil, fmt.Errorf("recording: %w", err)
 	}
 	redactor := o.redactor()
-	sub := p.Bus.SubscribeLossless(record.LosslessBuffer, proxy.Paced(proxy.PaceSmall, proxy.PacePause))
+	sub := p.Bus.SubscribeLossless(record.LosslessBuffer)
 	upstream, _ := redactor.URL(p.Upstream.Redacted())
 	header := record.NewHeader(upstream, redactor != nil)
 	var progress record.Progress

@@ -47,8 +47,8 @@ func (s *Subscription) awaitPace(ctx context.Context) error {
 	}
 }
 
-// PaceSmall and PacePause are the pacing of mcpscope's own subscribers
-// (the headless printer, the TUI, the recorder, the protocol checks).
+// PaceSmall and PacePause are the pacing of the protocol checks, whose
+// work per event is small beside a wake-up.
 const (
 	PaceSmall = 1024
 	PacePause = 10 * time.Millisecond

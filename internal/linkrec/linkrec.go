@@ -34,7 +34,7 @@ func Record(t testing.TB, name, version string, client func(ctx context.Context,
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	p := proxy.New(&url.URL{Scheme: "http", Host: "127.0.0.1:1"})
-	sub := p.Bus.SubscribeLossless(record.LosslessBuffer, proxy.Paced(proxy.PaceSmall, proxy.PacePause))
+	sub := p.Bus.SubscribeLossless(record.LosslessBuffer)
 	var file bytes.Buffer
 	recorded := make(chan error, 1)
 	go func() {
