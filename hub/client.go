@@ -85,8 +85,11 @@ func (c *Client) Send(dir proxy.Direction, line []byte) error {
 // Observe queues a copy of block (whole lines, each with its newline,
 // already written out in dir) for the hub to show. It never waits: past
 // ObserveMax queued or ObserveRate it drops the block, and the hub is
-// told how many lines it missed.
-func (c *Client) Observe(dir proxy.Direction, block []byte) { c.observe.push(dir, block) }
+// told how many lines it missed. at, when the relay read block, goes
+// with it: the hub publishes its lines with that time.
+func (c *Client) Observe(dir proxy.Direction, block []byte, at time.Time) {
+	c.observe.push(dir, block, at)
+}
 
 // sendObserved writes the queued blocks to the hub as they come, until
 // Close. A hub that reads slowly blocks this goroutine, never the relay:
@@ -123,7 +126,8 @@ func (c *Client) writeObservedLocked(force bool) error {
 			head := binary.BigEndian.AppendUint64([]byte{dirByte(o.dir)}, uint64(o.missedLines))
 			err = writeFrame(c.w, frameMissed, binary.BigEndian.AppendUint64(head, uint64(o.missedBytes)))
 		} else {
-			err = writeFrame(c.w, frameBlock, []byte{dirByte(o.dir)}, o.block)
+			head := binary.BigEndian.AppendUint64([]byte{dirByte(o.dir)}, uint64(o.at.UnixNano()))
+			err = writeFrame(c.w, frameBlock, head, o.block)
 		}
 		if err != nil {
 			return err

@@ -37,7 +37,7 @@ import (
 
 // Version is the protocol version this build speaks; hello carries it and
 // a hub refuses any other.
-const Version = 2
+const Version = 3
 
 // MaxLine is the longest line judged whole. Longer lines (a 50 MiB base64
 // blob) are relayed byte for byte as they stream, never buffered; the hub
@@ -75,7 +75,7 @@ const (
 	frameEnd      byte = 'E' // wrap→hub: why the session ended
 	frameVerdict  byte = 'V' // hub→wrap: direction (1), kind (1), then for Replaced forward length (4) and forward, then back
 	frameMode     byte = 'M' // hub→wrap: modeJudge or modeObserve
-	frameBlock    byte = 'B' // wrap→hub: direction (1), lines already written out, each ending in a newline
+	frameBlock    byte = 'B' // wrap→hub: direction (1), when wrap read them (8, Unix ns), lines already written out, each ending in a newline
 	frameMissed   byte = 'U' // wrap→hub: direction (1), lines (8), bytes (8) written out but not observed
 )
 

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -185,5 +186,43 @@ func TestVerdictNotHeldBehindABreakpoint(t *testing.T) {
 	c.Close("test over")
 	if err := <-ran; err != nil {
 		t.Error(err)
+	}
+}
+
+// TestObservedLinesKeepTheirReadTime: a line wrap observes (no rule in
+// force) is published with the time wrap read it, not the time the hub
+// got round to it (blocks wait in wrap's queue, observeCoalesce at least,
+// so a stamp taken at the hub put a request late and shortened its call).
+func TestObservedLinesKeepTheirReadTime(t *testing.T) {
+	p, path := startServer(t)
+	sub := p.Bus.Subscribe(64)
+	defer sub.Close()
+	c, err := Dial(path, "test", DefaultWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(func(proxy.Direction, Verdict) {}, func(bool) {}) }()
+	read := time.Now().Add(-time.Minute).Round(0)
+	c.Observe(proxy.ClientToServer, []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n"), read)
+	c.Close("test over")
+	if err := <-ran; err != nil {
+		t.Error(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	for {
+		os, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("no observation of the ping: %v", err)
+		}
+		for _, o := range os {
+			if o.Type == proxy.TypeMessage && o.Method == "ping" {
+				if !o.Time.Equal(read) {
+					t.Fatalf("the ping was observed at %v, want the time wrap read it, %v", o.Time, read)
+				}
+				return
+			}
+		}
 	}
 }

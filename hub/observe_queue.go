@@ -54,6 +54,7 @@ const observeCoalesce = 5 * time.Millisecond
 type observed struct {
 	dir         proxy.Direction
 	block       []byte
+	at          time.Time // when the relay read block
 	missedLines int64
 	missedBytes int64
 }
@@ -104,9 +105,9 @@ func (q *observeQueue) admit(now time.Time, n int) bool {
 	return true
 }
 
-// push queues a copy of block (whole lines relayed in dir), or counts it
-// as missed if the queue is full or past its rate.
-func (q *observeQueue) push(dir proxy.Direction, block []byte) {
+// push queues a copy of block (whole lines relayed in dir, read at at),
+// or counts it as missed if the queue is full or past its rate.
+func (q *observeQueue) push(dir proxy.Direction, block []byte, at time.Time) {
 	if len(block) == 0 {
 		return
 	}
@@ -129,7 +130,7 @@ func (q *observeQueue) push(dir proxy.Direction, block []byte) {
 		return
 	}
 	q.queueMissedLocked(now, false)
-	q.items = append(q.items, observed{dir: dir, block: append([]byte(nil), block...)})
+	q.items = append(q.items, observed{dir: dir, block: append([]byte(nil), block...), at: at})
 	q.bytes += len(block)
 	q.wakeLocked()
 }

@@ -16,10 +16,10 @@ func TestObserveQueueCountsWhatItDrops(t *testing.T) {
 	block := []byte(strings.Repeat(`{"jsonrpc":"2.0","method":"x"}`+"\n", 100)) // 3,100 bytes, 100 lines
 	q := newObserveQueue(1<<20, 1, 4*len(block))                                // a burst of under a block, then 1 byte/s
 	for range 10 {
-		q.push(proxy.ServerToClient, block)
+		q.push(proxy.ServerToClient, block, time.Now())
 	}
 	q.tokens = 1 << 20 // time passes
-	q.push(proxy.ServerToClient, block[:31])
+	q.push(proxy.ServerToClient, block[:31], time.Now())
 
 	var shown, missed, missedBytes int64
 	for _, o := range q.take(nil, true) {
@@ -38,7 +38,7 @@ func TestObserveQueueCountsWhatItDrops(t *testing.T) {
 		t.Errorf("missed %d lines of %d bytes, want some, 31 bytes each", missed, missedBytes)
 	}
 	q.close()
-	q.push(proxy.ServerToClient, block) // after close: ignored, no panic
+	q.push(proxy.ServerToClient, block, time.Now()) // after close: ignored, no panic
 	if len(q.take(nil, true)) != 0 {
 		t.Error("a closed queue took a block")
 	}
@@ -50,8 +50,8 @@ func TestObserveQueueCountsWhatItDrops(t *testing.T) {
 func TestObserveQueueShowsALineLargerThanABurst(t *testing.T) {
 	q := newObserveQueue(8<<20, 1<<20, 1<<20) // 1 MiB/s, bursts of 1 MiB
 	big := []byte(strings.Repeat("x", 2<<20) + "\n")
-	q.push(proxy.ServerToClient, big)
-	q.push(proxy.ServerToClient, []byte("small\n"))
+	q.push(proxy.ServerToClient, big, time.Now())
+	q.push(proxy.ServerToClient, []byte("small\n"), time.Now())
 	var blocks, missed int
 	for _, o := range q.take(nil, true) {
 		if o.missedLines > 0 {
@@ -93,14 +93,14 @@ func TestObserveQueueCoalescesAFlood(t *testing.T) {
 	}()
 	line := []byte("{}\n")
 	pushed := time.Now()
-	q.push(proxy.ServerToClient, line)
+	q.push(proxy.ServerToClient, line, time.Now())
 	first := <-takes
 	if wait := first.at.Sub(pushed); wait > time.Second {
 		t.Errorf("the first block waited %v", wait)
 	}
 	for range 10 {
 		time.Sleep(200 * time.Microsecond)
-		q.push(proxy.ServerToClient, line)
+		q.push(proxy.ServerToClient, line, time.Now())
 	}
 	q.close()
 	<-done

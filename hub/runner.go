@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"mcpscope/proxy"
 )
@@ -78,8 +79,11 @@ func (r *Runner) Send(dir proxy.Direction, line []byte) error {
 // Observe queues a copy of block (whole lines, each with its newline,
 // already written out in dir) to be shown (proxy.Link.Observe) on a
 // goroutine of the Runner's. It never waits: past ObserveMax queued it
-// drops the block and a notice says how many lines were not shown.
-func (r *Runner) Observe(dir proxy.Direction, block []byte) { r.observe.push(dir, block) }
+// drops the block and a notice says how many lines were not shown. at is
+// when the relay read block: its lines are published with that time.
+func (r *Runner) Observe(dir proxy.Direction, block []byte, at time.Time) {
+	r.observe.push(dir, block, at)
+}
 
 // FlushObserved has the counts of lines Observe dropped shown once due
 // (the relay calls it before it waits for input).
@@ -96,7 +100,7 @@ func (r *Runner) showObserved(force bool) {
 			r.link.Unobserved(o.dir, o.missedLines, o.missedBytes)
 			continue
 		}
-		EachLine(o.block, func(line []byte) { r.link.Observe(o.dir, line) })
+		EachLine(o.block, func(line []byte) { r.link.Observe(o.dir, line, o.at) })
 	}
 	clear(r.observed)
 }

@@ -213,7 +213,11 @@ func observeFrame(typ byte, b []byte, link *proxy.Link) error {
 		link.Unobserved(dir, int64(binary.BigEndian.Uint64(b[1:9])), int64(binary.BigEndian.Uint64(b[9:])))
 		return nil
 	}
-	EachLine(b[1:], func(line []byte) { link.Observe(dir, line) })
+	if len(b) < 9 {
+		return errors.New("bad block frame")
+	}
+	at := time.Unix(0, int64(binary.BigEndian.Uint64(b[1:9])))
+	EachLine(b[9:], func(line []byte) { link.Observe(dir, line, at) })
 	return nil
 }
 

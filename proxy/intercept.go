@@ -182,7 +182,10 @@ func answerInstead(o *Observation, out *outcome, answer string) bool {
 // (also the correlation scope), the stream that carries them (a stdio
 // link's), the HTTP exchange (for HTTP), and the protocol revision the
 // exchange speaks (revision.go), for the answers rules make.
-type place struct{ scope, stream, exchange, revision string }
+type place struct {
+	scope, stream, exchange, revision string
+	seen                              time.Time // when the transport read the text; zero: when it is published
+}
 
 // interceptBody judges and publishes every message of a body: a client's
 // POST body or a JSON response. It returns the body to forward (changed if a
@@ -207,7 +210,7 @@ func (p *Proxy) intercept(ctx context.Context, text string, at place, dir Direct
 	changed := false
 	kept := msgs[:0:0]
 	for i, m := range msgs {
-		o := &Observation{Type: TypeMessage, Session: scope, Stream: at.stream, Exchange: at.exchange, Direction: dir, Batch: batch, revision: at.revision}
+		o := &Observation{Type: TypeMessage, Time: at.seen, Session: scope, Stream: at.stream, Exchange: at.exchange, Direction: dir, Batch: batch, revision: at.revision}
 		env := p.describeMessage(o, m, scope, ok)
 		if dir == ClientToServer && isReply(ctx) {
 			o.Flags = append(o.Flags, "by_mcpscope")

@@ -215,11 +215,12 @@ func isObserved(ctx context.Context) bool { return ctx.Value(observedKey{}) != n
 // Observe publishes a line the transport forwarded without passing it
 // (Steered was false): it is counted, described, published and correlated
 // with its answer as Pass would, but not judged and never held at the
-// gate. line is not kept.
-func (l *Link) Observe(dir Direction, line []byte) {
+// gate. line is not kept. at is when the transport read it: the
+// observation's time.
+func (l *Link) Observe(dir Direction, line []byte, at time.Time) {
 	l.count(dir, line)
 	if l.p.bus().Active() {
-		l.p.intercept(observedCtx, string(line), place{scope: l.session, stream: l.stream}, dir)
+		l.p.intercept(observedCtx, string(line), place{scope: l.session, stream: l.stream, seen: at}, dir)
 	}
 }
 

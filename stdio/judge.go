@@ -15,6 +15,7 @@ package stdio
 import (
 	"context"
 	"sync"
+	"time"
 
 	"mcpscope/hub"
 	"mcpscope/proxy"
@@ -37,8 +38,9 @@ type Judge interface {
 	// Observe hands over a block of whole lines (each with its newline)
 	// already written out in dir, while the judge said it need not judge
 	// them. It must not wait for the judge: one that falls behind drops
-	// blocks and says how many lines it missed. block is not kept.
-	Observe(dir proxy.Direction, block []byte)
+	// blocks and says how many lines it missed. block is not kept; at is
+	// when the relay read it, before writing it out (the observations' time).
+	Observe(dir proxy.Direction, block []byte, at time.Time)
 	// Judging is the mode lines start in (true: send each line and wait
 	// for its verdict; false: write lines at once and Observe them).
 	Judging() bool
@@ -82,7 +84,9 @@ func (l *Local) Flush() error {
 
 func (l *Local) Judging() bool { return l.link.Steered() }
 
-func (l *Local) Observe(dir proxy.Direction, block []byte) { l.runner.Observe(dir, block) }
+func (l *Local) Observe(dir proxy.Direction, block []byte, at time.Time) {
+	l.runner.Observe(dir, block, at)
+}
 
 func (l *Local) Run(deliver func(dir proxy.Direction, v hub.Verdict), steer func(judge bool)) error {
 	l.runner.Start(func(dir proxy.Direction, v hub.Verdict, _ bool) { deliver(dir, v) })

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"mcpscope/hub"
 	"mcpscope/internal/backlog"
@@ -203,6 +204,7 @@ func (p *pipe) relayLongLine() error {
 // and then tail out, notes the requests and answers among them, and hands
 // them to the judge to observe.
 func (p *pipe) forward(block, tail []byte) {
+	read := time.Now() // before the write: what the peer does with block comes after it
 	if p.dir == proxy.ClientToServer || p.r.pending.n.Load() > 0 {
 		hub.EachLine(block, func(line []byte) {
 			if p.dir == proxy.ClientToServer {
@@ -225,7 +227,7 @@ func (p *pipe) forward(block, tail []byte) {
 	}
 	p.out.mu.Unlock()
 	if p.r.judge != nil && !p.r.lost.Load() {
-		p.r.judge.Observe(p.dir, block)
+		p.r.judge.Observe(p.dir, block, read)
 	}
 }
 
