@@ -101,6 +101,8 @@ func TestUpstreamBreakBreaksTheClient(t *testing.T) {
 		{"SSE GET (close-delimited to the client), no last chunk", "GET", sse, chunk(twoEvents), false, true, true},
 		{"SSE POST, clean end", "POST", sse, chunk(twoEvents) + "0\r\n\r\n", false, false, true},
 		{"SSE GET, clean end", "GET", sse, chunk(twoEvents) + "0\r\n\r\n", false, false, true},
+		{"SSE GET, malformed chunk framing", "GET", sse, chunk(twoEvents) + "zz\r\n", false, true, true},
+		{"SSE GET, events in many chunks, clean end", "GET", sse, chunk(twoEvents[:7]) + chunk(twoEvents[7:]) + "0;x=y\r\n\r\n", false, false, true},
 		{"JSON, short Content-Length", "POST", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100",
 			`{"jsonrpc":"2.0","id":1,"result":{`, false, true, false},
 		{"JSON, chunked, no last chunk", "POST", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked",

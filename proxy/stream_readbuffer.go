@@ -86,7 +86,7 @@ func (rb *readBuffer) read(r io.Reader, keep bool, pending int) ([]byte, error) 
 		rb.run += n
 	}
 	switch {
-	case !rb.busy && n == len(buf):
+	case !rb.busy && n >= len(buf)-len(buf)/4: // nearly: a chunked body's framing is not in n
 		rb.busy = true
 	case rb.busy && n < largeReadBuffer/8:
 		rb.shrink = true // caught up: the next read is likely to wait

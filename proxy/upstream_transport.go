@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,11 @@ func (t streamTransport) roundTripStream(req *http.Request) (*http.Response, err
 	}
 	conn.SetReadDeadline(time.Time{})
 	limited.left = noHeaderLimit
-	resp.Body = &streamBody{body: resp.Body, conn: conn, ctx: ctx, stop: stop}
+	body := resp.Body
+	if slices.Equal(resp.TransferEncoding, []string{"chunked"}) {
+		body = io.NopCloser(newDechunker(br)) // see upstream_dechunk.go
+	}
+	resp.Body = &streamBody{body: body, conn: conn, ctx: ctx, stop: stop}
 	return resp, nil
 }
 
