@@ -83,8 +83,8 @@ func (c *Client) Send(dir proxy.Direction, line []byte) error {
 }
 
 // Observe queues a copy of block (whole lines, each with its newline,
-// already written out in dir) for the hub to show. It never waits: past
-// ObserveMax queued or ObserveRate it drops the block, and the hub is
+// relayed in dir, handed over just before they are written out) for the
+// hub to show. It never waits: past ObserveMax queued or ObserveRate it drops the block, and the hub is
 // told how many lines it missed. at, when the relay read block, goes
 // with it: the hub publishes its lines with that time.
 func (c *Client) Observe(dir proxy.Direction, block []byte, at time.Time) {

@@ -77,8 +77,8 @@ func (r *Runner) Send(dir proxy.Direction, line []byte) error {
 }
 
 // Observe queues a copy of block (whole lines, each with its newline,
-// already written out in dir) to be shown (proxy.Link.Observe) on a
-// goroutine of the Runner's. It never waits: past ObserveMax queued it
+// relayed in dir, handed over just before they are written out) to be
+// shown (proxy.Link.Observe) on a goroutine of the Runner's. It never waits: past ObserveMax queued it
 // drops the block and a notice says how many lines were not shown. at is
 // when the relay read block: its lines are published with that time.
 func (r *Runner) Observe(dir proxy.Direction, block []byte, at time.Time) {

@@ -36,10 +36,11 @@ type Judge interface {
 	// for more input.
 	Flush() error
 	// Observe hands over a block of whole lines (each with its newline)
-	// already written out in dir, while the judge said it need not judge
-	// them. It must not wait for the judge: one that falls behind drops
-	// blocks and says how many lines it missed. block is not kept; at is
-	// when the relay read it, before writing it out (the observations' time).
+	// relayed in dir, just before the relay writes it out, while the judge
+	// said it need not judge them (so what the peer answers is observed
+	// after it). It must not wait for the judge: one that falls behind
+	// drops blocks and says how many lines it missed. block is not kept;
+	// at is when the relay read it (the observations' time).
 	Observe(dir proxy.Direction, block []byte, at time.Time)
 	// Judging is the mode lines start in (true: send each line and wait
 	// for its verdict; false: write lines at once and Observe them).

@@ -202,9 +202,14 @@ func (p *pipe) relayLongLine() error {
 
 // forward writes block (lines, each but maybe the last with its newline)
 // and then tail out, notes the requests and answers among them, and hands
-// them to the judge to observe.
+// them to the judge to observe. The judge gets them before the write, with
+// the time: the other direction's relay may read the peer's answer as soon
+// as the peer has block, and the answer must not be observed, or stamped,
+// before its request.
 func (p *pipe) forward(block, tail []byte) {
-	read := time.Now() // before the write: what the peer does with block comes after it
+	if p.r.judge != nil && !p.r.lost.Load() {
+		p.r.judge.Observe(p.dir, block, time.Now())
+	}
 	if p.dir == proxy.ClientToServer || p.r.pending.n.Load() > 0 {
 		hub.EachLine(block, func(line []byte) {
 			if p.dir == proxy.ClientToServer {
@@ -226,9 +231,6 @@ func (p *pipe) forward(block, tail []byte) {
 		}
 	}
 	p.out.mu.Unlock()
-	if p.r.judge != nil && !p.r.lost.Load() {
-		p.r.judge.Observe(p.dir, block, read)
-	}
 }
 
 func (p *pipe) flushJudge() {
