@@ -306,14 +306,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // The upstream connection's buffers. Every open stream holds one
-// connection, so their size is paid per stream. Reading a stream's body
+// connection, so their size is paid per stream. A GET stream's body
 // bypasses the read buffer once the proxy reads at least as much at once
-// (see readBuffer), so it mostly holds response headers; the write buffer
-// holds request headers (bodies larger than it are written directly), so
-// headers over 512 B take a second write: an idle stream holds 0.5 KiB less
-// (BenchmarkIdleStreamRSSProcess). The read buffer stays 1 KiB: a chunked
-// stream of small events reads that much at once. net/http's default is
-// 4 KiB each.
+// (see readBuffer and dechunker), so it mostly holds response headers; the
+// write buffer holds request headers (bodies larger than it are written
+// directly), so headers over 512 B take a second write: an idle stream
+// holds 0.5 KiB less (BenchmarkIdleStreamRSSProcess). Through the
+// transport (POST answers, TLS upstreams), net/http's chunked reader reads
+// a chunked body through this buffer, 1 KiB at a time. net/http's default
+// is 4 KiB each.
 const (
 	upstreamReadBuffer  = 1 << 10
 	upstreamWriteBuffer = 512

@@ -22,8 +22,9 @@ import (
 // (net/http/internal/chunked.go): lines end in CRLF with no other CR, a
 // size line is at most maxChunkLine bytes with its CRLF and at most 16 hex
 // digits, extensions are ignored, framing is bounded against the data it
-// carries, and an end before the last chunk is io.ErrUnexpectedEOF. Trailers after the last chunk are
-// not read: the stream's connection is never reused.
+// carries, and an end before the last chunk is io.ErrUnexpectedEOF.
+// Trailers after the last chunk are not read: the stream's connection is
+// never reused.
 
 // maxChunkLine bounds a chunk-size line, extensions and CRLF included
 // (net/http's: its line must fit its 4 KiB bufio.Reader).
