@@ -12,8 +12,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestBridgeCLI: mcpscope -- CMD serves CMD (a go-sdk stdio server) over

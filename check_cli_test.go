@@ -14,8 +14,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // recordCleanSession records a go-sdk session through mcpscope (checks

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 func TestVersionHelpAndErrors(t *testing.T) {

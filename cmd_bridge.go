@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/bridge"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/bridge"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // runBridge serves Streamable HTTP in front of a stdio server: mcpscope

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/checks"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 const checkUsage = `mcpscope check — check a recording against the MCP specification, for CI

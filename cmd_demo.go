@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/examples"
-	"mcpscope/internal/demo"
-	"mcpscope/internal/mcpserver"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/examples"
+	"github.com/mcpscope/mcpscope/internal/demo"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 const demoUsage = `mcpscope demo — see mcpscope at work without an MCP server of your own

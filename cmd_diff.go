@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/recdiff"
+	"github.com/mcpscope/mcpscope/recdiff"
 )
 
 const diffUsage = `mcpscope diff — compare two recordings

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 const exportUsage = `mcpscope export — turn a recording into HAR, Markdown or JSON Lines

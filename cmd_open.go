@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/pflag"
 
-	"mcpscope/record"
-	"mcpscope/ui"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/ui"
 )
 
 const openUsage = `mcpscope open — browse a recording in the UI

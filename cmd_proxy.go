@@ -13,11 +13,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/checks"
-	"mcpscope/control"
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/control"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 const proxyUsage = `mcpscope — an interactive debugging proxy for MCP

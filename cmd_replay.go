@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/internal/plural"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 const replayUsage = `mcpscope replay — serve a recording as an MCP server

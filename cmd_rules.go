@@ -6,10 +6,10 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"mcpscope/internal/plural"
-	"mcpscope/internal/termtext"
-	"mcpscope/record"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 const rulesUsage = `mcpscope rules — check interceptor rules

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/record"
-	"mcpscope/stats"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/stats"
 )
 
 const statsUsage = `mcpscope stats — latency, errors, pending calls and context cost of a recording

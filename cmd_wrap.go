@@ -14,12 +14,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/checks"
-	"mcpscope/hub"
-	"mcpscope/proxy"
-	"mcpscope/record"
-	"mcpscope/rules"
-	"mcpscope/stdio"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/rules"
+	"github.com/mcpscope/mcpscope/stdio"
 )
 
 const wrapUsage = `mcpscope wrap — launch a stdio MCP server for a client, and show its traffic

@@ -8,9 +8,9 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"mcpscope/proxy"
-	"mcpscope/record"
-	"mcpscope/ui"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/ui"
 )
 
 // displayBuffer and displayBytes bound the observations queued for the

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestDisplayQueueHoldsABurst: a burst of 20 000 small messages (about

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // Events a byte-level upstream answers a POST with: one whose data is not

@@ -11,9 +11,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/linkrec"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/linkrec"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // writeRecording writes obs to a recording file in the test's directory.

@@ -1,4 +1,4 @@
-module mcpscope
+module github.com/mcpscope/mcpscope
 
 go 1.26.0
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"mcpscope/hub"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // startHub makes this mcpscope the hub: wrapped stdio sessions (mcpscope

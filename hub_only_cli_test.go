@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestHubOnlyShowsWrappedSessions: mcpscope hub, with no HTTP server to

@@ -13,14 +13,14 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"mcpscope/bridge"
-	"mcpscope/checks"
-	"mcpscope/hub"
-	"mcpscope/proxy"
-	"mcpscope/proxy/store"
-	"mcpscope/record"
-	"mcpscope/rules"
-	"mcpscope/ui"
+	"github.com/mcpscope/mcpscope/bridge"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/rules"
+	"github.com/mcpscope/mcpscope/ui"
 )
 
 // DefaultListen is where mcpscope listens unless told otherwise.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/checks"
+	"github.com/mcpscope/mcpscope/checks"
 )
 
 // TestREADMEListsEveryCheck keeps the README's "Protocol checks" table

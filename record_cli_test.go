@@ -9,9 +9,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // authTransport adds credentials to every request, as a real client might.

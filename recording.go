@@ -8,9 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // startRecording records the bus to o.recordFile until the returned stop

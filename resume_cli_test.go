@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/internal/redistest"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 // sseEvent is one event read off a stream.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/internal/redistest"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 // TestTwoInstancesShareSessions runs two mcpscope processes on one real

@@ -12,9 +12,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 func init() { mcptest.RegisterStdioMode("bad-progress", serveBadProgress) }

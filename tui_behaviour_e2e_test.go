@@ -11,9 +11,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestTUIQuitAnswersHeldRequest runs the real binary in a tmux pane: a

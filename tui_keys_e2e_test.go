@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/ui"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/ui"
 )
 
 // TestTUIHelpShowsEveryKeyAt80x24: the real binary in an 80×24 terminal

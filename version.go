@@ -15,7 +15,7 @@ func init() {
 }
 
 // versionOf names a build for bug reports: the module version of an
-// installed release (go install mcpscope@v1.2.3), else "dev" with the
+// installed release (go install github.com/mcpscope/mcpscope@v1.2.3), else "dev" with the
 // commit a checkout was built from ("+dirty" when it had changes), else
 // plain "dev" (go run and go test stamp no commit).
 func versionOf(info *debug.BuildInfo) string {

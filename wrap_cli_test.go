@@ -14,7 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // launch connects a go-sdk client to the stdio server argv launches, as

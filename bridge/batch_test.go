@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestBridgeBatchAsJSON: on a 2025-03-26 session (the one revision with

@@ -17,7 +17,7 @@
 package bridge
 
 import (
-	"mcpscope/internal/hostguard"
+	"github.com/mcpscope/mcpscope/internal/hostguard"
 
 	"crypto/rand"
 	"encoding/hex"
@@ -29,8 +29,8 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Defaults for the zero values of Bridge's fields.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestBridgeChildExitsMidCall: a server that exits while a call is

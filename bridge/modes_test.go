@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // Hand-written stdio servers for the cases the go-sdk server does not

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // post takes one POST: a new session for an initialize without a session

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestBridgeProgressOnItsRequestStream: a progress notification goes on

@@ -9,8 +9,8 @@ import (
 	"io"
 	"strings"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // read is the session's reader: it reads the child's stdout line by line

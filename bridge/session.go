@@ -8,9 +8,9 @@ import (
 	"syscall"
 	"time"
 
-	"mcpscope/internal/backlog"
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/backlog"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // A session is one client session: one child process, one Link. Its

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/plural"
 )
 
 // get serves the session's standalone stream: the server messages that

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // DefaultHungAfter is how long a request may wait for its answer, with no

@@ -9,9 +9,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/checks"
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestCleanSDKSessionsHaveNoFindings: a go-sdk client and server, through

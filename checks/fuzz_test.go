@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/checks"
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // FuzzChecker feeds the checker messages whose text a peer chose (any

@@ -13,8 +13,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/checks"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

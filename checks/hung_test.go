@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/checks"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestProgressKeepsACallAlive: on a recording's clock, a call that sends

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // The checker's subscription: lossy like the display's, so a flood can

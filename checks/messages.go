@@ -7,7 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // message checks one JSON-RPC message.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/checks"
+	"github.com/mcpscope/mcpscope/checks"
 )
 
 // misbehaviour is one case: a revision, what the scripted server answers,

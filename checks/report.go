@@ -8,8 +8,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"mcpscope/proxy"
-	"mcpscope/stats"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/stats"
 )
 
 // Problem is one thing mcpscope check reports: a finding of the checks, a

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/checks"
+	"github.com/mcpscope/mcpscope/checks"
 )
 
 // TestReportsCarryHostileTextSafely: a problem whose message holds control

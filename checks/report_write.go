@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/termtext"
 )
 
 // WriteText writes the report for a person: a summary line, then one

@@ -6,11 +6,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/checks"
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // TestResumedStreamHasNoFindings: a rule cuts a go-sdk server's progress

@@ -6,8 +6,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"mcpscope/proxy"
-	"mcpscope/recdiff"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/recdiff"
 )
 
 // Bounds of the tools/list results kept to compare the next one with.

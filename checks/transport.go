@@ -7,7 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // noteExchange notes what a client's message tells about its HTTP

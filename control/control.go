@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/internal/hostguard"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/hostguard"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // Server is the control API for one proxy. Set its fields before serving.

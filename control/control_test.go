@@ -14,8 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/control"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/control"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestStalledEventsReaderCostsAFewMiB: an /api/events client that stops

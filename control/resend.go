@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // resendBody is what POST /api/resend takes (proxy.ResendRequest): the

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/examples"
-	"mcpscope/filter"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/examples"
+	"github.com/mcpscope/mcpscope/filter"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // moreToTry returns the rules the example file offers commented out, after

@@ -32,7 +32,7 @@ import (
 	"fmt"
 	"io"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Version is the protocol version this build speaks; hello carries it and

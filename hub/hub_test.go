@@ -16,8 +16,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/proxy"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // ObserveMax is how many bytes of lines already relayed an observation

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestObserveQueueCountsWhatItDrops: past its rate (and its bytes), the

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // A Runner passes the lines of one wrapped session through its Link, one

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // helloTimeout bounds how long a connection may take to say hello.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // verdictBatch is how many verdicts the hub writes at most before it

@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"mcpscope/checks"
-	"mcpscope/internal/benchrules"
-	"mcpscope/proxy"
-	"mcpscope/record"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/internal/benchrules"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // configureRoute sets up the variants of the mcpscope route that measure

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Proxies in a process of their own. In-process benchmarks charge a route

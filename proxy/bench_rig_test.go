@@ -33,7 +33,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 var routes = []string{"direct", "reverseproxy", "mcpscope"}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Resident memory, measured on proxies in processes of their own (see

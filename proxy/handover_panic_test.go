@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // panicAfterFirst passes a GET stream's first read through, then waits for

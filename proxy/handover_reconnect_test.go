@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestReconnectEndsTheLeftStreamFirst: the client of a session's handed-

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestReplyOnHandedOverStreamKeepsConnScope: a sessionless GET stream (the

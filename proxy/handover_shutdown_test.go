@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // serveProxy starts a proxy for upstream on a loopback port with the

@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // A long-lived GET stream is handed over to a goroutine of its own once its

@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 func TestMain(m *testing.M) {

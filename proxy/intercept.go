@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 
 	"context"
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // Decision records what the rules did to a message; it rides on the

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // Breakpoints. A message matched by a breakpoint rule is held in the

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/benchrules"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/benchrules"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestRulesPrefilterKeepsObservations: with rules in force, an event no

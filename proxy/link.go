@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/plural"
 )
 
 // A Link is one session of a transport that is not HTTP: a stdio server,

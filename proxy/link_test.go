@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // linkRig is a proxy with no upstream of its own, an observer of its bus,

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"mcpscope/proxy"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // recordingUpstream answers every POST with answer (as JSON, or as one SSE event

@@ -1,13 +1,13 @@
 package proxy
 
 import (
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 
 	"strings"
 	"time"
 	"unsafe"
 
-	"mcpscope/filter"
+	"github.com/mcpscope/mcpscope/filter"
 )
 
 // Type names the kind of an Observation. The names are part of the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestObservationTimesFollowTheWire: what a stream publishes through its

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // taskUpstream is a byte-level server for task-augmented tools/call: it

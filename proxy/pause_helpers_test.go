@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // firehose is an upstream that writes events numbered from 0 as fast as

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestPauseIsBackpressure pauses a stream the upstream pushes 64 MiB into

@@ -21,8 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mcpscope/proxy/store"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // Defaults for the zero values of Proxy's fields.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestDrainPublishesWhatStreamsSawLast: shutting down, the server is

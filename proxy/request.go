@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // exchange is one client request on its way through the proxy.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestSlowBodyThatKeepsComingIsRead: BodyTimeout is the longest the proxy

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // countingUpstream answers every request with an empty JSON-RPC result and

@@ -3,7 +3,7 @@ package proxy
 import (
 	"net/http"
 
-	"mcpscope/internal/hostguard"
+	"github.com/mcpscope/mcpscope/internal/hostguard"
 )
 
 // checkHostAndOrigin answers 403 and returns false for a request that

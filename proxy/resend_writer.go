@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // resendWriter is the client side of a re-send: the ResponseWriter the

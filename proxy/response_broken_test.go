@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // rawUpstream is a byte-level upstream: for every request it writes head

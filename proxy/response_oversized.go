@@ -3,7 +3,7 @@ package proxy
 import (
 	"strings"
 
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 // maxPrefixScan bounds how much of an oversized JSON answer is scanned for

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestOversizedJSONAnswerIsTold has the upstream answer with a JSON body

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"mcpscope/proxy/store"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // Resumption through minted ids (DESIGN "Resumption"). Where no rule

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/proxy/store"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // Minted event ids. Where a rule changed a stream, or the upstream gives

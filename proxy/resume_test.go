@@ -12,8 +12,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"mcpscope/proxy"
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // idlessCall answers a POST with a stream of n progress events and the

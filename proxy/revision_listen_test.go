@@ -7,9 +7,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // listenEnds makes up close the returned channel once a

@@ -8,9 +8,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // progressCall calls the progress tool with a progress token and returns

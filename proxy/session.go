@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // Dual session ids. The client only ever sees a proxy session id (random,

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"mcpscope/proxy"
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // TestLargeInitializesAreNotKept: 30 sessions initialized with 20 MB of

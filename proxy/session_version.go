@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // The negotiated version. A new session is stored with the version its

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/proxy/store"
-	"mcpscope/rules"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/rules"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // sseStream forwards one SSE response event by event. One goroutine (the

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestClientDisconnectCancelsUpstream checks that a client leaving mid-stream

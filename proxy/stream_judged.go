@@ -3,9 +3,9 @@ package proxy
 import (
 	"unsafe"
 
-	"mcpscope/filter"
-	"mcpscope/jsonrpc"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/filter"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // mayBeJudged reports whether a rule in force may act on block b: whether

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // bulkEvent is event i of TestBorrowersUnderBulk: an id, and data whose

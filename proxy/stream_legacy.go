@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // legacyEndpoint rewrites the first event of the 2024-11-05 HTTP+SSE

@@ -1,13 +1,13 @@
 package proxy
 
 import (
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 
 	"context"
 	"time"
 
-	"mcpscope/rules"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/rules"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // capturedBlock is what observing one block needs, taken on the data path

@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 
 	"sync"
 	"unsafe"

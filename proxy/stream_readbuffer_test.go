@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // bulkReader returns n bytes per Read, each byte its read's number, so a

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // legacySampler is a hand-written 2024-11-05 upstream: GET /mcp/sse names

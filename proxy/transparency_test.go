@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // trickyStream is an event stream with everything a parser can get wrong,

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestUpstreamErrorsSayWhatHappened makes a request fail before the

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // getStream opens a GET stream through hs (without a session: the legacy

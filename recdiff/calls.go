@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // pendingCall is a request awaiting its answer: a call (key, index into

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"time"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Drift is a listing that changed within one session: a later complete

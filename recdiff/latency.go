@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 const (

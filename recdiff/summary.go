@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"slices"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // Options configure what a Summary ignores and how much it keeps.

@@ -9,7 +9,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // feed writes observations into a summary as the proxy publishes them.

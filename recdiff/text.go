@@ -9,7 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/internal/termtext"
 )
 
 // TextOptions configure WriteText.

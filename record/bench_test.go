@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // BenchmarkRecorder writes progress-event observations (the bulk of a real

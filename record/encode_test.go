@@ -15,7 +15,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // stdLine is what encoding/json writes for v with HTML escaping off, and

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Export formats, as the CLI's --format names them.

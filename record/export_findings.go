@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Findings of the protocol checks (package checks) in the exports: the

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // TestExportsCarryFindings: a finding about an exchange's answer is in

@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unsafe"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // fieldCodec says how lineEncoder writes one field of Observation. The

@@ -22,9 +22,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // HARVersion is the HAR format version written.

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestEscapesInvisible: C1 controls and bidirectional overrides never

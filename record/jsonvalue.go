@@ -3,7 +3,7 @@ package record
 import (
 	"unicode/utf8"
 
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 // appendJSONValue appends text, a message's JSON, as a JSON value (not as

@@ -11,8 +11,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"mcpscope/jsonrpc"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // jsonText draws JSON texts, valid (compact, indented, with arbitrary

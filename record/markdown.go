@@ -12,8 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Limits of the Markdown transcript.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -9,7 +9,7 @@ import (
 	"io"
 	"os"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Observation is a recorded observation (the bus's type).

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Redacted replaces what is redacted.

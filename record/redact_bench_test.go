@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // BenchmarkRedactMessage measures the default redaction of a message with

@@ -3,7 +3,7 @@ package record
 import (
 	"strings"
 
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // eventRaw returns the raw bytes of an SSE event whose message text body

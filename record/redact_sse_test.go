@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/proxy"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // TestRedactsEventRawWithoutBody: the raw bytes of an SSE event with no

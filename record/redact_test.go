@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestRedactsHeadersByPattern: any header whose name holds auth, token,

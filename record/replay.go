@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mcpscope/internal/hostguard"
-	"mcpscope/proxy"
-	"mcpscope/sse"
+	"github.com/mcpscope/mcpscope/internal/hostguard"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/sse"
 )
 
 // Replayer serves a recording as an MCP server (Streamable HTTP): each

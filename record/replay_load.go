@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // recordedExchange is one HTTP exchange of a recording, as replay needs it.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 // Limits of ServeStdio.

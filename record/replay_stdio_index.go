@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Stdio sessions in replay. A stdio session (a proxy.Link: wrap, the

@@ -14,8 +14,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/linkrec"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/linkrec"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // serveStdio runs rp.ServeStdio on pipes until the test's client closes

@@ -3,7 +3,7 @@ package record
 import (
 	"strings"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Stdio sessions in a recording. A stdio session (wrap, the bridge: a

@@ -3,8 +3,8 @@ package rules
 import (
 	"testing"
 
-	"mcpscope/filter"
-	"mcpscope/internal/benchrules"
+	"github.com/mcpscope/mcpscope/filter"
+	"github.com/mcpscope/mcpscope/internal/benchrules"
 )
 
 func fiftyRules(b *testing.B) *Set {

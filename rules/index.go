@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"mcpscope/filter"
+	"github.com/mcpscope/mcpscope/filter"
 )
 
 // index remembers, per facts (filter.Facts: direction, kind, method), the

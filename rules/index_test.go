@@ -8,8 +8,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"mcpscope/filter"
-	"mcpscope/internal/benchrules"
+	"github.com/mcpscope/mcpscope/filter"
+	"github.com/mcpscope/mcpscope/internal/benchrules"
 )
 
 var (

@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mcpscope/filter"
+	"github.com/mcpscope/mcpscope/filter"
 )
 
 // Parse reads rules from YAML: a list of rules, or a mapping whose "rules"

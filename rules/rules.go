@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"mcpscope/filter"
+	"github.com/mcpscope/mcpscope/filter"
 )
 
 // Action is what a rule does to the messages it matches.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/filter"
+	"github.com/mcpscope/mcpscope/filter"
 )
 
 const example = `

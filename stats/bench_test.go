@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
-	"mcpscope/stats"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/stats"
 )
 
 // BenchmarkObserve is what the TUI's stats table costs per observation,

@@ -8,8 +8,8 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
-	"mcpscope/internal/plural"
-	"mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/termtext"
 )
 
 // Line is one line of the text form of a snapshot: the TUI styles it by

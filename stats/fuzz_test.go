@@ -8,8 +8,8 @@ import (
 	"github.com/mattn/go-runewidth"
 	"pgregory.net/rapid"
 
-	"mcpscope/proxy"
-	"mcpscope/stats"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/stats"
 )
 
 // TestHostileObservationsNeverPanic feeds random observations (a

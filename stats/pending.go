@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // call is a request not yet answered.

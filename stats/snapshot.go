@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Row is the figures of one method or tool (see Key).

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Options configure a Table. The zero value is ready to use.

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"mcpscope/proxy"
-	"mcpscope/stats"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/stats"
 )
 
 var t0 = time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"mcpscope/internal/mcptest"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // TestMockedServerRequestsDoNotDeadlock: a rule answers a server's

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestNotJSONLineRelayedAsIs: a server line that is not JSON reaches the

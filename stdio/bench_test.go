@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/hub"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // The speed of wrap with a hub observing, against a plain relay of the

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 func TestMain(m *testing.M) {

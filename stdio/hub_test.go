@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/hub"
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestHubLostMidSession: the hub holds a flood (paused) and then goes

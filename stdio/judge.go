@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/hub"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // A Judge decides what happens to each line. hub.Client is one; Local

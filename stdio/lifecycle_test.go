@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
 )
 
 // TestStdinClosedThenTermThenKill: the client closing stdin closes the

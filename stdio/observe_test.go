@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/hub"
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
-	"mcpscope/rules"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/rules"
 )
 
 // startHub serves a hub for e's proxy and returns its socket path and a

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 // pending is the client's requests sent to the server and not yet

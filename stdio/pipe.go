@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/hub"
-	"mcpscope/internal/backlog"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/internal/backlog"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // readBuffer is the read size of each source; lines up to hub.MaxLine are

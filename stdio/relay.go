@@ -6,8 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"mcpscope/hub"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // relay is the two pipes between a client and a server process, and the

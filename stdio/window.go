@@ -3,7 +3,7 @@ package stdio
 import (
 	"sync"
 
-	"mcpscope/hub"
+	"github.com/mcpscope/mcpscope/hub"
 )
 
 // entry is one line in flight: read from its source, maybe sent to the

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 // Default grace periods of the shutdown sequence the MCP specification

@@ -60,9 +60,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mcpscope/proxy"
-	"mcpscope/record"
-	"mcpscope/ui"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
+	"github.com/mcpscope/mcpscope/ui"
 )
 
 const benchEventSize = 256

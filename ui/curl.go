@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // Copy as curl (key C): the request of the selected row's HTTP exchange as

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // The command line a shell reads back is the request: each word as meant

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"mcpscope/internal/termtext"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // detailPane shows the selected row in full: what it is, its JSON pretty and

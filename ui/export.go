@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
-	"mcpscope/record"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/record"
 )
 
 // history keeps the observations the UI received that are not rows of

@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 
-	"mcpscope/internal/termtext"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // Findings of the protocol checks (package checks) show twice: as a row

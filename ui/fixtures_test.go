@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // fakeEngine records the control calls the UI makes and keeps the pause

@@ -12,8 +12,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mcpscope/internal/termtext"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // heldPane lists the messages held at breakpoints. It shows only while

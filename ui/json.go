@@ -7,7 +7,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/internal/termtext"
 )
 
 // prettyJSON indents JSON text and colours it (keys, strings, numbers,

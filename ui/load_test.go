@@ -22,8 +22,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"mcpscope/proxy"
-	"mcpscope/ui"
+	"github.com/mcpscope/mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/ui"
 )
 
 // TestLoadKeysResponsive is issue 4's load requirement: "20 000 events/s for

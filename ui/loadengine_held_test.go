@@ -1,6 +1,6 @@
 package ui_test
 
-import "mcpscope/proxy"
+import "github.com/mcpscope/mcpscope/proxy"
 
 // The breakpoint methods of the load test's engine: nothing is ever held.
 

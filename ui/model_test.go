@@ -8,8 +8,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mcpscope/internal/plural"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // newTestModel is a model over the fake engine with the fixed traffic in

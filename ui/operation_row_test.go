@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestRowAndDetailShowOperation: a message of an operation shows its

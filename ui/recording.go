@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // errReadOnly is what a recording says to pause, step and breakpoint keys.

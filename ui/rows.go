@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // row is one line of the traffic list: a JSON-RPC message, an SSE event, or

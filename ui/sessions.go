@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/internal/plural"
-	"mcpscope/internal/termtext"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // sessionsPane shows each session with its open streams and their state,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // How a session row ends. The engine forgets a session that ended (the

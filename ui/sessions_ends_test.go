@@ -15,9 +15,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/muesli/termenv"
 
-	"mcpscope/internal/mcpserver"
-	"mcpscope/internal/mcptest"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcptest"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // TestShortClientRunsEndVisibly runs the UI in a teatest program over a

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mcpscope/stats"
+	"github.com/mcpscope/mcpscope/stats"
 )
 
 // statsPane is the stats view (key S): per method and per tool figures,

@@ -11,7 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/linkrec"
+	"github.com/mcpscope/mcpscope/internal/linkrec"
 )
 
 // TestOpenStdioRecording: browsing a recording of a stdio session (made

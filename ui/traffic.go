@@ -8,9 +8,9 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-runewidth"
 
-	"mcpscope/filter"
-	"mcpscope/internal/termtext"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/filter"
+	"github.com/mcpscope/mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // trafficList is the live list: every message and SSE event, newest last,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"mcpscope/internal/plural"
-	"mcpscope/internal/termtext"
+	"github.com/mcpscope/mcpscope/internal/plural"
+	"github.com/mcpscope/mcpscope/internal/termtext"
 )
 
 // View draws the screen: the status bar, the body (the panes, or the

@@ -142,7 +142,7 @@ func bench(cfg config, logw io.Writer) (*report, error) {
 	if cfg.bin == "" {
 		cfg.bin = filepath.Join(dir, "mcpscope")
 		fmt.Fprintln(logw, "building mcpscope")
-		if out, err := exec.Command("go", "build", "-o", cfg.bin, "mcpscope").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", cfg.bin, "github.com/mcpscope/mcpscope").CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}

@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"mcpscope/internal/benchrules"
-	"mcpscope/proxy"
+	"github.com/mcpscope/mcpscope/internal/benchrules"
+	"github.com/mcpscope/mcpscope/proxy"
 )
 
 // The routes under test, each a process of its own on loopback in front

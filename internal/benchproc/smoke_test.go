@@ -29,7 +29,7 @@ func TestSmoke(t *testing.T) {
 		t.Skip("builds mcpscope and starts processes")
 	}
 	bin := filepath.Join(t.TempDir(), "mcpscope")
-	if out, err := exec.Command("go", "build", "-o", bin, "mcpscope").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/mcpscope/mcpscope").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	routes := []string{"pipe", "headless"}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
 )
 
 // Server is the demo MCP server listening on loopback.

@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

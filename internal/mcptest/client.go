@@ -10,7 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
 )
 
 // Methods of the events a [ClientRecorder] records.

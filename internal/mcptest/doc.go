@@ -1,5 +1,5 @@
 // Package mcptest provides test fixtures around the demo server
-// ([mcpscope/internal/mcpserver]): an [Upstream] that records every HTTP
+// ([github.com/mcpscope/mcpscope/internal/mcpserver]): an [Upstream] that records every HTTP
 // request and JSON-RPC message it receives, and [Connect], which attaches a
 // go-sdk client whose [ClientRecorder] records what the server sends.
 //

@@ -11,7 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
 )
 
 // Stdio servers for tests. A test needs a real process that speaks MCP on

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"mcpscope/jsonrpc"
+	"github.com/mcpscope/mcpscope/jsonrpc"
 )
 
 // Hand-written stdio servers for mcpscope wrap's tests: each is a mode of

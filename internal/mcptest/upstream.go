@@ -14,7 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"mcpscope/internal/mcpserver"
+	"github.com/mcpscope/mcpscope/internal/mcpserver"
 )
 
 // Upstream is a demo server ([mcpserver.New]) on an httptest server bound to

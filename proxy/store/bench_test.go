@@ -23,7 +23,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"mcpscope/internal/redistest"
+	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 // benchSessions is how many sessions the store holds while lookups run, and

@@ -9,7 +9,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"mcpscope/internal/redistest"
+	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 // logBackends returns every replay log backend with the limits: memory,

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcpscope/proxy/store"
+	"github.com/mcpscope/mcpscope/proxy/store"
 )
 
 // TestNewSessionKeepsInitializeUpToTheBound: an initialize request of

@@ -10,7 +10,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"go.uber.org/goleak"
 
-	"mcpscope/internal/redistest"
+	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
