@@ -62,8 +62,13 @@ func TestBridgeUsage(t *testing.T) {
 		{[]string{"serve", "--", "node"}, 2, `unknown command "serve"`},
 	} {
 		var out, errOut bytes.Buffer
-		if status := run(context.Background(), c.args, &out, &errOut); status != c.status || !strings.Contains(errOut.String(), c.says) {
-			t.Errorf("mcpscope %v: status %d, stderr %q; want %d saying %q", c.args, status, errOut.String(), c.status, c.says)
+		status := run(context.Background(), c.args, &out, &errOut)
+		said := errOut.String() // usage errors; --help goes to stdout
+		if c.status == 0 {
+			said = out.String()
+		}
+		if status != c.status || !strings.Contains(said, c.says) {
+			t.Errorf("mcpscope %v: status %d, said %q; want %d saying %q", c.args, status, said, c.status, c.says)
 		}
 	}
 }

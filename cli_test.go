@@ -19,16 +19,18 @@ func TestVersionHelpAndErrors(t *testing.T) {
 		out, errOut string
 	}{
 		{[]string{"version"}, 0, "mcpscope ", ""},
-		{[]string{"--help"}, 0, "", "Examples:"},
-		{[]string{"demo", "--help"}, 0, "", "mcpscope demo"},
+		{[]string{"--version"}, 0, "mcpscope ", ""},
+		{[]string{"--help"}, 0, "Examples:", ""},
+		{[]string{"help"}, 0, "MCPSCOPE_NAME", ""},
+		{[]string{"demo", "--help"}, 0, "mcpscope demo", ""},
 		{nil, 2, "", "no upstream: give the MCP server's URL with -u"},
 		{[]string{"-u", "ftp://x"}, 2, "", "want an http:// or https:// URL"},
 		{[]string{"--bogus"}, 2, "", "unknown flag: --bogus"},
 		{[]string{"demo", "--server", "carrier-pigeon"}, 2, "", "unknown server kind"},
 		{[]string{"-u", "http://127.0.0.1:1/mcp", "--theme", "sepia"}, 2, "", "the theme is auto, dark or light"},
 		{[]string{"open", "--theme", "sepia", "x.jsonl"}, 2, "", "the theme is auto, dark or light"},
-		{[]string{"open"}, 2, "", "mcpscope open FILE [flags]"},
-		{[]string{"open", "--help"}, 0, "", "--no-mouse"},
+		{[]string{"open"}, 2, "", "mcpscope open: want one recording FILE, got 0 arguments"},
+		{[]string{"open", "--help"}, 0, "--no-mouse", ""},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer

@@ -53,15 +53,9 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	allow := fs.StringArray("allow", nil, "don't report this check (a rule id, error, max-p95) or key (error:-32601, error:http, max-p95:tools/call); repeatable")
 	maxP95 := fs.StringArray("max-p95", nil, "KEY=DURATION: report when the p95 latency of a method (tools/call) or a tool (tools/call:NAME) exceeds it; repeatable")
 	hungAfter := fs.Duration("hung-after", checks.DefaultHungAfter, "a request unanswered this long (on the recording's clock) is reported hung")
-	help := false
-	fs.BoolVarP(&help, "help", "h", false, "show this help")
-	fs.Usage = func() {}
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), checkUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
-	}
-	if help {
-		fmt.Fprint(stdout, checkUsage+fs.FlagUsages())
-		return 0
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "mcpscope check: want one recording FILE, got %d arguments\nRun 'mcpscope check --help' for usage.\n", fs.NArg())

@@ -42,8 +42,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o.register(fs, false)
 	fs.StringVar(&kindName, "server", string(mcpserver.Stateful), "demo server transport: stateful, stateful-json, stateless (2026-07-28) or sse (legacy)")
 	fs.DurationVar(&every, "every", 3*time.Second, "pause between the scripted client's rounds of calls")
-	fs.Usage = func() { fmt.Fprint(stderr, demoUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), demoUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	kind, err := mcpserver.ParseKind(kindName)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,15 +59,9 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.StringP("format", "f", "text", "text or json")
 	ignores := fs.StringArray("ignore", nil, "also ignore this `PATH` in messages (repeatable)")
 	quiet := fs.BoolP("quiet", "q", false, "print nothing: the exit status says")
-	fs.Usage = func() {}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, diffUsage+fs.FlagUsages())
-			return 0
-		}
-		fmt.Fprintf(stderr, "mcpscope diff: %v\nRun 'mcpscope diff --help' for usage.\n", err)
-		return 2
+	fs.Usage = func() { fmt.Fprint(fs.Output(), diffUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return status
 	}
 	if fs.NArg() != 2 {
 		fmt.Fprintf(stderr, "mcpscope diff: want two recordings A and B, got %d arguments\nRun 'mcpscope diff --help' for usage.\n", fs.NArg())

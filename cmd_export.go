@@ -49,8 +49,8 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.StringP("output", "o", "-", "write here instead of stdout ('-' is stdout)")
 	session := fs.StringP("session", "s", "", "export only this session (an id, or a unique prefix of one)")
 	paths := fs.StringSlice("redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.password (repeatable)")
-	fs.Usage = func() { fmt.Fprint(stderr, exportUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), exportUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() != 1 {

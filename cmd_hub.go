@@ -42,8 +42,8 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := pflag.NewFlagSet("mcpscope hub", pflag.ContinueOnError)
 	o.register(fs, false)
-	fs.Usage = func() { fmt.Fprint(stderr, hubUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), hubUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() > 0 {

@@ -32,12 +32,12 @@ func runOpen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var noMouse bool
 	fs := pflag.NewFlagSet("mcpscope open", pflag.ContinueOnError)
 	registerTerminal(fs, &theme, &noMouse)
-	fs.Usage = func() { fmt.Fprint(stderr, openUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), openUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if args = fs.Args(); len(args) != 1 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "mcpscope open: want one recording FILE, got %d arguments\nRun 'mcpscope open --help' for usage.\n", fs.NArg())
 		return 2
 	}
 	var obs []*record.Observation

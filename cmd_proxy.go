@@ -83,8 +83,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var o options
 	fs := pflag.NewFlagSet("mcpscope", pflag.ContinueOnError)
 	o.register(fs, true)
-	fs.Usage = func() { fmt.Fprint(stderr, proxyUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), proxyUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.ArgsLenAtDash() >= 0 {

@@ -60,12 +60,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringSliceVar(&allowHosts, "allow-host", nil, "also accept requests with this Host header")
 	fs.StringSliceVar(&allowOrigins, "allow-origin", nil, "also accept requests with this Origin")
 	stdio := fs.Bool("stdio", false, "answer on stdin/stdout as a stdio MCP server (a client launches it), not over HTTP")
-	fs.Usage = func() { fmt.Fprint(stderr, replayUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), replayUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "mcpscope replay: want one recording FILE, got %d arguments\nRun 'mcpscope replay --help' for usage.\n", fs.NArg())
 		return 2
 	}
 	if *stdio {

@@ -46,8 +46,8 @@ func runStats(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("mcpscope stats", pflag.ContinueOnError)
 	format := fs.StringP("format", "f", "text", "text or json")
 	hungAfter := fs.Duration("hung-after", 10*time.Second, "a pending call with no progress for this long when the recording ends is hung")
-	fs.Usage = func() { fmt.Fprint(stdout, statsUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), statsUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() != 1 {

@@ -59,8 +59,8 @@ func runWrap(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&hubPath, "hub", hub.DefaultPath(), "the hub's socket, where a running mcpscope listens; off: none")
 	fs.StringVar(&recordFile, "record", "", "with no hub: record the session to this file (JSON Lines; open, export or replay it)")
 	fs.StringVar(&rulesFile, "rules", "", "with no hub: apply these interceptor rules (YAML) in wrap; reloaded when the file changes")
-	fs.Usage = func() { fmt.Fprint(stderr, wrapUsage+fs.FlagUsages()) }
-	if status, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), wrapUsage+fs.FlagUsages()) }
+	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() == 0 {

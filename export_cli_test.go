@@ -115,7 +115,10 @@ func TestExportErrors(t *testing.T) {
 		{[]string{"--help"}, 0, "mcpscope export FILE"},
 	}
 	for _, c := range cases {
-		status, _, errOut := runCLI("export", c.args...)
+		status, out, errOut := runCLI("export", c.args...)
+		if c.status == 0 { // --help, on stdout
+			errOut = out
+		}
 		if status != c.status || !strings.Contains(errOut, c.errOut) {
 			t.Errorf("export %v: status %d, stderr %q; want %d and %q", c.args, status, errOut, c.status, c.errOut)
 		}

@@ -24,9 +24,11 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
-		case "version":
+		case "version", "--version", "-V":
 			fmt.Fprintln(stdout, "mcpscope", version)
 			return 0
+		case "completion":
+			return runCompletion(args[1:], stdout, stderr)
 		case "open":
 			return runOpen(ctx, args[1:], stdout, stderr)
 		case "replay":

@@ -34,10 +34,26 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
+	isolateFromSettings()
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		os.RemoveAll(runtimeDir)
 		os.Exit(code)
 	}))
+}
+
+// isolateFromSettings keeps the developer's config file and MCPSCOPE_*
+// flag variables out of the tests and the processes they start: no config
+// file unless a test names one, no flag from the environment unless a
+// test sets it.
+func isolateFromSettings() {
+	os.Setenv(envName(configFlag), "")
+	for _, flags := range knownFlags() {
+		for name := range flags {
+			if name != configFlag {
+				os.Unsetenv(envName(name))
+			}
+		}
+	}
 }
 
 // mcpscopeArg marks this test binary started again to run mcpscope.

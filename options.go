@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -215,18 +214,4 @@ func parseUpstream(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("upstream %q: want an http:// or https:// URL with a host", raw)
 	}
 	return u, nil
-}
-
-// parseFlags parses args, printing usage on --help (ok=false, status 0) or a
-// clear error (ok=false, status 2).
-func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (status int, ok bool) {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0, false
-		}
-		fmt.Fprintf(stderr, "mcpscope: %v\nRun 'mcpscope --help' for usage.\n", err)
-		return 2, false
-	}
-	return 0, true
 }

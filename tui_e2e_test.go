@@ -345,7 +345,3 @@ func (m *tmuxTerm) dump() string {
 	return fmt.Sprintf("── screen (%d×%d) ──\n", m.cols, m.rows) + m.capture() + "\n── stderr ──\n" + string(stderr)
 }
 
-// shellQuote quotes s for /bin/sh.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
