@@ -109,7 +109,7 @@ func completionOrder(cmds map[string][]completionFlag) []string {
 }
 
 // shellQuote single-quotes s for bash and zsh, a single quote inside
-// written '\'' (fish has its own: quoteFish).
+// written '\” (fish has its own: quoteFish).
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -344,4 +344,3 @@ func (m *tmuxTerm) dump() string {
 	stderr, _ := os.ReadFile(m.stderr)
 	return fmt.Sprintf("── screen (%d×%d) ──\n", m.cols, m.rows) + m.capture() + "\n── stderr ──\n" + string(stderr)
 }
-
