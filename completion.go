@@ -108,8 +108,9 @@ func completionOrder(cmds map[string][]completionFlag) []string {
 	return append([]string{"proxy"}, names...)
 }
 
-// shellQuote single-quotes s for bash and zsh, a single quote inside
-// written '\” (fish has its own: quoteFish).
+// shellQuote single-quotes s for bash and zsh; a single quote inside
+// closes the quotes, is escaped with a backslash, and reopens them (fish
+// has its own rules: quoteFish).
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
