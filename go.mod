@@ -20,6 +20,7 @@ require (
 	github.com/tmaxmax/go-sse v0.12.0
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/mod v0.26.0
 	golang.org/x/sys v0.48.0
 	pgregory.net/rapid v1.3.0
 )
