@@ -35,10 +35,10 @@ type pollReader struct {
 // reads, and the end the server writes (blocking, as a child expects).
 func serverOutputPipe() (serverOutput, *os.File, error) {
 	var p, wake [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+	if err := cloexecPipe(p[:], false); err != nil {
 		return nil, nil, err
 	}
-	if err := syscall.Pipe2(wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+	if err := cloexecPipe(wake[:], true); err != nil {
 		syscall.Close(p[0])
 		syscall.Close(p[1])
 		return nil, nil, err
@@ -51,6 +51,30 @@ func serverOutputPipe() (serverOutput, *os.File, error) {
 	}
 	r := &pollReader{fd: p[0], wakeR: wake[0], wakeW: wake[1]}
 	return r, os.NewFile(uintptr(p[1]), "|1"), nil
+}
+
+// cloexecPipe makes a pipe whose ends close on exec, both nonblocking if
+// asked. macOS has no pipe2, so it takes the pipe and then marks it, with
+// syscall.ForkLock held as os.Pipe does there: no fork in between can
+// hand the ends to another child.
+func cloexecPipe(p []int, nonblock bool) error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	if err := syscall.Pipe(p); err != nil {
+		return err
+	}
+	for _, fd := range p {
+		syscall.CloseOnExec(fd)
+		if !nonblock {
+			continue
+		}
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			syscall.Close(p[0])
+			syscall.Close(p[1])
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *pollReader) Read(b []byte) (int, error) {

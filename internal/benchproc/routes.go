@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mcpscope/mcpscope/internal/benchrules"
@@ -67,7 +66,7 @@ func startSelf(role string, env ...string) (*child, string, error) {
 	cmd := exec.Command(self)
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	endWithHarness(cmd)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, "", err
@@ -149,7 +148,7 @@ func startRoute(name, bin, upstream, dir string) (*route, error) {
 		defer f.Close()
 		cmd := exec.Command(bin, args...) // stdout: /dev/null
 		cmd.Stderr = f
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // ends with the harness, however it ends
+		endWithHarness(cmd)
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
