@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ func editorCommand(message, editor string) (*exec.Cmd, string, error) {
 		return nil, "", err
 	}
 	if editor == "" {
-		editor = "vi"
+		editor = defaultEditor()
 	}
 	args := strings.Fields(editor)
 	return exec.Command(args[0], append(args[1:], f.Name())...), f.Name(), nil
@@ -173,4 +174,13 @@ func (m *Model) edited(msg editedMsg) {
 	}
 	m.report("resumed "+msg.id+" as edited", m.engine.ResumeHeld(msg.id, msg.message, actor))
 	m.refresh()
+}
+
+// defaultEditor is the editor used when $EDITOR is empty: notepad on
+// Windows, vi elsewhere.
+func defaultEditor() string {
+	if runtime.GOOS == "windows" {
+		return "notepad"
+	}
+	return "vi"
 }
