@@ -180,6 +180,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	redactor := o.redactor()
 	upstream, _ := redactor.URL(p.Upstream.Redacted())
 	client, _ := redactor.URL(clientURL(addr, p.Upstream))
+	checkUpstreamTLS(ctx, o, p, stderr)
 	if o.hubOnly {
 		fmt.Fprintf(stderr, "mcpscope %s: hub only, no HTTP upstream: stdio servers a client launches as 'mcpscope wrap -- CMD' show here\n", version)
 	} else {

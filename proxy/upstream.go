@@ -142,7 +142,7 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 			return nil, false
 		}
 		status, what := upstreamFailure(err)
-		msg := "mcpscope: upstream " + out.URL.Host + " " + what + ": " + err.Error()
+		msg := "mcpscope: upstream " + out.URL.Host + " " + what + ": " + err.Error() + upstreamAdvice(err)
 		ex.http.Error, ex.http.Status = msg, status
 		p.publishHTTP(ex)
 		writeRPCError(w, status, ex.firstID, msg)
