@@ -141,6 +141,7 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 			p.publishHTTP(ex)
 			return nil, false
 		}
+		err = p.diagnoseTLS(r.Context(), out.URL, err)
 		status, what := upstreamFailure(err)
 		msg := "mcpscope: upstream " + out.URL.Host + " " + what + ": " + err.Error() + upstreamAdvice(err)
 		ex.http.Error, ex.http.Status = msg, status

@@ -4,8 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -23,11 +28,8 @@ const tlsProbeRead = 500 * time.Millisecond
 // transport is not an *http.Transport for. It blocks until every probe is
 // done or ctx ends.
 func (p *Proxy) ProbeTLS(ctx context.Context) []error {
-	ht, ok := p.Transport.(*http.Transport)
-	if p.Transport == nil {
-		ht, ok = defaultTransport, true
-	}
-	if !ok {
+	ht := p.httpTransport()
+	if ht == nil {
 		return nil
 	}
 	var errs []error
@@ -84,4 +86,46 @@ func probeTLS(ctx context.Context, t *http.Transport, addr, serverName string) e
 		return err
 	}
 	return nil
+}
+
+// httpTransport is the *http.Transport requests go through, or nil.
+func (p *Proxy) httpTransport() *http.Transport {
+	if p.Transport == nil {
+		return defaultTransport
+	}
+	ht, _ := p.Transport.(*http.Transport)
+	return ht
+}
+
+// diagnoseTLS returns err, the failure of a request to the https upstream
+// u, or the TLS error behind it. A server that refuses the client's
+// certificate under TLS 1.3 does so after the client's handshake is done,
+// as the request goes out: the transport then often sees the connection
+// break (a write on a closed connection, a reset) before it reads the
+// server's alert. For such a failure a fresh handshake is made (no request
+// is sent: the upstream still gets each request at most once), and its
+// TLS error, if any, is what is reported, the request's own following.
+func (p *Proxy) diagnoseTLS(ctx context.Context, u *url.URL, err error) error {
+	if u.Scheme != "https" || isTLSError(err) || !connectionBroke(err) {
+		return err
+	}
+	ht := p.httpTransport()
+	if ht == nil {
+		return err
+	}
+	if terr := probeTLS(ctx, ht, hostPort(u), u.Hostname()); terr != nil {
+		return fmt.Errorf("%w (the request's connection: %v)", terr, err)
+	}
+	return err
+}
+
+// connectionBroke reports whether err is a connection that broke after
+// it was made: closed, reset, or written to after the peer closed it; or,
+// over HTTP/2, lost before or after it was set up (net/http's errors are
+// not exported: their text is what can be matched).
+func connectionBroke(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || closedIdle(err) ||
+		strings.Contains(err.Error(), "http2: client conn could not be established") ||
+		strings.Contains(err.Error(), "http2: client connection lost")
 }
