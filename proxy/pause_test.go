@@ -56,7 +56,7 @@ func pauseIsBackpressure(t *testing.T, w wire) {
 		t.Errorf("heap while paused is %d bytes above the start, want < 4 MiB (the rest must sit in the kernel)", grown)
 	}
 	info := hs.Proxy.Streams()[0]
-	t.Logf("paused after %d of %d events; upstream wrote %d bytes, client had %d, proxy holds %d; in the kernel: %d",
+	t.Logf("paused after %d of %d events; upstream wrote %d bytes, client had %d, proxy holds %d; in the kernel (and the HTTP/2 window): %d",
 		er.events.Load(), total, written, received, info.HeldBytes, written-received-info.HeldBytes)
 	if info.HeldBytes <= 0 || info.HeldBytes > 2*64<<10+eventSize {
 		t.Errorf("stream reports %d bytes held, want some, at most a read buffer and an event", info.HeldBytes)
