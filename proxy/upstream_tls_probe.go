@@ -80,7 +80,11 @@ func probeTLS(ctx context.Context, t *http.Transport, addr, serverName string) e
 	}
 	// A server that speaks first over HTTP/2 sends its SETTINGS; one that
 	// rejects the client's certificate sends an alert; else the read times out.
-	tc.SetReadDeadline(time.Now().Add(tlsProbeRead))
+	deadline := time.Now().Add(tlsProbeRead)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	tc.SetReadDeadline(deadline)
 	var b [1]byte
 	if _, err := tc.Read(b[:]); err != nil && isTLSError(err) {
 		return err

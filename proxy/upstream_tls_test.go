@@ -2,7 +2,9 @@ package proxy_test
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -182,5 +184,34 @@ func containsAll(t *testing.T, what, got string, want []string) {
 		if !strings.Contains(got, w) {
 			t.Errorf("%s does not say %q: %s", what, w, got)
 		}
+	}
+}
+
+// TestProbeTLSSaysNothingOfWhatIsNotTLS: ProbeTLS reports handshakes that
+// fail, not an https upstream that is not up yet (it may start later: the
+// request's 502 will say it refused) nor a cleartext one, and it sends
+// the upstream no HTTP request.
+func TestProbeTLSSaysNothingOfWhatIsNotTLS(t *testing.T) {
+	pki := tlstest.New(t)
+	up := mcptest.StartUpstreamTLS(t, mcpserver.Stateful, pki.ServerConfig(false), true)
+	plain := mcptest.StartUpstream(t, mcpserver.Stateful)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "https://" + ln.Addr().String() + "/mcp"
+	ln.Close()
+	hs := startProxy(t, closed, func(p *proxy.Proxy) {
+		withUpstreamTLS(t, proxy.UpstreamTLS{CAFiles: []string{pki.CAFile}})(p)
+		for _, raw := range []string{plain.URL, up.URL} {
+			u, _ := url.Parse(raw)
+			p.Fallbacks = append(p.Fallbacks, u)
+		}
+	})
+	if errs := hs.Proxy.ProbeTLS(t.Context()); len(errs) != 0 {
+		t.Errorf("ProbeTLS: %v", errs)
+	}
+	if n := len(up.Requests()) + len(plain.Requests()); n != 0 {
+		t.Errorf("the probe sent %d HTTP requests", n)
 	}
 }
