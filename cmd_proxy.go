@@ -59,6 +59,14 @@ Examples:
   # JSON Lines on stdout instead of the UI (for scripts and CI)
   mcpscope -u http://127.0.0.1:3001/mcp --headless | jq 'select(.method=="tools/call")'
 
+  # an https server whose certificate a private CA signed (added to the system's roots);
+  # one that also wants a client certificate (mutual TLS). HTTP/2 where the server offers it
+  mcpscope -u https://mcp.internal:8443/mcp --ca-cert ca.pem
+  mcpscope -u https://mcp.internal:8443/mcp --ca-cert ca.pem --client-cert me.pem --client-key me-key.pem
+
+  # to test only: don't verify the server's certificate (mcpscope warns, the UI says so)
+  mcpscope -u https://127.0.0.1:8443/mcp --insecure
+
   # a legacy HTTP+SSE server (2024-11-05); clients connect to /sse
   mcpscope -u http://127.0.0.1:3001/sse -l 127.0.0.1:9000
 
@@ -180,6 +188,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	redactor := o.redactor()
 	upstream, _ := redactor.URL(p.Upstream.Redacted())
 	client, _ := redactor.URL(clientURL(addr, p.Upstream))
+	checkUpstreamTLS(ctx, o, p, stderr)
 	if o.hubOnly {
 		fmt.Fprintf(stderr, "mcpscope %s: hub only, no HTTP upstream: stdio servers a client launches as 'mcpscope wrap -- CMD' show here\n", version)
 	} else {

@@ -37,6 +37,7 @@ type options struct {
 	bodyTimeout   time.Duration
 	maxEvent      int
 	headerTimeout time.Duration
+	upstreamTLS   proxy.UpstreamTLS // --ca-cert, --client-cert, --client-key, --insecure
 	logFile       string
 	control       string
 	controlToken  string
@@ -77,6 +78,7 @@ type options struct {
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	if withUpstream {
 		fs.StringArrayVarP(&o.upstream, "upstream", "u", nil, "URL of the MCP server to proxy (required), e.g. http://127.0.0.1:3001/mcp; give it again for fallbacks, tried in order when one refuses connections (sessions move, re-initialized)")
+		registerUpstreamTLS(fs, &o.upstreamTLS)
 	}
 	fs.StringVarP(&o.listen, "listen", "l", DefaultListen, "address to listen on (loopback by default)")
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: print one JSON object per observation on stdout (JSON Lines; credentials redacted unless --no-redact)")
@@ -107,6 +109,14 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	registerTerminal(fs, &o.theme, &o.noMouse)
 }
 
+// registerUpstreamTLS adds the flags of the https:// upstreams' TLS.
+func registerUpstreamTLS(fs *pflag.FlagSet, t *proxy.UpstreamTLS) {
+	fs.StringArrayVar(&t.CAFiles, "ca-cert", nil, "trust the CA certificates in this PEM file for https:// upstreams, besides the system's (repeatable), e.g. --ca-cert ./ca.pem")
+	fs.StringVar(&t.CertFile, "client-cert", "", "client certificate (PEM) for https:// upstreams that require one (mutual TLS), with --client-key")
+	fs.StringVar(&t.KeyFile, "client-key", "", "the private key (PEM) of --client-cert (default: read from the --client-cert file)")
+	fs.BoolVar(&t.Insecure, "insecure", false, "do not verify the https:// upstream's certificate (anyone on the path can read and change the traffic): to test only")
+}
+
 // registerTerminal adds the flags of the TUI's terminal: --theme, --no-mouse.
 func registerTerminal(fs *pflag.FlagSet, theme *ui.Theme, noMouse *bool) {
 	fs.Var(theme, "theme", "the UI's palette: auto (ask the terminal for its background), dark or light")
@@ -128,7 +138,13 @@ func (o *options) redactor() *record.Redactor {
 func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Proxy, error) {
 	p := proxy.New(upstreams[0])
 	p.Fallbacks = upstreams[1:]
-	p.Transport = proxy.NewTransport(o.headerTimeout)
+	tr := proxy.NewTransport(o.headerTimeout)
+	tlsConfig, err := o.upstreamTLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	tr.TLSClientConfig = tlsConfig
+	p.Transport = tr
 	p.AllowedHosts = o.allowHosts
 	p.AllowedOrigins = o.allowOrigins
 	p.MaxBodySize = o.maxBody

@@ -30,6 +30,7 @@ func startRecording(o *options, p *proxy.Proxy, stderr io.Writer) (stop func(dea
 	sub := p.Bus.SubscribeLossless(record.LosslessBuffer)
 	upstream, _ := redactor.URL(p.Upstream.Redacted())
 	header := record.NewHeader(upstream, redactor != nil)
+	header.InsecureTLS = o.upstreamTLS.Insecure
 	var progress record.Progress
 	var abandoned atomic.Bool // stop gave up waiting: what fails after is its doing, and told by it
 	done := make(chan struct{})

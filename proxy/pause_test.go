@@ -10,11 +10,19 @@ import (
 // TestPauseIsBackpressure pauses a stream the upstream pushes 64 MiB into
 // as fast as it can: the client must get nothing more, the upstream's
 // writes must block, the proxy must not buffer, and after resume every
-// event must arrive in order.
+// event must arrive in order. Over cleartext HTTP/1.1, TLS and HTTP/2
+// (where the transport buffers at most a stream's flow-control window).
 func TestPauseIsBackpressure(t *testing.T) {
+	for _, w := range wires {
+		t.Run(w.name, func(t *testing.T) { pauseIsBackpressure(t, w) })
+	}
+}
+
+func pauseIsBackpressure(t *testing.T, w wire) {
 	const eventSize, total = 4096, 16384 // 64 MiB
 	up := newFirehose(total, eventSize)
-	hs := startProxyKeeping(t, startUpstream(t, up).URL, nil, onlyGates)
+	upstream, configure := startUpstreamOver(t, up, w)
+	hs := startProxyKeeping(t, upstream, configure, onlyGates)
 	before := heapInUse()
 	// The client reads slowly until the pause holds, so the stream cannot
 	// end first however fast the machine moves 64 MiB; then at full speed.
@@ -48,7 +56,7 @@ func TestPauseIsBackpressure(t *testing.T) {
 		t.Errorf("heap while paused is %d bytes above the start, want < 4 MiB (the rest must sit in the kernel)", grown)
 	}
 	info := hs.Proxy.Streams()[0]
-	t.Logf("paused after %d of %d events; upstream wrote %d bytes, client had %d, proxy holds %d; in the kernel: %d",
+	t.Logf("paused after %d of %d events; upstream wrote %d bytes, client had %d, proxy holds %d; in the kernel (and the HTTP/2 window): %d",
 		er.events.Load(), total, written, received, info.HeldBytes, written-received-info.HeldBytes)
 	if info.HeldBytes <= 0 || info.HeldBytes > 2*64<<10+eventSize {
 		t.Errorf("stream reports %d bytes held, want some, at most a read buffer and an event", info.HeldBytes)

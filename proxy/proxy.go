@@ -145,7 +145,10 @@ func New(upstream *url.URL) *Proxy {
 // NewTransport returns the transport the proxy uses by default: keep-alive
 // connections shared by all sessions, no compression (so the proxy can read
 // what it forwards), and a bound on the wait for response headers — never on
-// a response body, since an SSE stream may idle for hours.
+// a response body, since an SSE stream may idle for hours. It speaks HTTP/2
+// to a TLS upstream that offers it (ALPN), also when TLSClientConfig is set
+// (UpstreamTLS), with at most upstreamH2StreamWindow bytes of a response
+// buffered per stream: a paused stream stops the upstream once they are in.
 func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 	if responseHeaderTimeout <= 0 {
 		responseHeaderTimeout = DefaultResponseHeaderTimeout
@@ -160,6 +163,7 @@ func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
 		ResponseHeaderTimeout: responseHeaderTimeout,
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     true,
+		HTTP2:                 &http.HTTP2Config{MaxReceiveBufferPerStream: upstreamH2StreamWindow},
 		ReadBufferSize:        upstreamReadBuffer,
 		WriteBufferSize:       upstreamWriteBuffer,
 	}
@@ -319,3 +323,12 @@ const (
 	upstreamReadBuffer  = 1 << 10
 	upstreamWriteBuffer = 512
 )
+
+// upstreamH2StreamWindow is the HTTP/2 flow-control window of a response
+// from the upstream: what the transport buffers of a stream the proxy does
+// not read (paused, or its client slow) before the upstream must wait, as
+// the kernel's socket buffers do for HTTP/1 (net/http's default is 4 MiB).
+// The connection's window stays net/http's 1 GiB, larger than the streams'
+// windows together (at a server's usual 100 to 250 streams per connection):
+// paused streams never starve the others sharing their connection.
+const upstreamH2StreamWindow = 1 << 20

@@ -79,61 +79,78 @@ func TestResumeFromMintedIDsWithoutUpstreamIDs(t *testing.T) {
 		t.Cleanup(func() { r.Close() })
 		return r.EventLog(store.LogLimits{Events: 100, Age: time.Minute})
 	}
-	cases := map[string]func(up string) (first, second *harness){
-		"same instance, memory log": func(up string) (*harness, *harness) {
-			hs := startProxy(t, up, withLog(store.NewMemoryLog(store.LogLimits{Events: 100})))
+	cases := map[string]func(up string, wire func(*proxy.Proxy)) (first, second *harness){
+		"same instance, memory log": func(up string, wire func(*proxy.Proxy)) (*harness, *harness) {
+			hs := startProxy(t, up, both(wire, withLog(store.NewMemoryLog(store.LogLimits{Events: 100}))))
 			return hs, hs
 		},
-		"another instance, Redis log": func(up string) (*harness, *harness) {
-			return startProxy(t, up, withLog(shared())), startProxy(t, up, withLog(shared()))
+		"another instance, Redis log": func(up string, wire func(*proxy.Proxy)) (*harness, *harness) {
+			return startProxy(t, up, both(wire, withLog(shared()))), startProxy(t, up, both(wire, withLog(shared())))
 		},
 	}
-	for name, start := range cases {
-		t.Run(name, func(t *testing.T) {
-			var gets atomic.Int64
-			a, b := start(startUpstream(t, idlessCall(10, &gets)).URL)
-			resp, err := a.Client.Post(a.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`))
-			if err != nil {
-				t.Fatal(err)
+	for _, w := range wires { // the drain after the client left reads the upstream over each
+		for name, start := range cases {
+			t.Run(w.name+"/"+name, func(t *testing.T) { resumeFromMintedIDs(t, w, start) })
+		}
+	}
+}
+
+// both applies f, then g, either of which may be nil.
+func both(f, g func(*proxy.Proxy)) func(*proxy.Proxy) {
+	return func(p *proxy.Proxy) {
+		for _, c := range []func(*proxy.Proxy){f, g} {
+			if c != nil {
+				c(p)
 			}
-			first := readIDEvents(resp, func(evs []idEvent) bool { return len(evs) == 4 })
-			resp.Body.Close() // the client's connection drops
-			if len(first) != 4 || !strings.HasPrefix(first[3].id, "mcps1.") {
-				t.Fatalf("first part: %+v; want 4 events with minted ids", first)
-			}
-			// The proxy read the whole upstream stream meanwhile; resume.
-			var rest []idEvent
-			waitFor(t, func() bool {
-				req, _ := http.NewRequest("GET", b.URL+"/mcp", nil)
-				req.Header.Set("Last-Event-ID", first[3].id)
-				resp, err := b.Client.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				rest = readIDEvents(resp, nil)
-				return len(rest) == 7
-			})
-			for i, e := range rest[:6] {
-				if want := fmt.Sprintf(`"progress":%d}`, i+5); !strings.Contains(e.data, want) {
-					t.Fatalf("resumed event %d is %q; want progress %d (every later event once, in order)", i, e.data, i+5)
-				}
-			}
-			if !strings.Contains(rest[6].data, `"result"`) {
-				t.Errorf("the resumed stream ended with %q, not the result", rest[6].data)
-			}
-			if rest[0].id == first[3].id || !strings.HasPrefix(rest[6].id, "mcps1.") {
-				t.Errorf("ids after resuming: %q … %q; want minted ids going on", rest[0].id, rest[6].id)
-			}
-			if n := gets.Load(); n != 0 {
-				t.Errorf("the upstream got %d GETs; it gives no ids, so the log alone answers", n)
-			}
-			replayed := b.Seen.Await(t, 7, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSSEEvent && o.Has("replayed") })
-			// (An early attempt, before the drain was done, replayed some too.)
-			if len(replayed) < 7 || replayed[len(replayed)-1].MintedID == "" {
-				t.Errorf("%d replayed events observed; want at least the last attempt's 7, with their minted ids", len(replayed))
-			}
-		})
+		}
+	}
+}
+
+// resumeFromMintedIDs is one case of TestResumeFromMintedIDsWithoutUpstreamIDs
+// with the upstream reached over w.
+func resumeFromMintedIDs(t *testing.T, w wire, start func(up string, wire func(*proxy.Proxy)) (first, second *harness)) {
+	var gets atomic.Int64
+	a, b := start(startUpstreamOver(t, idlessCall(10, &gets), w))
+	resp, err := a.Client.Post(a.URL+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := readIDEvents(resp, func(evs []idEvent) bool { return len(evs) == 4 })
+	resp.Body.Close() // the client's connection drops
+	if len(first) != 4 || !strings.HasPrefix(first[3].id, "mcps1.") {
+		t.Fatalf("first part: %+v; want 4 events with minted ids", first)
+	}
+	// The proxy read the whole upstream stream meanwhile; resume.
+	var rest []idEvent
+	waitFor(t, func() bool {
+		req, _ := http.NewRequest("GET", b.URL+"/mcp", nil)
+		req.Header.Set("Last-Event-ID", first[3].id)
+		resp, err := b.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		rest = readIDEvents(resp, nil)
+		return len(rest) == 7
+	})
+	for i, e := range rest[:6] {
+		if want := fmt.Sprintf(`"progress":%d}`, i+5); !strings.Contains(e.data, want) {
+			t.Fatalf("resumed event %d is %q; want progress %d (every later event once, in order)", i, e.data, i+5)
+		}
+	}
+	if !strings.Contains(rest[6].data, `"result"`) {
+		t.Errorf("the resumed stream ended with %q, not the result", rest[6].data)
+	}
+	if rest[0].id == first[3].id || !strings.HasPrefix(rest[6].id, "mcps1.") {
+		t.Errorf("ids after resuming: %q … %q; want minted ids going on", rest[0].id, rest[6].id)
+	}
+	if n := gets.Load(); n != 0 {
+		t.Errorf("the upstream got %d GETs; it gives no ids, so the log alone answers", n)
+	}
+	replayed := b.Seen.Await(t, 7, func(o *proxy.Observation) bool { return o.Type == proxy.TypeSSEEvent && o.Has("replayed") })
+	// (An early attempt, before the drain was done, replayed some too.)
+	if len(replayed) < 7 || replayed[len(replayed)-1].MintedID == "" {
+		t.Errorf("%d replayed events observed; want at least the last attempt's 7, with their minted ids", len(replayed))
 	}
 }
 

@@ -141,8 +141,9 @@ func (p *Proxy) roundTrip(w http.ResponseWriter, r *http.Request, ex *exchange) 
 			p.publishHTTP(ex)
 			return nil, false
 		}
+		err = p.diagnoseTLS(r.Context(), out.URL, err)
 		status, what := upstreamFailure(err)
-		msg := "mcpscope: upstream " + out.URL.Host + " " + what + ": " + err.Error()
+		msg := "mcpscope: upstream " + out.URL.Host + " " + what + ": " + err.Error() + upstreamAdvice(err)
 		ex.http.Error, ex.http.Status = msg, status
 		p.publishHTTP(ex)
 		writeRPCError(w, status, ex.firstID, msg)

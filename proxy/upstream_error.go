@@ -35,6 +35,9 @@ func upstreamFailure(err error) (status int, what string) {
 	case strings.Contains(err.Error(), "TLS handshake timeout"):
 		return http.StatusGatewayTimeout, "did not finish the TLS handshake in time"
 	case isTLSError(err):
+		if problem, _ := tlsProblem(err); problem != "" {
+			return http.StatusBadGateway, "failed the TLS handshake: " + problem
+		}
 		return http.StatusBadGateway, "failed the TLS handshake"
 	case isTimeout(err):
 		return http.StatusGatewayTimeout, "sent no response headers in time"
@@ -46,12 +49,30 @@ func upstreamFailure(err error) (status int, what string) {
 		return http.StatusBadGateway, "sent response headers larger than " + strconv.FormatInt(tooLarge.limit, 10) + " bytes"
 	case strings.Contains(err.Error(), "server response headers exceeded"): // http.Transport's words
 		return http.StatusBadGateway, "sent response headers larger than the limit"
+	case answeredInTLS(err):
+		return http.StatusBadGateway, "answered in TLS"
 	case strings.Contains(err.Error(), "malformed HTTP"):
 		return http.StatusBadGateway, "sent a malformed HTTP response"
 	case dial:
 		return http.StatusBadGateway, "could not be connected to"
 	}
 	return http.StatusBadGateway, "failed before answering"
+}
+
+// upstreamAdvice is what to do about err, the failure upstreamFailure
+// named, as "; " and advice to end the client's error with, or "".
+func upstreamAdvice(err error) string {
+	advice := ""
+	switch {
+	case answeredInTLS(err):
+		advice = "give it as https://"
+	case isTLSError(err):
+		_, advice = tlsProblem(err)
+	}
+	if advice == "" {
+		return ""
+	}
+	return "; " + advice
 }
 
 // isTLSError reports whether err comes from the TLS handshake: the

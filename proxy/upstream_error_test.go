@@ -69,6 +69,9 @@ func TestUpstreamErrorsSayWhatHappened(t *testing.T) {
 		{"reset", rawServer(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) }), nil, 502, "reset the connection before answering"},
 		{"closed", rawServer(t, func(net.Conn) {}), nil, 502, "closed the connection before answering"},
 		{"malformed", rawServer(t, func(c net.Conn) { io.WriteString(c, "NOT HTTP AT ALL\r\n\r\n") }), nil, 502, "sent a malformed HTTP response"},
+		// A TLS server given as http:// that answers with an alert record
+		// (Go's answers a 400 in HTTP instead).
+		{"TLS to http://", rawServer(t, func(c net.Conn) { io.WriteString(c, "\x15\x03\x01\x00\x02\x02\x46") }), nil, 502, "answered in TLS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

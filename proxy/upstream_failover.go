@@ -68,7 +68,7 @@ func (p *Proxy) upstreamDown(err error, u *url.URL) bool {
 	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !closedIdle(err) {
 		return false
 	}
-	c, derr := net.DialTimeout("tcp", u.Host, time.Second)
+	c, derr := net.DialTimeout("tcp", hostPort(u), time.Second)
 	if derr == nil {
 		c.Close()
 		return false

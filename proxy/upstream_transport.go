@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,12 +154,18 @@ func (e *headersTooLargeError) Error() string {
 	return "response headers larger than " + strconv.FormatInt(e.limit, 10) + " bytes"
 }
 
-// canonicalAddr is req's host:port, the port defaulting to 80.
-func canonicalAddr(req *http.Request) string {
-	if port := req.URL.Port(); port != "" {
-		return net.JoinHostPort(req.URL.Hostname(), port)
+// canonicalAddr is req's host:port, the port defaulting to the scheme's.
+func canonicalAddr(req *http.Request) string { return hostPort(req.URL) }
+
+// hostPort is u's host:port, the port defaulting to 443 for https, else 80.
+func hostPort(u *url.URL) string {
+	if port := u.Port(); port != "" {
+		return net.JoinHostPort(u.Hostname(), port)
 	}
-	return net.JoinHostPort(req.URL.Hostname(), "80")
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // noHeaderLimit lifts headerLimitReader's limit once the headers are read.

@@ -32,6 +32,9 @@ type Header struct {
 	Started  time.Time `json:"started"`
 	Upstream string    `json:"upstream,omitempty"`
 	Redacted bool      `json:"redacted"`
+	// InsecureTLS: recorded with --insecure, the upstream's certificate
+	// not verified.
+	InsecureTLS bool `json:"insecure_tls,omitempty"`
 }
 
 // NewHeader returns the header of a recording starting now.

@@ -42,6 +42,7 @@ type Info struct {
 	ReadOnly  bool   // a recording (mcpscope open): nothing can be paused
 	Source    string // with ReadOnly: the recording shown
 	Store     string // where sessions are kept ("memory", "redis://...")
+	Insecure  bool   // --insecure: the upstream's certificate is not verified
 }
 
 // Options configure the model.

@@ -126,7 +126,11 @@ func (m *Model) statusBar() string {
 	if m.info.Recording != "" {
 		rec = "● rec " + termtext.Safe(m.info.Recording)
 	}
-	parts = append(parts, termtext.Safe(m.info.Listen)+" → "+termtext.Safe(m.info.Upstream), rec)
+	parts = append(parts, termtext.Safe(m.info.Listen)+" → "+termtext.Safe(m.info.Upstream))
+	if m.info.Insecure {
+		parts = append(parts, styleError.Render("⚠ TLS NOT VERIFIED (--insecure)"))
+	}
+	parts = append(parts, rec)
 	if m.info.Store != "" {
 		parts = append(parts, "sessions: "+termtext.Safe(m.info.Store))
 	}

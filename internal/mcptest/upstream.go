@@ -2,8 +2,10 @@ package mcptest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +45,7 @@ type HTTPRequest struct {
 	Session  string    // Mcp-Session-Id header, or the legacy ?sessionid= parameter
 	Messages []Message // the JSON-RPC messages of a POST body
 	Body     string    // the POST body as received
+	Proto    int       // the HTTP major version: 1, or 2 over HTTP/2
 }
 
 // Message is a JSON-RPC message from a POST body.
@@ -53,6 +56,19 @@ type Message struct {
 
 // StartUpstream starts an upstream of the given kind; t.Cleanup closes it.
 func StartUpstream(t testing.TB, kind mcpserver.Kind) *Upstream {
+	t.Helper()
+	return startUpstream(t, kind, nil, false)
+}
+
+// StartUpstreamTLS starts an upstream of the given kind serving https with
+// cfg (its certificate, and its demands on clients'); with http2 it offers
+// HTTP/2 (ALPN "h2") besides HTTP/1.1. URL is then "https://...".
+func StartUpstreamTLS(t testing.TB, kind mcpserver.Kind, cfg *tls.Config, http2 bool) *Upstream {
+	t.Helper()
+	return startUpstream(t, kind, cfg, http2)
+}
+
+func startUpstream(t testing.TB, kind mcpserver.Kind, cfg *tls.Config, http2 bool) *Upstream {
 	t.Helper()
 	u := &Upstream{Kind: kind, Server: mcpserver.New(mcpserver.Options{})}
 	h := mcpserver.Handler(kind, u.Server, mcpserver.Options{})
@@ -70,7 +86,14 @@ func StartUpstream(t testing.TB, kind mcpserver.Kind) *Upstream {
 			(*f)(c, s)
 		}
 	}}}
-	u.srv.Start()
+	if cfg != nil {
+		u.srv.TLS = cfg.Clone()
+		u.srv.EnableHTTP2 = http2
+		u.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes tests make fail on purpose
+		u.srv.StartTLS()
+	} else {
+		u.srv.Start()
+	}
 	u.URL = u.srv.URL + kind.Path()
 	t.Cleanup(u.Close)
 	return u
@@ -114,7 +137,7 @@ func (u *Upstream) Close() {
 
 func (u *Upstream) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := HTTPRequest{Method: r.Method, Host: r.Host, Header: r.Header.Clone(), Session: r.Header.Get("Mcp-Session-Id")}
+		rec := HTTPRequest{Method: r.Method, Host: r.Host, Header: r.Header.Clone(), Session: r.Header.Get("Mcp-Session-Id"), Proto: r.ProtoMajor}
 		if rec.Session == "" {
 			rec.Session = r.URL.Query().Get("sessionid")
 		}
