@@ -30,10 +30,11 @@ import (
 // verifier against it and binds the token to the RFC 8707 resource.
 type testAS struct {
 	*httptest.Server
-	mu     sync.Mutex
-	codes  map[string]grant  // authorization code → what it grants
-	tokens map[string]string // access token → its audience (the resource)
-	issued []string          // every access token issued
+	mu      sync.Mutex
+	codes   map[string]grant  // authorization code → what it grants
+	tokens  map[string]string // access token → its audience (the resource)
+	issued  []string          // every access token issued
+	secrets []string          // every code, verifier and token it saw or issued
 }
 
 type grant struct{ challenge, resource, redirect string }
@@ -54,6 +55,14 @@ func startAS(t *testing.T) *testAS {
 			"token_endpoint_auth_methods_supported": []string{"none"},
 		})
 	})
+	as.routes(mux)
+	as.Server = httptest.NewServer(mux)
+	t.Cleanup(as.Close)
+	return as
+}
+
+// routes adds the authorization and token endpoints to mux.
+func (as *testAS) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("response_type") != "code" || q.Get("client_id") != "mcpscope-test" ||
@@ -64,6 +73,7 @@ func startAS(t *testing.T) *testAS {
 		code := rand.Text()
 		as.mu.Lock()
 		as.codes[code] = grant{q.Get("code_challenge"), q.Get("resource"), q.Get("redirect_uri")}
+		as.secrets = append(as.secrets, code)
 		as.mu.Unlock()
 		back, _ := url.Parse(q.Get("redirect_uri"))
 		v := back.Query()
@@ -79,6 +89,7 @@ func startAS(t *testing.T) *testAS {
 		}
 		as.mu.Lock()
 		defer as.mu.Unlock()
+		as.secrets = append(as.secrets, r.PostForm.Get("code_verifier"))
 		g, ok := as.codes[r.PostForm.Get("code")]
 		delete(as.codes, r.PostForm.Get("code"))
 		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
@@ -96,13 +107,11 @@ func startAS(t *testing.T) *testAS {
 		token := "at-" + rand.Text()
 		as.tokens[token] = g.resource
 		as.issued = append(as.issued, token)
+		as.secrets = append(as.secrets, token)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": "mcp"})
 	})
-	as.Server = httptest.NewServer(mux)
-	t.Cleanup(as.Close)
-	return as
 }
 
 func writeOAuthError(w http.ResponseWriter, code string) {
@@ -363,5 +372,67 @@ func TestOAuthAudienceCheckedByUpstream(t *testing.T) {
 	})
 	if len(refused) == 0 {
 		t.Error("no challenge step noting the token's audience after the upstream refused it")
+	}
+}
+
+// TestOAuthOnTheServersOriginNotRecorded: a server that names no
+// protected-resource metadata and serves the authorization and token
+// endpoints itself (the 2025-03-26 specification's fallback, which go-sdk's
+// client still follows) has the whole flow go through mcpscope: the
+// redirect carrying the authorization code, the token request with the
+// code and the PKCE verifier, the token response, the bearer token on
+// every request. The flow completes, and the recording holds none of them.
+func TestOAuthOnTheServersOriginNotRecorded(t *testing.T) {
+	as := &testAS{codes: map[string]grant{}, tokens: map[string]string{}}
+	server := mcp.NewServer(&mcp.Implementation{Name: "legacy-auth", Version: "1"}, nil)
+	verify := func(ctx context.Context, token string, r *http.Request) (*auth.TokenInfo, error) {
+		if _, ok := as.audience(token); !ok {
+			return nil, auth.ErrInvalidToken
+		}
+		return &auth.TokenInfo{Scopes: []string{"mcp"}, Expiration: time.Now().Add(time.Hour)}, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{Scopes: []string{"mcp"}})(
+		mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)))
+	as.routes(mux)
+	hs := through(t, mux, nil)
+	recording, stopRecording := recordTo(t, hs.Proxy)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	httpClient := &http.Client{Transport: &http.Transport{}}
+	defer httpClient.CloseIdleConnections()
+	client := mcp.NewClient(&mcp.Implementation{Name: "oauth-client", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: hs.URL + "/mcp", OAuthHandler: oauthClient(t), HTTPClient: httpClient}, nil)
+	if err != nil {
+		t.Fatalf("connecting through mcpscope: %v", err)
+	}
+	if _, err := cs.ListTools(ctx, nil); err != nil {
+		t.Fatalf("listing tools: %v", err)
+	}
+	cs.Close()
+
+	// The token endpoint was reached through mcpscope.
+	if got := hs.Seen.Matching(func(o *proxy.Observation) bool {
+		return o.Type == proxy.TypeHTTP && strings.HasSuffix(o.HTTP.URL, "/token")
+	}); len(got) != 1 {
+		t.Fatalf("%d token requests through mcpscope, want 1", len(got))
+	}
+	stopRecording()
+	as.mu.Lock()
+	secrets := append([]string(nil), as.secrets...)
+	as.mu.Unlock()
+	if len(secrets) != 3 {
+		t.Fatalf("the authorization server saw %d secrets (code, verifier, token), want 3", len(secrets))
+	}
+	for _, s := range secrets {
+		if s == "" || bytes.Contains(recording.Bytes(), []byte(s)) {
+			t.Errorf("the recording holds a secret of the flow (%.6s…)", s)
+		}
+	}
+	for _, want := range []string{`code=[redacted]`, `code_verifier=[redacted]`, `access_token\":\"[redacted]`} {
+		if !bytes.Contains(recording.Bytes(), []byte(want)) {
+			t.Errorf("the recording lacks %s", want)
+		}
 	}
 }
