@@ -222,3 +222,24 @@ func joinNotes(a, b string) string {
 	}
 	return a + "; " + b
 }
+
+// Summary says the step in one line: what it is, and what was rewritten
+// ("401 challenge: resource_metadata http://up/… → http://127.0.0.1:7331/…").
+func (s *OAuthStep) Summary() string {
+	var what, name string
+	switch s.Step {
+	case OAuthChallenge:
+		what, name = strconv.Itoa(s.Status)+" challenge", "resource_metadata"
+	case OAuthResourceMetadata:
+		what, name = "resource metadata", "resource"
+	default:
+		what = s.Step
+	}
+	switch {
+	case s.Original == "" && name != "":
+		return what + ": no " + name
+	case s.Rewritten == "":
+		return what + ": " + name + " " + s.Original + " (left alone)"
+	}
+	return what + ": " + name + " " + s.Original + " → " + s.Rewritten
+}
