@@ -314,6 +314,29 @@ func TestOAuthThroughMcpscope(t *testing.T) {
 	if !bytes.Contains(recording.Bytes(), []byte(`"oauth":{"step":"challenge"`)) || !bytes.Contains(recording.Bytes(), []byte(`"Authorization":["[redacted]"]`)) {
 		t.Errorf("the recording lacks the challenge step or the redacted Authorization header:\n%s", recording.Bytes())
 	}
+	// Its exports show the handshake: the HAR entry of the metadata fetch
+	// holds the document as forwarded and the step; the transcript says
+	// what was rewritten.
+	var obs []*proxy.Observation
+	if err := record.Read(bytes.NewReader(recording.Bytes()), func(o *proxy.Observation) error { obs = append(obs, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var sawEntry bool
+	for _, e := range (record.Exporter{}).HAR(obs).Log.Entries {
+		if len(e.OAuth) == 1 && e.OAuth[0].Step == proxy.OAuthResourceMetadata {
+			sawEntry = strings.Contains(e.Response.Content.Text, `"resource":"`+hs.URL+`/mcp"`)
+		}
+	}
+	if !sawEntry {
+		t.Error("no HAR entry for the metadata fetch with its document and step")
+	}
+	var md bytes.Buffer
+	if err := record.Export(&md, obs, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "oauth `401 challenge: resource_metadata "+up.URL) {
+		t.Errorf("the transcript lacks the challenge:\n%s", md.String())
+	}
 }
 
 // TestOAuthKeptIsRefused: with the rewriting off (--oauth-resource
