@@ -100,8 +100,8 @@ func (p *Proxy) oauthUpstream(ex *exchange) *url.URL {
 func (p *Proxy) oauthChallenge(r *http.Request, ex *exchange, resp *http.Response) {
 	key := http.CanonicalHeaderKey("WWW-Authenticate")
 	values := resp.Header[key]
-	if len(values) == 0 {
-		return
+	if len(values) == 0 || !bearerChallenge(values) {
+		return // no challenge, or none of OAuth's (Basic, say)
 	}
 	upstream := p.oauthUpstream(ex)
 	step := &OAuthStep{Step: OAuthChallenge, URL: ex.http.URL, Status: resp.StatusCode, Challenge: strings.Join(values, ", ")}
@@ -208,6 +208,27 @@ func (p *Proxy) publishOAuth(ex *exchange, step *OAuthStep, body string) {
 		return
 	}
 	p.bus().Publish(&Observation{Type: TypeOAuth, Session: ex.scope, Exchange: ex.id, OAuth: step, Body: body})
+}
+
+// bearerChallenge reports whether a WWW-Authenticate field holds a Bearer
+// challenge (RFC 6750, section 3), or names resource_metadata in any.
+func bearerChallenge(values []string) bool {
+	for _, v := range values {
+		if len(resourceMetadataParams(v)) > 0 {
+			return true
+		}
+		for i := 0; i+len("bearer") <= len(v); i++ {
+			if v[i] == '"' {
+				i = skipQuoted(v, i)
+				continue
+			}
+			if (i == 0 || isChallengeSep(v[i-1])) && strings.EqualFold(v[i:i+len("bearer")], "bearer") &&
+				(i+len("bearer") == len(v) || isChallengeSep(v[i+len("bearer")])) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasBearer reports whether a request carries a bearer token.

@@ -79,3 +79,20 @@ func FuzzResourceMetadataParams(f *testing.F) {
 		}
 	})
 }
+
+func TestBearerChallenge(t *testing.T) {
+	for v, want := range map[string]bool{
+		`Bearer`:                             true,
+		`bearer realm="x"`:                   true,
+		`Basic realm="x", Bearer scope="a"`:  true,
+		`Basic realm="bearer"`:               false,
+		`Basic realm=" bearer "`:             false,
+		`Basic realm="x"`:                    false,
+		`Bearerish x=1`:                      false,
+		`DPoP resource_metadata="http://a/"`: true,
+	} {
+		if got := bearerChallenge([]string{v}); got != want {
+			t.Errorf("bearerChallenge(%s) = %v, want %v", v, got, want)
+		}
+	}
+}
