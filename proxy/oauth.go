@@ -122,7 +122,7 @@ func (p *Proxy) oauthChallenge(r *http.Request, ex *exchange, resp *http.Respons
 	case step.Original == "":
 		step.Note = "no resource_metadata: the client looks for the metadata at the well-known paths, through mcpscope"
 	case step.Rewritten == "":
-		step.Note = "resource_metadata is not on the upstream's origin, so it was left alone: a client that validates the metadata will refuse it, its resource naming another server than mcpscope"
+		step.Note = "resource_metadata is not on the upstream's origin (" + origin(upstream) + "), so it was left alone: a client that validates the metadata will refuse it, its resource naming another server than mcpscope" + sameServerHint(step.Original)
 	case p.KeepOAuthResource:
 		step.Rewritten = ""
 		step.Note = "kept as the upstream sent it (--oauth-resource upstream)"
@@ -184,7 +184,7 @@ func (p *Proxy) rewriteMetadata(r *http.Request, ex *exchange, body []byte, step
 	moved, ok := toProxyURL(res.Str, p.oauthUpstream(ex), proxyOrigin(r))
 	switch {
 	case !ok:
-		step.Note = "resource is not on the upstream's origin, so it was left alone: a client that validates it against mcpscope's URL will refuse it"
+		step.Note = "resource is not on the upstream's origin (" + origin(p.oauthUpstream(ex)) + "), so it was left alone: a client that validates it against mcpscope's URL will refuse it" + sameServerHint(res.Str)
 	case p.KeepOAuthResource:
 		step.Note = "kept as the upstream sent it (--oauth-resource upstream): a client that validates it will refuse it"
 	default:
@@ -229,6 +229,19 @@ func bearerChallenge(values []string) bool {
 		}
 	}
 	return false
+}
+
+// origin returns u's scheme and authority ("http://127.0.0.1:3001").
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// sameServerHint suggests giving -u by the origin a URL names, in case it
+// is the same server under another name (localhost for 127.0.0.1).
+func sameServerHint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return "; if " + origin(u) + " is the same server, give -u with that origin"
 }
 
 // hasBearer reports whether a request carries a bearer token.

@@ -95,7 +95,7 @@ func TestMetadataLeftAlone(t *testing.T) {
 		}
 		notes[s.URL[strings.LastIndexByte(s.URL, '/')+1:]] = s.Note
 	}
-	for name, want := range map[string]string{"other": "not on the upstream's origin", "invalid": "not valid JSON", "none": "no resource"} {
+	for name, want := range map[string]string{"other": "not on the upstream's origin (" + hs.Upstream.URL + "), so it was left alone: a client that validates it against mcpscope's URL will refuse it; if https://mcp.example.com is the same server, give -u with that origin", "invalid": "not valid JSON", "none": "no resource"} {
 		if !strings.Contains(notes[name], want) {
 			t.Errorf("note for %s = %q, want it to say %q", name, notes[name], want)
 		}
