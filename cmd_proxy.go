@@ -80,6 +80,11 @@ Examples:
   # two instances sharing sessions and replay logs in Redis, with a fallback server
   mcpscope -u http://10.0.0.5:3001/mcp -u http://10.0.0.6:3001/mcp --store redis://127.0.0.1:6379/0
 
+  # an OAuth-protected server: the client discovers and authorizes through mcpscope
+  # (resource_metadata and the metadata's resource name mcpscope); with
+  # --oauth-resource upstream both are left as the server sent them
+  mcpscope -u https://mcp.example.com/mcp --oauth-resource upstream
+
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
   curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7332/api/pause

@@ -73,12 +73,17 @@ type options struct {
 	// off; --hung-after bounds a request's wait before it is a finding.
 	noChecks  bool
 	hungAfter time.Duration
+
+	// oauthResource is --oauth-resource: which URL OAuth discovery names
+	// as the resource, "proxy" (mcpscope's; the default) or "upstream".
+	oauthResource string
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	if withUpstream {
 		fs.StringArrayVarP(&o.upstream, "upstream", "u", nil, "URL of the MCP server to proxy (required), e.g. http://127.0.0.1:3001/mcp; give it again for fallbacks, tried in order when one refuses connections (sessions move, re-initialized)")
 		registerUpstreamTLS(fs, &o.upstreamTLS)
+		fs.StringVar(&o.oauthResource, "oauth-resource", "proxy", "the resource an OAuth-protected upstream's discovery names: proxy (mcpscope's URL, which clients that validate the metadata require; tokens are then issued for it) or upstream (left as sent, for clients that don't validate; see README \"OAuth-protected servers\")")
 	}
 	fs.StringVarP(&o.listen, "listen", "l", DefaultListen, "address to listen on (loopback by default)")
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: print one JSON object per observation on stdout (JSON Lines; credentials redacted unless --no-redact)")
@@ -151,6 +156,13 @@ func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Pr
 	p.MaxBodyInflight, p.BodyTimeout = o.maxInflight, o.bodyTimeout
 	p.MaxEventSize = o.maxEvent
 	p.Logger = logger
+	switch o.oauthResource {
+	case "", "proxy":
+	case "upstream":
+		p.KeepOAuthResource = true
+	default:
+		return nil, fmt.Errorf("--oauth-resource %q: want proxy or upstream", o.oauthResource)
+	}
 	switch {
 	case o.storeURL == "" || o.storeURL == "memory":
 		p.Store = store.NewMemory(o.sessionTTL)

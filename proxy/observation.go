@@ -27,6 +27,7 @@ const (
 	TypeGate         Type = "gate"          // a pause gate changed: a user paused, resumed or stepped, or a stream stopped at or left its gate
 	TypeDropped      Type = "dropped"       // this subscriber missed Dropped observations
 	TypeFinding      Type = "finding"       // a protocol check failed (Finding says which rule, about which observation; see checks/)
+	TypeOAuth        Type = "oauth"         // a step of an OAuth handshake through mcpscope: a challenge, a protected-resource metadata document (OAuth says what was rewritten)
 )
 
 // Direction says which way a message travelled.
@@ -122,6 +123,8 @@ type Observation struct {
 
 	Finding *Finding `json:"finding,omitempty"` // on finding: the rule broken, its citation, and the observation it is about
 
+	OAuth *OAuthStep `json:"oauth,omitempty"` // on oauth: the step, and the URL mcpscope rewrote (see oauth.go)
+
 	opKey string // an MRTR-able request's fingerprint, passed to its answer (operations.go)
 
 	// lease is set when the strings above borrow a read buffer's bytes
@@ -195,6 +198,9 @@ func (o *Observation) Footprint() int {
 	}
 	if f := o.Finding; f != nil {
 		n += 128 + len(f.Message) + len(f.URL)
+	}
+	if a := o.OAuth; a != nil {
+		n += 128 + len(a.URL) + len(a.Challenge) + len(a.Original) + len(a.Rewritten) + len(a.Note)
 	}
 	if h := o.HTTP; h != nil {
 		n += 224 + len(h.URL) + len(h.Error) + headersFootprint(h.RequestHeaders) + headersFootprint(h.ResponseHeaders)

@@ -115,6 +115,15 @@ type Proxy struct {
 	// stdio sessions (wrapped) cannot be re-sent.
 	StdioResend ResendHandler
 
+	// KeepOAuthResource leaves OAuth discovery as the upstream sent it:
+	// the resource_metadata URL of a WWW-Authenticate challenge and the
+	// resource of protected-resource metadata still name the upstream. By
+	// default they are moved to mcpscope's origin, the URL the client
+	// connected to, which a client that validates the metadata requires
+	// (RFC 9728, section 3.3; see oauth.go).
+	KeepOAuthResource bool
+	oauthPaths        metadataPaths // metadata paths challenges named besides the well-known ones
+
 	busOnce sync.Once
 
 	streamSeq   atomic.Uint64

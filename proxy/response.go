@@ -13,6 +13,7 @@ import (
 // then its body along the path its Content-Type calls for. The body is
 // handed on unconsumed: the request is never sent again.
 func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exchange, resp *http.Response) {
+	p.oauthChallenge(r, ex, resp) // oauth.go
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = v
@@ -27,6 +28,8 @@ func (p *Proxy) forwardResponse(w http.ResponseWriter, r *http.Request, ex *exch
 		}
 		w.WriteHeader(resp.StatusCode)
 		p.streamSSE(w, r, ex, resp, closeDelimited(r, h))
+	case mediaType == "application/json" && p.isResourceMetadata(r, resp):
+		p.forwardMetadata(w, r, ex, resp) // oauth.go: not JSON-RPC; its resource rewritten
 	case mediaType == "application/json" && r.Method != http.MethodHead:
 		p.forwardJSON(w, r, ex, resp)
 	default:

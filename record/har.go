@@ -76,16 +76,17 @@ type HAREntry struct {
 	Comment         string      `json:"comment,omitempty"`
 
 	// mcpscope's fields.
-	Session    string        `json:"_session,omitempty"`    // the session the exchange belongs to
-	Exchange   string        `json:"_exchange"`             // the exchange's name in the recording
-	NewSession string        `json:"_newSession,omitempty"` // the Mcp-Session-Id the upstream issued
-	Revision   string        `json:"_revision,omitempty"`   // the protocol revision the request speaks
-	Error      string        `json:"_error,omitempty"`      // why the exchange failed, naming the side
-	Stream     string        `json:"_stream,omitempty"`     // the SSE stream that answered
-	StreamEnd  string        `json:"_streamEnd,omitempty"`  // why it ended
-	SSEEvents  []HARSSEEvent `json:"_sseEvents,omitempty"`  // the stream's events, in order
-	Decisions  []HARDecision `json:"_decisions,omitempty"`  // what the rules did to the exchange's messages
-	Findings   []HARFinding  `json:"_findings,omitempty"`   // what the protocol checks found about the exchange (export_findings.go)
+	Session    string             `json:"_session,omitempty"`    // the session the exchange belongs to
+	Exchange   string             `json:"_exchange"`             // the exchange's name in the recording
+	NewSession string             `json:"_newSession,omitempty"` // the Mcp-Session-Id the upstream issued
+	Revision   string             `json:"_revision,omitempty"`   // the protocol revision the request speaks
+	Error      string             `json:"_error,omitempty"`      // why the exchange failed, naming the side
+	Stream     string             `json:"_stream,omitempty"`     // the SSE stream that answered
+	StreamEnd  string             `json:"_streamEnd,omitempty"`  // why it ended
+	SSEEvents  []HARSSEEvent      `json:"_sseEvents,omitempty"`  // the stream's events, in order
+	Decisions  []HARDecision      `json:"_decisions,omitempty"`  // what the rules did to the exchange's messages
+	Findings   []HARFinding       `json:"_findings,omitempty"`   // what the protocol checks found about the exchange (export_findings.go)
+	OAuth      []*proxy.OAuthStep `json:"_oauth,omitempty"`      // the OAuth step the exchange was, and what mcpscope rewrote (proxy/oauth.go)
 	// The operation the exchange's request belongs to (MRTR rounds, a task
 	// and its polling; see proxy.Observation.Operation), its round, and the
 	// client's think time before this round (ms).
@@ -338,6 +339,11 @@ func harEntry(g *exchangeGroup) (HAREntry, time.Time) {
 			if !dropped {
 				respBodies = append(respBodies, body)
 				respBatch = respBatch || o.Batch > 0
+			}
+		case o.Type == proxy.TypeOAuth && o.OAuth != nil:
+			e.OAuth = append(e.OAuth, o.OAuth)
+			if o.Body != "" { // a metadata document, as forwarded
+				respBodies = append(respBodies, o.Body)
 			}
 		case o.Type == proxy.TypeStreamOpened:
 			e.Stream = o.Stream

@@ -252,6 +252,12 @@ func (m *mdWriter) observation(o *Observation) {
 			break
 		}
 		m.printf("%s%s\n", head, code(string(o.Type)))
+	case proxy.TypeOAuth:
+		if o.OAuth != nil {
+			m.printf("%soauth %s\n", head, code(o.OAuth.Summary()))
+			break
+		}
+		m.printf("%s%s\n", head, code(string(o.Type)))
 	case proxy.TypeDropped:
 		m.printf("%s**%s dropped**: the recorder fell behind; the transcript has a gap at this time\n", head, plural.Count(int(o.Dropped), "observation"))
 	default:

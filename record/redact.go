@@ -28,6 +28,14 @@ var DefaultSecretPatterns = []string{"auth", "token", "key", "secret", "cookie",
 // debug an OAuth flow.
 var DefaultKeptNames = []string{"Mcp-Session-Id", "sessionId", "WWW-Authenticate"}
 
+// DefaultSecretParams are query and form parameters redacted by their
+// whole name (compared as JSON member names are), besides those
+// DefaultSecretPatterns catch: OAuth's one-time credentials, which pass
+// through mcpscope when an authorization server shares the MCP server's
+// origin (an authorization code in a redirect's Location and in the token
+// request, the PKCE verifier, a client assertion).
+var DefaultSecretParams = []string{"code", "code_verifier", "assertion", "client_assertion", "device_code"}
+
 // DefaultSecretNames are JSON member names whose string or number values
 // are redacted at any depth of a message. Names are compared in lower case
 // with '_' and '-' ignored (apiKey, api_key and API-KEY are one), and
@@ -50,6 +58,7 @@ type Redactor struct {
 	Headers  []string // header names redacted, case-insensitive
 	Patterns []string // headers and query parameters whose name contains one of these (case-insensitive)
 	Keep     []string // header and query parameter names never redacted, compared as JSON member names are (case, '_' and '-' ignored)
+	Params   []string // query and form parameter names redacted, compared as Keep's are
 
 	json *jsonRedaction // secret member names and --redact-path paths, set by NewRedactor
 }
@@ -70,12 +79,12 @@ func NewRedactor(paths []string) *Redactor {
 			j.lastKeys[k] = true
 		}
 	}
-	return &Redactor{Patterns: DefaultSecretPatterns, Keep: DefaultKeptNames, json: j}
+	return &Redactor{Patterns: DefaultSecretPatterns, Keep: DefaultKeptNames, Params: DefaultSecretParams, json: j}
 }
 
 // Active reports whether r redacts anything.
 func (r *Redactor) Active() bool {
-	return r != nil && (len(r.Headers)+len(r.Patterns) > 0 || r.json != nil)
+	return r != nil && (len(r.Headers)+len(r.Patterns)+len(r.Params) > 0 || r.json != nil)
 }
 
 // Apply returns o with credentials redacted: o itself when there is
@@ -130,16 +139,40 @@ func (r *Redactor) Apply(o *proxy.Observation) *proxy.Observation {
 			edit().Reason = reason
 		}
 	}
+	if a := o.OAuth; a != nil {
+		if ac, ok := r.oauth(a); ok {
+			edit().OAuth = ac
+		}
+	}
 	if c == nil {
 		return o
 	}
 	return c
 }
 
-// message redacts a JSON-RPC message's text.
+// oauth returns an OAuth step with the URLs in it redacted as URL does,
+// or a and false when nothing is.
+func (r *Redactor) oauth(a *proxy.OAuthStep) (*proxy.OAuthStep, bool) {
+	u, c1 := r.URL(a.URL)
+	ch, c2 := r.urlsIn(a.Challenge)
+	orig, c3 := r.URL(a.Original)
+	re, c4 := r.URL(a.Rewritten)
+	if !c1 && !c2 && !c3 && !c4 {
+		return a, false
+	}
+	ac := *a
+	ac.URL, ac.Challenge, ac.Original, ac.Rewritten = u, ch, orig, re
+	return &ac, true
+}
+
+// message redacts a message's text: a JSON-RPC message, or any body
+// published as one (an OAuth token request's form, say; see form).
 func (r *Redactor) message(msg string) (string, bool) {
 	if r.json == nil || msg == "" {
 		return msg, false
+	}
+	if isForm(msg) {
+		return r.query(msg)
 	}
 	return r.json.redact(msg)
 }
@@ -247,6 +280,12 @@ func (r *Redactor) secretParam(name string, header bool) bool {
 	if header {
 		for _, h := range r.Headers {
 			if strings.EqualFold(h, name) {
+				return true
+			}
+		}
+	} else {
+		for _, p := range r.Params {
+			if sameName(p, name) {
 				return true
 			}
 		}

@@ -130,6 +130,9 @@ func renderDetailFacts(o *proxy.Observation, factsFirst bool) string {
 		b.WriteString("\n" + styleDim.Render("── raw SSE bytes ──") + "\n")
 		b.WriteString(termtext.SafeLines(strings.TrimRight(o.Raw, "\r\n")) + "\n")
 	}
+	if a := o.OAuth; a != nil {
+		writeOAuth(&b, a)
+	}
 	if h := o.HTTP; h != nil {
 		b.WriteString("\n" + styleDim.Render("── HTTP ──") + "\n")
 		fmt.Fprintf(&b, "%s %s → %d %s (headers after %s)\n", h.Method, termtext.Safe(h.URL), h.Status, termtext.Safe(h.ContentType), durationShort(h.HeaderLatency))
@@ -143,6 +146,27 @@ func renderDetailFacts(o *proxy.Observation, factsFirst bool) string {
 		writeHeaders(&b, "response", h.ResponseHeaders)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// writeOAuth shows a step of an OAuth handshake: the upstream's URL and
+// what the client got instead (proxy/oauth.go).
+func writeOAuth(b *strings.Builder, a *proxy.OAuthStep) {
+	b.WriteString("\n" + styleDim.Render("── OAuth ──") + "\n")
+	fmt.Fprintf(b, "%s of %s → %d\n", termtext.Safe(a.Step), termtext.Safe(a.URL), a.Status)
+	if a.Challenge != "" {
+		b.WriteString("WWW-Authenticate (upstream's): " + termtext.Safe(a.Challenge) + "\n")
+	}
+	if a.Original != "" {
+		b.WriteString("upstream named   " + termtext.Safe(a.Original) + "\n")
+	}
+	if a.Rewritten != "" {
+		b.WriteString(stylePaused.Render("client got       "+termtext.Safe(a.Rewritten)) + "\n")
+	} else if a.Original != "" {
+		b.WriteString("client got it unchanged\n")
+	}
+	if a.Note != "" {
+		b.WriteString(termtext.Safe(a.Note) + "\n")
+	}
 }
 
 func writeHeaders(b *strings.Builder, which string, h map[string][]string) {

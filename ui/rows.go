@@ -31,6 +31,8 @@ func listed(o *proxy.Observation) bool {
 	switch o.Type {
 	case proxy.TypeMessage, proxy.TypeSSEEvent, proxy.TypeFinding:
 		return true
+	case proxy.TypeOAuth:
+		return o.OAuth != nil // the auth handshake: a challenge, the metadata as rewritten
 	case proxy.TypeHTTP:
 		return o.HTTP != nil && (o.HTTP.Error != "" || o.HTTP.Status >= 400) // successful exchanges show through their messages
 	case proxy.TypeStreamClosed, proxy.TypeNotice:
@@ -48,6 +50,8 @@ func label(o *proxy.Observation) string {
 		return findingLabel(o)
 	case o.Type == proxy.TypeHTTP:
 		return "HTTP " + strconv.Itoa(o.HTTP.Status) + " " + o.HTTP.Method + " " + o.HTTP.URL
+	case o.Type == proxy.TypeOAuth && o.OAuth != nil:
+		return "oauth " + o.OAuth.Summary()
 	case o.Kind == proxy.KindResult || o.Kind == proxy.KindError:
 		if o.Method != "" {
 			return withTool(string(o.Kind)+" "+o.Method, o)
