@@ -1,0 +1,105 @@
+package redistest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// StartTLS runs redis-server accepting only TLS connections, with a
+// certificate for 127.0.0.1 issued by a CA made for the test, and returns
+// its address and that CA's certificate file (PEM). It skips or fails as
+// Start does, also when this redis-server was built without TLS.
+func StartTLS(t testing.TB) (addr, caFile string) {
+	t.Helper()
+	s, err := startTLS(t)
+	s = must(t, s, err)
+	return s[0], s[1]
+}
+
+// TryTLS is StartTLS that returns "", "" instead of skipping.
+func TryTLS(t testing.TB) (addr, caFile string) {
+	t.Helper()
+	s, err := startTLS(t)
+	if s = try(t, s, err); s == nil {
+		return "", ""
+	}
+	return s[0], s[1]
+}
+
+func startTLS(t testing.TB) ([]string, error) {
+	dir := t.TempDir()
+	ca, cert, key, err := writeCerts(dir)
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := run(t, port, "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
+	}
+	return []string{addr, ca}, nil
+}
+
+// writeCerts writes a CA certificate and a server certificate (with its
+// key) for 127.0.0.1 and localhost that the CA issued, as PEM files in dir.
+func writeCerts(dir string) (ca, cert, key string, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mcpscope test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", err
+	}
+	srvTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	ca, cert, key = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem")
+	for _, f := range []struct {
+		path, kind string
+		der        []byte
+	}{{ca, "CERTIFICATE", caDER}, {cert, "CERTIFICATE", srvDER}, {key, "PRIVATE KEY", keyDER}} {
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.kind, Bytes: f.der}), 0o600); err != nil {
+			return "", "", "", err
+		}
+	}
+	return ca, cert, key, nil
+}
