@@ -76,7 +76,10 @@ func parseRedisURL(raw string) (*redisTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := u.Query()
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("query: %v", err)
+	}
 	shown := redactedURL(scheme, u, hostlist)
 	insecure, err := takeBool(q, "skip_verify")
 	if err != nil {
