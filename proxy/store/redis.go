@@ -14,7 +14,7 @@ import (
 
 // Redis is the shared backend: several mcpscope instances on one Redis see
 // the same sessions. It reaches one Redis, a Redis Cluster or the master
-// Sentinels name, over TCP or TLS, as its URL says (RedisURLHelp).
+// Sentinels name, over TCP or TLS, as its URL says (see OpenRedis).
 //
 // Keys: a session is a JSON string under {PREFIX}:session:<proxy id>; the
 // reverse index is one sorted set, {PREFIX}:upstreams, whose members are
@@ -55,15 +55,27 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietLogger{}) }
 
-// NewRedis connects to a Redis URL (RedisURLHelp) with the system's TLS
+// NewRedis connects to a Redis URL (see OpenRedis) with the system's TLS
 // roots. It does not wait for Redis: a Redis that is down makes calls fail
 // until it is up.
 func NewRedis(rawURL string, ttl time.Duration) (*Redis, error) {
 	return OpenRedis(rawURL, RedisOptions{TTL: ttl})
 }
 
-// OpenRedis is NewRedis with options. A malformed URL is an error naming
-// the part that is wrong; no error shows a password.
+// OpenRedis connects to a Redis URL with options. The URL is one of
+//
+//	redis://[USER:PASSWORD@]HOST:PORT[/DB]             one Redis
+//	rediss://...                                       the same over TLS
+//	redis://HOST:PORT?addr=HOST2:PORT2&addr=...        a Redis Cluster (go-redis's ParseClusterURL form)
+//	redis+cluster://HOST:PORT[,HOST2:PORT2...]         a Redis Cluster, also from one seed
+//	redis+sentinel://HOST:PORT[,HOST2:PORT2...]/MASTER[/DB]
+//	                                                   the master the Sentinels name MASTER
+//
+// with rediss+cluster:// and rediss+sentinel:// for TLS, and go-redis's
+// query parameters (dial_timeout, pool_size, ...) plus skip_verify,
+// sentinel_username and sentinel_password. A malformed URL is an error
+// naming the part that is wrong; no error shows a password. It does not
+// wait for Redis.
 func OpenRedis(rawURL string, o RedisOptions) (*Redis, error) {
 	t, err := parseRedisURL(rawURL)
 	if err != nil {

@@ -13,14 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisURLHelp says which --store URLs NewRedis takes, for --help.
-const RedisURLHelp = `redis://[USER:PASSWORD@]HOST:PORT[/DB]            one Redis
-rediss://...                                      the same over TLS
-redis://HOST:PORT?addr=HOST2:PORT2&addr=...       a Redis Cluster (go-redis's form: any addr= is a cluster)
-redis+cluster://HOST:PORT[,HOST2:PORT2...]        a Redis Cluster, also from one seed (rediss+cluster:// for TLS)
-redis+sentinel://HOST:PORT[,HOST2:PORT2...]/MASTER[/DB]
-                                                  the master Sentinels name MASTER (rediss+sentinel:// for TLS)`
-
 // redisTarget is a parsed --store URL: the go-redis options for the one
 // kind of deployment it names, and the URL to show (password masked).
 type redisTarget struct {
@@ -30,7 +22,14 @@ type redisTarget struct {
 	shown    string
 }
 
-// parseRedisURL reads the URL forms of RedisURLHelp. Query parameters are
+// parseRedisURL reads a Redis URL:
+//
+//	redis://[USER:PASSWORD@]HOST:PORT[/DB]       one Redis (rediss:// over TLS)
+//	redis://HOST:PORT?addr=HOST2:PORT2&addr=...  a cluster (go-redis's form: any addr= makes one)
+//	redis+cluster://HOST:PORT[,HOST2:PORT2...]   a cluster, also from one seed (rediss+cluster://)
+//	redis+sentinel://HOST:PORT[,...]/MASTER[/DB] the master Sentinels name MASTER (rediss+sentinel://)
+//
+// A host without a port gets 6379 (26379 for a Sentinel). Query parameters are
 // go-redis's (dial_timeout, pool_size, client_name, ...; see its ParseURL,
 // ParseClusterURL and ParseFailoverURL), plus skip_verify=true (TLS without
 // checking the certificate) in every form, and sentinel_username and

@@ -10,7 +10,7 @@ import (
 func TestRedisURLForms(t *testing.T) {
 	type want struct {
 		kind, addrs, db, master, user, pass, sentinelPass string
-		tls, insecure                                      bool
+		tls, insecure                                     bool
 	}
 	for _, c := range []struct {
 		url  string
