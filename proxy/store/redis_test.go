@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 // redisKinds returns a store on miniredis and on each real deployment
@@ -194,4 +197,34 @@ func TestDeadRedisEveryKind(t *testing.T) {
 			t.Errorf("nine calls with Redis dead took %v", d)
 		}
 	})
+}
+
+// TestRedissChecksTheCertificate: a TLS Redis whose CA the store does not
+// trust is refused with the certificate problem named; trusted through
+// RedisOptions.TLS (--store-ca-cert) it serves, and so it does with
+// skip_verify=true, which checks nothing.
+func TestRedissChecksTheCertificate(t *testing.T) {
+	t.Parallel()
+	addr, caFile := redistest.StartTLS(t)
+	ctx := context.Background()
+	open := func(u string, o RedisOptions) *Redis {
+		r, err := OpenRedis(u, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	if err := open("rediss://"+addr, RedisOptions{}).Ping(ctx); err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+		t.Errorf("Ping with the system's roots = %v; want the unknown authority named", err)
+	}
+	if err := open("rediss://"+addr, RedisOptions{TLS: &tls.Config{RootCAs: caPool(t, caFile)}}).Ping(ctx); err != nil {
+		t.Errorf("Ping trusting the CA: %v", err)
+	}
+	if err := open("rediss://"+addr+"?skip_verify=true", RedisOptions{}).Ping(ctx); err != nil {
+		t.Errorf("Ping with skip_verify: %v", err)
+	}
+	if _, err := OpenRedis("redis://"+addr, RedisOptions{TLS: &tls.Config{}}); err == nil || !strings.Contains(err.Error(), "use rediss://") {
+		t.Errorf("TLS settings for a redis:// URL = %v; want an error", err)
+	}
 }
