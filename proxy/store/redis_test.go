@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/mcpscope/mcpscope/internal/redistest"
 )
@@ -226,5 +227,55 @@ func TestRedissChecksTheCertificate(t *testing.T) {
 	}
 	if _, err := OpenRedis("redis://"+addr, RedisOptions{TLS: &tls.Config{}}); err == nil || !strings.Contains(err.Error(), "use rediss://") {
 		t.Errorf("TLS settings for a redis:// URL = %v; want an error", err)
+	}
+}
+
+// TestSentinelFailover: a session written through the master a Sentinel
+// names is still there after the Sentinel promotes the replica, and the
+// store writes on to the new master by itself (a request in between may
+// fail: the proxy's 503).
+func TestSentinelFailover(t *testing.T) {
+	t.Parallel()
+	s := redistest.StartFailover(t)
+	ctx := context.Background()
+	r, err := NewRedis("redis+sentinel://"+s.Addr+"/"+redistest.SentinelMaster, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Put(ctx, &Session{ProxyID: "p-before", UpstreamID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.client.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+		t.Fatalf("the replica did not acknowledge the write: %d, %v", n, err)
+	}
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+	defer sentinel.Close()
+	if err := sentinel.Failover(ctx, redistest.SentinelMaster).Err(); err != nil {
+		t.Fatalf("SENTINEL FAILOVER: %v", err)
+	}
+	var lastErr error
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no write reached the new master within 20 s: %v", lastErr)
+		}
+		if lastErr = r.Put(ctx, &Session{ProxyID: "p-after", UpstreamID: "u"}); lastErr != nil {
+			continue
+		}
+		promoted := redis.NewClient(&redis.Options{Addr: s.Replica})
+		n, err := promoted.Exists(ctx, r.sessionKey("p-after")).Result()
+		promoted.Close()
+		if err == nil && n == 1 {
+			break // written to the promoted replica, not the old master
+		}
+		lastErr = fmt.Errorf("the write went to %s, not the promoted %s", s.Master, s.Replica)
+	}
+	for _, id := range []string{"p-before", "p-after"} {
+		if got, err := r.Lookup(ctx, id); err != nil || got.UpstreamID != "u" {
+			t.Errorf("after the failover, Lookup(%s) = %+v, %v", id, got, err)
+		}
+	}
+	if ids, err := r.ByUpstream(ctx, "u"); err != nil || len(ids) != 2 {
+		t.Errorf("after the failover, ByUpstream(u) = %v, %v; want both", ids, err)
 	}
 }
