@@ -25,35 +25,35 @@ func StartTLS(t testing.TB) (addr, caFile string) {
 	t.Helper()
 	s, err := startTLS(t)
 	s = must(t, s, err)
-	return s[0], s[1]
+	return s.addr, s.ca
 }
 
 // TryTLS is StartTLS that returns "", "" instead of skipping.
 func TryTLS(t testing.TB) (addr, caFile string) {
 	t.Helper()
 	s, err := startTLS(t)
-	if s = try(t, s, err); s == nil {
-		return "", ""
-	}
-	return s[0], s[1]
+	s = try(t, s, err)
+	return s.addr, s.ca
 }
 
-func startTLS(t testing.TB) ([]string, error) {
+type tlsServer struct{ addr, ca string }
+
+func startTLS(t testing.TB) (tlsServer, error) {
 	dir := t.TempDir()
 	ca, cert, key, err := writeCerts(dir)
 	if err != nil {
-		return nil, err
+		return tlsServer{}, err
 	}
 	port, err := freePort()
 	if err != nil {
-		return nil, err
+		return tlsServer{}, err
 	}
 	addr, err := run(t, port, "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
 	if err != nil {
-		return nil, fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
+		return tlsServer{}, fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
 	}
-	return []string{addr, ca}, nil
+	return tlsServer{addr, ca}, nil
 }
 
 // writeCerts writes a CA certificate and a server certificate (with its

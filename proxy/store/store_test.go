@@ -56,28 +56,27 @@ func backends(t *testing.T, ttl time.Duration) map[string]backend {
 // through its CA). A kind whose binary is absent is left out, saying so,
 // unless MCPSCOPE_REQUIRE_REDIS=1 makes that a failure (redistest).
 func realRedis(t *testing.T, ttl time.Duration) map[string]*Redis {
-	urls := map[string]string{}
-	opts := RedisOptions{TTL: ttl}
+	type kind struct {
+		url  string
+		opts RedisOptions
+	}
+	kinds := map[string]kind{}
 	if addr := redistest.TryStart(t); addr != "" {
-		urls["redis-server"] = "redis://" + addr + "/0"
+		kinds["redis-server"] = kind{url: "redis://" + addr + "/0"}
 	}
 	if addrs := redistest.TryCluster(t, 3); addrs != nil {
-		urls["cluster"] = "redis+cluster://" + strings.Join(addrs, ",")
+		kinds["cluster"] = kind{url: "redis+cluster://" + strings.Join(addrs, ",")}
 	}
 	if addr := redistest.TrySentinel(t); addr != "" {
-		urls["sentinel"] = "redis+sentinel://" + addr + "/" + redistest.SentinelMaster + "/0"
+		kinds["sentinel"] = kind{url: "redis+sentinel://" + addr + "/" + redistest.SentinelMaster + "/0"}
 	}
 	if addr, caFile := redistest.TryTLS(t); addr != "" {
-		urls["rediss"] = "rediss://" + addr + "/0"
-		opts.TLS = &tls.Config{RootCAs: caPool(t, caFile)}
+		kinds["rediss"] = kind{"rediss://" + addr + "/0", RedisOptions{TLS: &tls.Config{RootCAs: caPool(t, caFile)}}}
 	}
 	out := map[string]*Redis{}
-	for name, u := range urls {
-		o := opts
-		if !strings.HasPrefix(u, "rediss") {
-			o.TLS = nil
-		}
-		r, err := OpenRedis(u, o)
+	for name, k := range kinds {
+		k.opts.TTL = ttl
+		r, err := OpenRedis(k.url, k.opts)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
