@@ -26,8 +26,8 @@ import (
 // drops expired members on writes and expires when every session has.
 // Replay logs (RedisLog) are spread over the cluster, one slot a stream.
 //
-// go-redis reconnects by itself (and follows a Sentinel failover or a
-// cluster's slot moves), so service comes back when Redis does.
+// go-redis reconnects by itself, follows a Sentinel failover and a
+// cluster's MOVED and ASK redirects, so service comes back when Redis does.
 type Redis struct {
 	TTL time.Duration
 	// Prefix starts every key (see above); "mcpscope" unless changed
