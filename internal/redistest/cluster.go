@@ -2,7 +2,10 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,19 +20,61 @@ import (
 // every node reports cluster_state:ok. It skips or fails as Start does.
 func StartCluster(t testing.TB, masters int) []string {
 	t.Helper()
-	addrs, err := startCluster(t, masters)
+	addrs, err := startCluster(t, masters, "")
 	return must(t, addrs, err)
 }
 
 // TryCluster is StartCluster that returns nil instead of skipping.
 func TryCluster(t testing.TB, masters int) []string {
 	t.Helper()
-	addrs, err := startCluster(t, masters)
+	addrs, err := startCluster(t, masters, "")
 	return try(t, addrs, err)
 }
 
-func startCluster(t testing.TB, masters int) ([]string, error) {
+// StartTLSCluster is StartCluster with every node accepting only TLS (the
+// cluster bus too), its certificate issued by a CA made for the test, and
+// returns that CA's certificate file (PEM) too.
+func StartTLSCluster(t testing.TB, masters int) (addrs []string, caFile string) {
+	t.Helper()
+	addrs, caFile, err := startTLSCluster(t, masters)
+	return must(t, addrs, err), caFile
+}
+
+// TryTLSCluster is StartTLSCluster that returns nil instead of skipping.
+func TryTLSCluster(t testing.TB, masters int) (addrs []string, caFile string) {
+	t.Helper()
+	addrs, caFile, err := startTLSCluster(t, masters)
+	return try(t, addrs, err), caFile
+}
+
+func startTLSCluster(t testing.TB, masters int) ([]string, string, error) {
 	dir := t.TempDir()
+	ca, cert, key, err := writeCerts(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	addrs, err := startCluster(t, masters, dir, "--tls-cluster", "yes", "--tls-replication", "yes",
+		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
+	if err != nil {
+		return nil, "", fmt.Errorf("a TLS cluster (a build without TLS rejects --tls-port): %w", err)
+	}
+	return addrs, ca, nil
+}
+
+// startCluster starts the cluster; with a certificates directory, the
+// nodes listen only for TLS, with the args saying how.
+func startCluster(t testing.TB, masters int, certs string, tlsArgs ...string) ([]string, error) {
+	dir := t.TempDir()
+	var tlsConf *tls.Config
+	if certs != "" {
+		pem, err := os.ReadFile(filepath.Join(certs, "ca.pem"))
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		tlsConf = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	}
 	type node struct {
 		addr string
 		bus  int
@@ -45,13 +90,17 @@ func startCluster(t testing.TB, masters int) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		addr, err := run(t, port, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		listen := []string{"--port", strconv.Itoa(port)}
+		if tlsConf != nil {
+			listen = append([]string{"--port", "0", "--tls-port", strconv.Itoa(port)}, tlsArgs...)
+		}
+		addr, err := run(t, port, append(listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", dir, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus),
-			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)), "--cluster-node-timeout", "5000")
+			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)), "--cluster-node-timeout", "5000")...)
 		if err != nil {
 			return nil, err
 		}
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, TLSConfig: tlsConf})
 		t.Cleanup(func() { c.Close() })
 		nodes[i] = node{addr, bus, c}
 	}
@@ -83,7 +132,7 @@ func startCluster(t testing.TB, masters int) ([]string, error) {
 				break
 			}
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("the cluster of %d nodes did not form: %s: %v", masters, n.addr, err)
+				return nil, fmt.Errorf("the cluster of %d nodes did not form: %s: %v, %q", masters, n.addr, err, strings.ReplaceAll(info, "\r\n", " "))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

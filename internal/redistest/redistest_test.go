@@ -32,6 +32,22 @@ func TestServersAnswer(t *testing.T) {
 			}
 		}
 	})
+	t.Run("tls-cluster", func(t *testing.T) {
+		addrs, caFile := StartTLSCluster(t, 3)
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs[:1], TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+		defer c.Close()
+		for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
+			if err := c.Set(ctx, k, k, 0).Err(); err != nil {
+				t.Fatalf("SET %s over TLS: %v", k, err)
+			}
+		}
+	})
 	t.Run("sentinel", func(t *testing.T) {
 		addr := StartSentinel(t)
 		c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: SentinelMaster, SentinelAddrs: []string{addr}})

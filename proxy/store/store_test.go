@@ -27,7 +27,8 @@ type backend struct {
 }
 
 // backends returns every backend: memory, miniredis, and real Redis
-// deployments (realRedis), each with a way to let time pass.
+// deployments (realRedis, and a cluster over TLS), each with a way to let
+// time pass.
 func backends(t *testing.T, ttl time.Duration) map[string]backend {
 	out := map[string]backend{}
 
@@ -44,7 +45,16 @@ func backends(t *testing.T, ttl time.Duration) map[string]backend {
 	t.Cleanup(func() { r.Close() })
 	out["miniredis"] = backend{r, mr.FastForward}
 
-	for name, rr := range realRedis(t, ttl) {
+	real := realRedis(t, ttl)
+	if addrs, caFile := redistest.TryTLSCluster(t, 3); addrs != nil {
+		rc, err := OpenRedis("rediss+cluster://"+strings.Join(addrs, ","), RedisOptions{TTL: ttl, TLS: &tls.Config{RootCAs: caPool(t, caFile)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rc.Close() })
+		real["rediss+cluster"] = rc
+	}
+	for name, rr := range real {
 		out[name] = backend{rr, func(d time.Duration) { time.Sleep(d) }}
 	}
 	return out
