@@ -14,7 +14,8 @@ import (
 
 // TestTwoInstancesShareSessions runs two mcpscope instances on one real
 // Redis, deployed each way --store reaches (one server, a cluster of three,
-// a master through its Sentinel, TLS with a private CA): a session
+// a master through its Sentinel, and each over TLS with a private CA): a
+// session
 // initialized through A is used through B, and a DELETE through B ends it
 // for A.
 func TestTwoInstancesShareSessions(t *testing.T) {
@@ -29,6 +30,14 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 		"rediss": func(t *testing.T) []string {
 			addr, ca := redistest.StartTLS(t)
 			return []string{"rediss://" + addr + "/0", "--store-ca-cert", ca}
+		},
+		"rediss+cluster": func(t *testing.T) []string {
+			addrs, ca := redistest.StartTLSCluster(t, 3)
+			return []string{"rediss+cluster://" + strings.Join(addrs, ","), "--store-ca-cert", ca}
+		},
+		"rediss+sentinel": func(t *testing.T) []string {
+			addr, ca := redistest.StartTLSSentinel(t)
+			return []string{"rediss+sentinel://" + addr + "/" + redistest.SentinelMaster, "--store-ca-cert", ca}
 		},
 	} {
 		t.Run(name, func(t *testing.T) { twoInstancesShareSessions(t, store(t)) })

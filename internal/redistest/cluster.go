@@ -3,9 +3,7 @@ package redistest
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -67,13 +65,10 @@ func startCluster(t testing.TB, masters int, certs string, tlsArgs ...string) ([
 	dir := t.TempDir()
 	var tlsConf *tls.Config
 	if certs != "" {
-		pem, err := os.ReadFile(filepath.Join(certs, "ca.pem"))
-		if err != nil {
+		var err error
+		if tlsConf, err = (&certFiles{ca: filepath.Join(certs, "ca.pem")}).clientConfig(); err != nil {
 			return nil, err
 		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pem)
-		tlsConf = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 	}
 	type node struct {
 		addr string

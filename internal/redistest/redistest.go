@@ -1,7 +1,9 @@
 // Package redistest starts real redis-server processes for tests: a single
 // server (Start), a cluster (StartCluster), a master watched by a Sentinel
-// (StartSentinel) and a TLS-only server (StartTLS). Every process is killed
-// and waited for when the test ends (t.Cleanup).
+// (StartSentinel; StartFailover adds a replica), and each of them accepting
+// only TLS (StartTLS, StartTLSCluster, StartTLSSentinel) with certificates
+// made for the test. Every process is killed and waited for when the test
+// ends (t.Cleanup).
 //
 // Without the redis-server binary (or, for StartTLS, a build with TLS) the
 // Start functions skip the test with the reason and the Try functions log

@@ -56,6 +56,18 @@ func TestServersAnswer(t *testing.T) {
 			t.Fatalf("SET through the Sentinel's master: %v", err)
 		}
 	})
+	t.Run("tls-sentinel", func(t *testing.T) {
+		addr, caFile := StartTLSSentinel(t)
+		conf, err := (&certFiles{ca: caFile}).clientConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: SentinelMaster, SentinelAddrs: []string{addr}, TLSConfig: conf})
+		defer c.Close()
+		if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+			t.Fatalf("SET through the Sentinel's master, over TLS: %v", err)
+		}
+	})
 	t.Run("tls", func(t *testing.T) {
 		addr, caFile := StartTLS(t)
 		pem, err := os.ReadFile(caFile)

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,24 +21,47 @@ const SentinelMaster = "mymaster"
 // it names the master. It skips or fails as Start does.
 func StartSentinel(t testing.TB) string {
 	t.Helper()
-	s, err := startSentinel(t, false)
+	s, err := startSentinel(t, false, false)
 	return must(t, s, err).Addr
 }
 
 // TrySentinel is StartSentinel that returns "" instead of skipping.
 func TrySentinel(t testing.TB) string {
 	t.Helper()
-	s, err := startSentinel(t, false)
+	s, err := startSentinel(t, false, false)
 	if s = try(t, s, err); s == nil {
 		return ""
 	}
 	return s.Addr
 }
 
+// StartTLSSentinel is StartSentinel with the master and the Sentinel
+// accepting only TLS (the Sentinel reaching the master over TLS too),
+// their certificate issued by a CA made for the test; it returns that CA's
+// certificate file (PEM) too.
+func StartTLSSentinel(t testing.TB) (addr, caFile string) {
+	t.Helper()
+	s, err := startSentinel(t, false, true)
+	s = must(t, s, err)
+	return s.Addr, s.CAFile
+}
+
+// TryTLSSentinel is StartTLSSentinel that returns "", "" instead of
+// skipping.
+func TryTLSSentinel(t testing.TB) (addr, caFile string) {
+	t.Helper()
+	s, err := startSentinel(t, false, true)
+	if s = try(t, s, err); s == nil {
+		return "", ""
+	}
+	return s.Addr, s.CAFile
+}
+
 // Sentinel is a Sentinel with the master it monitors and, from
 // StartFailover, a replica of that master it can promote.
 type Sentinel struct {
 	Addr, Master, Replica string
+	CAFile                string // with TLS: the CA's certificate (PEM)
 }
 
 // StartFailover is StartSentinel with a replica of the master, returned
@@ -45,13 +69,25 @@ type Sentinel struct {
 // it).
 func StartFailover(t testing.TB) *Sentinel {
 	t.Helper()
-	s, err := startSentinel(t, true)
+	s, err := startSentinel(t, true, false)
 	return must(t, s, err)
 }
 
-func startSentinel(t testing.TB, withReplica bool) (*Sentinel, error) {
-	master, err := start(t)
-	if err != nil {
+func startSentinel(t testing.TB, withReplica, withTLS bool) (*Sentinel, error) {
+	var master string
+	var certs *certFiles
+	var tlsConf *tls.Config
+	var err error
+	if withTLS {
+		var srv tlsServer
+		if srv, certs, err = startTLS(t); err != nil {
+			return nil, err
+		}
+		master = srv.addr
+		if tlsConf, err = certs.clientConfig(); err != nil {
+			return nil, err
+		}
+	} else if master, err = start(t); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -71,6 +107,10 @@ func startSentinel(t testing.TB, withReplica bool) (*Sentinel, error) {
 	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites its config: a file of its own
 	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
 		port, dir, SentinelMaster, host, mport, SentinelMaster)
+	if certs != nil {
+		text = fmt.Sprintf("port 0\ntls-port %d\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients no\ntls-replication yes\n",
+			port, certs.cert, certs.key, certs.ca) + strings.SplitN(text, "\n", 2)[1]
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
 	}
@@ -78,7 +118,7 @@ func startSentinel(t testing.TB, withReplica bool) (*Sentinel, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := redis.NewSentinelClient(&redis.Options{Addr: addr, Protocol: 2})
+	c := redis.NewSentinelClient(&redis.Options{Addr: addr, Protocol: 2, TLSConfig: tlsConf})
 	defer c.Close()
 	for {
 		got, err := c.GetMasterAddrByName(ctx, SentinelMaster).Result()
@@ -100,7 +140,11 @@ func startSentinel(t testing.TB, withReplica bool) (*Sentinel, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return &Sentinel{Addr: addr, Master: master, Replica: replica}, nil
+	sentinel := &Sentinel{Addr: addr, Master: master, Replica: replica}
+	if certs != nil {
+		sentinel.CAFile = certs.ca
+	}
+	return sentinel, nil
 }
 
 // startReplica starts a replica of master and returns its address once

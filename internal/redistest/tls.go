@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -23,7 +24,7 @@ import (
 // Start does, also when this redis-server was built without TLS.
 func StartTLS(t testing.TB) (addr, caFile string) {
 	t.Helper()
-	s, err := startTLS(t)
+	s, _, err := startTLS(t)
 	s = must(t, s, err)
 	return s.addr, s.ca
 }
@@ -31,29 +32,42 @@ func StartTLS(t testing.TB) (addr, caFile string) {
 // TryTLS is StartTLS that returns "", "" instead of skipping.
 func TryTLS(t testing.TB) (addr, caFile string) {
 	t.Helper()
-	s, err := startTLS(t)
+	s, _, err := startTLS(t)
 	s = try(t, s, err)
 	return s.addr, s.ca
 }
 
 type tlsServer struct{ addr, ca string }
 
-func startTLS(t testing.TB) (tlsServer, error) {
-	dir := t.TempDir()
-	ca, cert, key, err := writeCerts(dir)
+// certFiles are the PEM files writeCerts wrote.
+type certFiles struct{ ca, cert, key string }
+
+// clientConfig trusts the CA, for a client of the servers.
+func (c *certFiles) clientConfig() (*tls.Config, error) {
+	pem, err := os.ReadFile(c.ca)
 	if err != nil {
-		return tlsServer{}, err
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}, nil
+}
+
+func startTLS(t testing.TB) (tlsServer, *certFiles, error) {
+	ca, cert, key, err := writeCerts(t.TempDir())
+	if err != nil {
+		return tlsServer{}, nil, err
 	}
 	port, err := freePort()
 	if err != nil {
-		return tlsServer{}, err
+		return tlsServer{}, nil, err
 	}
 	addr, err := run(t, port, "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
 	if err != nil {
-		return tlsServer{}, fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
+		return tlsServer{}, nil, fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
 	}
-	return tlsServer{addr, ca}, nil
+	return tlsServer{addr, ca}, &certFiles{ca, cert, key}, nil
 }
 
 // writeCerts writes a CA certificate and a server certificate (with its

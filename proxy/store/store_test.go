@@ -27,8 +27,8 @@ type backend struct {
 }
 
 // backends returns every backend: memory, miniredis, and real Redis
-// deployments (realRedis, and a cluster over TLS), each with a way to let
-// time pass.
+// deployments (realRedis, and a cluster and a Sentinel over TLS), each with
+// a way to let time pass.
 func backends(t *testing.T, ttl time.Duration) map[string]backend {
 	out := map[string]backend{}
 
@@ -46,13 +46,19 @@ func backends(t *testing.T, ttl time.Duration) map[string]backend {
 	out["miniredis"] = backend{r, mr.FastForward}
 
 	real := realRedis(t, ttl)
-	if addrs, caFile := redistest.TryTLSCluster(t, 3); addrs != nil {
-		rc, err := OpenRedis("rediss+cluster://"+strings.Join(addrs, ","), RedisOptions{TTL: ttl, TLS: &tls.Config{RootCAs: caPool(t, caFile)}})
+	overTLS := func(name, url, caFile string) {
+		rt, err := OpenRedis(url, RedisOptions{TTL: ttl, TLS: &tls.Config{RootCAs: caPool(t, caFile)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { rc.Close() })
-		real["rediss+cluster"] = rc
+		t.Cleanup(func() { rt.Close() })
+		real[name] = rt
+	}
+	if addrs, caFile := redistest.TryTLSCluster(t, 3); addrs != nil {
+		overTLS("rediss+cluster", "rediss+cluster://"+strings.Join(addrs, ","), caFile)
+	}
+	if addr, caFile := redistest.TryTLSSentinel(t); addr != "" {
+		overTLS("rediss+sentinel", "rediss+sentinel://"+addr+"/"+redistest.SentinelMaster, caFile)
 	}
 	for name, rr := range real {
 		out[name] = backend{rr, func(d time.Duration) { time.Sleep(d) }}
