@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -53,8 +54,11 @@ func startTLSCluster(t testing.TB, masters int) ([]string, string, error) {
 	}
 	addrs, err := startCluster(t, masters, dir, "--tls-cluster", "yes", "--tls-replication", "yes",
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
+	if err != nil && !errors.Is(err, errNoBinary) {
+		err = fmt.Errorf("a TLS cluster (a build without TLS rejects --tls-port): %w", err)
+	}
 	if err != nil {
-		return nil, "", fmt.Errorf("a TLS cluster (a build without TLS rejects --tls-port): %w", err)
+		return nil, "", err
 	}
 	return addrs, ca, nil
 }

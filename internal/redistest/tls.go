@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -64,8 +65,11 @@ func startTLS(t testing.TB) (tlsServer, *certFiles, error) {
 	}
 	addr, err := run(t, port, "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
+	if err != nil && !errors.Is(err, errNoBinary) {
+		err = fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
+	}
 	if err != nil {
-		return tlsServer{}, nil, fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
+		return tlsServer{}, nil, err
 	}
 	return tlsServer{addr, ca}, &certFiles{ca, cert, key}, nil
 }
