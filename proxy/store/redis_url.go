@@ -126,10 +126,7 @@ func parseSentinel(base string, u *url.URL, hosts []string, q url.Values) (*redi
 	if parts[0] == "" || len(parts) > 2 {
 		return nil, fmt.Errorf("path %q: want /MASTER or /MASTER/DB, the name the Sentinels know the master by", u.Path)
 	}
-	master, err := url.PathUnescape(parts[0])
-	if err != nil {
-		return nil, fmt.Errorf("master name %q: %v", parts[0], err)
-	}
+	master := parts[0] // u.Path is unescaped already
 	if len(parts) == 2 {
 		if _, err := strconv.Atoi(parts[1]); err != nil {
 			return nil, fmt.Errorf("database %q: not a number", parts[1])
