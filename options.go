@@ -157,7 +157,6 @@ func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Pr
 	default:
 		return nil, fmt.Errorf("--store %q: want memory or a Redis URL (redis://, rediss://, redis+cluster://, redis+sentinel://)", o.storeURL)
 	}
-
 	p.DrainFor = o.resume.Age
 	if o.resume.Events <= 0 {
 		p.ReplayLog = nil // never mint: every id the client sees is the upstream's

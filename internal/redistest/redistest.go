@@ -73,14 +73,15 @@ func start(t testing.TB) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return run(t, port, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	return run(t, port, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 }
 
 // errNoBinary says redis-server is absent.
 var errNoBinary = errors.New("redis-server is not installed")
 
 // run starts redis-server with args (a config file and/or options that
-// make it listen on port, on 127.0.0.1) and returns its address once it
+// make it listen on port, on 127.0.0.1, with a --dir of the test's: a
+// replica writes the master's data there) and returns its address once it
 // accepts connections. The process is killed when the test ends.
 func run(t testing.TB, port int, args ...string) (string, error) {
 	bin, err := exec.LookPath("redis-server")

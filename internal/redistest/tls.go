@@ -55,7 +55,8 @@ func (c *certFiles) clientConfig() (*tls.Config, error) {
 }
 
 func startTLS(t testing.TB) (tlsServer, *certFiles, error) {
-	ca, cert, key, err := writeCerts(t.TempDir())
+	dir := t.TempDir()
+	ca, cert, key, err := writeCerts(dir)
 	if err != nil {
 		return tlsServer{}, nil, err
 	}
@@ -63,7 +64,7 @@ func startTLS(t testing.TB) (tlsServer, *certFiles, error) {
 	if err != nil {
 		return tlsServer{}, nil, err
 	}
-	addr, err := run(t, port, "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+	addr, err := run(t, port, "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
 	if err != nil && !errors.Is(err, errNoBinary) {
 		err = fmt.Errorf("redis-server with TLS (a build without it rejects --tls-port): %w", err)
