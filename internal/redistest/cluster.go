@@ -19,14 +19,14 @@ import (
 // every node reports cluster_state:ok. It skips or fails as Start does.
 func StartCluster(t testing.TB, masters int) []string {
 	t.Helper()
-	addrs, err := startCluster(t, masters, "")
+	addrs, err := startCluster(t, masters, nil)
 	return must(t, addrs, err)
 }
 
 // TryCluster is StartCluster that returns nil instead of skipping.
 func TryCluster(t testing.TB, masters int) []string {
 	t.Helper()
-	addrs, err := startCluster(t, masters, "")
+	addrs, err := startCluster(t, masters, nil)
 	return try(t, addrs, err)
 }
 
@@ -47,30 +47,30 @@ func TryTLSCluster(t testing.TB, masters int) (addrs []string, caFile string) {
 }
 
 func startTLSCluster(t testing.TB, masters int) ([]string, string, error) {
-	dir := t.TempDir()
-	ca, cert, key, err := writeCerts(dir)
+	certs, err := writeCerts(t.TempDir())
 	if err != nil {
 		return nil, "", err
 	}
-	addrs, err := startCluster(t, masters, dir, "--tls-cluster", "yes", "--tls-replication", "yes",
-		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no")
+	c := certs.both
+	addrs, err := startCluster(t, masters, &c, "--tls-cluster", "yes", "--tls-replication", "yes",
+		"--tls-cert-file", c.cert, "--tls-key-file", c.key, "--tls-ca-cert-file", c.ca, "--tls-auth-clients", "no")
 	if err != nil && !errors.Is(err, errNoBinary) {
 		err = fmt.Errorf("a TLS cluster (a build without TLS rejects --tls-port): %w", err)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	return addrs, ca, nil
+	return addrs, c.ca, nil
 }
 
-// startCluster starts the cluster; with a certificates directory, the
-// nodes listen only for TLS, with the args saying how.
-func startCluster(t testing.TB, masters int, certs string, tlsArgs ...string) ([]string, error) {
+// startCluster starts the cluster; with certificates, the nodes listen
+// only for TLS, with the args saying how.
+func startCluster(t testing.TB, masters int, certs *certFiles, tlsArgs ...string) ([]string, error) {
 	dir := t.TempDir()
 	var tlsConf *tls.Config
-	if certs != "" {
+	if certs != nil {
 		var err error
-		if tlsConf, err = (&certFiles{ca: filepath.Join(certs, "ca.pem")}).clientConfig(); err != nil {
+		if tlsConf, err = certs.clientConfig(); err != nil {
 			return nil, err
 		}
 	}

@@ -62,6 +62,7 @@ func TestServersAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		conf.ServerName = "" // each host checked by its own name
 		c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: SentinelMaster, SentinelAddrs: []string{addr}, TLSConfig: conf})
 		defer c.Close()
 		if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,9 +38,12 @@ func TrySentinel(t testing.TB) string {
 }
 
 // StartTLSSentinel is StartSentinel with the master and the Sentinel
-// accepting only TLS (the Sentinel reaching the master over TLS too),
-// their certificate issued by a CA made for the test; it returns that CA's
-// certificate file (PEM) too.
+// accepting only TLS (the Sentinel reaching the master over TLS too), their
+// certificates issued by a CA made for the test; it returns that CA's
+// certificate file (PEM) too. The Sentinel's address is localhost:PORT and
+// its certificate names only localhost; the master's names only 127.0.0.1
+// (the address the Sentinel gives): a client that checks every host by the
+// name of the first fails.
 func StartTLSSentinel(t testing.TB) (addr, caFile string) {
 	t.Helper()
 	s, err := startSentinel(t, false, true)
@@ -74,19 +79,24 @@ func StartFailover(t testing.TB) *Sentinel {
 }
 
 func startSentinel(t testing.TB, withReplica, withTLS bool) (*Sentinel, error) {
+	// With TLS the master's certificate names only 127.0.0.1, the address
+	// the Sentinel gives for it, and the Sentinel's only localhost, the
+	// name it is reached by: a client must check each host by its own name.
 	var master string
-	var certs *certFiles
+	var certs *testCerts
 	var tlsConf *tls.Config
 	var err error
 	if withTLS {
-		var srv tlsServer
-		if srv, certs, err = startTLS(t); err != nil {
+		if certs, err = writeCerts(t.TempDir()); err != nil {
 			return nil, err
 		}
-		master = srv.addr
-		if tlsConf, err = certs.clientConfig(); err != nil {
+		if master, err = runTLS(t, certs.ip); err != nil {
 			return nil, err
 		}
+		if tlsConf, err = certs.name.clientConfig(); err != nil {
+			return nil, err
+		}
+		tlsConf.ServerName = "localhost"
 	} else if master, err = start(t); err != nil {
 		return nil, err
 	}
@@ -108,8 +118,9 @@ func startSentinel(t testing.TB, withReplica, withTLS bool) (*Sentinel, error) {
 	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
 		port, dir, SentinelMaster, host, mport, SentinelMaster)
 	if certs != nil {
+		c := certs.name
 		text = fmt.Sprintf("port 0\ntls-port %d\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients no\ntls-replication yes\n",
-			port, certs.cert, certs.key, certs.ca) + strings.SplitN(text, "\n", 2)[1]
+			port, c.cert, c.key, c.ca) + strings.SplitN(text, "\n", 2)[1]
 	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
@@ -142,7 +153,8 @@ func startSentinel(t testing.TB, withReplica, withTLS bool) (*Sentinel, error) {
 	}
 	sentinel := &Sentinel{Addr: addr, Master: master, Replica: replica}
 	if certs != nil {
-		sentinel.CAFile = certs.ca
+		sentinel.Addr = net.JoinHostPort("localhost", strconv.Itoa(port))
+		sentinel.CAFile = certs.name.ca
 	}
 	return sentinel, nil
 }

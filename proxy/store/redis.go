@@ -41,9 +41,10 @@ type Redis struct {
 type RedisOptions struct {
 	TTL time.Duration // idle expiry; DefaultTTL if 0
 	// TLS is the base TLS config of a rediss URL (e.g. RootCAs from
-	// --store-ca-cert); nil means the system's roots. Its ServerName, if
-	// empty, is the URL's (first) host. It is an error with a URL without
-	// TLS.
+	// --store-ca-cert); nil means the system's roots. With ServerName
+	// empty, each host is checked by the name it is reached by (the URL's
+	// hosts, a cluster's nodes, a Sentinel's master). It is an error with a
+	// URL without TLS.
 	TLS *tls.Config
 }
 

@@ -112,6 +112,12 @@ func parseRedisURL(raw string) (*redisTarget, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tc := t.tlsConfig(); tc != nil && t.single == nil {
+		// go-redis names the first host for every connection; a cluster's
+		// nodes and a Sentinel's master are other hosts, each checked by
+		// the name it is dialled by (crypto/tls does that when it is empty).
+		tc.ServerName = ""
+	}
 	if insecure {
 		t.tlsConfig().InsecureSkipVerify = true
 	}

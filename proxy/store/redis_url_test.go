@@ -97,3 +97,23 @@ func TestBadRedisURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisTLSNamesEachHost: one Redis is checked by the URL's host name;
+// a cluster's nodes and a Sentinel's master, other hosts, each by its own
+// (an empty ServerName, which crypto/tls fills in per connection).
+func TestRedisTLSNamesEachHost(t *testing.T) {
+	for url, want := range map[string]string{
+		"rediss://cache.example.com:6380":                 "cache.example.com",
+		"rediss+cluster://cfg.example.com:6379":           "",
+		"rediss://h1:7000?addr=h2:7000":                   "",
+		"rediss+sentinel://s1.example.com:26379/mymaster": "",
+	} {
+		tg, err := parseRedisURL(url)
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		if got := tg.tlsConfig().ServerName; got != want {
+			t.Errorf("%s: ServerName %q, want %q", url, got, want)
+		}
+	}
+}
