@@ -40,7 +40,10 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 			return []string{"rediss+sentinel://" + addr + "/" + redistest.SentinelMaster, "--store-ca-cert", ca}
 		},
 	} {
-		t.Run(name, func(t *testing.T) { twoInstancesShareSessions(t, store(t)) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel() // a cluster takes two seconds to form: the others meanwhile
+			twoInstancesShareSessions(t, store(t))
+		})
 	}
 }
 
