@@ -279,3 +279,42 @@ func TestSentinelFailover(t *testing.T) {
 		t.Errorf("after the failover, ByUpstream(u) = %v, %v; want both", ids, err)
 	}
 }
+
+// TestRedisGoesDown: every data node of each real deployment shuts down
+// under an open store (the cluster's masters, the Sentinel's master while
+// the Sentinel still names it): each call then fails within seconds with
+// an error that is not ErrNotFound (the proxy answers 503), and nothing
+// panics.
+func TestRedisGoesDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	eachKind(t, realRedis(t, time.Minute), func(t *testing.T, r *Redis) {
+		if err := r.Put(ctx, &Session{ProxyID: "p", UpstreamID: "u"}); err != nil {
+			t.Fatal(err)
+		}
+		shutdown := func(ctx context.Context, c *redis.Client) error {
+			c.Do(ctx, "SHUTDOWN", "NOSAVE") // answers by closing the connection
+			return nil
+		}
+		if cluster, ok := r.client.(*redis.ClusterClient); ok {
+			if err := cluster.ForEachShard(ctx, shutdown); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			r.client.Do(ctx, "SHUTDOWN", "NOSAVE")
+		}
+		start := time.Now()
+		if _, err := r.Lookup(ctx, "p"); err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "session store (redis) lookup") {
+			t.Errorf("Lookup with the data nodes down = %v; want a store error", err)
+		}
+		if err := r.Put(ctx, &Session{ProxyID: "q", UpstreamID: "u"}); err == nil {
+			t.Error("Put with the data nodes down: no error")
+		}
+		if _, _, err := r.EventLog(LogLimits{}).After(ctx, "s", 0); err == nil {
+			t.Error("After with the data nodes down: no error")
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("three calls with the data nodes down took %v", d)
+		}
+	})
+}
