@@ -48,7 +48,7 @@ func must[T any](t testing.TB, v T, err error) T {
 		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
 			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
 		}
-		t.Skipf("%v (apt-get install redis-server)", err)
+		t.Skipf("%v%s", err, hint(err))
 	}
 	return v
 }
@@ -61,11 +61,19 @@ func try[T any](t testing.TB, v T, err error) T {
 		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
 			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
 		}
-		t.Logf("SKIP real Redis: %v (apt-get install redis-server)", err)
+		t.Logf("SKIP real Redis: %v%s", err, hint(err))
 		var zero T
 		return zero
 	}
 	return v
+}
+
+// hint says how to get redis-server when it is missing.
+func hint(err error) string {
+	if errors.Is(err, errNoBinary) {
+		return " (apt-get install redis-server)"
+	}
+	return ""
 }
 
 func start(t testing.TB) (string, error) {
