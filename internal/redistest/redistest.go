@@ -99,6 +99,7 @@ func run(t testing.TB, port int, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
