@@ -80,6 +80,11 @@ Examples:
   # two instances sharing sessions and replay logs in Redis, with a fallback server
   mcpscope -u http://10.0.0.5:3001/mcp -u http://10.0.0.6:3001/mcp --store redis://127.0.0.1:6379/0
 
+  # the same on a Redis Cluster, on the master Sentinels name "mymaster", on TLS with a private CA
+  mcpscope -u http://10.0.0.5:3001/mcp --store redis+cluster://10.0.1.1:7000,10.0.1.2:7000,10.0.1.3:7000
+  mcpscope -u http://10.0.0.5:3001/mcp --store 'redis+sentinel://:PASSWORD@10.0.2.1:26379,10.0.2.2:26379/mymaster/0'
+  mcpscope -u http://10.0.0.5:3001/mcp --store rediss://cache.internal:6380/0 --store-ca-cert ca.pem
+
   # an OAuth-protected server: the client discovers and authorizes through mcpscope
   # (resource_metadata and the metadata's resource name mcpscope); with
   # --oauth-resource upstream both are left as the server sent them

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +48,7 @@ type options struct {
 	rulesFile     string
 	rulesWatcher  *rules.Watcher
 	storeURL      string
+	storeCACert   string
 	sessionTTL    time.Duration
 	resume        store.LogLimits
 	recordFile    string
@@ -96,7 +99,8 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultResponseHeaderTimeout, "how long to wait for the upstream's response headers (never applies to an open stream)")
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
-	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or redis://HOST:PORT/DB to share sessions between instances")
+	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or a Redis shared between instances: redis://HOST:PORT/DB, rediss://... (TLS), redis+cluster://HOST:PORT,HOST2:PORT2 (a cluster), redis+sentinel://HOST:PORT,HOST2:PORT2/MASTER (Sentinel); see README \"Sessions\"")
+	fs.StringVar(&o.storeCACert, "store-ca-cert", "", "trust the CA certificates in this PEM file (instead of the system's) for a rediss:// --store")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", store.DefaultTTL, "forget a session idle this long")
 	fs.IntVar(&o.resume.Events, "resume-events", 1000, "replay log per stream, for streams whose event ids mcpscope mints (a rule changed them, or the upstream gives no ids): events kept; 0 never mints ids")
 	fs.IntVar(&o.resume.Bytes, "resume-bytes", 4<<20, "replay log per stream: bytes of events kept (the newest event always is)")
@@ -163,18 +167,22 @@ func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Pr
 	default:
 		return nil, fmt.Errorf("--oauth-resource %q: want proxy or upstream", o.oauthResource)
 	}
+	memory := o.storeURL == "" || o.storeURL == "memory"
+	if memory && o.storeCACert != "" {
+		return nil, errors.New("--store-ca-cert: only a rediss:// --store uses TLS")
+	}
 	switch {
-	case o.storeURL == "" || o.storeURL == "memory":
+	case memory:
 		p.Store = store.NewMemory(o.sessionTTL)
 		p.ReplayLog = store.NewMemoryLog(o.resume)
-	case strings.HasPrefix(o.storeURL, "redis://") || strings.HasPrefix(o.storeURL, "rediss://"):
-		s, err := store.NewRedis(o.storeURL, o.sessionTTL)
+	case strings.HasPrefix(o.storeURL, "redis"):
+		s, err := o.openRedis()
 		if err != nil {
 			return nil, err
 		}
 		p.Store, p.ReplayLog = s, s.EventLog(o.resume)
 	default:
-		return nil, fmt.Errorf("--store %q: want memory or redis://HOST:PORT/DB", o.storeURL)
+		return nil, fmt.Errorf("--store %q: want memory or a Redis URL (redis://, rediss://, redis+cluster://, redis+sentinel://)", o.storeURL)
 	}
 	p.DrainFor = o.resume.Age
 	if o.resume.Events <= 0 {
@@ -189,6 +197,27 @@ func (o *options) newProxy(upstreams []*url.URL, logger *slog.Logger) (*proxy.Pr
 		p.SetRules(set)
 	}
 	return p, nil
+}
+
+// openRedis opens the --store Redis, trusting --store-ca-cert's CAs if set.
+func (o *options) openRedis() (*store.Redis, error) {
+	opts := store.RedisOptions{TTL: o.sessionTTL}
+	if o.storeCACert != "" {
+		pem, err := os.ReadFile(o.storeCACert)
+		if err != nil {
+			return nil, fmt.Errorf("--store-ca-cert: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--store-ca-cert %s: no PEM certificate in it", o.storeCACert)
+		}
+		opts.TLS = &tls.Config{RootCAs: pool}
+	}
+	s, err := store.OpenRedis(o.storeURL, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--store: %w", err)
+	}
+	return s, nil
 }
 
 // watchRules reloads the rules file on change until ctx ends.

@@ -12,14 +12,46 @@ import (
 	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
-// TestTwoInstancesShareSessions runs two mcpscope processes on one real
-// Redis: a session initialized through A is used through B, and a DELETE
-// through B ends it for A.
+// TestTwoInstancesShareSessions runs two mcpscope instances on one real
+// Redis, deployed each way --store reaches (one server, a cluster of three,
+// a master through its Sentinel, and each over TLS with a private CA): a
+// session
+// initialized through A is used through B, and a DELETE through B ends it
+// for A.
 func TestTwoInstancesShareSessions(t *testing.T) {
-	redis := "redis://" + redistest.Start(t) + "/0"
+	for name, store := range map[string]func(t *testing.T) []string{
+		"redis-server": func(t *testing.T) []string { return []string{"redis://" + redistest.Start(t) + "/0"} },
+		"cluster": func(t *testing.T) []string {
+			return []string{"redis+cluster://" + strings.Join(redistest.StartCluster(t, 3), ",")}
+		},
+		"sentinel": func(t *testing.T) []string {
+			return []string{"redis+sentinel://" + redistest.StartSentinel(t) + "/" + redistest.SentinelMaster}
+		},
+		"rediss": func(t *testing.T) []string {
+			addr, ca := redistest.StartTLS(t)
+			return []string{"rediss://" + addr + "/0", "--store-ca-cert", ca}
+		},
+		"rediss+cluster": func(t *testing.T) []string {
+			addrs, ca := redistest.StartTLSCluster(t, 3)
+			return []string{"rediss+cluster://" + strings.Join(addrs, ","), "--store-ca-cert", ca}
+		},
+		"rediss+sentinel": func(t *testing.T) []string {
+			addr, ca := redistest.StartTLSSentinel(t)
+			return []string{"rediss+sentinel://" + addr + "/" + redistest.SentinelMaster, "--store-ca-cert", ca}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel() // a cluster takes two seconds to form: the others meanwhile
+			twoInstancesShareSessions(t, store(t))
+		})
+	}
+}
+
+func twoInstancesShareSessions(t *testing.T, store []string) {
 	up := mcptest.StartUpstream(t, mcpserver.Stateful)
-	a, _ := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--store", redis)
-	b, _ := startCLI(t, "-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--store", redis)
+	args := append([]string{"-u", up.URL, "--headless", "-l", "127.0.0.1:0", "--store"}, store...)
+	a, _ := startCLI(t, args...)
+	b, _ := startCLI(t, args...)
 	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, "http://"+a+"/mcp", mcptest.ClientOptions{DisableStandaloneSSE: true})
 	session := cs.ID()
 	version := cs.InitializeResult().ProtocolVersion
@@ -65,5 +97,27 @@ func TestDeadRedisIsNamedAtStart(t *testing.T) {
 		`warning: (session store \(redis\) at redis://\S+: .*refused.*)`, `listening on http://(\S+)`)
 	if !strings.Contains(found[0], "until it answers") {
 		t.Errorf("the warning does not say what a dead store means: %q", found[0])
+	}
+}
+
+// TestBadStoreIsRefused: a malformed --store URL, or a CA file that is
+// missing or for a store without TLS, stops mcpscope at start (status 2)
+// with the wrong part named and no password shown.
+func TestBadStoreIsRefused(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--store", "redis+sentinel://app:hunter2@10.0.0.1:26379"}, `--store: session store redis+sentinel://app:xxxxx@10.0.0.1:26379: path "": want /MASTER`},
+		{[]string{"--store", "redis://app:hunter2@10.0.0.1:6379/0?dial_timout=2s"}, "unexpected option: dial_timout"},
+		{[]string{"--store", "memcached://10.0.0.1"}, "want memory or a Redis URL"},
+		{[]string{"--store", "memory", "--store-ca-cert", "ca.pem"}, "--store-ca-cert: only a rediss:// --store uses TLS"},
+		{[]string{"--store", "redis://127.0.0.1:1/0", "--store-ca-cert", "/nonexistent/ca.pem"}, "--store-ca-cert: open /nonexistent/ca.pem"},
+		{[]string{"--store", "redis://127.0.0.1:1/0", "--store-ca-cert", "go.mod"}, "--store-ca-cert go.mod: no PEM certificate"},
+	} {
+		status, _, stderr := runCLI("-u", append([]string{"http://127.0.0.1:1/mcp", "--headless", "-l", "127.0.0.1:0"}, c.args...)...)
+		if status != 2 || !strings.Contains(stderr, c.says) || strings.Contains(stderr, "hunter2") {
+			t.Errorf("%q: status %d, stderr %q; want 2 saying %q, no password", c.args, status, stderr, c.says)
+		}
 	}
 }

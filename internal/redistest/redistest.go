@@ -1,12 +1,25 @@
-// Package redistest starts a real redis-server for tests.
+// Package redistest starts real redis-server processes for tests: a single
+// server (Start), a cluster (StartCluster), a master watched by a Sentinel
+// (StartSentinel; StartFailover adds a replica), and each of them accepting
+// only TLS (StartTLS, StartTLSCluster, StartTLSSentinel) with certificates
+// made for the test. Every process is killed and waited for when the test
+// ends (t.Cleanup).
+//
+// Without the redis-server binary (or, for StartTLS, a build with TLS) the
+// Start functions skip the test with the reason and the Try functions log
+// it and return nothing; with MCPSCOPE_REQUIRE_REDIS=1 (as CI sets) both
+// fail the test instead.
 package redistest
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -17,13 +30,7 @@ import (
 func Start(t testing.TB) string {
 	t.Helper()
 	addr, err := start(t)
-	if err != nil {
-		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
-			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
-		}
-		t.Skipf("%v (apt-get install redis-server)", err)
-	}
-	return addr
+	return must(t, addr, err)
 }
 
 // TryStart is Start that returns "" instead of skipping, for tests that
@@ -31,38 +38,113 @@ func Start(t testing.TB) string {
 func TryStart(t testing.TB) string {
 	t.Helper()
 	addr, err := start(t)
+	return try(t, addr, err)
+}
+
+// must returns v, or skips (fails with MCPSCOPE_REQUIRE_REDIS=1) saying err.
+func must[T any](t testing.TB, v T, err error) T {
+	t.Helper()
 	if err != nil {
 		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
 			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
 		}
-		t.Logf("SKIP real Redis: %v (apt-get install redis-server)", err)
-		return ""
+		t.Skipf("%v%s", err, hint(err))
 	}
-	return addr
+	return v
+}
+
+// try returns v, or logs err and returns the zero value (fails with
+// MCPSCOPE_REQUIRE_REDIS=1).
+func try[T any](t testing.TB, v T, err error) T {
+	t.Helper()
+	if err != nil {
+		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
+			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
+		}
+		t.Logf("SKIP real Redis: %v%s", err, hint(err))
+		var zero T
+		return zero
+	}
+	return v
+}
+
+// hint says how to get redis-server when it is missing.
+func hint(err error) string {
+	if errors.Is(err, errNoBinary) {
+		return " (apt-get install redis-server)"
+	}
+	return ""
 }
 
 func start(t testing.TB) (string, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return "", fmt.Errorf("redis-server is not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
 		return "", err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	return run(t, port, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+}
+
+// errNoBinary says redis-server is absent.
+var errNoBinary = errors.New("redis-server is not installed")
+
+// run starts redis-server with args (a config file and/or options that
+// make it listen on port, on 127.0.0.1, with a --dir of the test's: a
+// replica writes the master's data there) and returns its address once it
+// accepts connections. The process is killed when the test ends.
+func run(t testing.TB, port int, args ...string) (string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", errNoBinary
+	}
+	cmd := exec.Command(bin, args...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-exited:
+			return "", fmt.Errorf("redis-server %q exited at start: %s", args, bytes.TrimSpace(out.Bytes()))
+		default:
+		}
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
 			return addr, nil
 		}
 	}
 	return "", fmt.Errorf("redis-server did not listen on %s", addr)
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer is a bytes.Buffer the process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }

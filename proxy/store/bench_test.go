@@ -55,7 +55,7 @@ func benchSession(initialize string) *Session {
 }
 
 // benchPopulate puts n sessions into s, from a few goroutines (a Redis Put
-// is two round trips), and returns their proxy ids.
+// is a round trip), and returns their proxy ids.
 func benchPopulate(b *testing.B, s Store, n int) []string {
 	b.Helper()
 	ids := make([]string, n)
@@ -98,8 +98,8 @@ func benchOrder(n int) []int32 {
 // restarted: one Lua script, one round trip, in Redis). The store holds
 // benchSessions sessions and each op looks up one chosen at random, so
 // ns/op is the store's cost per request. get+touch is the same work as two
-// calls (three round trips in Redis: GET, then Touch's GET and a pipeline of
-// two EXPIREs), as the proxy did before Lookup; get and touch time them
+// calls (two round trips in Redis: GET, then Touch's script), as the proxy
+// did before Lookup; get and touch time them
 // alone. lookup-parallel runs the request from GOMAXPROCS goroutines, which
 // shows the memory store's single mutex under contention.
 func BenchmarkLookup(b *testing.B) {

@@ -9,9 +9,10 @@ import (
 )
 
 // RedisLog keeps replay logs in Redis Streams, shared by every instance on
-// that Redis: a stream's log is the Redis stream PREFIX:events:<key>, one
+// that Redis: a stream's log is the Redis stream PREFIX:events:{<key>}, one
 // entry per event (fields seq, frame, cursor, at), with the bytes of its
-// frames counted under PREFIX:events:<key>:bytes. Each append trims the
+// frames counted under PREFIX:events:{<key>}:bytes (the hash tag puts both in
+// one cluster slot, a slot per stream). Each append trims the
 // oldest entries past Limits.Events and Limits.Bytes, in one Lua script, and
 // both keys expire Limits.Age after the last append.
 type RedisLog struct {
@@ -22,7 +23,7 @@ type RedisLog struct {
 // EventLog returns the replay log kept in this Redis.
 func (r *Redis) EventLog(l LogLimits) *RedisLog { return &RedisLog{Limits: l, r: r} }
 
-func (l *RedisLog) key(stream string) string { return l.r.Prefix + ":events:" + stream }
+func (l *RedisLog) key(stream string) string { return l.r.Prefix + ":events:{" + stream + "}" }
 
 // appendScript adds an event and trims the log. KEYS: the stream, its byte
 // counter. ARGV: seq, frame, cursor, at (ms), max events, max bytes, age

@@ -8,12 +8,10 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-
-	"github.com/mcpscope/mcpscope/internal/redistest"
 )
 
 // logBackends returns every replay log backend with the limits: memory,
-// miniredis and a real redis-server (see backends).
+// miniredis and each real Redis deployment (see realRedis).
 func logBackends(t *testing.T, l LogLimits) map[string]EventLog {
 	out := map[string]EventLog{"memory": NewMemoryLog(l)}
 	mr := miniredis.RunT(t)
@@ -23,13 +21,8 @@ func logBackends(t *testing.T, l LogLimits) map[string]EventLog {
 	}
 	t.Cleanup(func() { r.Close() })
 	out["miniredis"] = r.EventLog(l)
-	if addr := redistest.TryStart(t); addr != "" {
-		rr, err := NewRedis("redis://"+addr+"/0", time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rr.Close() })
-		out["redis-server"] = rr.EventLog(l)
+	for name, rr := range realRedis(t, time.Minute) {
+		out[name] = rr.EventLog(l)
 	}
 	return out
 }
@@ -37,6 +30,7 @@ func logBackends(t *testing.T, l LogLimits) map[string]EventLog {
 func frame(seq int64) string { return fmt.Sprintf("id: k/%d\ndata: {\"n\":%d}\n\n", seq, seq) }
 
 func TestEventLogContract(t *testing.T) {
+	t.Parallel() // real Redis deployments start alongside other tests
 	ctx := context.Background()
 	for name, log := range logBackends(t, LogLimits{Events: 5}) {
 		t.Run(name, func(t *testing.T) {
@@ -99,6 +93,7 @@ func TestMemoryLogBytesAndAge(t *testing.T) {
 // TestEventLogBytesBound: every backend evicts the oldest events past the
 // bytes limit, and keeps the newest even when it alone is over.
 func TestEventLogBytesBound(t *testing.T) {
+	t.Parallel() // real Redis deployments start alongside other tests
 	ctx := context.Background()
 	for name, log := range logBackends(t, LogLimits{Bytes: 3 * len(frame(1))}) {
 		t.Run(name, func(t *testing.T) {
