@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -16,21 +17,30 @@ import (
 // reason, or fails it when MCPSCOPE_REQUIRE_REDIS=1 (as CI sets).
 func Start(t testing.TB) string {
 	t.Helper()
-	addr, err := start(t)
+	addr, _ := StartKillable(t)
+	return addr
+}
+
+// StartKillable is Start that also returns a function that kills the
+// server (at once, SIGKILL) and waits for it to exit, for tests of Redis
+// going down.
+func StartKillable(t testing.TB) (addr string, kill func()) {
+	t.Helper()
+	addr, kill, err := start(t)
 	if err != nil {
 		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
 			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
 		}
 		t.Skipf("%v (apt-get install redis-server)", err)
 	}
-	return addr
+	return addr, kill
 }
 
 // TryStart is Start that returns "" instead of skipping, for tests that
 // run other backends too; with MCPSCOPE_REQUIRE_REDIS=1 it still fails.
 func TryStart(t testing.TB) string {
 	t.Helper()
-	addr, err := start(t)
+	addr, _, err := start(t)
 	if err != nil {
 		if os.Getenv("MCPSCOPE_REQUIRE_REDIS") == "1" {
 			t.Fatalf("%v, and MCPSCOPE_REQUIRE_REDIS=1", err)
@@ -41,28 +51,30 @@ func TryStart(t testing.TB) string {
 	return addr
 }
 
-func start(t testing.TB) (string, error) {
+// start runs redis-server; stop kills it (once; also at the test's end).
+func start(t testing.TB) (addr string, stop func(), err error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		return "", fmt.Errorf("redis-server is not installed")
+		return "", nil, fmt.Errorf("redis-server is not installed")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	stop = sync.OnceFunc(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(stop)
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return addr, nil
+			return addr, stop, nil
 		}
 	}
-	return "", fmt.Errorf("redis-server did not listen on %s", addr)
+	return "", nil, fmt.Errorf("redis-server did not listen on %s", addr)
 }
