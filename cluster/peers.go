@@ -226,7 +226,9 @@ func (p *Peers) Close() error {
 	return nil
 }
 
-func (p *Peers) broadcast() string          { return p.prefix + ":control" }
-func (p *Peers) channel(id string) string   { return p.prefix + ":control:" + id }
-func (p *Peers) instancesKey() string       { return p.prefix + ":instances" }
-func unreachable(op string, err error) error { return fmt.Errorf("%w (%s): %v", ErrUnreachable, op, err) }
+func (p *Peers) broadcast() string        { return p.prefix + ":control" }
+func (p *Peers) channel(id string) string { return p.prefix + ":control:" + id }
+func (p *Peers) instancesKey() string     { return p.prefix + ":instances" }
+func unreachable(op string, err error) error {
+	return fmt.Errorf("%w (%s): %v", ErrUnreachable, op, err)
+}
