@@ -140,6 +140,11 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		}
 		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, not only loopback: other machines can reach the proxy (requests are served only with an allowed Host and Origin)\n", where)
 	}
+	if o.peers, err = startPeers(o, p, stderr); err != nil {
+		ln.Close()
+		return err
+	}
+	defer o.peers.Close()
 	display := o.display(p, stdout, stderr, addr)
 	sub := subscribeDisplay(p.Bus)
 	defer sub.Close()
@@ -267,7 +272,7 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 		redactor = &record.Redactor{} // --no-redact: not Active, so /api/events redacts nothing, as --headless does
 	}
 	api := &http.Server{
-		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins, Redactor: redactor},
+		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins, Redactor: redactor, Peers: o.peers},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpscope/mcpscope/bridge"
 	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/cluster"
 	"github.com/mcpscope/mcpscope/hub"
 	"github.com/mcpscope/mcpscope/proxy"
 	"github.com/mcpscope/mcpscope/proxy/store"
@@ -46,6 +47,8 @@ type options struct {
 	rulesFile     string
 	rulesWatcher  *rules.Watcher
 	storeURL      string
+	instance      string         // --instance: the id among instances sharing a Redis store
+	peers         *cluster.Peers // set by serve with a Redis store: control across instances
 	sessionTTL    time.Duration
 	resume        store.LogLimits
 	recordFile    string
@@ -91,6 +94,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.control, "control", "", "serve the control API (JSON over HTTP) on this address, e.g. 127.0.0.1:7332")
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
 	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or redis://HOST:PORT/DB to share sessions between instances")
+	fs.StringVar(&o.instance, "instance", "", "this instance's id among those sharing a --store redis:// (default: host name and random digits); their control API and TUI reach each other's streams, e.g. --instance a")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", store.DefaultTTL, "forget a session idle this long")
 	fs.IntVar(&o.resume.Events, "resume-events", 1000, "replay log per stream, for streams whose event ids mcpscope mints (a rule changed them, or the upstream gives no ids): events kept; 0 never mints ids")
 	fs.IntVar(&o.resume.Bytes, "resume-bytes", 4<<20, "replay log per stream: bytes of events kept (the newest event always is)")

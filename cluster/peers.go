@@ -206,15 +206,24 @@ func Start(client redis.UniversalClient, local Local, o Options) (*Peers, error)
 	return p, nil
 }
 
-// ID is this instance's id.
-func (p *Peers) ID() string { return p.id }
+// ID is this instance's id; "" for nil Peers (an instance alone).
+func (p *Peers) ID() string {
+	if p == nil {
+		return ""
+	}
+	return p.id
+}
 
 // Refused counts the messages refused so far (too large, malformed).
 func (p *Peers) Refused() int64 { return p.refused.Load() }
 
 // Close leaves the instance set, unsubscribes and waits for the
-// goroutines to end; requests in flight fail. It is idempotent.
+// goroutines to end; requests in flight fail. It is idempotent, and does
+// nothing on nil Peers.
 func (p *Peers) Close() error {
+	if p == nil {
+		return nil
+	}
 	p.closed.Do(func() {
 		p.cancel()
 		p.ps.Close()

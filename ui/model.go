@@ -42,6 +42,7 @@ type Info struct {
 	ReadOnly  bool   // a recording (mcpscope open): nothing can be paused
 	Source    string // with ReadOnly: the recording shown
 	Store     string // where sessions are kept ("memory", "redis://...")
+	Instance  string // this instance's id among those sharing the store ("" alone)
 }
 
 // Options configure the model.

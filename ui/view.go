@@ -130,6 +130,9 @@ func (m *Model) statusBar() string {
 	if m.info.Store != "" {
 		parts = append(parts, "sessions: "+termtext.Safe(m.info.Store))
 	}
+	if m.info.Instance != "" {
+		parts = append(parts, "instance "+termtext.Safe(m.info.Instance))
+	}
 	return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 }
 
