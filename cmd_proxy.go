@@ -72,6 +72,12 @@ Examples:
   # two instances sharing sessions and replay logs in Redis, with a fallback server
   mcpscope -u http://10.0.0.5:3001/mcp -u http://10.0.0.6:3001/mcp --store redis://127.0.0.1:6379/0
 
+  # with a shared store, each instance's control API reaches the others' streams:
+  # list every instance's, pause instance a's stream st-3 (through instance b)
+  mcpscope -u http://10.0.0.5:3001/mcp --store redis://127.0.0.1:6379/0 --instance b --control 127.0.0.1:7333 --control-token T
+  curl -H 'Authorization: Bearer T' 'http://127.0.0.1:7333/api/streams?all=1'
+  curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7333/api/streams/st-3@a/pause
+
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
   curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7332/api/pause
