@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpscope/mcpscope/internal/redistest"
 )
@@ -51,5 +52,35 @@ func TestRedisDownMidway(t *testing.T) {
 	}
 	if !s.flowing() {
 		t.Fatal("resumed locally on A, but nothing arrives")
+	}
+}
+
+// TestRedisBackRestoresRemoteControl: after Redis comes back (empty), the
+// instances enter the set again at their next heartbeat, resubscribe, and
+// remote control works again.
+func TestRedisBackRestoresRemoteControl(t *testing.T) {
+	addr, kill := redistest.StartKillable(t)
+	up := upstream(t)
+	a, b := startInstance(t, "A", addr, up), startInstance(t, "B", addr, up)
+	s := openStream(t, a)
+	listing := b.waitForList(t, "/api/streams?all=1", func(o map[string]any) bool { return len(entries(o, "streams")) == 1 })
+	ref := entries(listing, "streams")[0]["ref"].(string)
+	kill()
+	if status, obj, _ := b.call(t, "POST", "/api/streams/"+ref+"/pause"); status != http.StatusServiceUnavailable {
+		t.Fatalf("remote pause with Redis down: %d %v, want 503", status, obj)
+	}
+	redistest.Restart(t, addr)
+	var status int
+	var obj map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if status, obj, _ = b.call(t, "POST", "/api/streams/"+ref+"/pause"); status == 200 {
+			break
+		}
+	}
+	if status != 200 {
+		t.Fatalf("remote pause after Redis came back: %d %v", status, obj)
+	}
+	if !s.held() {
+		t.Error("paused through B after Redis came back, but A forwards events")
 	}
 }

@@ -63,6 +63,28 @@ func start(t testing.TB) (addr string, stop func(), err error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
+	return startOn(t, bin, port)
+}
+
+// Restart runs a fresh, empty redis-server on addr, where one started by
+// StartKillable was killed, and returns its kill function.
+func Restart(t testing.TB, addr string) (kill func()) {
+	t.Helper()
+	_, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server is not installed")
+	}
+	_, kill, err = startOn(t, bin, port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kill
+}
+
+// startOn runs bin on a loopback port and waits until it listens.
+func startOn(t testing.TB, bin string, port int) (addr string, stop func(), err error) {
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
