@@ -11,7 +11,8 @@ import (
 )
 
 // Unreached is an instance a request did not reach or that did not answer
-// ("redis" when Redis itself did not), or whose answer was incomplete.
+// ("redis" when Redis itself did not, "others" when the request was not
+// sent: ErrBusy), or whose answer was incomplete.
 type Unreached struct {
 	Instance string `json:"instance"`
 	Error    string `json:"error"`
@@ -83,7 +84,7 @@ func (p *Peers) Act(ctx context.Context, kind, id, action, by string) (Outcome, 
 		if len(out.Applied) == 0 {
 			return out, err
 		}
-		out.Unreached = append(out.Unreached, Unreached{Instance: "redis", Error: err.Error()})
+		out.Unreached = append(out.Unreached, Unreached{Instance: unreachedName(err), Error: err.Error()})
 		return out, nil
 	}
 	var failed error
@@ -162,7 +163,7 @@ func (p *Peers) Sessions(ctx context.Context, all bool) (entries []SessionEntry,
 func (p *Peers) gather(ctx context.Context, op string, add func(message)) (unreached []Unreached) {
 	replies, missing, err := p.ask(ctx, "", op, "", "")
 	if err != nil {
-		return []Unreached{{Instance: "redis", Error: err.Error()}}
+		return []Unreached{{Instance: unreachedName(err), Error: err.Error()}}
 	}
 	for _, instance := range sortedKeys(replies) {
 		m := replies[instance]
@@ -175,6 +176,15 @@ func (p *Peers) gather(ctx context.Context, op string, add func(message)) (unrea
 		unreached = append(unreached, Unreached{Instance: instance, Error: "did not answer within " + p.timeout.String()})
 	}
 	return unreached
+}
+
+// unreachedName is whom a request that reached nobody names: "redis"
+// when Redis did not answer, "others" when it was not sent (ErrBusy).
+func unreachedName(err error) string {
+	if errors.Is(err, ErrUnreachable) {
+		return "redis"
+	}
+	return "others"
 }
 
 func sortedKeys(m map[string]message) []string {

@@ -61,7 +61,7 @@ func (p *Peers) ask(ctx context.Context, to, op, id, by string) (map[string]mess
 	if err != nil {
 		return nil, nil, err
 	}
-	expect := slices.DeleteFunc(live, func(i string) bool { return i == p.id })
+	expect := slices.DeleteFunc(slices.Clone(live), func(i string) bool { return i == p.id })
 	channel := p.broadcast()
 	if to != "" {
 		if !slices.Contains(expect, to) {

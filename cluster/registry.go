@@ -21,8 +21,9 @@ import (
 func (p *Peers) staleAfter() time.Duration { return 3 * p.heartbeat }
 
 // checkUnique fails if another live instance has this id. A Redis that
-// does not answer is no reason to fail: it is asked again at each
-// heartbeat, and a duplicate then is logged.
+// does not answer is no reason to fail, and then goes unchecked: two
+// instances started with one id while Redis was down both answer its
+// requests (the caller takes the first answer).
 func (p *Peers) checkUnique() error {
 	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/mcpscope/mcpscope/proxy"
 )
@@ -54,8 +55,8 @@ func decode(payload string, limit int) (m message, ok bool) {
 		m.Corr == "" || len(m.Corr) > maxCorr || len(m.ID) > maxField || len(m.Op) > maxField || len(m.Result) > maxField {
 		return m, false
 	}
-	m.By = cut(m.By, maxBy)
-	m.Error = cut(m.Error, maxError)
+	m.By = printable(cut(m.By, maxBy))
+	m.Error = printable(cut(m.Error, maxError))
 	return m, true
 }
 
@@ -86,6 +87,17 @@ func encode(m message, limit int) []byte {
 			return data
 		}
 	}
+}
+
+// printable drops control characters (C0, DEL, C1) from text a peer sent,
+// which is shown to users.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // cut shortens s to at most n bytes.
