@@ -169,10 +169,10 @@ func (s *stream) flowing() bool {
 	return false
 }
 
-// held reports whether events have stopped: after a settling moment, none
+// held reports whether events have stopped: after half a second to settle, none
 // arrives for 700 ms (the upstream sends one every 5 ms).
 func (s *stream) held() bool {
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
 	start := s.events.Load()
 	time.Sleep(700 * time.Millisecond)
 	return s.events.Load() == start
