@@ -53,6 +53,9 @@ func (p *Peers) Act(ctx context.Context, kind, id, action, by string) (Outcome, 
 	remoteBy := by + "@" + p.id
 	if kind == "streams" {
 		stream, instance, qualified := strings.Cut(id, "@")
+		if qualified && !validID.MatchString(instance) {
+			return Outcome{}, fmt.Errorf("%w: %q: no instance can be named %q", proxy.ErrUnknownStream, id, instance)
+		}
 		if !qualified || instance == p.id {
 			err := act(stream, by)
 			if !qualified && errors.Is(err, proxy.ErrUnknownStream) {

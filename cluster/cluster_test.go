@@ -81,7 +81,7 @@ func TestPauseThroughAnotherInstance(t *testing.T) {
 	}
 
 	// Unknown ids answer 404, after asking the others.
-	for _, path := range []string{"/api/streams/st-999@A/pause", "/api/streams/st-1@Z/pause", "/api/streams/st-1/pause", "/api/sessions/nope/pause"} {
+	for _, path := range []string{"/api/streams/st-999@A/pause", "/api/streams/st-1@Z/pause", "/api/streams/st-1@/pause", "/api/streams/st-1/pause", "/api/sessions/nope/pause"} {
 		status, obj, _ := b.call(t, "POST", path)
 		if status != http.StatusNotFound {
 			t.Errorf("POST %s on B: %d %v, want 404", path, status, obj)
