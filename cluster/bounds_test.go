@@ -125,3 +125,21 @@ func TestDuplicateInstanceID(t *testing.T) {
 		t.Error("an id with a slash was accepted")
 	}
 }
+
+// TestListingCutToFit: a listing larger than the message limit is cut to
+// its newest entries, and the answer says so.
+func TestListingCutToFit(t *testing.T) {
+	addr := redistest.Start(t)
+	up := upstream(t)
+	a := startInstance(t, "A", addr, up, func(o *cluster.Options) { o.MaxMessage = 200 }) // less than a reply with one stream
+	b := startInstance(t, "B", addr, up)
+	openStream(t, a)
+	for deadline := time.Now().Add(5 * time.Second); len(a.p.Streams()) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	_, obj, _ := b.call(t, "GET", "/api/streams?all=1")
+	un, _ := obj["unreached"].([]any)
+	if len(entries(obj, "streams")) != 0 || len(un) != 1 || un[0].(map[string]any)["instance"] != "A" ||
+		!strings.Contains(un[0].(map[string]any)["error"].(string), "1 oldest entries left out") {
+		t.Errorf("A's listing over its message limit: %v, want no entry and A named as cut", obj)
+	}
+}
