@@ -9,7 +9,9 @@ import (
 )
 
 // Engine is a proxy whose stream and session control reaches the other
-// instances (Peers.Act), for the TUI: it has the methods of ui.Engine. An
+// instances (Peers.Act), for the TUI: it has the methods of ui.Engine. Its
+// listings add the other instances' streams and sessions as last seen
+// (engine_view.go), so they show in the TUI and can be paused there. An
 // act blocks for at most the Peers' timeout; one that left instances
 // unreached returns an error saying where it applied and where not.
 type Engine struct {
@@ -25,6 +27,7 @@ func (e Engine) ResumeSession(id, by string) error { return e.act("sessions", id
 
 func (e Engine) act(kind, id, action, by string) error {
 	out, err := e.Peers.Act(context.Background(), kind, id, action, by)
+	e.Peers.wakeView()
 	if err != nil || len(out.Unreached) == 0 {
 		return err
 	}

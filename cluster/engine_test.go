@@ -67,3 +67,44 @@ func TestEngineReachesOtherInstances(t *testing.T) {
 		t.Error("A did not apply the pause")
 	}
 }
+
+// TestEngineShowsOtherInstances: B's TUI engine lists A's stream (by its
+// ref) and A's session, from a view refreshed in the background, and
+// shows a pause made through it.
+func TestEngineShowsOtherInstances(t *testing.T) {
+	addr := redistest.Start(t)
+	up := upstream(t)
+	a, b := startInstance(t, "A", addr, up), startInstance(t, "B", addr, up)
+	s := openStream(t, a)
+	engine := cluster.Engine{Proxy: b.p, Peers: b.peers}
+	find := func(paused bool) (proxy.StreamInfo, bool) {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			for _, st := range engine.Streams() {
+				if strings.HasSuffix(st.ID, "@A") && st.Session == s.session && st.Paused == paused {
+					return st, true
+				}
+			}
+		}
+		return proxy.StreamInfo{}, false
+	}
+	st, ok := find(false)
+	if !ok {
+		t.Fatalf("B's engine never listed A's stream; it lists %+v", engine.Streams())
+	}
+	var listed bool
+	for _, ss := range engine.Sessions() {
+		listed = listed || (ss.ID == s.session && ss.Streams == 1)
+	}
+	if !listed {
+		t.Errorf("B's engine sessions %+v lack A's session with its stream", engine.Sessions())
+	}
+	if err := engine.PauseStream(st.ID, "tui"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := find(true); !ok {
+		t.Error("B's engine never showed A's stream paused")
+	}
+	if !s.held() {
+		t.Error("A's stream, paused from B's engine, still flows")
+	}
+}

@@ -132,6 +132,7 @@ type Peers struct {
 
 	mu      sync.Mutex
 	pending map[string]*call // by correlation id
+	remote  remoteView       // the TUI's view of the other instances (engine_view.go)
 
 	refused atomic.Int64 // messages refused: too large, malformed, invalid
 }
@@ -225,7 +226,9 @@ func (p *Peers) Close() error {
 		return nil
 	}
 	p.closed.Do(func() {
+		p.mu.Lock() // so view starts no goroutine past this point
 		p.cancel()
+		p.mu.Unlock()
 		p.ps.Close()
 		p.wg.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
