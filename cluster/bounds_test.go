@@ -50,13 +50,12 @@ func TestHostilePeerIsRefused(t *testing.T) {
 
 // TestSilentInstanceIsNamed: an instance that is registered but does not
 // answer is named, in a 504 when nobody else applied the act and in the
-// listing's unreached; nothing waits past the timeout, and requests in
-// flight are bounded.
+// listing's unreached; nothing waits past the timeout.
 func TestSilentInstanceIsNamed(t *testing.T) {
 	addr := redistest.Start(t)
 	up := upstream(t)
 	a := startInstance(t, "A", addr, up)
-	b := startInstance(t, "B", addr, up, func(o *cluster.Options) { o.MaxInflight = 1 })
+	b := startInstance(t, "B", addr, up)
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	// ghost's heartbeat is in the future: live for the whole test, and never answering.
@@ -86,21 +85,6 @@ func TestSilentInstanceIsNamed(t *testing.T) {
 		t.Errorf("listing with ghost silent: %v, want A's stream and ghost unreached", obj)
 	}
 
-	// MaxInflight 1: a second remote request while one waits is refused at once.
-	var wg sync.WaitGroup
-	wg.Go(func() { // not b.call: no t.Fatal off the test's goroutine
-		req, _ := http.NewRequest("GET", b.api+"/api/streams?all=1", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		if resp, err := b.client.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	time.Sleep(300 * time.Millisecond)
-	status, obj, _ = b.call(t, "POST", "/api/streams/st-1@A/pause")
-	if msg, _ := obj["error"].(string); status != http.StatusServiceUnavailable || !strings.Contains(msg, "in flight") {
-		t.Errorf("a second remote request past MaxInflight: %d %v, want 503 busy", status, obj)
-	}
-	wg.Wait()
 }
 
 // TestDuplicateInstanceID: a second instance with a live instance's id is
@@ -142,4 +126,32 @@ func TestListingCutToFit(t *testing.T) {
 		!strings.Contains(un[0].(map[string]any)["error"].(string), "1 oldest entries left out") {
 		t.Errorf("A's listing over its message limit: %v, want no entry and A named as cut", obj)
 	}
+}
+
+// TestInflightBound: past MaxInflight remote requests at once, another is
+// refused at once (503, Retry-After) instead of queued.
+func TestInflightBound(t *testing.T) {
+	addr := redistest.Start(t)
+	up := upstream(t)
+	startInstance(t, "A", addr, up)
+	b := startInstance(t, "B", addr, up, func(o *cluster.Options) { o.MaxInflight, o.Timeout = 1, 5*time.Second })
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	if err := rdb.ZAdd(context.Background(), "mcpscope:instances", redis.Z{Score: float64(time.Now().Add(time.Hour).UnixMilli()), Member: "ghost"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { // waits the 5 s for ghost; not b.call: no t.Fatal off the test's goroutine
+		req, _ := http.NewRequest("GET", b.api+"/api/streams?all=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := b.client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})
+	time.Sleep(time.Second)
+	status, obj, _ := b.call(t, "POST", "/api/streams/st-1@A/pause")
+	if msg, _ := obj["error"].(string); status != http.StatusServiceUnavailable || !strings.Contains(msg, "in flight") {
+		t.Errorf("a second remote request past MaxInflight: %d %v, want 503 busy", status, obj)
+	}
+	wg.Wait()
 }
