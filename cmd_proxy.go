@@ -90,6 +90,12 @@ Examples:
   # --oauth-resource upstream both are left as the server sent them
   mcpscope -u https://mcp.example.com/mcp --oauth-resource upstream
 
+  # with a shared store, each instance's control API reaches the others' streams:
+  # list every instance's, pause instance a's stream st-3 (through instance b)
+  mcpscope -u http://10.0.0.5:3001/mcp --store redis://127.0.0.1:6379/0 --instance b --control 127.0.0.1:7333 --control-token T
+  curl -H 'Authorization: Bearer T' 'http://127.0.0.1:7333/api/streams?all=1'
+  curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7333/api/streams/st-3@a/pause
+
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
   curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7332/api/pause
@@ -158,6 +164,11 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		}
 		fmt.Fprintf(stderr, "mcpscope: warning: listening on %s, not only loopback: other machines can reach the proxy (requests are served only with an allowed Host and Origin)\n", where)
 	}
+	if o.peers, err = startPeers(o, p, stderr); err != nil {
+		ln.Close()
+		return err
+	}
+	defer o.peers.Close()
 	display := o.display(p, stdout, stderr, addr)
 	sub := subscribeDisplay(p.Bus)
 	defer sub.Close()
@@ -286,7 +297,7 @@ func startControl(o *options, p *proxy.Proxy, stderr io.Writer, failed chan<- er
 		redactor = &record.Redactor{} // --no-redact: not Active, so /api/events redacts nothing, as --headless does
 	}
 	api := &http.Server{
-		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins, Redactor: redactor},
+		Handler:           &control.Server{Proxy: p, Token: token, AllowedHosts: o.allowHosts, AllowedOrigins: o.allowOrigins, Redactor: redactor, Peers: o.peers},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {

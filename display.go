@@ -52,9 +52,9 @@ func (o *options) display(p *proxy.Proxy, stdout, stderr io.Writer, addr string)
 	}
 	o.tui = true
 	upstream, _ := redactor.URL(p.Upstream.Redacted()) // screenshots are shared too
-	info := ui.Info{Listen: addr, Upstream: upstream, Recording: o.recordFile, Store: p.Store.Name(), Insecure: o.upstreamTLS.Insecure}
+	info := ui.Info{Listen: addr, Upstream: upstream, Recording: o.recordFile, Store: p.Store.Name(), Insecure: o.upstreamTLS.Insecure, Instance: o.peers.ID()}
 	return func(ctx context.Context, sub *proxy.Subscription) error {
-		return ui.Run(ctx, p, sub, ui.Options{Info: info, MaxRows: o.uiRows, HungAfter: o.hungAfter,
+		return ui.Run(ctx, o.engine(p), sub, ui.Options{Info: info, MaxRows: o.uiRows, HungAfter: o.hungAfter,
 			Progress: o.progress, Theme: o.theme, NoMouse: o.noMouse, ExportDir: o.exportDir})
 	}
 }

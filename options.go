@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpscope/mcpscope/bridge"
 	"github.com/mcpscope/mcpscope/checks"
+	"github.com/mcpscope/mcpscope/cluster"
 	"github.com/mcpscope/mcpscope/hub"
 	"github.com/mcpscope/mcpscope/proxy"
 	"github.com/mcpscope/mcpscope/proxy/store"
@@ -49,6 +50,8 @@ type options struct {
 	rulesWatcher  *rules.Watcher
 	storeURL      string
 	storeCACert   string
+	instance      string         // --instance: the id among instances sharing a Redis store
+	peers         *cluster.Peers // set by serve with a Redis store: control across instances
 	sessionTTL    time.Duration
 	resume        store.LogLimits
 	recordFile    string
@@ -101,6 +104,7 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.controlToken, "control-token", "", "bearer token the control API requires (default: a random one, printed at start)")
 	fs.StringVar(&o.storeURL, "store", "memory", "where the session map lives: memory, or a Redis shared between instances: redis://HOST:PORT/DB, rediss://... (TLS), redis+cluster://HOST:PORT,HOST2:PORT2 (a cluster), redis+sentinel://HOST:PORT,HOST2:PORT2/MASTER (Sentinel); see README \"Sessions\"")
 	fs.StringVar(&o.storeCACert, "store-ca-cert", "", "trust the CA certificates in this PEM file (instead of the system's) for a rediss:// --store")
+	fs.StringVar(&o.instance, "instance", "", "this instance's id among those sharing a --store redis:// (default: host name and random digits); their control API and TUI reach each other's streams, e.g. --instance a")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", store.DefaultTTL, "forget a session idle this long")
 	fs.IntVar(&o.resume.Events, "resume-events", 1000, "replay log per stream, for streams whose event ids mcpscope mints (a rule changed them, or the upstream gives no ids): events kept; 0 never mints ids")
 	fs.IntVar(&o.resume.Bytes, "resume-bytes", 4<<20, "replay log per stream: bytes of events kept (the newest event always is)")

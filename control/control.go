@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpscope/mcpscope/cluster"
 	"github.com/mcpscope/mcpscope/internal/hostguard"
 	"github.com/mcpscope/mcpscope/proxy"
 	"github.com/mcpscope/mcpscope/record"
@@ -46,6 +47,11 @@ type Server struct {
 	// sends, as from recordings. Nil means record.NewRedactor(nil) (the
 	// defaults); &record.Redactor{} redacts nothing at all (URLs included).
 	Redactor *record.Redactor
+
+	// Peers, when set (--store redis://), carries stream and session
+	// control to the instances that share the store, and lists their
+	// entries (see cluster.go).
+	Peers *cluster.Peers
 }
 
 // NewToken returns a random token (128 bits, hex).
@@ -98,8 +104,8 @@ type endpoint struct {
 // endpoints is what GET /api answers: the API's routes, as the README's
 // table lists them.
 var endpoints = []endpoint{
-	{"GET", "/api/sessions", "sessions seen: id, first and last seen, requests, open streams, events, bytes, paused"},
-	{"GET", "/api/streams", "open streams: id, session, kind, state (flowing, paused, held), events, bytes, paused, held bytes"},
+	{"GET", "/api/sessions", "sessions seen (with a shared store, ?all=1: every instance's): id, first and last seen, requests, open streams, events, bytes, paused"},
+	{"GET", "/api/streams", "open streams (with a shared store, ?all=1: every instance's; st-3@A names instance A's): id, session, kind, state (flowing, paused, held), events, bytes, paused, held bytes"},
 	{"POST", "/api/streams/{id}/pause", "pause one stream"},
 	{"POST", "/api/streams/{id}/resume", "resume one stream"},
 	{"POST", "/api/streams/{id}/step", "let one event of a paused stream through"},
@@ -128,6 +134,10 @@ func (s *Server) serveTop(w http.ResponseWriter, r *http.Request, what string) {
 	if r.Method != method {
 		w.Header().Set("Allow", method)
 		writeError(w, http.StatusMethodNotAllowed, "use "+method+" for /api/"+what)
+		return
+	}
+	if s.Peers != nil && (what == "sessions" || what == "streams") {
+		s.serveClusterList(w, r, what)
 		return
 	}
 	switch what {
@@ -162,6 +172,10 @@ func (s *Server) serveAct(w http.ResponseWriter, r *http.Request, kind, id, acti
 	act := acts[kind+"/"+action]
 	if act == nil {
 		writeError(w, http.StatusNotFound, "no action "+strconv.Quote(action)+" on "+kind)
+		return
+	}
+	if s.Peers != nil {
+		s.serveClusterAct(w, r, kind, id, action)
 		return
 	}
 	err := act(id, actor)

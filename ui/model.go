@@ -43,6 +43,7 @@ type Info struct {
 	Source    string // with ReadOnly: the recording shown
 	Store     string // where sessions are kept ("memory", "redis://...")
 	Insecure  bool   // --insecure: the upstream's certificate is not verified
+	Instance  string // this instance's id among those sharing the store ("" alone)
 }
 
 // Options configure the model.

@@ -118,6 +118,9 @@ func (m *Model) statusBar() string {
 		parts = append(parts, "recording "+termtext.Safe(m.info.Source), plural.Count(len(m.traffic.visible), "row"))
 		return styleBar.Render(fixedStyled(strings.Join(parts, " │ "), m.width))
 	}
+	if m.info.Instance != "" { // first: the long parts after it are cut at the edge
+		parts = append(parts, "instance "+termtext.Safe(m.info.Instance))
+	}
 	parts = append(parts, plural.Count(len(m.streams), "stream"), fmt.Sprintf("%.0f ev/s", m.rate.perSecond()))
 	if m.dropped > 0 {
 		parts = append(parts, styleError.Render(fmt.Sprintf("%d dropped", m.dropped)))

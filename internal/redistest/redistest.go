@@ -33,6 +33,35 @@ func Start(t testing.TB) string {
 	return must(t, addr, err)
 }
 
+// StartKillable is Start that also returns a function that kills the
+// server (at once, SIGKILL) and waits for it to exit, for tests of Redis
+// going down.
+func StartKillable(t testing.TB) (addr string, kill func()) {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, kill, err = runKillable(t, port, serverArgs(t, port)...)
+	return must(t, addr, err), kill
+}
+
+// Restart runs a fresh, empty redis-server on addr, where one started by
+// StartKillable was killed, and returns its kill function.
+func Restart(t testing.TB, addr string) (kill func()) {
+	t.Helper()
+	_, portText, _ := net.SplitHostPort(addr)
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		t.Fatalf("redistest.Restart(%q): %v", addr, err)
+	}
+	_, kill, err = runKillable(t, port, serverArgs(t, port)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kill
+}
+
 // TryStart is Start that returns "" instead of skipping, for tests that
 // run other backends too; with MCPSCOPE_REQUIRE_REDIS=1 it still fails.
 func TryStart(t testing.TB) string {
@@ -81,7 +110,12 @@ func start(t testing.TB) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return run(t, port, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	return run(t, port, serverArgs(t, port)...)
+}
+
+// serverArgs are the options of a plain server on port.
+func serverArgs(t testing.TB, port int) []string {
+	return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir()}
 }
 
 // errNoBinary says redis-server is absent.
@@ -92,33 +126,41 @@ var errNoBinary = errors.New("redis-server is not installed")
 // replica writes the master's data there) and returns its address once it
 // accepts connections. The process is killed when the test ends.
 func run(t testing.TB, port int, args ...string) (string, error) {
+	addr, _, err := runKillable(t, port, args...)
+	return addr, err
+}
+
+// runKillable is run that also returns a function killing the server and
+// waiting for it to exit (once; the test's end calls it too).
+func runKillable(t testing.TB, port int, args ...string) (string, func(), error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		return "", errNoBinary
+		return "", nil, errNoBinary
 	}
 	cmd := exec.Command(bin, args...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	kill := sync.OnceFunc(func() { cmd.Process.Kill(); <-exited })
+	t.Cleanup(kill)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-exited:
-			return "", fmt.Errorf("redis-server %q exited at start: %s", args, bytes.TrimSpace(out.Bytes()))
+			return "", nil, fmt.Errorf("redis-server %q exited at start: %s", args, bytes.TrimSpace(out.Bytes()))
 		default:
 		}
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return addr, nil
+			return addr, kill, nil
 		}
 	}
-	return "", fmt.Errorf("redis-server did not listen on %s", addr)
+	return "", nil, fmt.Errorf("redis-server did not listen on %s", addr)
 }
 
 // freePort returns a loopback port that was free a moment ago.
