@@ -111,6 +111,11 @@ func (b *Builder) http(o *proxy.Observation) {
 	if len(ops) == 0 {
 		return
 	}
+	if h.NewSession != "" { // initialize: the session its answer creates
+		for _, c := range ops {
+			c.span.SetAttributes(attribute.String(attrSession, clip(h.NewSession)))
+		}
+	}
 	var kind, why string
 	switch {
 	case h.Error == clientLeft:
