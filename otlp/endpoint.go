@@ -100,4 +100,3 @@ func (c *counting) lastError() string {
 	}
 	return ""
 }
-

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -73,6 +74,7 @@ type Live struct {
 	builder  *Builder
 	done     chan struct{}
 	stopOnce sync.Once
+	stopped  atomic.Bool
 	report   Report
 }
 
@@ -92,26 +94,26 @@ func Start(b *proxy.Bus, opts Options) (*Live, error) {
 	}
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
 	c := &counting{SpanExporter: exp}
+	l := &Live{exp: c, done: make(chan struct{})}
 	if opts.Notice != nil {
 		var mu sync.Mutex
 		var last time.Time
+		every := noticeEvery
 		c.onFail = func(n int, err error) {
 			mu.Lock()
 			defer mu.Unlock()
-			if now := time.Now(); now.Sub(last) >= noticeEvery {
+			if l.stopped.Load() {
+				return // an export Stop gave up on, ending late: the report says it
+			}
+			if now := time.Now(); now.Sub(last) >= every {
 				last = now
 				opts.Notice(fmt.Sprintf("otlp: %s not accepted by %s (%d so far): %v", plural.Count(n, "span"), endpoint, c.failed.Load(), err))
 			}
 		}
 	}
-	tp := newProvider(c, opts.Version, false)
-	l := &Live{
-		sub:     b.Subscribe(subscriberBuffer, proxy.MaxBytes(subscriberBytes), proxy.Paced(proxy.PaceSmall, proxy.PacePause)),
-		tp:      tp,
-		exp:     c,
-		builder: NewBuilder(tp, opts.Version),
-		done:    make(chan struct{}),
-	}
+	l.tp = newProvider(c, opts.Version, false)
+	l.builder = NewBuilder(l.tp, opts.Version)
+	l.sub = b.Subscribe(subscriberBuffer, proxy.MaxBytes(subscriberBytes), proxy.Paced(proxy.PaceSmall, proxy.PacePause))
 	go l.run()
 	return l, nil
 }
@@ -138,6 +140,7 @@ func (l *Live) Stop(ctx context.Context) Report {
 		<-l.done
 		l.builder.Close(time.Now())
 		_ = l.tp.Shutdown(ctx) // on a deadline, what is unsent counts as dropped below
+		l.stopped.Store(true)
 		l.report = l.reportNow()
 	})
 	return l.report

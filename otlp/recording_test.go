@@ -41,7 +41,9 @@ func TestExportOfARecordingGivesTheLiveSpans(t *testing.T) {
 	}
 	sub := p.Bus.SubscribeLossless(record.LosslessBuffer)
 	recorded := make(chan error, 1)
-	go func() { recorded <- record.Record(context.Background(), sub, f, record.NewHeader(up.URL, true), record.NewRedactor(nil)) }()
+	go func() {
+		recorded <- record.Record(context.Background(), sub, f, record.NewHeader(up.URL, true), record.NewRedactor(nil))
+	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -122,4 +124,3 @@ func summary(spans []*tracepb.Span) []string {
 	sort.Strings(out)
 	return out
 }
-

@@ -22,11 +22,11 @@ const (
 	opExecuteTool = "execute_tool" // gen_ai.operation.name of a tools/call
 
 	// mcpscope's own.
-	attrDirection       = "mcpscope.direction"          // client_to_server or server_to_client
+	attrDirection       = "mcpscope.direction"           // client_to_server or server_to_client
 	attrUpstreamSession = "mcpscope.upstream_session.id" // the server's id of the session (mcpscope gives the client its own)
-	attrConnection      = "mcpscope.connection"         // sessionless traffic: the client connection it came on
-	attrRound           = "mcpscope.round"              // MRTR and task operations: the request's round
-	attrOperation       = "mcpscope.operation"          // the multi-request operation it belongs to
+	attrConnection      = "mcpscope.connection"          // sessionless traffic: the client connection it came on
+	attrRound           = "mcpscope.round"               // MRTR and task operations: the request's round
+	attrOperation       = "mcpscope.operation"           // the multi-request operation it belongs to
 	attrEventID         = "mcpscope.sse.event_id"
 	attrEventType       = "mcpscope.sse.event_type"
 	attrSize            = "mcpscope.size" // bytes of the event or message
@@ -38,9 +38,9 @@ const (
 	// error.type values where no JSON-RPC code says it (the conventions
 	// name tool_error; the others are mcpscope's, low-cardinality).
 	errToolError    = "tool_error"
-	errHTTP         = "http_error"      // the exchange failed before an answer: upstream unreachable, error status
-	errStreamClosed = "stream_closed"   // the stream closed before the answer
-	errCancelled    = "cancelled"       // notifications/cancelled named the request
-	errUnanswered   = "unanswered"      // no answer before the builder closed (or made room)
-	errClientLeft   = "client_left"     // the client disconnected before the upstream answered
+	errHTTP         = "http_error"    // the exchange failed before an answer: upstream unreachable, error status
+	errStreamClosed = "stream_closed" // the stream closed before the answer
+	errCancelled    = "cancelled"     // notifications/cancelled named the request
+	errUnanswered   = "unanswered"    // no answer before the builder closed (or made room)
+	errClientLeft   = "client_left"   // the client disconnected before the upstream answered
 )
