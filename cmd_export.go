@@ -49,6 +49,8 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.StringP("output", "o", "-", "write here instead of stdout ('-' is stdout)")
 	session := fs.StringP("session", "s", "", "export only this session (an id, or a unique prefix of one)")
 	paths := fs.StringSlice("redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.password (repeatable)")
+	collector := fs.String("otlp", "", "send the spans (as --format otlp makes them) to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318")
+	otlpProtocol := fs.String("otlp-protocol", "http/protobuf", "the encoding of --otlp: http/protobuf or http/json")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage+fs.FlagUsages()) }
 	if status, ok := parseFlags(fs, args, stderr); !ok {
 		return status
@@ -62,10 +64,14 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		name = formatFromExtension(*out)
 	}
-	f, err := record.ParseFormat(name)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcpscope export: %v\n", err)
-		return 2
+	toOTLP := strings.EqualFold(name, formatOTLP) || *collector != "" && *format == ""
+	var f string
+	if !toOTLP {
+		var err error
+		if f, err = record.ParseFormat(name); err != nil {
+			fmt.Fprintf(stderr, "mcpscope export: %v (or otlp)\n", err)
+			return 2
+		}
 	}
 
 	var obs []*record.Observation
@@ -85,6 +91,9 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		obs = record.SessionOf(obs, id)
 	}
 
+	if toOTLP {
+		return exportOTLP(obs, strings.EqualFold(name, formatOTLP), *out, *collector, *otlpProtocol, record.NewRedactor(*paths), stdout, stderr)
+	}
 	if f == record.FormatHAR {
 		if status, ok := harStdioNote(obs, input, stderr); !ok {
 			return status
@@ -92,6 +101,7 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	e := record.Exporter{Source: filepath.Base(input), Version: version, Redactor: record.NewRedactor(*paths)}
+	var err error
 	if *out == "-" || *out == "" {
 		bw := bufio.NewWriter(stdout)
 		err = e.Export(bw, obs, f)

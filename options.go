@@ -16,6 +16,7 @@ import (
 	"github.com/mcpscope/mcpscope/bridge"
 	"github.com/mcpscope/mcpscope/checks"
 	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/otlp"
 	"github.com/mcpscope/mcpscope/proxy"
 	"github.com/mcpscope/mcpscope/proxy/store"
 	"github.com/mcpscope/mcpscope/record"
@@ -73,6 +74,11 @@ type options struct {
 	// off; --hung-after bounds a request's wait before it is a finding.
 	noChecks  bool
 	hungAfter time.Duration
+
+	// OpenTelemetry (package otlp): --otlp, the collector spans go to;
+	// --otlp-protocol, their encoding.
+	otlp         string
+	otlpProtocol string
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
@@ -104,6 +110,8 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.hub, "hub", hub.DefaultPath(), "listen here for wrapped stdio servers (mcpscope wrap -- CMD); off: don't")
 	fs.BoolVar(&o.noChecks, "no-checks", false, "don't check the traffic against the MCP specification (findings: flag:finding in the UI; see README \"Protocol checks\")")
 	fs.DurationVar(&o.hungAfter, "hung-after", checks.DefaultHungAfter, "a request unanswered this long is reported (finding \"hung\"; HUNG in the stats view)")
+	fs.StringVar(&o.otlp, "otlp", "", "send one span per MCP operation to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318 (posted to /v1/traces); see README \"OpenTelemetry\"")
+	fs.StringVar(&o.otlpProtocol, "otlp-protocol", otlp.Protobuf, "the encoding of --otlp: http/protobuf or http/json")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 	registerTerminal(fs, &o.theme, &o.noMouse)
 }

@@ -82,7 +82,7 @@ func (b *Builder) requestAttributes(o *proxy.Observation) (string, []attribute.K
 		}
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
 		if u := gjson.Get(o.Body, "params.uri").String(); u != "" {
-			attrs = append(attrs, attribute.String(attrResourceURI, clip(u))) // not in the name: high cardinality
+			attrs = append(attrs, attribute.String(attrResourceURI, b.text(u))) // not in the name: high cardinality
 		}
 	}
 	return name, attrs
@@ -99,7 +99,7 @@ func requestID(raw string) string {
 
 // notificationAttributes are the event attributes of a notification on a
 // request's span: a progress notification's progress, total and message.
-func notificationAttributes(o *proxy.Observation) []attribute.KeyValue {
+func (b *Builder) notificationAttributes(o *proxy.Observation) []attribute.KeyValue {
 	if o.Method != "notifications/progress" {
 		return []attribute.KeyValue{attribute.Int(attrSize, len(o.Body))}
 	}
@@ -109,7 +109,7 @@ func notificationAttributes(o *proxy.Observation) []attribute.KeyValue {
 		attrs = append(attrs, attribute.Float64(attrProgressTotal, t.Float()))
 	}
 	if m := p.Get("message"); m.Exists() {
-		attrs = append(attrs, attribute.String(attrProgressMessage, clip(m.String())))
+		attrs = append(attrs, attribute.String(attrProgressMessage, b.text(m.String())))
 	}
 	return attrs
 }

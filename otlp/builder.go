@@ -22,6 +22,12 @@ import (
 // may borrow the proxy's buffers): what it keeps it copies, bounded by
 // MaxPending operations and maxSessions sessions.
 type Builder struct {
+	// Redact, if set, is applied to the free texts a span carries: status
+	// descriptions (error messages, HTTP failures, stream close reasons),
+	// resource URIs, progress messages, cancel reasons. Names, ids and
+	// methods are kept as they are; no message body goes on a span.
+	Redact func(string) string
+
 	tracer   trace.Tracer
 	pend     pending
 	sessions map[string]*sessionInfo
@@ -223,7 +229,7 @@ func (b *Builder) answer(o *proxy.Observation) {
 			code = "_OTHER"
 		}
 		c.span.SetAttributes(attribute.String(attrStatusCode, clip(code)), attribute.String(attrErrorType, clip(code)))
-		c.span.SetStatus(codes.Error, clip(msg))
+		c.span.SetStatus(codes.Error, b.text(msg))
 	case c.method == "tools/call" && strings.Contains(o.Body, `"isError"`) && gjson.Get(o.Body, "result.isError").Bool():
 		c.span.SetAttributes(attribute.String(attrErrorType, errToolError))
 		c.span.SetStatus(codes.Error, errToolError)
@@ -268,7 +274,7 @@ func (b *Builder) notification(o *proxy.Observation) {
 		if c := b.pend.byID[idKey(o.Session, o.Direction, id)]; c != nil {
 			b.pend.remove(c)
 			reason := gjson.Get(o.Body, "params.reason").String()
-			c.span.AddEvent(o.Method, trace.WithTimestamp(o.Time), trace.WithAttributes(attribute.String(attrReason, clip(reason))))
+			c.span.AddEvent(o.Method, trace.WithTimestamp(o.Time), trace.WithAttributes(attribute.String(attrReason, b.text(reason))))
 			why := "cancelled"
 			if reason != "" {
 				why += ": " + reason
@@ -285,7 +291,7 @@ func (b *Builder) notification(o *proxy.Observation) {
 			b.sseEvent(o, targets)
 		} else {
 			for _, c := range targets {
-				c.span.AddEvent(clip(o.Method), trace.WithTimestamp(o.Time), trace.WithAttributes(notificationAttributes(o)...))
+				c.span.AddEvent(clip(o.Method), trace.WithTimestamp(o.Time), trace.WithAttributes(b.notificationAttributes(o)...))
 			}
 		}
 		return
@@ -317,7 +323,7 @@ func (b *Builder) sseEvent(o *proxy.Observation, targets []*op) {
 		attrs = append(attrs, attribute.String(attrEventType, clip(o.EventType)))
 	}
 	if o.Method == "notifications/progress" {
-		attrs = append(attrs[:0], notificationAttributes(o)...) // within the per-event limit: progress says more than the framing
+		attrs = append(attrs[:0], b.notificationAttributes(o)...) // within the per-event limit: progress says more than the framing
 	}
 	for _, c := range targets {
 		c.span.AddEvent(name, trace.WithTimestamp(o.Time), trace.WithAttributes(attrs...))
@@ -330,12 +336,20 @@ func (b *Builder) end(c *op, t time.Time) {
 	c.span.End(trace.WithTimestamp(t))
 }
 
+// text returns s redacted (Redact) and clipped.
+func (b *Builder) text(s string) string {
+	if b.Redact != nil && s != "" {
+		s = b.Redact(s)
+	}
+	return clip(s)
+}
+
 // fail ends c's span at t with status Error.
 func (b *Builder) fail(c *op, t time.Time, kind, why string) {
 	if t.Before(c.started) {
 		t = c.started
 	}
 	c.span.SetAttributes(attribute.String(attrErrorType, kind))
-	c.span.SetStatus(codes.Error, clip(why))
+	c.span.SetStatus(codes.Error, b.text(why))
 	b.end(c, t)
 }

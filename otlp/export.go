@@ -20,7 +20,8 @@ type ExportOptions struct {
 	Endpoint string    // "": none
 	Protocol string    // Protobuf (default) or JSON
 	Version  string
-	Timeout  time.Duration // how long the collector may take for all; 0: 30 s
+	Timeout  time.Duration       // how long the collector may take for all; 0: 30 s
+	Redact   func(string) string // see Builder.Redact
 }
 
 // Export turns a recording's observations, in order, into spans (the same
@@ -58,6 +59,7 @@ func Export(obs []*proxy.Observation, opts ExportOptions) (Report, error) {
 		sdktrace.WithRawSpanLimits(spanLimits()),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))...)
 	b := NewBuilder(tp, opts.Version)
+	b.Redact = opts.Redact
 	var last time.Time
 	for _, o := range obs {
 		b.Observe(o)

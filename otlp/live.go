@@ -33,6 +33,9 @@ type Options struct {
 	// when the collector failed to take spans: the proxy's Notice puts it
 	// on the bus, where the UI shows it.
 	Notice func(string)
+	// Redact, if set, removes credentials from the free texts spans carry
+	// (error messages, URIs, progress messages); see Builder.Redact.
+	Redact func(string) string
 }
 
 // Report says what became of the spans.
@@ -113,6 +116,7 @@ func Start(b *proxy.Bus, opts Options) (*Live, error) {
 	}
 	l.tp = newProvider(c, opts.Version, false)
 	l.builder = NewBuilder(l.tp, opts.Version)
+	l.builder.Redact = opts.Redact
 	l.sub = b.Subscribe(subscriberBuffer, proxy.MaxBytes(subscriberBytes), proxy.Paced(proxy.PaceSmall, proxy.PacePause))
 	go l.run()
 	return l, nil

@@ -57,7 +57,7 @@ func TestLiveSpansOfAnSDKSession(t *testing.T) {
 			if report.Lost() || report.Sent == 0 || report.Sent != report.Spans {
 				t.Fatalf("report: %+v (%s)", report, report)
 			}
-			spans := col.spans(t)
+			spans := col.Spans(t)
 			if int64(len(spans)) != report.Sent {
 				t.Fatalf("collector has %d spans, the report says %d sent", len(spans), report.Sent)
 			}

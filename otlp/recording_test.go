@@ -98,7 +98,7 @@ func TestExportOfARecordingGivesTheLiveSpans(t *testing.T) {
 	if int64(len(exported)) != r.Spans {
 		t.Fatalf("%d spans in the file, %d made", len(exported), r.Spans)
 	}
-	if got, want := summary(exported), summary(col.spans(t)); !slices.Equal(got, want) {
+	if got, want := summary(exported), summary(col.Spans(t)); !slices.Equal(got, want) {
 		t.Errorf("exported spans\n%v\nlive spans\n%v", got, want)
 	}
 	call := named(exported, "tools/call progress")

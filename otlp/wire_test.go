@@ -79,7 +79,7 @@ func TestSpansLeaveTheWireUntouched(t *testing.T) {
 	if got[0] != sent[0] {
 		t.Errorf("the server got\n%s\nthe client sent\n%s", got[0], sent[0])
 	}
-	if len(named(col.spans(t), "tools/call progress")) != 1 {
+	if len(named(col.Spans(t), "tools/call progress")) != 1 {
 		t.Errorf("no span for the call")
 	}
 }
