@@ -164,7 +164,7 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 		stopChecks := checks.Start(p.Bus, checks.Options{HungAfter: o.hungAfter})
 		defer stopChecks()
 	}
-	if o.otlp != "" { // before the first request too; stopped last, once the proxy has published everything
+	if o.otlp != "" || o.otlpPropagate { // before the first request too; stopped last, once the proxy has published everything
 		stopOTLP, err := startOTLP(o, p, stderr)
 		if err != nil {
 			ln.Close()

@@ -27,6 +27,10 @@ type Builder struct {
 	// resource URIs, progress messages, cancel reasons. Names, ids and
 	// methods are kept as they are; no message body goes on a span.
 	Redact func(string) string
+	// Propagator, if set, is the one the proxy rewrites requests with
+	// (--otlp-propagate): a client's request gets the span id it wrote
+	// upstream, so the server's spans are its children.
+	Propagator *Propagator
 
 	tracer   trace.Tracer
 	pend     pending
@@ -196,6 +200,10 @@ func (b *Builder) request(o *proxy.Observation) {
 		b.fail(old, o.Time, errUnanswered, "mcpscope stopped waiting: too many requests pending")
 	}
 	ctx := parentOf(context.Background(), o.Body)
+	if b.Propagator != nil && o.Direction == proxy.ClientToServer && o.Exchange != "" && len(o.ID) > 0 {
+		tid, sid := b.Propagator.ids(o.Exchange, string(o.ID), trace.SpanContextFromContext(ctx))
+		ctx = context.WithValue(ctx, fixedIDsKey{}, fixedIDs{trace: tid, span: sid})
+	}
 	name, attrs := b.requestAttributes(o)
 	_, span := b.tracer.Start(ctx, name, trace.WithTimestamp(o.Time), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	c := &op{span: span, seq: o.Seq, session: strings.Clone(o.Session), exchange: strings.Clone(o.Exchange),

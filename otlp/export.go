@@ -33,12 +33,9 @@ func Export(obs []*proxy.Observation, opts ExportOptions) (Report, error) {
 	if opts.Out == nil && opts.Endpoint == "" {
 		return Report{}, errors.New("otlp export: nowhere to put the spans")
 	}
+	// The collector's exporter first: a bad URL returns before any
+	// batcher (and its goroutine) starts.
 	var batchers []sdktrace.TracerProviderOption
-	var file *jsonLines
-	if opts.Out != nil {
-		file = &jsonLines{w: opts.Out}
-		batchers = append(batchers, sdktrace.WithBatcher(file, sdktrace.WithBlocking(), sdktrace.WithMaxQueueSize(MaxQueueSize), sdktrace.WithMaxExportBatchSize(MaxExportBatch)))
-	}
 	var sent *counting
 	if opts.Endpoint != "" {
 		endpoint, err := ParseEndpoint(opts.Endpoint)
@@ -54,10 +51,16 @@ func Export(obs []*proxy.Observation, opts ExportOptions) (Report, error) {
 		batchers = append(batchers, sdktrace.WithBatcher(sent, sdktrace.WithBlocking(), sdktrace.WithMaxQueueSize(MaxQueueSize),
 			sdktrace.WithMaxExportBatchSize(MaxExportBatch), sdktrace.WithExportTimeout(exportTimeout)))
 	}
+	var file *jsonLines
+	if opts.Out != nil {
+		file = &jsonLines{w: opts.Out}
+		batchers = append(batchers, sdktrace.WithBatcher(file, sdktrace.WithBlocking(), sdktrace.WithMaxQueueSize(MaxQueueSize), sdktrace.WithMaxExportBatchSize(MaxExportBatch)))
+	}
 	tp := sdktrace.NewTracerProvider(append(batchers,
 		sdktrace.WithResource(newResource(opts.Version)),
 		sdktrace.WithRawSpanLimits(spanLimits()),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))...)
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		sdktrace.WithIDGenerator(idGenerator{}))...)
 	b := NewBuilder(tp, opts.Version)
 	b.Redact = opts.Redact
 	var last time.Time

@@ -42,6 +42,9 @@ func startProxy(t *testing.T, up *mcptest.Upstream, opts otlp.Options) (p *proxy
 	if opts.Version == "" {
 		opts.Version = "test"
 	}
+	if opts.Propagator != nil {
+		p.Propagate = opts.Propagator.Rewrite
+	}
 	live, err := otlp.Start(p.Bus, opts)
 	if err != nil {
 		t.Fatal(err)

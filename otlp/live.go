@@ -36,6 +36,9 @@ type Options struct {
 	// Redact, if set, removes credentials from the free texts spans carry
 	// (error messages, URIs, progress messages); see Builder.Redact.
 	Redact func(string) string
+	// Propagator is the proxy's, when it writes trace context upstream
+	// (proxy.Proxy.Propagate = Propagator.Rewrite); nil otherwise.
+	Propagator *Propagator
 }
 
 // Report says what became of the spans.
@@ -116,7 +119,7 @@ func Start(b *proxy.Bus, opts Options) (*Live, error) {
 	}
 	l.tp = newProvider(c, opts.Version, false)
 	l.builder = NewBuilder(l.tp, opts.Version)
-	l.builder.Redact = opts.Redact
+	l.builder.Redact, l.builder.Propagator = opts.Redact, opts.Propagator
 	l.sub = b.Subscribe(subscriberBuffer, proxy.MaxBytes(subscriberBytes), proxy.Paced(proxy.PaceSmall, proxy.PacePause))
 	go l.run()
 	return l, nil

@@ -58,6 +58,7 @@ func newProvider(exp sdktrace.SpanExporter, version string, blocking bool) *sdkt
 		sdktrace.WithResource(newResource(version)),
 		sdktrace.WithRawSpanLimits(spanLimits()),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		sdktrace.WithIDGenerator(idGenerator{}),
 		sdktrace.WithBatcher(exp, opts...),
 	)
 }
