@@ -16,10 +16,11 @@ import (
 	"github.com/mcpscope/mcpscope/record"
 )
 
-const exportUsage = `mcpscope export — turn a recording into HAR, Markdown or JSON Lines
+const exportUsage = `mcpscope export — turn a recording into HAR, Markdown, JSON Lines or OpenTelemetry spans
 
 Usage:
-  mcpscope export FILE [--format har|markdown|jsonl] [-o OUT] [--session ID]
+  mcpscope export FILE [--format har|markdown|jsonl|otlp] [-o OUT] [--session ID]
+  mcpscope export FILE --otlp URL      send the spans to a collector
 
 FILE is a recording (--record) or the output of --headless. Formats:
   har       HAR 1.2 for browser dev tools and HAR viewers: one entry per HTTP
@@ -29,6 +30,11 @@ FILE is a recording (--record) or the output of --headless. Formats:
   markdown  a readable transcript to paste into a bug report (also: md);
             stdio sessions are headed with their command
   jsonl     the observations again, as a recording (e.g. one session's)
+  otlp      one span per MCP operation (the spans --otlp sends live), as OTLP
+            JSON: one {"resourceSpans":[...]} per line, the file format of
+            the OpenTelemetry collector's otlpjsonfile receiver; --otlp URL
+            sends them to a collector (OTLP/HTTP) instead, or as well with
+            --format otlp (exit 1 if some were not delivered)
 Without --format, the format follows OUT's extension (.har, .md, .jsonl),
 else har. Every format redacts credentials (headers and query parameters
 named like auth, token, key, cookie..., secret arguments such as password or
@@ -39,6 +45,8 @@ Examples:
   mcpscope export traffic.jsonl -o traffic.har
   mcpscope export traffic.jsonl --format markdown --session K3PY > bug.md
   mcpscope export traffic.jsonl --format jsonl --session K3PY -o one-session.jsonl
+  mcpscope export traffic.jsonl --format otlp -o spans.jsonl
+  mcpscope export traffic.jsonl --otlp http://127.0.0.1:4318
 
 Flags:
 `

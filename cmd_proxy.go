@@ -74,6 +74,9 @@ Examples:
 
   # one span per MCP operation to an OpenTelemetry collector (OTLP/HTTP)
   mcpscope -u http://127.0.0.1:3001/mcp --otlp http://127.0.0.1:4318
+  # ... as JSON, and the server's spans join the trace: each request sent
+  # upstream carries mcpscope's traceparent in params._meta (bytes change)
+  mcpscope -u http://127.0.0.1:3001/mcp --otlp http://127.0.0.1:4318 --otlp-protocol http/json --otlp-propagate
 
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T

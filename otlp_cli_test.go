@@ -168,6 +168,14 @@ func TestOTLPFlagRefusesABadURL(t *testing.T) {
 	if status == 0 || !strings.Contains(errOut, "want an OTLP/HTTP collector URL") {
 		t.Errorf("export --otlp ftp://x: %d %s", status, errOut)
 	}
+	status, _, errOut = runCLI("-u", "http://127.0.0.1:1/mcp", "--headless", "-l", "127.0.0.1:0", "--hub", "off", "--otlp", "127.0.0.1:4318")
+	if status == 0 || !strings.Contains(errOut, "want an OTLP/HTTP collector URL") {
+		t.Errorf("--otlp without a scheme: %d %s", status, errOut)
+	}
+	status, _, errOut = runCLI("-u", "http://127.0.0.1:1/mcp", "--headless", "-l", "127.0.0.1:0", "--hub", "off", "--otlp-propagate")
+	if status == 0 || !strings.Contains(errOut, "--otlp-propagate needs --otlp") {
+		t.Errorf("--otlp-propagate alone: %d %s", status, errOut)
+	}
 	status, _, errOut = runCLI("export", exportSample, "--format", "otlp", "--otlp", "http://127.0.0.1:1", "--otlp-protocol", "grpc")
 	if status == 0 || !strings.Contains(errOut, "--otlp-protocol") {
 		t.Errorf("--otlp-protocol grpc: %d %s", status, errOut)

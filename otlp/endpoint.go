@@ -34,10 +34,7 @@ const (
 // gets OTLP's /v1/traces (a path given is used as it is).
 func ParseEndpoint(raw string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("--otlp %q: %w", raw, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return "", fmt.Errorf("--otlp %q: want an OTLP/HTTP collector URL, e.g. http://127.0.0.1:4318 (posted to /v1/traces)", raw)
 	}
 	if u.Path == "" || u.Path == "/" {
