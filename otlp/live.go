@@ -113,7 +113,11 @@ func Start(b *proxy.Bus, opts Options) (*Live, error) {
 			}
 			if now := time.Now(); now.Sub(last) >= every {
 				last = now
-				opts.Notice(fmt.Sprintf("otlp: %s not accepted by %s (%d so far): %v", plural.Count(n, "span"), endpoint, c.failed.Load(), err))
+				msg := fmt.Sprintf("otlp: %s not accepted by %s (%d so far): %v", plural.Count(n, "span"), endpoint, c.failed.Load(), err)
+				if opts.Redact != nil {
+					msg = opts.Redact(msg)
+				}
+				opts.Notice(msg)
 			}
 		}
 	}
