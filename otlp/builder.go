@@ -107,71 +107,6 @@ func (b *Builder) session(id string) *sessionInfo {
 	return s
 }
 
-// http notes an exchange's protocol version, and fails its operations when
-// it failed without an answer the client can read.
-func (b *Builder) http(o *proxy.Observation) {
-	h := o.HTTP
-	if h == nil {
-		return
-	}
-	if h.Revision != "" && o.Session != "" {
-		b.session(o.Session).revision = clip(h.Revision)
-	}
-	ops := b.pend.ofExchange(o.Exchange)
-	if len(ops) == 0 {
-		return
-	}
-	if h.NewSession != "" { // initialize: the session its answer creates
-		for _, c := range ops {
-			c.span.SetAttributes(attribute.String(attrSession, clip(h.NewSession)))
-		}
-	}
-	var kind, why string
-	switch {
-	case h.Error == clientLeft:
-		kind, why = errClientLeft, h.Error
-	case h.Error != "":
-		kind, why = errHTTP, h.Error
-	case h.Status >= 400 && !carriesMessages(h.ContentType):
-		kind, why = errHTTP, "upstream answered HTTP "+itoa(int64(h.Status))
-	default:
-		return
-	}
-	for _, c := range append([]*op(nil), ops...) {
-		b.pend.remove(c)
-		c.span.SetAttributes(attribute.String("http.response.status_code", itoa(int64(h.Status))))
-		b.fail(c, o.Time, kind, why)
-	}
-}
-
-// clientLeft is the error of an exchange whose client disconnected before
-// the upstream's headers (proxy/upstream.go).
-const clientLeft = "client disconnected before the upstream answered"
-
-func carriesMessages(contentType string) bool {
-	ct := strings.ToLower(contentType)
-	return strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/event-stream")
-}
-
-// streamClosed fails the operations a stream was to answer when it closed
-// before their answers. (A 2025 client may resume the stream and get the
-// answer later; the span has ended by then, and that answer is not
-// joined to it.)
-func (b *Builder) streamClosed(o *proxy.Observation) {
-	ops := b.pend.ofExchange(o.Exchange)
-	if len(ops) == 0 {
-		return
-	}
-	why := "stream closed before the answer"
-	if o.Reason != "" {
-		why += ": " + o.Reason
-	}
-	for _, c := range append([]*op(nil), ops...) {
-		b.pend.remove(c)
-		b.fail(c, o.Time, errStreamClosed, why)
-	}
-}
-
 func (b *Builder) message(o *proxy.Observation) {
 	switch o.Kind {
 	case proxy.KindRequest:
@@ -200,14 +135,25 @@ func (b *Builder) request(o *proxy.Observation) {
 		b.fail(old, o.Time, errUnanswered, "mcpscope stopped waiting: too many requests pending")
 	}
 	ctx := parentOf(context.Background(), o.Body)
+	if !trace.SpanContextFromContext(ctx).IsValid() && o.Direction == proxy.ServerToClient {
+		// A server's request (sampling, elicitation) on the stream that
+		// answers a client's request is part of that operation: its child.
+		if ops := b.pend.ofExchange(o.Exchange); len(ops) == 1 {
+			ctx = trace.ContextWithSpan(ctx, ops[0].span)
+		}
+	}
 	if b.Propagator != nil && o.Direction == proxy.ClientToServer && o.Exchange != "" && len(o.ID) > 0 {
 		tid, sid := b.Propagator.ids(o.Exchange, string(o.ID), trace.SpanContextFromContext(ctx))
 		ctx = context.WithValue(ctx, fixedIDsKey{}, fixedIDs{trace: tid, span: sid})
 	}
 	name, attrs := b.requestAttributes(o)
 	_, span := b.tracer.Start(ctx, name, trace.WithTimestamp(o.Time), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	c := &op{span: span, seq: o.Seq, session: strings.Clone(o.Session), exchange: strings.Clone(o.Exchange),
-		method: clip(o.Method), started: o.Time}
+	c := &op{span: span, seq: o.Seq, session: strings.Clone(o.Session), method: clip(o.Method), started: o.Time}
+	if o.Direction == proxy.ClientToServer {
+		// A server's request is answered on another exchange (the client's
+		// POST): the end of the stream that carried it ends nothing.
+		c.exchange = strings.Clone(o.Exchange)
+	}
 	if len(o.ID) > 0 && len(o.ID) <= maxValue {
 		c.idKey = idKey(c.session, o.Direction, strings.Clone(string(o.ID)))
 	}
@@ -222,6 +168,17 @@ func (b *Builder) request(o *proxy.Observation) {
 
 func (b *Builder) answer(o *proxy.Observation) {
 	c := b.pend.take(o.RequestSeq)
+	if c == nil && o.RequestSeq == 0 && len(o.ID) > 0 {
+		// The proxy pairs the server's answers with the client's requests;
+		// a client's answer to a server's request is paired here, by id.
+		asked := proxy.ServerToClient
+		if o.Direction == proxy.ServerToClient {
+			asked = proxy.ClientToServer
+		}
+		if c = b.pend.byID[idKey(o.Session, asked, string(o.ID))]; c != nil {
+			b.pend.remove(c)
+		}
+	}
 	if c == nil {
 		return // an answer to a request not seen (before the start, dropped, or already ended)
 	}
@@ -265,76 +222,6 @@ func (b *Builder) setProtocolVersion(c *op, o *proxy.Observation) {
 		if s.upstream != "" {
 			c.span.SetAttributes(attribute.String(attrUpstreamSession, s.upstream))
 		}
-	}
-}
-
-func (b *Builder) notification(o *proxy.Observation) {
-	var targets []*op
-	switch o.Method {
-	case "notifications/progress":
-		if t := gjson.Get(o.Body, "params.progressToken"); t.Exists() {
-			if c := b.pend.byToken[o.Session+"\x00"+t.Raw]; c != nil {
-				targets = []*op{c}
-			}
-		}
-	case "notifications/cancelled":
-		id := gjson.Get(o.Body, "params.requestId").Raw
-		if c := b.pend.byID[idKey(o.Session, o.Direction, id)]; c != nil {
-			b.pend.remove(c)
-			reason := gjson.Get(o.Body, "params.reason").String()
-			c.span.AddEvent(o.Method, trace.WithTimestamp(o.Time), trace.WithAttributes(attribute.String(attrReason, b.text(reason))))
-			why := "cancelled"
-			if reason != "" {
-				why += ": " + reason
-			}
-			b.fail(c, o.Time, errCancelled, why)
-			return
-		}
-	}
-	if targets == nil && o.Type == proxy.TypeSSEEvent {
-		targets = b.pend.ofExchange(o.Exchange) // a notification on the stream that answers a request
-	}
-	if len(targets) > 0 {
-		if o.Type == proxy.TypeSSEEvent && o.Exchange != "" {
-			b.sseEvent(o, targets)
-		} else {
-			for _, c := range targets {
-				c.span.AddEvent(clip(o.Method), trace.WithTimestamp(o.Time), trace.WithAttributes(b.notificationAttributes(o)...))
-			}
-		}
-		return
-	}
-	// A notification of its own: a span of no duration.
-	_, attrs := b.requestAttributes(o)
-	_, span := b.tracer.Start(parentOf(context.Background(), o.Body), clip(o.Method), trace.WithTimestamp(o.Time),
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	b.spans++
-	span.End(trace.WithTimestamp(o.Time))
-}
-
-// sseEvent adds an SSE event (and the message it carries) to the spans of
-// targets, as an event named after the message's method ("sse_event" for
-// an answer, or an event with no message).
-func (b *Builder) sseEvent(o *proxy.Observation, targets []*op) {
-	if len(targets) == 0 {
-		return
-	}
-	name := "sse_event"
-	if o.Kind == proxy.KindNotification || o.Kind == proxy.KindRequest {
-		name = clip(o.Method)
-	}
-	attrs := []attribute.KeyValue{attribute.Int(attrSize, o.Size)}
-	if o.HasID {
-		attrs = append(attrs, attribute.String(attrEventID, clip(o.EventID)))
-	}
-	if o.EventType != "" {
-		attrs = append(attrs, attribute.String(attrEventType, clip(o.EventType)))
-	}
-	if o.Method == "notifications/progress" {
-		attrs = append(attrs[:0], b.notificationAttributes(o)...) // within the per-event limit: progress says more than the framing
-	}
-	for _, c := range targets {
-		c.span.AddEvent(name, trace.WithTimestamp(o.Time), trace.WithAttributes(attrs...))
 	}
 }
 

@@ -142,3 +142,36 @@ func names(spans []*tracepb.Span) []string {
 	}
 	return out
 }
+
+// A server's request on the stream answering a client's request (sampling
+// during a tools/call) is the child of that request's span.
+func TestServerRequestIsChildOfTheCall(t *testing.T) {
+	col := startCollector(t)
+	up := mcptest.StartUpstream(t, mcpserver.Stateful)
+	_, endpoint, stop := startProxy(t, up, otlp.Options{Endpoint: col.URL})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sess, _ := mcptest.Connect(t, ctx, mcpserver.Stateful, endpoint, mcptest.ClientOptions{})
+	res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "sample", Arguments: map[string]any{"prompt": "hi"}})
+	if err != nil || res.IsError {
+		t.Fatalf("tools/call sample: %v %+v", err, res)
+	}
+	sess.Close()
+	if r := stop(); r.Lost() {
+		t.Fatalf("report %s", r)
+	}
+	spans := col.Spans(t)
+	call, sampling := named(spans, "tools/call sample"), named(spans, "sampling/createMessage")
+	if len(call) != 1 || len(sampling) != 1 {
+		t.Fatalf("spans %v", names(spans))
+	}
+	if !bytes.Equal(sampling[0].ParentSpanId, call[0].SpanId) || !bytes.Equal(sampling[0].TraceId, call[0].TraceId) {
+		t.Errorf("sampling/createMessage: parent %x trace %x, want the call's span %x in %x", sampling[0].ParentSpanId, sampling[0].TraceId, call[0].SpanId, call[0].TraceId)
+	}
+	if dir, _ := attr(sampling[0].Attributes, "mcpscope.direction"); dir != "server_to_client" {
+		t.Errorf("direction %q", dir)
+	}
+	if sampling[0].Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR || sampling[0].EndTimeUnixNano <= sampling[0].StartTimeUnixNano {
+		t.Errorf("the sampling request was not answered: %v", sampling[0].Status)
+	}
+}
