@@ -181,3 +181,28 @@ func TestOTLPFlagRefusesABadURL(t *testing.T) {
 		t.Errorf("--otlp-protocol grpc: %d %s", status, errOut)
 	}
 }
+
+// The bridge (mcpscope --otlp URL -- CMD): a stdio server's operations are
+// spans too, their hop to the server a pipe.
+func TestOTLPFlagOnTheBridge(t *testing.T) {
+	col := otlptest.Start(t)
+	args := append([]string{"--headless", "-l", "127.0.0.1:0", "--otlp", col.URL, "--"}, mcptest.StdioServerCommand("sdk")...)
+	found, _, stop := startCLIStoppable(t, args, `listening on http://\S+ → stdio:\S+ .*\(clients use (http://\S+/mcp)\)`)
+	cs, _ := mcptest.Connect(t, t.Context(), mcpserver.Stateful, found[0], mcptest.ClientOptions{})
+	callTraced(t, cs, 1)
+	cs.Close()
+	stop()
+	spans := col.Spans(t)
+	calls := otlptest.Named(spans, "tools/call echo")
+	if len(calls) == 0 {
+		t.Fatalf("no tools/call echo span among %d", len(spans))
+	}
+	if hex.EncodeToString(calls[0].ParentSpanId) != cliClientSpan {
+		t.Errorf("parent %x, want the client's span", calls[0].ParentSpanId)
+	}
+	tr, _ := otlptest.Attr(calls[0].Attributes, "network.transport")
+	sid, _ := otlptest.Attr(calls[0].Attributes, "mcp.session.id")
+	if len(calls) != 1 || tr != "pipe" || sid == "" {
+		t.Errorf("%d spans; network.transport %q (want pipe: the hop to the server is stdio), mcp.session.id %q", len(calls), tr, sid)
+	}
+}
