@@ -26,14 +26,11 @@ func exportOTLP(obs []*record.Observation, write bool, out, endpoint, protocol s
 		if err != nil {
 			return err
 		}
-		if r.Missed > 0 || r.Spans == 0 {
-			fmt.Fprintf(stderr, "mcpscope export: otlp: %s\n", r)
+		if endpoint != "" || r.Missed > 0 || r.Spans == 0 {
+			fmt.Fprintf(stderr, "mcpscope export: otlp: %s\n", redactor.Text(r.String()))
 		}
-		if endpoint != "" {
-			fmt.Fprintf(stderr, "mcpscope export: otlp: %s\n", r)
-			if r.Failed+r.Queue > 0 {
-				return fmt.Errorf("%d spans were not delivered to %s", r.Failed+r.Queue, endpoint)
-			}
+		if r.Failed+r.Queue > 0 {
+			return fmt.Errorf("%d spans were not delivered to %s", r.Failed+r.Queue, redactor.Text(endpoint))
 		}
 		return nil
 	}

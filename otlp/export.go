@@ -83,8 +83,13 @@ func Export(obs []*proxy.Observation, opts ExportOptions) (Report, error) {
 		r.Sent, r.Failed, r.Err = sent.sent.Load(), sent.failed.Load(), sent.lastError()
 		r.Queue = max(0, r.Spans-r.Sent-r.Failed)
 	}
-	if file != nil && file.err != nil {
-		return r, file.err
+	if file != nil {
+		file.mu.Lock()
+		err := file.err
+		file.mu.Unlock()
+		if err != nil {
+			return r, err
+		}
 	}
 	if serr != nil && sent == nil {
 		return r, fmt.Errorf("otlp export: %w", serr)
