@@ -1,6 +1,8 @@
 package otlp
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -22,10 +24,12 @@ func (b *Builder) http(o *proxy.Observation) {
 	if len(ops) == 0 {
 		return
 	}
+	attrs := serverAddress(h.URL)
 	if h.NewSession != "" { // initialize: the session its answer creates
-		for _, c := range ops {
-			c.span.SetAttributes(attribute.String(attrSession, clip(h.NewSession)))
-		}
+		attrs = append(attrs, attribute.String(attrSession, clip(h.NewSession)))
+	}
+	for _, c := range ops {
+		c.span.SetAttributes(attrs...)
 	}
 	var kind, why string
 	switch {
@@ -43,6 +47,27 @@ func (b *Builder) http(o *proxy.Observation) {
 		c.span.SetAttributes(attribute.String("http.response.status_code", itoa(int64(h.Status))))
 		b.fail(c, o.Time, kind, why)
 	}
+}
+
+// serverAddress returns server.address and server.port of the upstream
+// an exchange went to (the conventions' client span attributes).
+func serverAddress(raw string) []attribute.KeyValue {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	attrs := []attribute.KeyValue{attribute.String(attrServerAddress, clip(u.Hostname()))}
+	port := u.Port()
+	switch {
+	case port == "" && u.Scheme == "https":
+		port = "443"
+	case port == "":
+		port = "80"
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		attrs = append(attrs, attribute.Int(attrServerPort, n))
+	}
+	return attrs
 }
 
 // clientLeft is the error of an exchange whose client disconnected before

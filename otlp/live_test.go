@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +91,12 @@ func TestLiveSpansOfAnSDKSession(t *testing.T) {
 				if got, _ := attr(call.Attributes, key); got != want {
 					t.Errorf("%s = %q, want %q", key, got, want)
 				}
+			}
+			if addr, _ := attr(call.Attributes, "server.address"); addr != "127.0.0.1" {
+				t.Errorf("server.address %q, want the upstream's host", addr)
+			}
+			if port, _ := attr(call.Attributes, "server.port"); !strings.HasSuffix(up.URL, ":"+port+"/mcp") {
+				t.Errorf("server.port %q, upstream %s", port, up.URL)
 			}
 			if id, ok := attr(call.Attributes, "jsonrpc.request.id"); !ok || id == "" {
 				t.Errorf("no jsonrpc.request.id")

@@ -18,6 +18,8 @@ const (
 	attrOperationName   = "gen_ai.operation.name"
 	attrNetTransport    = "network.transport"
 	attrNetProtocol     = "network.protocol.name"
+	attrServerAddress   = "server.address" // the upstream's host (HTTP)
+	attrServerPort      = "server.port"
 
 	opExecuteTool = "execute_tool" // gen_ai.operation.name of a tools/call
 
