@@ -59,7 +59,8 @@ func NewBuilder(tp trace.TracerProvider, version string) *Builder {
 	}
 }
 
-// Spans returns how many spans the builder ended so far.
+// Spans returns how many spans the builder ended so far (sampled ones: a
+// client's traceparent with the sampled flag off makes spans nobody sends).
 func (b *Builder) Spans() int64 { return b.spans }
 
 // Missed returns how many observations the bus dropped before the builder
@@ -227,8 +228,16 @@ func (b *Builder) setProtocolVersion(c *op, o *proxy.Observation) {
 
 // end ends c's span at t.
 func (b *Builder) end(c *op, t time.Time) {
-	b.spans++
+	b.count(c.span)
 	c.span.End(trace.WithTimestamp(t))
+}
+
+// count counts a span about to end, if it is sampled (a client's
+// traceparent may say not to: such a span is never exported, so not lost).
+func (b *Builder) count(s trace.Span) {
+	if s.SpanContext().IsSampled() {
+		b.spans++
+	}
 }
 
 // text returns s redacted (Redact) and clipped.

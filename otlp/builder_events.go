@@ -50,7 +50,7 @@ func (b *Builder) notification(o *proxy.Observation) {
 	_, attrs := b.requestAttributes(o)
 	_, span := b.tracer.Start(parentOf(context.Background(), o.Body), clip(o.Method), trace.WithTimestamp(o.Time),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	b.spans++
+	b.count(span)
 	span.End(trace.WithTimestamp(o.Time))
 }
 

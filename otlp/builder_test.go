@@ -86,12 +86,17 @@ func TestStatusOfFailedOperations(t *testing.T) {
 	b.add(&proxy.Observation{Type: proxy.TypeMessage, Exchange: "ex-6", Direction: proxy.ClientToServer, Kind: proxy.KindNotification,
 		Method: "notifications/cancelled", Body: `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5,"reason":"user"}}`})
 	call("ex-7", "7", "unanswered")
+	unsampled := b.request("ex-8", "8", "tools/call", `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"unsampled","_meta":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}}}`)
+	b.answer("ex-8", unsampled, proxy.KindResult, "tools/call", `{"jsonrpc":"2.0","id":8,"result":{"content":[]}}`)
 	b.add(&proxy.Observation{Type: proxy.TypeDropped, Dropped: 3})
 
 	redact := func(s string) string { return strings.ReplaceAll(s, "s3cret", "[REDACTED]") }
 	spans, r := exportSpans(t, b.obs, redact)
 	if r.Missed != 3 {
 		t.Errorf("missed %d, want the 3 the bus dropped", r.Missed)
+	}
+	if len(named(spans, "tools/call unsampled")) != 0 || r.Spans != int64(len(spans)) {
+		t.Errorf("a span the client's traceparent says not to sample was exported or counted: %d spans, report %d", len(spans), r.Spans)
 	}
 	for _, tc := range []struct{ span, errType, message string }{
 		{"tools/call fine", "", ""},
