@@ -82,6 +82,12 @@ type Live struct {
 	stopOnce sync.Once
 	stopped  atomic.Bool
 	report   Report
+
+	// noticeDrops' state; only run touches it.
+	notice      func(string)
+	every       time.Duration
+	saidAt      time.Time
+	saidDropped int64
 }
 
 // Start subscribes to b and sends spans to the collector at
@@ -105,6 +111,7 @@ func Start(b *proxy.Bus, opts Options) (*Live, error) {
 		var mu sync.Mutex
 		var last time.Time
 		every := noticeEvery
+		l.notice, l.every = opts.Notice, every
 		c.onFail = func(n int, err error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -138,6 +145,27 @@ func (l *Live) run() {
 		return nil
 	}
 	for l.sub.NextBorrowed(context.Background(), observe) == nil {
+		l.noticeDrops()
+	}
+}
+
+// noticeDrops says (rate-limited) when spans must have been dropped
+// unsent: the SDK's queue drops without telling, so this is a lower
+// bound — spans ended, less those the exporter was handed, less what the
+// queue and the batch being exported can hold. The exact count is in the
+// report at Stop.
+func (l *Live) noticeDrops() {
+	if l.notice == nil {
+		return
+	}
+	handed := l.exp.sent.Load() + l.exp.failed.Load()
+	dropped := l.builder.Spans() - handed - MaxQueueSize - MaxExportBatch
+	if dropped <= l.saidDropped {
+		return
+	}
+	if now := time.Now(); now.Sub(l.saidAt) >= l.every {
+		l.saidAt, l.saidDropped = now, dropped
+		l.notice(fmt.Sprintf("otlp: at least %s dropped unsent so far: the collector does not keep up", plural.Count(int(dropped), "span")))
 	}
 }
 
