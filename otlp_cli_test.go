@@ -206,3 +206,24 @@ func TestOTLPFlagOnTheBridge(t *testing.T) {
 		t.Errorf("%d spans; network.transport %q (want pipe: the hop to the server is stdio), mcp.session.id %q", len(calls), tr, sid)
 	}
 }
+
+// mcpscope wrap --otlp with no hub: the wrapped stdio session's operations
+// reach the collector before wrap exits.
+func TestOTLPFlagOnWrapWithoutHub(t *testing.T) {
+	col := otlptest.Start(t)
+	argv := mcpscopeCommand(append([]string{"wrap", "--hub", "off", "--otlp", col.URL, "--"}, mcptest.StdioServerCommand("sdk")...)...)
+	cs, cmd := launch(t, argv)
+	echoAndTools(t, cs)
+	closeAndReap(t, cs, cmd)
+	spans := col.Spans(t)
+	for _, name := range []string{"tools/call echo", "tools/list"} {
+		s := otlptest.Named(spans, name)
+		if len(s) != 1 {
+			t.Errorf("%d spans %q among %d", len(s), name, len(spans))
+			continue
+		}
+		if tr, _ := otlptest.Attr(s[0].Attributes, "network.transport"); tr != "pipe" {
+			t.Errorf("%s: network.transport %q, want pipe", name, tr)
+		}
+	}
+}
