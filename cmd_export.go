@@ -16,10 +16,11 @@ import (
 	"github.com/mcpscope/mcpscope/record"
 )
 
-const exportUsage = `mcpscope export — turn a recording into HAR, Markdown or JSON Lines
+const exportUsage = `mcpscope export — turn a recording into HAR, Markdown, JSON Lines or OpenTelemetry spans
 
 Usage:
-  mcpscope export FILE [--format har|markdown|jsonl] [-o OUT] [--session ID]
+  mcpscope export FILE [--format har|markdown|jsonl|otlp] [-o OUT] [--session ID]
+  mcpscope export FILE --otlp URL      send the spans to a collector
 
 FILE is a recording (--record) or the output of --headless. Formats:
   har       HAR 1.2 for browser dev tools and HAR viewers: one entry per HTTP
@@ -29,6 +30,11 @@ FILE is a recording (--record) or the output of --headless. Formats:
   markdown  a readable transcript to paste into a bug report (also: md);
             stdio sessions are headed with their command
   jsonl     the observations again, as a recording (e.g. one session's)
+  otlp      one span per MCP operation (the spans --otlp sends live), as OTLP
+            JSON: one {"resourceSpans":[...]} per line, the file format of
+            the OpenTelemetry collector's otlpjsonfile receiver; --otlp URL
+            sends them to a collector (OTLP/HTTP) instead, or as well with
+            --format otlp (exit 1 if some were not delivered)
 Without --format, the format follows OUT's extension (.har, .md, .jsonl),
 else har. Every format redacts credentials (headers and query parameters
 named like auth, token, key, cookie..., secret arguments such as password or
@@ -39,6 +45,8 @@ Examples:
   mcpscope export traffic.jsonl -o traffic.har
   mcpscope export traffic.jsonl --format markdown --session K3PY > bug.md
   mcpscope export traffic.jsonl --format jsonl --session K3PY -o one-session.jsonl
+  mcpscope export traffic.jsonl --format otlp -o spans.jsonl
+  mcpscope export traffic.jsonl --otlp http://127.0.0.1:4318
 
 Flags:
 `
@@ -49,6 +57,8 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.StringP("output", "o", "-", "write here instead of stdout ('-' is stdout)")
 	session := fs.StringP("session", "s", "", "export only this session (an id, or a unique prefix of one)")
 	paths := fs.StringSlice("redact-path", nil, "also redact this JSON path in messages, e.g. params.arguments.password (repeatable)")
+	collector := fs.String("otlp", "", "send the spans (as --format otlp makes them) to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318")
+	otlpProtocol := fs.String("otlp-protocol", "http/protobuf", "the encoding of --otlp: http/protobuf or http/json")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), exportUsage+fs.FlagUsages()) }
 	if status, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return status
@@ -62,10 +72,14 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		name = formatFromExtension(*out)
 	}
-	f, err := record.ParseFormat(name)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcpscope export: %v\n", err)
-		return 2
+	toOTLP := strings.EqualFold(name, formatOTLP) || *collector != "" && *format == ""
+	var f string
+	if !toOTLP {
+		var err error
+		if f, err = record.ParseFormat(name); err != nil {
+			fmt.Fprintf(stderr, "mcpscope export: %v (or otlp)\n", err)
+			return 2
+		}
 	}
 
 	var obs []*record.Observation
@@ -85,6 +99,9 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		obs = record.SessionOf(obs, id)
 	}
 
+	if toOTLP {
+		return exportOTLP(obs, strings.EqualFold(name, formatOTLP), *out, *collector, *otlpProtocol, record.NewRedactor(*paths), stdout, stderr)
+	}
 	if f == record.FormatHAR {
 		if status, ok := harStdioNote(obs, input, stderr); !ok {
 			return status
@@ -92,6 +109,7 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	e := record.Exporter{Source: filepath.Base(input), Version: version, Redactor: record.NewRedactor(*paths)}
+	var err error
 	if *out == "-" || *out == "" {
 		bw := bufio.NewWriter(stdout)
 		err = e.Export(bw, obs, f)

@@ -35,7 +35,7 @@ Usage:
   mcpscope demo [flags]        run against an embedded MCP server and client
   mcpscope rules check FILE    validate interceptor rules
   mcpscope rules test FILE RECORDING
-  mcpscope export RECORDING --format har|markdown|jsonl [-o OUT]
+  mcpscope export RECORDING --format har|markdown|jsonl|otlp [-o OUT]
   mcpscope check RECORDING     check a recording against the MCP spec, for CI (exit 1 on a problem)
   mcpscope stats RECORDING     latency per method and tool, pending calls, context cost
   mcpscope diff A B            compare two recordings: listings, drift, answers, latency
@@ -95,6 +95,12 @@ Examples:
   mcpscope -u http://10.0.0.5:3001/mcp --store redis://127.0.0.1:6379/0 --instance b --control 127.0.0.1:7333 --control-token T
   curl -H 'Authorization: Bearer T' 'http://127.0.0.1:7333/api/streams?all=1'
   curl -X POST -H 'Authorization: Bearer T' http://127.0.0.1:7333/api/streams/st-3@a/pause
+
+  # one span per MCP operation to an OpenTelemetry collector (OTLP/HTTP)
+  mcpscope -u http://127.0.0.1:3001/mcp --otlp http://127.0.0.1:4318
+  # ... as JSON, and the server's spans join the trace: each request sent
+  # upstream carries mcpscope's traceparent in params._meta (bytes change)
+  mcpscope -u http://127.0.0.1:3001/mcp --otlp http://127.0.0.1:4318 --otlp-protocol http/json --otlp-propagate
 
   # a control API for scripts: pause everything, then resume
   mcpscope -u http://127.0.0.1:3001/mcp --headless --control 127.0.0.1:7332 --control-token T
@@ -189,6 +195,14 @@ func serve(ctx context.Context, o *options, p *proxy.Proxy, stdout, stderr io.Wr
 	if !o.noChecks { // before the first request too; on the hub's engine, wrapped and bridged sessions are checked as well
 		stopChecks := checks.Start(p.Bus, checks.Options{HungAfter: o.hungAfter})
 		defer stopChecks()
+	}
+	if o.otlp != "" || o.otlpPropagate { // before the first request too; stopped last, once the proxy has published everything
+		stopOTLP, err := startOTLP(o, p, stderr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopOTLP()
 	}
 	stopHub, hubbing := startHub(o, p, stderr)
 	o.stopHub = sync.OnceFunc(stopHub)

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpscope/mcpscope/checks"
 	"github.com/mcpscope/mcpscope/cluster"
 	"github.com/mcpscope/mcpscope/hub"
+	"github.com/mcpscope/mcpscope/otlp"
 	"github.com/mcpscope/mcpscope/proxy"
 	"github.com/mcpscope/mcpscope/proxy/store"
 	"github.com/mcpscope/mcpscope/record"
@@ -83,6 +84,13 @@ type options struct {
 	// oauthResource is --oauth-resource: which URL OAuth discovery names
 	// as the resource, "proxy" (mcpscope's; the default) or "upstream".
 	oauthResource string
+
+	// OpenTelemetry (package otlp): --otlp, the collector spans go to;
+	// --otlp-protocol, their encoding; --otlp-propagate, write trace
+	// context into the requests sent upstream.
+	otlp          string
+	otlpProtocol  string
+	otlpPropagate bool
 }
 
 func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
@@ -118,6 +126,9 @@ func (o *options) register(fs *pflag.FlagSet, withUpstream bool) {
 	fs.StringVar(&o.hub, "hub", hub.DefaultPath(), "listen here for wrapped stdio servers (mcpscope wrap -- CMD); off: don't")
 	fs.BoolVar(&o.noChecks, "no-checks", false, "don't check the traffic against the MCP specification (findings: flag:finding in the UI; see README \"Protocol checks\")")
 	fs.DurationVar(&o.hungAfter, "hung-after", checks.DefaultHungAfter, "a request unanswered this long is reported (finding \"hung\"; HUNG in the stats view)")
+	fs.StringVar(&o.otlp, "otlp", "", "send one span per MCP operation to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318 (posted to /v1/traces); see README \"OpenTelemetry\"")
+	fs.StringVar(&o.otlpProtocol, "otlp-protocol", otlp.Protobuf, "the encoding of --otlp: http/protobuf or http/json")
+	fs.BoolVar(&o.otlpPropagate, "otlp-propagate", false, "with --otlp: set params._meta.traceparent in each request sent upstream to mcpscope's span, so the server's spans join the trace (changes the bytes sent; off: the wire is untouched)")
 	fs.StringVar(&o.logFile, "log-file", "", "write diagnostics to this file (default: discard; the terminal belongs to the UI)")
 	registerTerminal(fs, &o.theme, &o.noMouse)
 }

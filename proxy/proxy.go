@@ -90,6 +90,15 @@ type Proxy struct {
 	// sse.DefaultMaxEventSize.
 	MaxEventSize int
 
+	// Propagate, if set, may rewrite the body of a client's request just
+	// before it goes upstream, after the rules: given the exchange's id (as
+	// its observations name it) and the body, it returns the body to send
+	// (the same slice when unchanged). mcpscope --otlp-propagate writes
+	// trace context into _meta with it (otlp.Propagator); the observations
+	// keep the body as the client sent it. Nil: bodies go as the rules
+	// left them. It runs on the request's goroutine and must be quick.
+	Propagate func(exchange string, body []byte) []byte
+
 	// Logger receives diagnostics. nil discards them.
 	Logger *slog.Logger
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,6 +81,11 @@ func (p *Proxy) readRequest(w http.ResponseWriter, r *http.Request, held *int64)
 		}
 	case len(ex.body) > 0:
 		ex.firstID = firstRequestID(ex.body)
+	}
+	if p.Propagate != nil && len(ex.body) > 0 && !ex.resend.on { // a re-send is mcpscope's own request, not the client's
+		if out := p.Propagate(ex.id, ex.body); !bytes.Equal(out, ex.body) {
+			ex.body, ex.edited = out, true
+		}
 	}
 	ex.edited = ex.edited || ex.resend.on // its Mcp-Name and Mcp-Param-* headers are computed from the body (mcpheaders.go)
 	return ex, true
