@@ -186,7 +186,7 @@ func TestTLSFlagErrors(t *testing.T) {
 		{[]string{"--client-key", pki.ClientKeyFile}, "--client-key needs --client-cert FILE"},
 	}
 	var help bytes.Buffer
-	if status := run(context.Background(), []string{"--help"}, io.Discard, &help); status != 0 {
+	if status := run(context.Background(), []string{"--help"}, &help, io.Discard); status != 0 { // on stdout
 		t.Errorf("--help: status %d", status)
 	}
 	for _, want := range []string{"--ca-cert ca.pem", "--client-cert me.pem --client-key me-key.pem", "/mcp --insecure", "--ca-cert stringArray", "--client-key string"} {
