@@ -52,13 +52,17 @@ func idKey(session string, dir proxy.Direction, id string) string {
 }
 
 // add tracks c; false when there is no room (no call has ended to make
-// room: the ones still waiting are the ones worth showing).
-func (p *pendingCalls) add(c *call) bool {
+// room: the ones still waiting are the ones worth showing). forgotten is
+// the ended call dropped to make room, if any: it is no longer pending,
+// and its rows must say so.
+func (p *pendingCalls) add(c *call) (added bool, forgotten *call) {
 	if _, dup := p.bySeq[c.seq]; dup || c.seq == 0 {
-		return false // not from the bus (a hostile recording): its answer could not name it
+		return false, nil // not from the bus (a hostile recording): its answer could not name it
 	}
-	if len(p.bySeq) >= p.max && !p.forgetEnded() {
-		return false
+	if len(p.bySeq) >= p.max {
+		if forgotten = p.forgetEnded(); forgotten == nil {
+			return false, nil
+		}
 	}
 	p.bySeq[c.seq] = c
 	if len(c.id) <= MaxNameBytes { // a longer id is not worth an index entry
@@ -70,7 +74,7 @@ func (p *pendingCalls) add(c *call) bool {
 	if c.exchange != "" {
 		p.inExchange[c.exchange]++
 	}
-	return true
+	return true, forgotten
 }
 
 // alive notes a sign of life (a progress notification) of the call of
@@ -86,8 +90,9 @@ func (p *pendingCalls) alive(op string, at time.Time) {
 	}
 }
 
-// forgetEnded drops the oldest call that has ended, if any.
-func (p *pendingCalls) forgetEnded() bool {
+// forgetEnded drops the oldest call that has ended and returns it, or nil
+// when none has.
+func (p *pendingCalls) forgetEnded() *call {
 	var oldest *call
 	for _, c := range p.bySeq {
 		if !c.ended.IsZero() && (oldest == nil || c.seq < oldest.seq) {
@@ -97,7 +102,7 @@ func (p *pendingCalls) forgetEnded() bool {
 	if oldest != nil {
 		p.remove(oldest)
 	}
-	return oldest != nil
+	return oldest
 }
 
 func (p *pendingCalls) remove(c *call) {

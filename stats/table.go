@@ -142,12 +142,18 @@ func (t *Table) request(o *proxy.Observation) {
 		tr.count++
 		tr.reqBytes += size(o)
 	}
-	if t.pend.add(c) {
-		for _, r := range t.rowsOf(c) {
-			r.pending++
+	added, forgotten := t.pend.add(c)
+	if forgotten != nil { // an ended call, dropped to make room: no longer pending
+		for _, r := range t.rowsOf(forgotten) {
+			r.pending--
 		}
-	} else {
+	}
+	if !added {
 		t.untracked++
+		return
+	}
+	for _, r := range t.rowsOf(c) {
+		r.pending++
 	}
 }
 

@@ -127,3 +127,24 @@ func TestPeerNamesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestForgottenEndedCallIsNoLongerPending: with the pending list full, a
+// new request makes room by dropping the oldest ended call (its stream
+// closed unanswered); the rows' pending counts drop with it, so they
+// always equal the calls listed (rapid found them one apart).
+func TestForgottenEndedCallIsNoLongerPending(t *testing.T) {
+	tb := stats.New(stats.Options{MaxPending: 2})
+	tb.Observe(req(1, "e1", "1", "tools/list", ""))
+	tb.Observe(&proxy.Observation{Seq: 2, Type: proxy.TypeStreamClosed, Time: t0, Session: "s", Exchange: "e1"})
+	tb.Observe(req(3, "e2", "2", "tools/list", ""))
+	tb.Observe(req(4, "e3", "3", "tools/list", "")) // the list is full: call 1, ended, makes room
+	snap := tb.Snapshot(t0.Add(time.Second))
+	if len(snap.Pending) != 2 {
+		t.Fatalf("pending calls %+v, want 2", snap.Pending)
+	}
+	for _, r := range snap.Rows {
+		if r.Method == "tools/list" && r.Pending != 2 {
+			t.Errorf("tools/list row: %d pending, want 2 (the calls listed)", r.Pending)
+		}
+	}
+}
