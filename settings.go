@@ -46,7 +46,7 @@ func envName(flag string) string {
 }
 
 // applySettings sets each flag of fs the command line left alone: from its
-// environment variable when set, else from the config file at
+// environment variable when set and not empty, else from the config file at
 // *configPath. A missing file is fine unless --config named it. A
 // repeatable flag takes every line that names it, in order.
 func applySettings(fs *pflag.FlagSet, configPath *string) error {
@@ -57,8 +57,8 @@ func applySettings(fs *pflag.FlagSet, configPath *string) error {
 			preset[f.Name] = true
 			return
 		}
-		v, ok := os.LookupEnv(envName(f.Name))
-		if !ok {
+		v := os.Getenv(envName(f.Name))
+		if v == "" { // unset, or set empty: an empty --listen would listen on every interface
 			return
 		}
 		preset[f.Name] = true

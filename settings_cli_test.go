@@ -130,6 +130,10 @@ func TestSettingsErrors(t *testing.T) {
 		}
 		os.Unsetenv("MCPSCOPE_FORMAT")
 	}
+	t.Setenv("MCPSCOPE_OUTPUT", "") // set empty: unset, so stdout; not -o ""
+	if status, out, errOut := runCLI("export", exportSample); status != 0 || exportKind(out) != "har" {
+		t.Errorf("MCPSCOPE_OUTPUT set empty: status %d, %s, %s", status, exportKind(out), errOut)
+	}
 	t.Setenv("MCPSCOPE_MAX_BODY", "lots")
 	if status, _, errOut := runCLI("demo", "--headless"); status != 2 || !strings.Contains(errOut, "environment variable MCPSCOPE_MAX_BODY: invalid argument \"lots\"") {
 		t.Errorf("MCPSCOPE_MAX_BODY=lots: status %d, stderr %q", status, errOut)
