@@ -14,8 +14,10 @@ const Redacted = "[redacted]"
 // DefaultSecretPatterns: a header or URL query parameter whose name
 // contains one of these (case-insensitive) has its value redacted, unless
 // it is one of DefaultKeptNames. They catch Authorization,
-// Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, among others.
-var DefaultSecretPatterns = []string{"auth", "token", "key", "secret", "cookie", "session", "password", "passwd", "credential", "signature"}
+// Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key, among others, and
+// DPoP (RFC 9449): a proof signed by the client's key, which anyone who
+// reads it may replay within its lifetime.
+var DefaultSecretPatterns = []string{"auth", "token", "key", "secret", "cookie", "session", "password", "passwd", "credential", "signature", "dpop"}
 
 // DefaultKeptNames are headers and query parameters kept although a
 // pattern matches them. The session ids (Mcp-Session-Id; the legacy

@@ -11,13 +11,13 @@ import (
 )
 
 // TestRedactsHeadersByPattern: any header whose name holds auth, token,
-// key, secret, cookie, session, password or credential is redacted, not
-// only a fixed list; Mcp-Session-Id and ordinary headers are kept.
+// key, secret, cookie, session, password, credential or dpop is redacted,
+// not only a fixed list; Mcp-Session-Id and ordinary headers are kept.
 func TestRedactsHeadersByPattern(t *testing.T) {
 	secret := map[string][]string{
 		"Api-Key": {"s1"}, "X-Auth-Token": {"s2"}, "X-Goog-Api-Key": {"s3"}, "X-Client-Secret": {"s4"},
 		"X-Session-Token": {"s5"}, "X-Password": {"s6"}, "X-Amz-Credential": {"s7"}, "Proxy-Authorization": {"s8"},
-		"authorization": {"s9"}, "Set-Cookie": {"s10"}, "X-Csrf-Token": {"s11"},
+		"authorization": {"s9"}, "Set-Cookie": {"s10"}, "X-Csrf-Token": {"s11"}, "DPoP": {"s12"},
 	}
 	kept := map[string][]string{"Mcp-Session-Id": {"proxy-session"}, "Accept": {"text/event-stream"}, "Content-Type": {"application/json"}, "Mcp-Protocol-Version": {"2025-11-25"}}
 	req := map[string][]string{}
